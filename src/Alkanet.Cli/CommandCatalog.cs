@@ -1,0 +1,14 @@
+using System.CommandLine;
+using Alkanet.Cli.Commands;
+
+namespace Alkanet.Cli;
+
+/// <summary>Every top-level command of <c>alkanet</c>. Each part of the product adds its commands in a file
+/// of its own under Commands/ and one line here.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return LogCommands.Create();
+    }
+}

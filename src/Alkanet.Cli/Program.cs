@@ -1,0 +1,3 @@
+using Alkanet.Cli;
+
+return AlkanetCli.Run(args);

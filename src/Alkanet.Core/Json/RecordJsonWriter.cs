@@ -1,0 +1,102 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Alkanet.Core.Records;
+using F = Alkanet.Core.Json.RecordFieldNames;
+
+namespace Alkanet.Core.Json;
+
+/// <summary>Writes records in the original Alkanet JSON shape into a buffer. One instance per thread;
+/// reuses its <see cref="Utf8JsonWriter"/> so writing a record does not allocate.</summary>
+public sealed class RecordJsonWriter
+{
+    // Relaxed escaping keeps backslashes as \\ and non-ASCII names readable, as the original log shows them.
+    private static readonly JsonWriterOptions CompactOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Indented = false,
+        SkipValidation = true,
+    };
+
+    private static readonly JsonWriterOptions IndentedOptions = CompactOptions with { Indented = true, SkipValidation = false };
+
+    private readonly Utf8JsonWriter _writer;
+
+    public RecordJsonWriter(bool indented = false)
+    {
+        _writer = new Utf8JsonWriter(Stream.Null, indented ? IndentedOptions : CompactOptions);
+    }
+
+    /// <summary>Writes one record as a JSON object (no trailing newline) into <paramref name="output"/>.</summary>
+    public void Write(SyscallRecord r, IBufferWriter<byte> output)
+    {
+        var w = _writer;
+        w.Reset(output);
+        w.WriteStartObject();
+        w.WriteNumber(F.NoText, r.No);
+        w.WriteNumber(F.CpuIdText, r.CpuId);
+        w.WriteString(F.LogTypeText, LogTypeUtf8(r.LogType));
+        WriteHex(w, F.ProcPidText, r.Pid);
+        WriteHex(w, F.ProcTidText, r.Tid);
+        w.WriteString(F.ProcNameText, r.ProcName);
+        w.WriteString(F.NameText, r.Name);
+        WriteHex(w, F.SysNoText, r.SysNo);
+        w.WriteString(F.TypeText, r.Type);
+        WriteHex(w, F.RetValText, r.RetVal);
+        w.WriteStartObject(F.AdditionalInfoText);
+        foreach (var (key, value) in r.AdditionalInfo)
+        {
+            if (value.IsJson)
+            {
+                w.WritePropertyName(key);
+                w.WriteRawValue(value.Text, skipInputValidation: true);
+            }
+            else
+            {
+                w.WriteString(key, value.Text);
+            }
+        }
+        w.WriteEndObject();
+        if (r.TimestampNs is { } ts) w.WriteNumber(F.TimestampNsText, ts);
+        if (r.ParentPid is { } ppid) WriteHex(w, F.ProcPpidText, ppid);
+        if (r.ProcSeq is { } seq) w.WriteNumber(F.ProcSeqText, seq);
+        if (r.Cr3 is { } cr3) WriteHex(w, F.Cr3Text, cr3);
+        if (r.Args.Length > 0)
+        {
+            w.WriteStartArray(F.ArgsText);
+            Span<byte> hex = stackalloc byte[16];
+            foreach (var a in r.Args)
+            {
+                Utf8Formatter.TryFormat(a, hex, out var n, new StandardFormat('x'));
+                w.WriteStringValue(hex[..n]);
+            }
+            w.WriteEndArray();
+        }
+        if (r.ExtraFields is { } extra)
+        {
+            foreach (var (key, raw) in extra)
+            {
+                w.WritePropertyName(key);
+                w.WriteRawValue(raw, skipInputValidation: true);
+            }
+        }
+        w.WriteEndObject();
+        w.Flush();
+    }
+
+    private static void WriteHex(Utf8JsonWriter w, JsonEncodedText name, ulong value)
+    {
+        Span<byte> hex = stackalloc byte[16];
+        Utf8Formatter.TryFormat(value, hex, out var n, new StandardFormat('x'));
+        w.WriteString(name, hex[..n]);
+    }
+
+    private static ReadOnlySpan<byte> LogTypeUtf8(LogType t) => t switch
+    {
+        LogType.Enter => "ENTER"u8,
+        LogType.Exit => "EXIT"u8,
+        LogType.Loss => "LOSS"u8,
+        _ => throw new ArgumentOutOfRangeException(nameof(t), t, "unknown log type"),
+    };
+}
