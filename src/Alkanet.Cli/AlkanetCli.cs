@@ -10,7 +10,8 @@ public static class AlkanetCli
     {
         var root = new RootCommand(
             "Alkanet: agentless system-call tracing of virtual machines from the hypervisor, " +
-            "log streaming to a logging machine, and reports of what a sample did.");
+            "log streaming to a logging machine, and reports of what a sample did.\n" +
+            "Exit codes: 0 success, 1 failure (bad input, problems found, incomplete run), 2 usage error.");
         foreach (var command in CommandCatalog.All()) root.Add(command);
         return root;
     }

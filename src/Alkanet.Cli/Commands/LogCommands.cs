@@ -9,6 +9,8 @@ internal static class LogCommands
     {
         var log = new Command("log", "Read, summarise and check Alkanet logs (JSON Lines or pretty-printed objects; .gz read transparently).");
         log.Add(LogCatCommand.Create());
+        log.Add(LogStatsCommand.Create());
+        log.Add(LogValidateCommand.Create());
         return log;
     }
 }

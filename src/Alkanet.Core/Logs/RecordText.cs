@@ -1,0 +1,28 @@
+using System.Text;
+using Alkanet.Core.Records;
+
+namespace Alkanet.Core.Logs;
+
+/// <summary>The one-line readable form of a record, for terminals: number, cpu, side, pid/tid,
+/// process, call(number), arguments, and at EXIT the return value.</summary>
+public static class RecordText
+{
+    public static string Format(SyscallRecord r)
+    {
+        var sb = new StringBuilder(160);
+        sb.Append(r.No).Append(" cpu").Append(r.CpuId).Append(' ').Append(r.LogType.ToText().PadRight(5))
+          .Append(' ').Append(r.Pid.ToString("x")).Append('/').Append(r.Tid.ToString("x"))
+          .Append(' ').Append(r.ProcName).Append(' ').Append(r.Name).Append('(').Append(r.SysNo.ToString("x")).Append(')');
+        foreach (var (key, value) in r.AdditionalInfo)
+        {
+            sb.Append(' ').Append(key).Append('=');
+            if (value.IsJson) sb.Append(value.Text);
+            else if (NeedsQuotes(value.Text)) sb.Append('"').Append(value.Text.Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
+            else sb.Append(value.Text);
+        }
+        if (r.LogType == LogType.Exit) sb.Append(" = ").Append(r.RetVal.ToString("x"));
+        return sb.ToString();
+    }
+
+    private static bool NeedsQuotes(string s) => s.Length == 0 || s.AsSpan().IndexOfAny(" \"=\t") >= 0;
+}
