@@ -1,4 +1,8 @@
+using Alkanet.Benchmarks.Core;
 using BenchmarkDotNet.Running;
 
-// Run one group with: dotnet run -c Release --project bench/Alkanet.Benchmarks -- --filter '*JsonLines*'
+// Micro-benchmarks: dotnet run -c Release --project bench/Alkanet.Benchmarks -- --filter '*JsonLines*'
+// Test data for the end-to-end scripts: dotnet run -c Release --project bench/Alkanet.Benchmarks -- gen-log FILE COUNT
+if (args.Length > 0 && args[0] == "gen-log") return LogGenerator.Run(args);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;
