@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using Alkanet.Core.Compression;
 
 namespace Alkanet.Core.Json;
 
@@ -34,6 +35,8 @@ public static class LogStreams
         {
             rest = new PrefixedStream(head, n, stream);
         }
-        return n == 2 && head[0] == 0x1f && head[1] == 0x8b ? new GZipStream(rest, CompressionMode.Decompress) : rest;
+        if (n < 2 || head[0] != 0x1f || head[1] != 0x8b) return rest;
+        // Prefer zlib's strict decoder, which notices a truncated file; fall back where libz is absent.
+        return ZlibNative.IsAvailable ? new StrictGzipStream(rest) : new GZipStream(rest, CompressionMode.Decompress);
     }
 }
