@@ -32,29 +32,21 @@ public static class AlkanetCli
         {
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
-        catch (LogFormatException ex)
-        {
-            error.WriteLine($"alkanet: {ex.Message}");
-            return ExitCodes.Failure;
-        }
         catch (UsageException ex)
         {
             error.WriteLine($"alkanet: {ex.Message}");
             return ExitCodes.Usage;
         }
-        catch (CommandFailedException ex)
+        catch (Exception ex) when (ex is LogFormatException or CommandFailedException or IOException or UnauthorizedAccessException)
         {
+            // Problems the user can act on: one line, no stack trace.
             error.WriteLine($"alkanet: {ex.Message}");
             return ExitCodes.Failure;
         }
-        catch (IOException ex)
+        catch (Exception ex)
         {
-            error.WriteLine($"alkanet: {ex.Message}");
-            return ExitCodes.Failure;
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            error.WriteLine($"alkanet: {ex.Message}");
+            // A bug of ours: say so with the details a report needs, and still honour the exit-code contract.
+            error.WriteLine($"alkanet: internal error (please report): {ex}");
             return ExitCodes.Failure;
         }
     }

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 
+using Alkanet.Core.IO;
+
 namespace Alkanet.Core.Compression;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace Alkanet.Core.Compression;
 /// GZipStream returns end-of-stream when the input simply stops, so a log cut at a record boundary would
 /// pass as complete; zlib checks each member's trailer (CRC-32 and length) and we insist on seeing it.
 /// </summary>
-public sealed unsafe class StrictGzipStream : Stream
+public sealed unsafe class StrictGzipStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly byte[] _in = new byte[1 << 16];
@@ -31,14 +33,6 @@ public sealed unsafe class StrictGzipStream : Stream
             throw new InvalidDataException($"zlib could not start a gzip decoder (code {rc})");
         }
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -96,11 +90,6 @@ public sealed unsafe class StrictGzipStream : Stream
         var p = *(nint*)((byte*)_z + ZlibNative.Msg);
         return p == 0 ? null : Marshal.PtrToStringUTF8(p);
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
