@@ -212,7 +212,7 @@ public sealed class GdbClient : IDisposable
     public int ReadMemory(GdbThreadId thread, ulong address, Span<byte> destination)
     {
         SelectThread(thread);
-        var max = Math.Clamp(Math.Min(_options.MaxMemoryPerPacket, (PacketSize - 8) / 2), 1, 2048);
+        var max = Math.Clamp(Math.Min(_options.MaxMemoryPerPacket, PacketSize / 2), 1, 2048); // reply = 2 hex digits a byte
         var done = 0;
         while (done < destination.Length)
         {
