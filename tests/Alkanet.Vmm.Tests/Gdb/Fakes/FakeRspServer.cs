@@ -93,6 +93,7 @@ internal sealed class FakeRspServer : IDisposable
         try
         {
             using var client = _listener.AcceptSocket();
+            client.NoDelay = true;
             _client = client;
             var reader = new Reader(client);
             string? lastReply = null;
