@@ -13,6 +13,10 @@ public sealed class GdbClientOptions
 
     /// <summary>Largest 'm' read per packet; QEMU refuses more than 2 KiB.</summary>
     public int MaxMemoryPerPacket { get; init; } = 2048;
+
+    /// <summary>Trust that a stop makes the stopping vCPU the one 'g'/'m' act on, as QEMU does (gdb_set_stop_cpu),
+    /// and skip the 'Hg' round trip after each stop. A live test checks it on the installed QEMU.</summary>
+    public bool StopSelectsThread { get; init; } = true;
 }
 
 /// <summary>How <see cref="GdbClient.StepOver"/> got the vCPU past its breakpoint.</summary>
@@ -248,7 +252,7 @@ public sealed class GdbClient : IDisposable
         if (IsRunning) return;
         Connection.Send(VContSupported ? "vCont;c" : "c");
         IsRunning = true;
-        _selectedG = null; // QEMU re-selects the stopping vCPU on the next stop
+        _selectedG = null; // the stop reply tells which vCPU is selected next
     }
 
     /// <summary>Waits up to <paramref name="wait"/> for the running target to stop; null if it is still running.</summary>
@@ -264,6 +268,7 @@ public sealed class GdbClient : IDisposable
             var stop = GdbStopReply.Parse(packet);
             IsRunning = false;
             LastStop = stop;
+            if (_options.StopSelectsThread && stop.Thread is { Thread: > 0 } t) _selectedG = t;
             return stop;
         }
     }

@@ -171,10 +171,17 @@ public sealed class QmpClient : IDisposable
     /// <summary>Events received so far (and any that are already waiting on the socket), oldest first.</summary>
     public IReadOnlyList<QmpEvent> DrainEvents()
     {
-        while (_pos < _len || Readable(TimeSpan.Zero))
+        while (!_closed && (_pos < _len || Readable(TimeSpan.Zero)))
         {
-            using var message = ReadMessage("an event");
-            if (message.RootElement.TryGetProperty("event", out _)) Enqueue(message.RootElement);
+            try
+            {
+                using var message = ReadMessage("an event");
+                if (message.RootElement.TryGetProperty("event", out _)) Enqueue(message.RootElement);
+            }
+            catch (QmpException) when (_closed)
+            {
+                break; // QEMU went away (quit, shutdown): the events read before are still worth returning
+            }
         }
         var list = _events.ToList();
         _events.Clear();
@@ -195,8 +202,15 @@ public sealed class QmpClient : IDisposable
             var remaining = deadline - DateTime.UtcNow;
             if (remaining <= TimeSpan.Zero || _closed) return null;
             if (_pos >= _len && !Readable(remaining)) return null;
-            using var message = ReadMessage("an event");
-            if (message.RootElement.TryGetProperty("event", out _)) Enqueue(message.RootElement);
+            try
+            {
+                using var message = ReadMessage("an event");
+                if (message.RootElement.TryGetProperty("event", out _)) Enqueue(message.RootElement);
+            }
+            catch (QmpException) when (_closed)
+            {
+                // The connection ended; events already queued are still looked at on the next pass.
+            }
         }
     }
 

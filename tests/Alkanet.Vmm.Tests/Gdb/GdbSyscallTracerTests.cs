@@ -58,6 +58,8 @@ public sealed class GdbSyscallTracerTests
             if (sent[i].StartsWith('P')) sent[i - 1].ShouldBe($"m{EntrySite:x},5");
         client.Connection.Guard.AllowedRegisterWrites.ShouldBe(25);
         client.Connection.Guard.Refused.ShouldBe(0);
+        // The stop reply selects the hitting vCPU: no 'Hg' round trip per hit.
+        sent.ShouldNotContain(p => p.StartsWith("Hg", StringComparison.Ordinal));
     }
 
     [Fact]
