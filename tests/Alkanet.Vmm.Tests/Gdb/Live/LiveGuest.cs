@@ -38,7 +38,7 @@ internal sealed class LiveGuest : IDisposable
 
     public string Console { get { lock (_console) return _console.ToString(); } }
 
-    public bool HasExited => _qemu.HasExited;
+    public bool HasExited => _disposed || _qemu.HasExited;
 
     /// <summary>What is missing to run live tests, or null. Under CI=true a missing prerequisite is a failure.</summary>
     public static string? MissingPrerequisite()
@@ -195,8 +195,12 @@ internal sealed class LiveGuest : IDisposable
         return found;
     }
 
+    private bool _disposed;
+
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         try
         {
             if (!_qemu.HasExited)
