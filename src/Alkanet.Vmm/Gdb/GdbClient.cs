@@ -353,6 +353,22 @@ public sealed class GdbClient : IDisposable
         }
     }
 
+    /// <summary>The IDTR base from the monitor's <c>info registers</c> ("IDT=     BASE LIMIT"), which the gdbstub's
+    /// register set lacks; OS discovery uses it to find the kernel (KASLR). Null when the output has no IDT line.
+    /// QEMU's monitor shows its current CPU (the first unless changed), whose IDT base is the same for every vCPU
+    /// on Linux and Windows only when the kernel uses one IDT; callers that need a given vCPU's must not rely on it.</summary>
+    public ulong? ReadIdtBase()
+    {
+        foreach (var line in MonitorCommand("info registers").Split('\n'))
+        {
+            var t = line.TrimStart();
+            if (!t.StartsWith("IDT=", StringComparison.Ordinal)) continue;
+            var parts = t[4..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length > 0 && RspCodec.TryParseHexNumber(parts[0], out var b)) return b;
+        }
+        return null;
+    }
+
     /// <summary>Stops the target if it runs, then detaches ('D;pid'): QEMU removes every breakpoint and resumes the VM.</summary>
     public void Detach()
     {

@@ -146,6 +146,7 @@ public sealed class GdbClientTests
         var text = client.MonitorCommand("info registers");
         text.ShouldContain("you asked: info registers");
         text.ShouldContain("IDT=     fffffe0000000000");
+        client.ReadIdtBase().ShouldBe(0xfffffe0000000000UL);
     }
 
     [Fact]

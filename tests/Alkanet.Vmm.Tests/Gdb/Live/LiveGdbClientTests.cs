@@ -29,6 +29,7 @@ public sealed class LiveGdbClientTests
             code.AsSpan(0, 5).ToArray().ShouldBe(GdbClient.FtraceNop.ToArray());
 
             client.MonitorCommand("info registers").ShouldContain("IDT=");
+            client.ReadIdtBase().ShouldNotBeNull().ShouldBeGreaterThan(0xffff800000000000UL); // a kernel address
 
             client.SetHardwareBreakpoint(entry);
             var cpus = new HashSet<int>();
