@@ -8,8 +8,11 @@ export DEBIAN_FRONTEND=noninteractive
 apt_install() { apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "$@" >/dev/null; }
 
 qemu_major() {
-  command -v qemu-system-x86_64 >/dev/null || { echo 0; return; }
-  qemu-system-x86_64 --version | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p' | head -1
+  local v=""
+  if command -v qemu-system-x86_64 >/dev/null; then
+    v=$(qemu-system-x86_64 --version | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p' | head -1)
+  fi
+  echo "${v:-0}"
 }
 
 # The URI of the machine's main Debian archive (the one serving the "bookworm" suite).
