@@ -39,6 +39,7 @@ public static class RspCodec
     /// <exception cref="GdbProtocolException">a dangling escape, or a run with nothing before it or a bad count.</exception>
     public static byte[] DecodeBody(ReadOnlySpan<byte> body)
     {
+        if (body.IndexOfAny(Escape, RunLength) < 0) return body.ToArray(); // the common case: hex, nothing to undo
         var output = new List<byte>(body.Length);
         for (var i = 0; i < body.Length; i++)
         {
