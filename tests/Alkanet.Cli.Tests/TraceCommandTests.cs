@@ -48,6 +48,36 @@ public sealed class TraceCommandTests
         err.ShouldContain($"127.0.0.1:{port}");
     }
 
+    /// <summary>A profile that names no sites.</summary>
+    private sealed class NoSites : Alkanet.Vmm.Gdb.IHookDecoder
+    {
+        public IReadOnlyList<Alkanet.Vmm.Gdb.HookSite> Sites => [];
+
+        public bool Decode(Alkanet.Vmm.Gdb.HookSite site, in Alkanet.Introspection.Cpu.VcpuState state,
+            Alkanet.Introspection.Memory.IVirtualMemory memory, SyscallRecord record) => false;
+    }
+
+    [Fact]
+    public void A_profile_without_sites_fails_cleanly_and_writes_no_file()
+    {
+        using var server = new FakeRspServer(GdbTestKit.LinuxLikeTarget());
+        TraceDecoders.Register("test-nosites", _ => new NoSites());
+        var dir = Directory.CreateTempSubdirectory("alkanet-trace-").FullName;
+        try
+        {
+            var file = Path.Combine(dir, "trace.jsonl");
+            var (code, _, err) = Run("trace", "--gdb", $"127.0.0.1:{server.Port}", "--os", "test-nosites", "--out", file);
+            code.ShouldBe(ExitCodes.Failure);
+            err.ShouldContain("names no hook sites");
+            File.Exists(file).ShouldBeFalse();
+            server.Detached.ShouldBeTrue();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void Traces_a_simulated_vm_into_a_file_and_detaches()
     {

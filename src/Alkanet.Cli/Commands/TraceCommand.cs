@@ -89,6 +89,15 @@ internal static class TraceCommand
         {
             throw new CommandFailedException(ex.Message, ex);
         }
+        catch (GdbWriteRefusedException ex)
+        {
+            // A profile asked for something that would change the guest: a bug in the profile, reported plainly.
+            throw new CommandFailedException($"--os {os}: {ex.Message}", ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new CommandFailedException($"--os {os}: {ex.Message}", ex);
+        }
         finally
         {
             qmp?.Dispose();
