@@ -79,6 +79,31 @@ public sealed class TraceCommandTests
     }
 
     [Fact]
+    public void A_stub_lost_mid_run_fails_and_keeps_the_records_so_far_in_the_partial_file_only()
+    {
+        var target = GdbTestKit.LinuxLikeTarget();
+        for (var i = 0; i < 5; i++) target.Script.Enqueue(new ScriptedHit(0, GdbTestKit.At(GdbTestKit.EntrySite, rsi: 1)));
+        // The third 'm' of pt_regs (the decoder's read at the third hit) never gets its whole reply.
+        using var server = new FakeRspServer(target, new FakeRspFaults { DisconnectMidReplyOn = $"m{GdbTestKit.PtRegs:x},a8", DisconnectAfterMatches = 3 });
+        TraceDecoders.Register("test-lost", _ => new LinuxTestDecoder(GdbTestKit.EntrySite, GdbTestKit.ExitSite));
+        var dir = Directory.CreateTempSubdirectory("alkanet-trace-").FullName;
+        try
+        {
+            var file = Path.Combine(dir, "trace.jsonl");
+            var (code, _, err) = Run("trace", "--gdb", $"127.0.0.1:{server.Port}", "--os", "test-lost", "--out", file, "--timeout", "2s");
+            code.ShouldBe(ExitCodes.Failure);
+            err.ShouldContain("closed the connection");
+            err.ShouldContain(file + ".partial");
+            File.Exists(file).ShouldBeFalse();
+            ReadAll(file + ".partial").Select(r => r.No).ShouldBe([1L, 2L]);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Traces_a_simulated_vm_into_a_file_and_detaches()
     {
         var target = GdbTestKit.LinuxLikeTarget();

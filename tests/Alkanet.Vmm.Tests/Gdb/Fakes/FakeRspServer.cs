@@ -21,6 +21,9 @@ internal sealed class FakeRspFaults
     /// <summary>When a packet starting with this arrives, send half a reply and close the connection.</summary>
     public string? DisconnectMidReplyOn { get; init; }
 
+    /// <summary>Which matching packet triggers <see cref="DisconnectMidReplyOn"/> (1 = the first).</summary>
+    public int DisconnectAfterMatches { get; init; } = 1;
+
     /// <summary>When a packet starting with this arrives, ack it and never answer.</summary>
     public string? SilentOn { get; init; }
 
@@ -52,7 +55,7 @@ internal sealed class FakeRspServer : IDisposable
     private readonly HashSet<ulong> _breakpoints = [];
     private Socket? _client;
     private volatile bool _stopping;
-    private int _badChecksumsLeft, _naksLeft;
+    private int _badChecksumsLeft, _naksLeft, _disconnectMatches;
     private int _gThread = 1;
     private int? _stoppedAtBreakpoint;
 
@@ -122,7 +125,8 @@ internal sealed class FakeRspServer : IDisposable
                 var payload = Encoding.ASCII.GetString(RspCodec.DecodeBody(Encoding.ASCII.GetBytes(body.ToString())));
                 Received.Enqueue(payload);
                 if (_faults.SilentOn is { } silent && payload.StartsWith(silent, StringComparison.Ordinal)) continue;
-                if (_faults.DisconnectMidReplyOn is { } cut && payload.StartsWith(cut, StringComparison.Ordinal))
+                if (_faults.DisconnectMidReplyOn is { } cut && payload.StartsWith(cut, StringComparison.Ordinal)
+                    && ++_disconnectMatches >= _faults.DisconnectAfterMatches)
                 {
                     SendRaw(client, "$0011223"u8.ToArray());
                     client.Shutdown(SocketShutdown.Both);
