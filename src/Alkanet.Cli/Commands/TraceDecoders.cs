@@ -1,0 +1,44 @@
+using Alkanet.Vmm.Gdb;
+
+namespace Alkanet.Cli.Commands;
+
+/// <summary>
+/// The OS profiles <c>alkanet trace --os NAME</c> can decode with. A factory gets the attached, stopped VM
+/// (registers, memory through a vCPU, read-only monitor commands) to find the kernel and its sites, and returns
+/// the decoder. The Linux profile and the Windows kernel discovery register here when they are merged
+/// (see docs/GDBSTUB.md, "Wiring an OS profile"); tests register their own.
+/// </summary>
+public static class TraceDecoders
+{
+    private static readonly Dictionary<string, Func<GdbClient, IHookDecoder>> Factories = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Why an OS named on the command line has no decoder in this build.</summary>
+    private static readonly Dictionary<string, string> Missing = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["linux"] = "the Linux OS profile (hook sites, task_struct offsets from BTF) is not part of this build yet",
+        ["windows"] = "the Windows kernel discovery and decoders are not part of this build yet",
+    };
+
+    public static void Register(string os, Func<GdbClient, IHookDecoder> factory)
+    {
+        lock (Factories) Factories[os] = factory;
+    }
+
+    public static bool Unregister(string os)
+    {
+        lock (Factories) return Factories.Remove(os);
+    }
+
+    /// <summary>The factory for <paramref name="os"/>, or null with the reason in <paramref name="why"/>.</summary>
+    public static Func<GdbClient, IHookDecoder>? Find(string os, out string why)
+    {
+        lock (Factories)
+        {
+            if (Factories.TryGetValue(os, out var f)) { why = ""; return f; }
+            why = Missing.TryGetValue(os, out var reason)
+                ? $"--os {os}: {reason}"
+                : $"--os {os}: unknown OS (known: {string.Join(", ", Missing.Keys.Concat(Factories.Keys).Distinct(StringComparer.OrdinalIgnoreCase).Order())})";
+            return null;
+        }
+    }
+}
