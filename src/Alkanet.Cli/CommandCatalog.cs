@@ -10,5 +10,7 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return LogCommands.Create();
+        yield return ReportCommand.Create();
+        yield return CompareCommand.Create();
     }
 }

@@ -33,7 +33,15 @@ public sealed class RecordPairer(ICallEventSink sink, Func<string, bool> keepArg
         public long? ProcSeq;
         public long? TimestampNs;
         public AdditionalInfo? Info;
+        public bool Delivered;
     }
+
+    /// <summary>Calls that usually never return: delivered at their ENTER, so what follows in the log
+    /// (a reused pid, say) is seen after them, not at the end of input.</summary>
+    private static readonly HashSet<string> NoReturn = new(StringComparer.Ordinal)
+    {
+        "NtTerminateProcess", "NtTerminateThread", "NtContinue", "NtRaiseException", "exit", "exit_group",
+    };
 
     public void Add(SyscallRecord r)
     {
@@ -50,19 +58,24 @@ public sealed class RecordPairer(ICallEventSink sink, Func<string, bool> keepArg
             if (!_inFlight.TryGetValue(key, out var stack)) _inFlight[key] = stack = new List<Pending>(2);
             if (stack.Count >= MaxDepth)
             {
-                Deliver(r.Pid, r.Tid, stack[0], null);
+                if (!stack[0].Delivered) Deliver(r.Pid, r.Tid, stack[0], null);
                 Release(stack[0]);
                 stack.RemoveAt(0);
             }
             var p = _freePending.Count > 0 ? _freePending.Pop() : new Pending();
             p.No = r.No; p.SysNo = r.SysNo; p.Name = r.Name; p.ProcName = r.ProcName; p.ParentPid = r.ParentPid;
-            p.ProcSeq = r.ProcSeq; p.TimestampNs = r.TimestampNs;
+            p.ProcSeq = r.ProcSeq; p.TimestampNs = r.TimestampNs; p.Delivered = false;
             if (keepArguments(r.Name) && r.AdditionalInfo.Count > 0)
             {
                 p.Info = _freeInfos.Count > 0 ? _freeInfos.Pop() : new AdditionalInfo();
                 p.Info.CopyFrom(r.AdditionalInfo);
             }
             stack.Add(p);
+            if (NoReturn.Contains(r.Name))
+            {
+                Deliver(r.Pid, r.Tid, p, null);
+                p.Delivered = true;
+            }
             return;
         }
 
@@ -75,7 +88,7 @@ public sealed class RecordPairer(ICallEventSink sink, Func<string, bool> keepArg
                 if (s[i].SysNo != r.SysNo) continue;
                 match = s[i];
                 // Anything nested inside it that never returned (a lost EXIT) is delivered as ENTER-only.
-                for (var j = s.Count - 1; j > i; j--) { Deliver(r.Pid, r.Tid, s[j], null); Release(s[j]); }
+                for (var j = s.Count - 1; j > i; j--) { if (!s[j].Delivered) Deliver(r.Pid, r.Tid, s[j], null); Release(s[j]); }
                 s.RemoveRange(i, s.Count - i);
                 break;
             }
@@ -90,7 +103,7 @@ public sealed class RecordPairer(ICallEventSink sink, Func<string, bool> keepArg
             sink.OnEvent(_event);
             return;
         }
-        Deliver(r.Pid, r.Tid, match, r);
+        if (!match.Delivered) Deliver(r.Pid, r.Tid, match, r);
         Release(match);
     }
 
@@ -99,7 +112,7 @@ public sealed class RecordPairer(ICallEventSink sink, Func<string, bool> keepArg
     {
         foreach (var ((pid, tid), stack) in _inFlight)
         {
-            foreach (var p in stack.ToArray()) Deliver(pid, tid, p, null);
+            foreach (var p in stack.ToArray()) if (!p.Delivered) Deliver(pid, tid, p, null);
             stack.Clear();
         }
         _inFlight.Clear();

@@ -145,6 +145,12 @@ public sealed partial class Analyzer : ICallEventSink
     private static bool IsNewLifetime(ProcessNode p, CallEvent e)
     {
         if (e.ProcSeq is { } s && p.TracerSeq is { } t) return s != t;
+        // A Windows process keeps its ImageFileName for life: another name on the same pid is a new process
+        // (its creation and the old one's exit were not seen). Linux comm changes with execve and PR_SET_NAME.
+        if (CallNames.IsWindows(e.Name) && p.FirstNo >= 0 && !string.IsNullOrEmpty(p.Name) && !string.IsNullOrEmpty(e.ProcName)
+            && !string.Equals(p.Name, e.ProcName, StringComparison.OrdinalIgnoreCase) && !IsTruncationOf(e.ProcName, p.Name)
+            && !(p.Image is not null && IsTruncationOf(e.ProcName, Paths.BaseName(p.Image))))
+            return true;
         if (!p.Exited) return false;
         // After its exit, records of the same pid belong to a new process only on evidence:
         // a fork child's first return, or a different name (late records of the old one keep its name).

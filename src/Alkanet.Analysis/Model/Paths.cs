@@ -26,7 +26,8 @@ public static partial class Paths
             if (ulong.TryParse(head, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var root))
             {
                 var rest = value[(slash + 1)..];
-                if (root == 0 && rest.StartsWith("??\\", StringComparison.Ordinal)) rest = "\\" + rest;
+                // "0\??\C:\x" and "0\REGISTRY\..." lost the absolute name's leading backslash to the separator.
+                if (root == 0 && !rest.StartsWith('\\') && !(rest.Length >= 2 && rest[1] == ':')) rest = "\\" + rest;
                 return (root, rest);
             }
         }

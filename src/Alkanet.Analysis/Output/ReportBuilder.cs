@@ -93,7 +93,8 @@ public static class ReportBuilder
                 foreach (var ((src, dst), pairEdges) in pairs.OrderBy(p => p.Key))
                 {
                     if (rule.Fallback && sequenceMatched.Contains((src, dst))) continue;
-                    if (rule.TargetIsChild && !(a.Node(dst).ParentSeq == src && a.Node(dst).ParentSource == ParentSource.Creation)) continue;
+                    var isChild = a.Node(dst).ParentSeq == src && a.Node(dst).ParentSource == ParentSource.Creation;
+                    if (rule.TargetIsChild is { } mustBeChild && mustBeChild != isChild) continue;
                     var chosen = MatchSequence(steps, pairEdges);
                     if (chosen is null) continue;
                     sequenceMatched.Add((src, dst));

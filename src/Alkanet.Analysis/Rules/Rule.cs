@@ -26,8 +26,8 @@ public sealed class Rule
     /// <summary>Steps in order; a step is a spread kind, alternatives joined by '|', optional with a trailing '?'.</summary>
     public List<string>? Sequence { get; set; }
 
-    /// <summary>For sequences: the target must be a child the source created (hollowing).</summary>
-    public bool TargetIsChild { get; set; }
+    /// <summary>For sequences: true = the target must be a child the source created (hollowing); false = must not be.</summary>
+    public bool? TargetIsChild { get; set; }
 
     /// <summary>For sequences: report only when no other sequence rule matched the same pair (a generic catch-all).</summary>
     public bool Fallback { get; set; }
