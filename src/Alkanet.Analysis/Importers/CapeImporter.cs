@@ -140,6 +140,8 @@ public static class CapeImporter
         ["RegOpenKeyExA"] = "NtOpenKey",
         ["RegCreateKeyExW"] = "NtCreateKey",
         ["RegCreateKeyExA"] = "NtCreateKey",
+        ["RegQueryValueExW"] = "NtQueryValueKey",
+        ["RegQueryValueExA"] = "NtQueryValueKey",
         ["RegDeleteKeyW"] = "NtDeleteKey",
         ["RegDeleteKeyA"] = "NtDeleteKey",
         ["RegDeleteValueW"] = "NtDeleteValueKey",
@@ -264,7 +266,7 @@ public static class CapeImporter
                 Set(info, "object_name", args.GetValueOrDefault("FullName") ?? args.GetValueOrDefault("ObjectAttributesName"));
                 SetHex(info, "out_handle", args.GetValueOrDefault("KeyHandle") ?? args.GetValueOrDefault("Handle"));
                 break;
-            case "NtSetValueKey" or "NtDeleteValueKey" or "NtDeleteKey":
+            case "NtSetValueKey" or "NtDeleteValueKey" or "NtDeleteKey" or "NtQueryValueKey":
                 if (api.StartsWith("CreateService", StringComparison.Ordinal))
                 {
                     info.Set("object_name", "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services\\" + args.GetValueOrDefault("ServiceName", "?"));

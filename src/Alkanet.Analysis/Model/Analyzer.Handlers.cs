@@ -46,6 +46,7 @@ public sealed partial class Analyzer
             ["NtOpenKey"] = WinOpenKey,
             ["NtOpenKeyEx"] = WinOpenKey,
             ["NtSetValueKey"] = WinSetValue,
+            ["NtQueryValueKey"] = WinQueryValue,
             ["NtDeleteKey"] = WinDeleteKey,
             ["NtDeleteValueKey"] = WinDeleteKey,
             ["NtCreateMutant"] = WinCreateMutant,

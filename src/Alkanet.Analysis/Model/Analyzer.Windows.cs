@@ -148,9 +148,14 @@ public sealed partial class Analyzer
 
     private static void WinCreateFile(Analyzer a, CallEvent e, ProcessNode p)
     {
-        if (e.Failed) return;
         var path = a.ObjectPath(e, p, "file_name");
         if (path is null) return;
+        if (e.Failed)
+        {
+            // Probing for files that are not there (sandbox artefacts, a second copy) is behaviour too.
+            a.Behaviour(p, e, BehaviourKinds.FileOpen, Paths.Display(path), null, "failed");
+            return;
+        }
         a.SetHandle(p, e["out_handle"], new HandleInfo(HandleKind.File, null, null, path));
         var display = Paths.Display(path);
         var disposition = Paths.Hex(e["create_disposition"]);
@@ -206,6 +211,16 @@ public sealed partial class Analyzer
         if (path is null) return;
         a.SetHandle(p, e["out_handle"], new HandleInfo(HandleKind.Key, null, null, path));
         a.Behaviour(p, e, e.Name == "NtCreateKey" && e["disposition"] == "1" ? BehaviourKinds.RegistryCreate : BehaviourKinds.RegistryOpen, Paths.Display(path));
+    }
+
+    private static void WinQueryValue(Analyzer a, CallEvent e, ProcessNode p)
+    {
+        var key = a.KeyOf(e, p);
+        if (key is null) return;
+        var value = e["value_name"] ?? "";
+        // Some loggers give only the value's name as the "full name": keep it bare rather than invent a key.
+        var obj = string.Equals(key, value, StringComparison.Ordinal) ? value : Paths.Display(key) + "\\" + value;
+        a.Behaviour(p, e, BehaviourKinds.RegistryOpen, obj, null, e.Failed ? "failed" : null);
     }
 
     private string? KeyOf(CallEvent e, ProcessNode p) =>

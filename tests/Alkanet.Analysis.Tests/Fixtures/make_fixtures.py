@@ -97,3 +97,21 @@ ls("unlink", "57", {"path": "/tmp/mal"})
 l.call(T, T, "sshd", "openat", "101", {"dirfd": "ffffff9c", "path": "/tmp/.x", "flags": "241", "flags_names": "O_WRONLY|O_CREAT|O_TRUNC"}, ret="7", ppid="1")
 l.rec("ENTER", M, M, "mal", "exit_group", "e7", "0", {"status": "0"}, B)
 l.save("linux-persistence.jsonl")
+
+# ---------------------------------------------------------------- malformed and foreign inputs
+import gzip
+L = []
+L.append("1753206195.266065 DRAKVUF v1.1-9833fa5 Copyright (C) 2014-2024 Tamas K Lengyel")
+L.append(json.dumps({"Plugin":"procmon","TimeStamp":"1753206195.453337","PID":4,"PPID":0,"RunningProcess":"System","Bitness":64}))
+L.append(json.dumps({"Plugin":"procmon","TimeStamp":"1753206195.453543","PID":3888,"PPID":4,"RunningProcess":"\\Device\\HarddiskVolume2\\Windows\\explorer.exe","Bitness":64}))
+L.append(json.dumps({"Plugin":"procmon","TimeStamp":"1753206196.000000","PID":3888,"PPID":4,"TID":368,"ProcessName":"\\Device\\HarddiskVolume2\\Windows\\explorer.exe","Method":"NtCreateUserProcess","NewPid":5000,"CommandLine":"C:\\Users\\u\\drop.exe -x","ImagePathName":"C:\\Users\\u\\drop.exe","Status":"0x0"}))
+L.append(json.dumps({"Plugin":"syscall","TimeStamp":"1753206196.100000","PID":5000,"PPID":3888,"TID":5004,"ProcessName":"\\Device\\HarddiskVolume2\\Users\\u\\drop.exe","Method":"NtCreateFile","Module":"nt","vCPU":0,"CR3":"0x1a2b","Syscall":85,"NArgs":11,"FileHandle":"0x5c","DesiredAccess":"0x40100080","ObjectAttributes":"\\??\\C:\\Users\\u\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu\\Programs\\Startup\\drop.exe","CreateDisposition":"0x5"}))
+L.append("\x00\x07garbage\xff line")
+L.append(json.dumps({"Plugin":"sysret","TimeStamp":"1753206196.100100","PID":5000,"ProcessName":"drop.exe","Method":"NtCreateFile","Module":"nt","vCPU":0,"CR3":"0x1a2b","Syscall":85,"Ret":"0x0","Info":"STATUS_SUCCESS"}))
+L.append(json.dumps({"Plugin":"filetracer","TimeStamp":"1753206196.2","PID":5000,"Method":"NtCreateFile"}))
+L.append(json.dumps({"Plugin":"syscall","TimeStamp":"1753206196.300000","PID":5000,"PPID":3888,"TID":5004,"ProcessName":"drop.exe","Method":"NtCreateKey","Module":"nt","vCPU":1,"Syscall":29,"NArgs":7,"ObjectAttributes":"\\REGISTRY\\USER\\S-1-5-21-1-2-3-1001\\Software\\Microsoft\\Windows\\CurrentVersion\\Run"}))
+L.append(json.dumps({"Plugin":"sysret","TimeStamp":"1753206196.300100","PID":5000,"TID":5004,"ProcessName":"drop.exe","Method":"NtCreateKey","Module":"nt","vCPU":1,"Syscall":29,"Ret":"0x0"}))
+open("drakvuf-sample.jsonl","w", encoding="latin-1").write("\n".join(L)+"\n")
+data = gzip.compress(open("windows-injection.jsonl","rb").read(), mtime=0)
+open("truncated.jsonl.gz","wb").write(data[:len(data)//2])
+json.dump({"info":{"id":1},"target":{"category":"file"},"CAPE":{}}, open("cape-no-behavior.json","w"))
