@@ -65,6 +65,20 @@ public sealed partial class Analyzer : ICallEventSink
 
     public void OnLoss(long first, long count) => LostRecords += count;
 
+    /// <summary>Links processes whose <c>proc_ppid</c> named a process not yet seen at the time (the log started
+    /// after both): to the lifetime of that pid that was alive when the child appeared. Idempotent.</summary>
+    public void LinkLateParents()
+    {
+        foreach (var n in _nodes)
+        {
+            if (n.ParentSeq is not null || n.ParentPid is not { } ppid || n.ParentSource == ParentSource.Creation) continue;
+            var parent = _nodes.Where(x => x.Pid == ppid && x != n && (x.ExitNo is null || x.ExitNo >= n.FirstNo)
+                    && (x.CreatedNo is null || x.CreatedNo <= n.FirstNo))
+                .OrderBy(x => x.Seq).FirstOrDefault();
+            if (parent is not null) n.ParentSeq = parent.Seq;
+        }
+    }
+
     public void OnProcessFact(ProcessFact fact)
     {
         var p = _byPid.TryGetValue(fact.Pid, out var existing) && !existing.Exited ? existing : NewNode(fact.Pid);

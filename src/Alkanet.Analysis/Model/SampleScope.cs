@@ -23,6 +23,7 @@ public sealed class SampleScope
     /// (image base name or the kernel's 15-character short name; case-insensitive).</summary>
     public static SampleScope Resolve(Analyzer a, string spec)
     {
+        a.LinkLateParents();
         var matches = Match(a, spec);
         if (matches.Count == 0) throw new SampleNotFoundException(spec, Candidates(a));
         var set = matches.Select(n => n.Seq).ToHashSet();

@@ -23,8 +23,8 @@ public static class HtmlReportWriter
           .Append(E(string.Join(", ", r.Sample.Roots.Select(P)))).Append("</title><style>")
           .Append("body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d2330;max-width:1200px}")
           .Append("h1{font-size:22px}h2{font-size:17px;border-bottom:1px solid #ccd;padding-bottom:4px;margin-top:28px}")
-          .Append("table{border-collapse:collapse;width:100%;margin:8px 0}td,th{border:1px solid #dde;padding:3px 6px;text-align:left;vertical-align:top;word-break:break-all}")
-          .Append("th{background:#f0f2f8}.sev{font-weight:600;text-transform:uppercase;font-size:12px}.critical{color:#fff;background:#8b0000}.high{color:#fff;background:#c0392b}")
+          .Append("table{border-collapse:collapse;width:100%;margin:8px 0}td,th{border:1px solid #dde;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}")
+          .Append("th{background:#f0f2f8;white-space:nowrap}.sev{white-space:nowrap;font-weight:600;text-transform:uppercase;font-size:12px}.critical{color:#fff;background:#8b0000}.high{color:#fff;background:#c0392b}")
           .Append(".medium{background:#f5b041}.low{background:#d6eaf8}.info{background:#eee}.rec{font:12px monospace;background:#eef;border-radius:3px;padding:0 3px;margin-right:2px;text-decoration:none}")
           .Append(".tag{font-size:11px;background:#fde;border-radius:3px;padding:0 3px;margin-right:2px}.meta{color:#555}svg text{font:12px system-ui,sans-serif}")
           .Append("</style></head><body>");
@@ -112,29 +112,29 @@ public static class HtmlReportWriter
         var width = pos.Values.Max(v => v.X) + BoxW + 2 * Pad + 60;
         var height = pos.Values.Max(v => v.Y) + BoxH + 2 * Pad;
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=img aria-label=\"process tree\">");
-        sb.Append("<defs><marker id=arrow viewBox=\"0 0 10 10\" refX=9 refY=5 markerWidth=7 markerHeight=7 orient=auto><path d=\"M0,0L10,5L0,10z\" fill=\"#c0392b\"/></marker></defs>");
+        sb.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"process tree\">");
+        sb.Append("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0L10,5L0,10z\" fill=\"#c0392b\"/></marker></defs>");
         foreach (var p in nodes)
         {
             if (p.ParentSeq is not { } ps || !pos.TryGetValue(ps, out var a) || !pos.TryGetValue(p.Seq, out var c)) continue;
             var x0 = a.X + 20; var y0 = a.Y + BoxH; var y1 = c.Y + BoxH / 2;
-            sb.Append(CultureInfo.InvariantCulture, $"<path d=\"M{x0},{y0} V{y1} H{c.X}\" fill=none stroke=\"#889\" stroke-width=1.5{(p.ParentSource == "creation" ? "" : " stroke-dasharray=\"4 3\"")}/>");
+            sb.Append(CultureInfo.InvariantCulture, $"<path d=\"M{x0},{y0} V{y1} H{c.X}\" fill=\"none\" stroke=\"#889\" stroke-width=\"1.5\"{(p.ParentSource == "creation" ? "" : " stroke-dasharray=\"4 3\"")}/>");
         }
         foreach (var inj in r.Injections)
         {
             if (!pos.TryGetValue(inj.SourceSeq, out var a) || !pos.TryGetValue(inj.TargetSeq, out var c)) continue;
             var x0 = a.X + BoxW; var y0 = a.Y + BoxH / 2; var x1 = c.X + BoxW; var y1 = c.Y + BoxH / 2;
             var bend = Math.Max(x0, x1) + 50;
-            sb.Append(CultureInfo.InvariantCulture, $"<path d=\"M{x0},{y0} C{bend},{y0} {bend},{y1} {x1 + 2},{y1}\" fill=none stroke=\"#c0392b\" stroke-width=2 marker-end=\"url(#arrow)\"><title>{E(string.Join(", ", inj.Techniques))}</title></path>");
+            sb.Append(CultureInfo.InvariantCulture, $"<path d=\"M{x0},{y0} C{bend},{y0} {bend},{y1} {x1 + 2},{y1}\" fill=\"none\" stroke=\"#c0392b\" stroke-width=\"2\" marker-end=\"url(#arrow)\"><title>{E(string.Join(", ", inj.Techniques))}</title></path>");
         }
         foreach (var p in nodes)
         {
             var (x, y) = pos[p.Seq];
             var fill = p.Role switch { "sample" => "#f9d6d5", "child" => "#fde9d9", "injected" => "#f6e0ff", _ => "#eef1f6" };
             var stroke = p.Role == "other" ? "#99a" : "#c0392b";
-            sb.Append(CultureInfo.InvariantCulture, $"<g><title>{E(p.CommandLine ?? p.Image ?? p.Name)}</title><rect x={x} y={y} width={BoxW} height={BoxH} rx=6 fill=\"{fill}\" stroke=\"{stroke}\"/>");
-            sb.Append(CultureInfo.InvariantCulture, $"<text x={x + 8} y={y + 16} font-weight=600>{E(Clip(p.Name, 24))} #{p.Seq}</text>");
-            sb.Append(CultureInfo.InvariantCulture, $"<text x={x + 8} y={y + 32} fill=\"#555\">pid {Convert.ToUInt64(p.Pid, 16)} · {p.Calls:N0} calls · {E(p.Role)}</text></g>");
+            sb.Append(CultureInfo.InvariantCulture, $"<g><title>{E(p.CommandLine ?? p.Image ?? p.Name)}</title><rect x=\"{x}\" y=\"{y}\" width=\"{BoxW}\" height=\"{BoxH}\" rx=\"6\" fill=\"{fill}\" stroke=\"{stroke}\"/>");
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + 8}\" y=\"{y + 16}\" font-weight=\"600\">{E(Clip(p.Name, 24))} #{p.Seq}</text>");
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + 8}\" y=\"{y + 32}\" fill=\"#555\">pid {Convert.ToUInt64(p.Pid, 16)} · {p.Calls:N0} calls · {E(p.Role)}</text></g>");
         }
         sb.Append("</svg>");
         return sb.ToString();
