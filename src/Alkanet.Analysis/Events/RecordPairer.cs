@@ -15,6 +15,14 @@ public sealed class RecordPairer(ICallEventSink sink, Func<string, bool> keepArg
     private readonly AdditionalInfo _scratch = new();
     private readonly Stack<AdditionalInfo> _freeInfos = new();
     private readonly Stack<Pending> _freePending = new();
+    private readonly Dictionary<string, bool> _keepCache = new(ReferenceEqualityComparer.Instance);
+
+    private bool Keep(string name)
+    {
+        if (_keepCache.TryGetValue(name, out var keep)) return keep;
+        if (_keepCache.Count >= 4096) _keepCache.Clear();
+        return _keepCache[name] = keepArguments(name);
+    }
 
     /// <summary>Per-thread nesting deeper than this is a sign of lost EXITs; the oldest entries are dropped.</summary>
     private const int MaxDepth = 64;
@@ -65,7 +73,7 @@ public sealed class RecordPairer(ICallEventSink sink, Func<string, bool> keepArg
             var p = _freePending.Count > 0 ? _freePending.Pop() : new Pending();
             p.No = r.No; p.SysNo = r.SysNo; p.Name = r.Name; p.ProcName = r.ProcName; p.ParentPid = r.ParentPid;
             p.ProcSeq = r.ProcSeq; p.TimestampNs = r.TimestampNs; p.Delivered = false;
-            if (keepArguments(r.Name) && r.AdditionalInfo.Count > 0)
+            if (r.AdditionalInfo.Count > 0 && Keep(r.Name))
             {
                 p.Info = _freeInfos.Count > 0 ? _freeInfos.Pop() : new AdditionalInfo();
                 p.Info.CopyFrom(r.AdditionalInfo);

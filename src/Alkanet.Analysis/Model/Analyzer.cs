@@ -48,6 +48,19 @@ public sealed partial class Analyzer : ICallEventSink
     /// <summary>True when the caller should keep an ENTER's arguments for this call until its EXIT.</summary>
     public static bool WantsArguments(string name) => Handlers.ContainsKey(name);
 
+    // Call names come from the reader's string pool, so the same name is usually the same instance: a
+    // reference-keyed cache in front of the handler table saves hashing the name's characters on every call.
+    private readonly Dictionary<string, Action<Analyzer, CallEvent, ProcessNode>?> _handlerCache = new(ReferenceEqualityComparer.Instance);
+
+    private Action<Analyzer, CallEvent, ProcessNode>? HandlerFor(string name)
+    {
+        if (_handlerCache.TryGetValue(name, out var h)) return h;
+        if (_handlerCache.Count >= 4096) _handlerCache.Clear();
+        h = Handlers.GetValueOrDefault(name);
+        _handlerCache[name] = h;
+        return h;
+    }
+
     public IEnumerable<BehaviourItem> ItemsOf(int seq) =>
         _bags.TryGetValue(seq, out var bag) ? bag.Values : [];
 
@@ -111,7 +124,7 @@ public sealed partial class Analyzer : ICallEventSink
             LastNs = ns;
         }
         var p = ResolveProcess(e);
-        if (Handlers.TryGetValue(e.Name, out var handler)) handler(this, e, p);
+        HandlerFor(e.Name)?.Invoke(this, e, p);
     }
 
     // ---------------------------------------------------------------- processes
@@ -306,7 +319,7 @@ public sealed partial class Analyzer : ICallEventSink
     {
         if (string.IsNullOrEmpty(obj)) return;
         Dictionary<(string, string), BehaviourItem>? bag;
-        var injected = _injectedThreads.ContainsKey((p.Seq, e.Tid));
+        var injected = _injectedThreads.Count > 0 && _injectedThreads.ContainsKey((p.Seq, e.Tid));
         if (injected)
         {
             if (!_injectedBags.TryGetValue((p.Seq, e.Tid), out bag)) _injectedBags[(p.Seq, e.Tid)] = bag = [];
@@ -329,7 +342,7 @@ public sealed partial class Analyzer : ICallEventSink
             item.Detail = detail;
         }
         if (tag is not null) item.Tags.Add(tag);
-        item.AddEvidence(e.RecordNumbers, e.TimestampNs);
+        item.AddEvidence(e.No, e.ExitNo, e.TimestampNs);
     }
 }
 

@@ -61,14 +61,14 @@ public sealed class BehaviourItem
 
     public List<long> Records { get; } = [];
 
-    public void AddEvidence(IEnumerable<long> nos, long? ns)
+    /// <summary>Counts one more occurrence; keeps its ENTER and EXIT numbers (<paramref name="exitNo"/> -1 when none) while there is room.</summary>
+    public void AddEvidence(long no, long exitNo, long? ns)
     {
         Count++;
-        foreach (var no in nos)
-        {
-            if (no < FirstNo) { FirstNo = no; FirstNs = ns ?? FirstNs; }
-            if (Records.Count < MaxEvidence && !Records.Contains(no)) Records.Add(no);
-        }
+        if (no < FirstNo) { FirstNo = no; FirstNs = ns ?? FirstNs; }
+        if (Records.Count >= MaxEvidence) return;
+        if (!Records.Contains(no)) Records.Add(no);
+        if (exitNo >= 0 && exitNo != no && Records.Count < MaxEvidence && !Records.Contains(exitNo)) Records.Add(exitNo);
     }
 }
 
