@@ -115,3 +115,40 @@ open("drakvuf-sample.jsonl","w", encoding="latin-1").write("\n".join(L)+"\n")
 data = gzip.compress(open("windows-injection.jsonl","rb").read(), mtime=0)
 open("truncated.jsonl.gz","wb").write(data[:len(data)//2])
 json.dump({"info":{"id":1},"target":{"category":"file"},"CAPE":{}}, open("cape-no-behavior.json","w"))
+
+# ---------------------------------------------------------------- APC and section injection, proc_seq, LOSS
+class SeqLog(Log):
+    def seqcall(self, seq, pid, tid, pname, name, sysno, enter=None, exit=None, ret="0"):
+        self.call(pid, tid, pname, name, sysno, enter, exit, ret)
+        self.lines[-1]["proc_seq"] = seq; self.lines[-2]["proc_seq"] = seq
+q = SeqLog()
+q.seqcall(2, "100", "108", "explorer.exe", "NtWaitForSingleObject", "4", {"handle": "8"})
+q.seqcall(3, "110", "114", "svchost.exe", "NtWaitForSingleObject", "4", {"handle": "8"})
+def inj(name, sysno, enter=None, exit=None): q.seqcall(10, "600", "604", "inj.exe", name, sysno, enter, exit)
+inj("NtOpenThread", "13a", {"target_pid": "100", "target_tid": "108", "desired_access": "1fffff"}, {"out_handle": "50"})
+inj("NtOpenProcess", "26", {"target_pid": "100"}, {"out_handle": "54"})
+inj("NtCreateSection", "4a", {"desired_access": "f001f"}, {"out_handle": "58"})
+inj("NtMapViewOfSection", "28", {"section_handle": "58", "process_handle": "54"})
+q.no += 1
+q.lines.append({"no": q.no, "cpu_id": 0, "logtype": "LOSS", "proc_pid": "0", "proc_tid": "0", "proc_name": "", "name": "loss", "sys_no": "0",
+                "type": "loss", "ret_val": "0", "additional_info": {"first_lost": str(q.no), "last_lost": str(q.no + 4), "count": "5", "reason": "ring full"}})
+q.no += 4
+inj("NtQueueApcThread", "45", {"thread_handle": "50", "apc_routine": "7ff000001000"})
+q.seqcall(2, "100", "108", "explorer.exe", "NtSetValueKey", "60", {"key_handle": "9c", "object_name": "\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run", "value_name": "upd", "data": "C:\\x.exe"})
+# a remote thread whose EXIT has no new_tid: the next new thread seen in the target runs the injected code
+inj("NtOpenProcess", "26", {"target_pid": "110"}, {"out_handle": "60"})
+inj("NtWriteVirtualMemory", "3a", {"process_handle": "60", "size": "100"})
+inj("NtCreateThreadEx", "bd", {"process_handle": "60"}, {"out_handle": "64"})
+q.seqcall(3, "110", "1f8", "svchost.exe", "NtCreateMutant", "b4", {"mutant_name": "\\BaseNamedObjects\\from-injected"}, {"out_handle": "8"})
+q.seqcall(3, "110", "114", "svchost.exe", "NtCreateMutant", "b4", {"mutant_name": "\\BaseNamedObjects\\svchost-own"}, {"out_handle": "c"})
+# the same pid and name later, but another lifetime by proc_seq
+q.seqcall(11, "600", "6f0", "inj.exe", "NtCreateFile", "55", {"file_name": "0\\??\\C:\\second.txt", "desired_access": "40100080", "create_disposition": "2"}, {"out_handle": "8"})
+q.save("windows-apc-section.jsonl")
+
+# Linux: /proc/PID/mem and process_vm_writev
+x = Log()
+x.call("90", "90", "victim", "read", "0", {"fd": "0"}, ret="1", ppid="1")
+x.call("91", "91", "memw", "openat", "101", {"dirfd": "ffffff9c", "path": "/proc/144/mem", "flags": "2", "flags_names": "O_RDWR"}, ret="3", ppid="1")
+x.call("91", "91", "memw", "pwrite64", "12", {"fd": "3", "size": "10"}, ret="10", ppid="1")
+x.call("91", "91", "memw", "process_vm_writev", "137", {"target_pid": "90", "size": "20"}, ret="20", ppid="1")
+x.save("linux-procmem.jsonl")
