@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end figure for `alkanet report`: a generated N-record Alkanet log (default 5 million), one core
 # (taskset -c 0), wall time, records/s and peak RSS; then the same counting (calls per process) done by jq.
-# Usage: bash bench/report-perf.sh [RECORDS] [WORKDIR]
+# Usage: bash bench/report-perf.sh [RECORDS] [WORKDIR]   (SKIP_JQ=1 to leave out the jq reference)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 n="${1:-5000000}"
@@ -18,6 +18,7 @@ for run in 1 2 3; do
   read -r secs rss user sys < "$work/time.txt"
   echo "alkanet report run $run: ${secs} s wall, $(python3 -c "print(f'{$n/$secs:,.0f}')") records/s; CPU ${user}+${sys} s = $(python3 -c "print(f'{$n/($user+$sys):,.0f}')") records per CPU-second; peak RSS $((rss / 1024)) MiB"
 done
+[ "${SKIP_JQ:-0}" = 1 ] && exit 0
 /usr/bin/time -f "%e %M %U %S" -o "$work/time.txt" taskset -c 0 jq -n 'reduce inputs as $r ({}; if $r.logtype == "ENTER" then .[$r.proc_pid] += 1 else . end)' "$log" > "$work/jq.json"
 read -r secs rss user sys < "$work/time.txt"
 echo "jq (calls per process): ${secs} s wall, $(python3 -c "print(f'{$n/$secs:,.0f}')") records/s; CPU ${user}+${sys} s = $(python3 -c "print(f'{$n/($user+$sys):,.0f}')") records per CPU-second; peak RSS $((rss / 1024)) MiB"

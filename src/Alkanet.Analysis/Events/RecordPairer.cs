@@ -15,13 +15,14 @@ public sealed class RecordPairer(ICallEventSink sink, Func<string, bool> keepArg
     private readonly AdditionalInfo _scratch = new();
     private readonly Stack<AdditionalInfo> _freeInfos = new();
     private readonly Stack<Pending> _freePending = new();
-    private readonly Dictionary<string, bool> _keepCache = new(ReferenceEqualityComparer.Instance);
+    // Per call name (pooled strings, so keyed by reference): keep the ENTER's arguments? never returns?
+    private readonly Dictionary<string, (bool Keep, bool NoReturn)> _nameCache = new(ReferenceEqualityComparer.Instance);
 
-    private bool Keep(string name)
+    private (bool Keep, bool NoReturn) Traits(string name)
     {
-        if (_keepCache.TryGetValue(name, out var keep)) return keep;
-        if (_keepCache.Count >= 4096) _keepCache.Clear();
-        return _keepCache[name] = keepArguments(name);
+        if (_nameCache.TryGetValue(name, out var t)) return t;
+        if (_nameCache.Count >= 4096) _nameCache.Clear();
+        return _nameCache[name] = (keepArguments(name), NoReturn.Contains(name));
     }
 
     /// <summary>Per-thread nesting deeper than this is a sign of lost EXITs; the oldest entries are dropped.</summary>
@@ -73,13 +74,14 @@ public sealed class RecordPairer(ICallEventSink sink, Func<string, bool> keepArg
             var p = _freePending.Count > 0 ? _freePending.Pop() : new Pending();
             p.No = r.No; p.SysNo = r.SysNo; p.Name = r.Name; p.ProcName = r.ProcName; p.ParentPid = r.ParentPid;
             p.ProcSeq = r.ProcSeq; p.TimestampNs = r.TimestampNs; p.Delivered = false;
-            if (r.AdditionalInfo.Count > 0 && Keep(r.Name))
+            var traits = Traits(r.Name);
+            if (traits.Keep && r.AdditionalInfo.Count > 0)
             {
                 p.Info = _freeInfos.Count > 0 ? _freeInfos.Pop() : new AdditionalInfo();
                 p.Info.CopyFrom(r.AdditionalInfo);
             }
             stack.Add(p);
-            if (NoReturn.Contains(r.Name))
+            if (traits.NoReturn)
             {
                 Deliver(r.Pid, r.Tid, p, null);
                 p.Delivered = true;
