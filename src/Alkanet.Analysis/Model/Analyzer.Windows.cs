@@ -144,31 +144,46 @@ public sealed partial class Analyzer
         return rootInfo?.Name is { } dir ? dir.TrimEnd('\\') + "\\" + name.TrimStart('\\') : name;
     }
 
+    /// <summary>The display form of the object a call names (see <see cref="ObjectPath"/>), without allocating in the
+    /// common cases (a resolved <c>object_name</c>, or a name with no root handle). Empty when there is none.</summary>
+    private ReadOnlySpan<char> ObjectDisplay(CallEvent e, ProcessNode p, string nameField, Span<char> scratch)
+    {
+        var resolved = e["object_name"];
+        if (!string.IsNullOrEmpty(resolved) && !resolved.StartsWith('<')) return Paths.Display(resolved.AsSpan(), scratch);
+        var raw = e[nameField];
+        if (string.IsNullOrEmpty(raw) || raw.StartsWith("<unreadable", StringComparison.Ordinal)) return [];
+        var fast = Paths.DisplayRootless(raw, scratch);
+        if (!fast.IsEmpty) return fast;
+        var joined = ObjectPath(e, p, nameField);
+        return joined is null ? [] : Paths.Display(joined);
+    }
+
     private const ulong FileWriteAccess = 0x2 | 0x4 | 0x40000000 | 0x10000000 | 0x02000000; // WRITE_DATA, APPEND_DATA, GENERIC_WRITE, GENERIC_ALL, MAXIMUM_ALLOWED
 
     private static void WinCreateFile(Analyzer a, CallEvent e, ProcessNode p)
     {
-        var path = a.ObjectPath(e, p, "file_name");
-        if (path is null) return;
+        Span<char> scratch = stackalloc char[512];
+        var display = a.ObjectDisplay(e, p, "file_name", scratch);
+        if (display.IsEmpty) return;
         if (e.Failed)
         {
             // Probing for files that are not there (sandbox artefacts, a second copy) is behaviour too.
-            a.Behaviour(p, e, BehaviourKinds.FileOpen, Paths.Display(path), null, "failed");
+            a.Behaviour(p, e, BehaviourKinds.FileOpen, display, null, "failed");
             return;
         }
-        a.SetHandle(p, e["out_handle"], new HandleInfo(HandleKind.File, null, null, path));
-        var display = Paths.Display(path);
         var disposition = Paths.Hex(e["create_disposition"]);
         var access = Paths.Hex(e["desired_access"]) ?? 0;
         var options = Paths.Hex(e["create_options"]) ?? 0;
         var dispositionNames = e["create_disposition_names"] ?? "";
-        if ((options & 0x1000) != 0) { a.Behaviour(p, e, BehaviourKinds.FileDelete, display, "delete on close"); return; }
-        if (disposition is 0 or 2 or 4 or 5 || dispositionNames.Contains("CREATE", StringComparison.Ordinal) && !dispositionNames.Contains("OPEN_IF", StringComparison.Ordinal))
-            a.Behaviour(p, e, BehaviourKinds.FileCreate, display);
-        else if ((access & FileWriteAccess) != 0)
-            a.Behaviour(p, e, BehaviourKinds.FileWrite, display);
-        else
-            a.Behaviour(p, e, BehaviourKinds.FileOpen, display);
+        string kind;
+        string? detail = null;
+        if ((options & 0x1000) != 0) { kind = BehaviourKinds.FileDelete; detail = "delete on close"; }
+        else if (disposition is 0 or 2 or 4 or 5 || dispositionNames.Contains("CREATE", StringComparison.Ordinal) && !dispositionNames.Contains("OPEN_IF", StringComparison.Ordinal))
+            kind = BehaviourKinds.FileCreate;
+        else if ((access & FileWriteAccess) != 0) kind = BehaviourKinds.FileWrite;
+        else kind = BehaviourKinds.FileOpen;
+        var item = a.Behaviour(p, e, kind, display, detail);
+        if (e["out_handle"] is { } h) a.SetHandle(p, h, new HandleInfo(HandleKind.File, null, null, item?.Object ?? display.ToString()));
     }
 
     private static void WinWriteFile(Analyzer a, CallEvent e, ProcessNode p)
@@ -207,10 +222,11 @@ public sealed partial class Analyzer
     private static void WinOpenKey(Analyzer a, CallEvent e, ProcessNode p)
     {
         if (e.Failed) return;
-        var path = a.ObjectPath(e, p, "key_name");
-        if (path is null) return;
-        a.SetHandle(p, e["out_handle"], new HandleInfo(HandleKind.Key, null, null, path));
-        a.Behaviour(p, e, e.Name == "NtCreateKey" && e["disposition"] == "1" ? BehaviourKinds.RegistryCreate : BehaviourKinds.RegistryOpen, Paths.Display(path));
+        Span<char> scratch = stackalloc char[512];
+        var display = a.ObjectDisplay(e, p, "key_name", scratch);
+        if (display.IsEmpty) return;
+        var item = a.Behaviour(p, e, e.Name == "NtCreateKey" && e["disposition"] == "1" ? BehaviourKinds.RegistryCreate : BehaviourKinds.RegistryOpen, display);
+        if (e["out_handle"] is { } h) a.SetHandle(p, h, new HandleInfo(HandleKind.Key, null, null, item?.Object ?? display.ToString()));
     }
 
     private static void WinQueryValue(Analyzer a, CallEvent e, ProcessNode p)
@@ -218,8 +234,12 @@ public sealed partial class Analyzer
         var key = a.KeyOf(e, p);
         if (key is null) return;
         var value = e["value_name"] ?? "";
+        Span<char> scratch = stackalloc char[512];
+        Span<char> keyScratch = stackalloc char[512];
         // Some loggers give only the value's name as the "full name": keep it bare rather than invent a key.
-        var obj = string.Equals(key, value, StringComparison.Ordinal) ? value : Paths.Display(key) + "\\" + value;
+        var obj = string.Equals(key, value, StringComparison.Ordinal)
+            ? value.AsSpan()
+            : Paths.Concat(Paths.Display(key.AsSpan(), keyScratch), "\\", value, scratch);
         a.Behaviour(p, e, BehaviourKinds.RegistryOpen, obj, null, e.Failed ? "failed" : null);
     }
 

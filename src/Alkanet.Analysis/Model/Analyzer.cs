@@ -17,8 +17,8 @@ public sealed partial class Analyzer : ICallEventSink
     private readonly Dictionary<ulong, ProcessNode> _threadOwner = [];
     private readonly Dictionary<int, Dictionary<ulong, HandleInfo>> _handles = [];
     private readonly Dictionary<int, Dictionary<ulong, string>> _fds = [];
-    private readonly Dictionary<int, Dictionary<(string, string), BehaviourItem>> _bags = [];
-    private readonly Dictionary<(int Seq, ulong Tid), Dictionary<(string, string), BehaviourItem>> _injectedBags = [];
+    private readonly Dictionary<int, Bag> _bags = [];
+    private readonly Dictionary<(int Seq, ulong Tid), Bag> _injectedBags = [];
     private readonly Dictionary<(int Seq, ulong Tid), ThreadAttribution> _injectedThreads = [];
     private readonly Dictionary<int, ThreadAttribution> _nextNewThread = [];
     private readonly Dictionary<(int, int, string), SpreadEdge> _edges = [];
@@ -223,7 +223,7 @@ public sealed partial class Analyzer : ICallEventSink
 
     internal enum HandleKind { Process, Thread, File, Key, Section, Other }
 
-    internal sealed record HandleInfo(HandleKind Kind, int? Seq, ulong? Tid, string? Name);
+    internal readonly record struct HandleInfo(HandleKind Kind, int? Seq, ulong? Tid, string? Name);
 
     private const ulong CurrentProcess = ulong.MaxValue;        // (HANDLE)-1
     private const ulong CurrentThread = ulong.MaxValue - 1;     // (HANDLE)-2
@@ -281,7 +281,7 @@ public sealed partial class Analyzer : ICallEventSink
         if (Paths.Hex(text) is not { } h) return (null, null);
         if (NormaliseHandle(h) == CurrentThread) return (p, e.Tid);
         var info = GetHandle(p, text);
-        return info is { Kind: HandleKind.Thread, Seq: { } seq } ? (Node(seq), info.Tid) : (null, null);
+        return info is { Kind: HandleKind.Thread, Seq: { } seq, Tid: var tid } ? (Node(seq), tid) : (null, null);
     }
 
     // ---------------------------------------------------------------- spread and attribution
@@ -315,26 +315,31 @@ public sealed partial class Analyzer : ICallEventSink
 
     // ---------------------------------------------------------------- behaviour
 
-    private void Behaviour(ProcessNode p, CallEvent e, string kind, string obj, string? detail = null, string? tag = null)
+    /// <summary>Records one occurrence of (kind, object) for the calling thread's process, or for the thread itself
+    /// when it runs injected code. Returns the item (its <see cref="BehaviourItem.Object"/> is the one stored copy of
+    /// the name), or null when the object is empty or the process's cap is reached.</summary>
+    private BehaviourItem? Behaviour(ProcessNode p, CallEvent e, string kind, ReadOnlySpan<char> obj, string? detail = null, string? tag = null)
     {
-        if (string.IsNullOrEmpty(obj)) return;
-        Dictionary<(string, string), BehaviourItem>? bag;
+        if (obj.IsEmpty) return null;
+        Bag? bag;
         var injected = _injectedThreads.Count > 0 && _injectedThreads.ContainsKey((p.Seq, e.Tid));
         if (injected)
         {
-            if (!_injectedBags.TryGetValue((p.Seq, e.Tid), out bag)) _injectedBags[(p.Seq, e.Tid)] = bag = [];
+            if (!_injectedBags.TryGetValue((p.Seq, e.Tid), out bag)) _injectedBags[(p.Seq, e.Tid)] = bag = new Bag();
         }
         else if (!_bags.TryGetValue(p.Seq, out bag))
         {
-            _bags[p.Seq] = bag = [];
+            _bags[p.Seq] = bag = new Bag();
         }
-        if (!bag.TryGetValue((kind, obj), out var item))
+        var item = bag.Find(kind, obj);
+        if (item is null)
         {
-            if (bag.Count >= Options.MaxItemsPerProcess) return;
-            item = new BehaviourItem { Kind = kind, Object = obj, ProcessSeq = p.Seq, Tid = e.Tid, ByInjectedThread = injected, Detail = detail };
-            bag[(kind, obj)] = item;
-            if (Paths.IsAutostart(obj)) item.Tags.Add("autostart");
-            if (kind is BehaviourKinds.FileCreate or BehaviourKinds.FileWrite or BehaviourKinds.FileRename && Paths.LooksExecutable(detail is not null && kind == BehaviourKinds.FileRename ? detail : obj))
+            if (bag.Count >= Options.MaxItemsPerProcess) return null;
+            var text = obj.ToString();
+            item = new BehaviourItem { Kind = kind, Object = text, ProcessSeq = p.Seq, Tid = e.Tid, ByInjectedThread = injected, Detail = detail };
+            bag.Add(item);
+            if (Paths.IsAutostart(text)) item.Tags.Add("autostart");
+            if (kind is BehaviourKinds.FileCreate or BehaviourKinds.FileWrite or BehaviourKinds.FileRename && Paths.LooksExecutable(detail is not null && kind == BehaviourKinds.FileRename ? detail : text))
                 item.Tags.Add("executable");
         }
         else if (item.Detail is null && detail is not null)
@@ -343,6 +348,7 @@ public sealed partial class Analyzer : ICallEventSink
         }
         if (tag is not null) item.Tags.Add(tag);
         item.AddEvidence(e.No, e.ExitNo, e.TimestampNs);
+        return item;
     }
 }
 

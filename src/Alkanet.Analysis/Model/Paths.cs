@@ -47,6 +47,51 @@ public static partial class Paths
         return path;
     }
 
+    /// <summary><see cref="Display(string)"/> without allocating: a slice of <paramref name="path"/>, or the result
+    /// written into <paramref name="scratch"/>; a string only when the scratch is too small.</summary>
+    public static ReadOnlySpan<char> Display(ReadOnlySpan<char> path, Span<char> scratch)
+    {
+        if (path.StartsWith("\\??\\") || path.StartsWith("\\\\?\\")) return path[4..];
+        if (path.StartsWith("\\REGISTRY\\MACHINE", StringComparison.OrdinalIgnoreCase)) return Concat("HKLM", path[17..], scratch);
+        if (path.StartsWith("\\REGISTRY\\USER", StringComparison.OrdinalIgnoreCase)) return Concat("HKU", path[14..], scratch);
+        return path;
+    }
+
+    /// <summary>The display form of a root-relative name whose root handle is 0 ("0\??\C:\x", "0\REGISTRY\..."),
+    /// or empty when <paramref name="value"/> has a non-zero root (the caller joins it to the root's name).</summary>
+    public static ReadOnlySpan<char> DisplayRootless(ReadOnlySpan<char> value, Span<char> scratch)
+    {
+        var slash = value.IndexOf('\\');
+        if (slash is > 0 and <= 16 && ulong.TryParse(value[..slash], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var root))
+        {
+            if (root != 0) return [];
+            var rest = value[(slash + 1)..];
+            if (rest.StartsWith("??\\")) return rest[3..];
+            if (rest.StartsWith("REGISTRY\\MACHINE", StringComparison.OrdinalIgnoreCase)) return Concat("HKLM", rest[16..], scratch);
+            if (rest.StartsWith("REGISTRY\\USER", StringComparison.OrdinalIgnoreCase)) return Concat("HKU", rest[13..], scratch);
+            if (rest.StartsWith('\\') || (rest.Length >= 2 && rest[1] == ':')) return Display(rest, scratch);
+            return Concat("\\", rest, scratch);
+        }
+        return Display(value, scratch);
+    }
+
+    public static ReadOnlySpan<char> Concat(ReadOnlySpan<char> a, ReadOnlySpan<char> b, Span<char> scratch)
+    {
+        if (a.Length + b.Length > scratch.Length) return string.Concat(a, b);
+        a.CopyTo(scratch);
+        b.CopyTo(scratch[a.Length..]);
+        return scratch[..(a.Length + b.Length)];
+    }
+
+    public static ReadOnlySpan<char> Concat(ReadOnlySpan<char> a, ReadOnlySpan<char> b, ReadOnlySpan<char> c, Span<char> scratch)
+    {
+        if (a.Length + b.Length + c.Length > scratch.Length) return string.Concat(a, b, c);
+        a.CopyTo(scratch);
+        b.CopyTo(scratch[a.Length..]);
+        c.CopyTo(scratch[(a.Length + b.Length)..]);
+        return scratch[..(a.Length + b.Length + c.Length)];
+    }
+
     public static string BaseName(string path)
     {
         var i = path.LastIndexOfAny(['\\', '/']);
