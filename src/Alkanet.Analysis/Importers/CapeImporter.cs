@@ -53,6 +53,7 @@ public static class CapeImporter
             var pi = 0;
             foreach (var p in processes.EnumerateArray())
             {
+                if (p.ValueKind != JsonValueKind.Object) continue;
                 var pid = (ulong)Num(p, "process_id");
                 var ppid = p.TryGetProperty("parent_id", out _) ? (ulong?)Num(p, "parent_id") : null;
                 var name = Str(p, "process_name") ?? "";
@@ -63,6 +64,7 @@ public static class CapeImporter
                     var ci = 0;
                     foreach (var c in cs.EnumerateArray())
                     {
+                        if (c.ValueKind != JsonValueKind.Object) continue;
                         var ts = Str(c, "timestamp") ?? "";
                         firstTs ??= ts;
                         calls.Add(new Call(ts, pi, ci++, pid, c));
@@ -114,7 +116,7 @@ public static class CapeImporter
 
     private static long Num(JsonElement o, string name)
     {
-        if (!o.TryGetProperty(name, out var v)) return 0;
+        if (o.ValueKind != JsonValueKind.Object || !o.TryGetProperty(name, out var v)) return 0;
         if (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n)) return n;
         if (v.ValueKind == JsonValueKind.String && long.TryParse(v.GetString(), CultureInfo.InvariantCulture, out n)) return n;
         return 0;

@@ -80,6 +80,16 @@ public sealed partial class Analyzer : ICallEventSink
 
     /// <summary>Links processes whose <c>proc_ppid</c> named a process not yet seen at the time (the log started
     /// after both): to the lifetime of that pid that was alive when the child appeared. Idempotent.</summary>
+    private bool IsAncestorOrSelf(ProcessNode candidate, ProcessNode start)
+    {
+        var seen = new HashSet<int>();
+        for (var cur = start; ; cur = Node(cur.ParentSeq!.Value))
+        {
+            if (cur == candidate) return true;
+            if (cur.ParentSeq is null || !seen.Add(cur.Seq)) return false;
+        }
+    }
+
     public void LinkLateParents()
     {
         foreach (var n in _nodes)
@@ -88,7 +98,7 @@ public sealed partial class Analyzer : ICallEventSink
             var parent = _nodes.Where(x => x.Pid == ppid && x != n && (x.ExitNo is null || x.ExitNo >= n.FirstNo)
                     && (x.CreatedNo is null || x.CreatedNo <= n.FirstNo))
                 .OrderBy(x => x.Seq).FirstOrDefault();
-            if (parent is not null) n.ParentSeq = parent.Seq;
+            if (parent is not null && !IsAncestorOrSelf(n, parent)) n.ParentSeq = parent.Seq;
         }
     }
 
