@@ -348,15 +348,15 @@ public sealed partial class Analyzer : ICallEventSink
             var text = obj.ToString();
             item = new BehaviourItem { Kind = kind, Object = text, ProcessSeq = p.Seq, Tid = e.Tid, ByInjectedThread = injected, Detail = detail };
             bag.Add(item);
-            if (Paths.IsAutostart(text)) item.Tags.Add("autostart");
+            if (Paths.IsAutostart(text)) item.AddTag("autostart");
             if (kind is BehaviourKinds.FileCreate or BehaviourKinds.FileWrite or BehaviourKinds.FileRename && Paths.LooksExecutable(detail is not null && kind == BehaviourKinds.FileRename ? detail : text))
-                item.Tags.Add("executable");
+                item.AddTag("executable");
         }
         else if (item.Detail is null && detail is not null)
         {
             item.Detail = detail;
         }
-        if (tag is not null) item.Tags.Add(tag);
+        if (tag is not null) item.AddTag(tag);
         item.AddEvidence(e.No, e.ExitNo, e.TimestampNs);
         return item;
     }

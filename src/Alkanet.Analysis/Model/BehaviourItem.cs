@@ -43,8 +43,15 @@ public sealed class BehaviourItem
     /// <summary>Extra words (a command line, value data, a new name, a technique).</summary>
     public string? Detail { get; set; }
 
-    /// <summary>Marks such as <c>autostart</c>, <c>executable</c>, <c>self</c>.</summary>
-    public SortedSet<string> Tags { get; } = new(StringComparer.Ordinal);
+    private SortedSet<string>? _tags;
+
+    /// <summary>Marks such as <c>autostart</c>, <c>executable</c>, <c>failed</c> (allocated only when an item has one:
+    /// most items of a busy guest have none).</summary>
+    public IReadOnlyCollection<string> Tags => (IReadOnlyCollection<string>?)_tags ?? [];
+
+    public void AddTag(string tag) => (_tags ??= new SortedSet<string>(StringComparer.Ordinal)).Add(tag);
+
+    public bool HasTag(string tag) => _tags?.Contains(tag) == true;
 
     public int ProcessSeq { get; init; }
 
