@@ -106,7 +106,7 @@ public sealed class BehaviourSummary
         string? S(string n) => o[n] is JsonValue v && v.TryGetValue<string>(out var s) ? s : o[n]?.ToJsonString();
         return category switch
         {
-            "registry_keys_set" => S("key") is { } k ? (S("value") is { } v && !k.EndsWith(v, StringComparison.OrdinalIgnoreCase) ? k : k) : null,
+            "registry_keys_set" => S("key"), // VirusTotal's key includes the value name; "value" is the data
             "ip_traffic" => S("destination_ip") is { } ip ? S("destination_port") is { } port ? $"{ip}:{port}" : ip : null,
             "files_dropped" => S("path"),
             _ => S("name") ?? S("path") ?? S("key"),
