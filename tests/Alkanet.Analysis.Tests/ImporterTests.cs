@@ -90,3 +90,17 @@ public class ImporterTests
         report.Behaviour.ShouldContain(i => i.Kind == "registry_open" && i.Object.StartsWith("HKU\\S-1-5-21"));
     }
 }
+
+public class ProgressTests
+{
+    [Fact]
+    public void Progress_is_reported_and_ends_at_one()
+    {
+        var seen = new List<double>();
+        Alkanet.Analysis.Importers.LogInput.Read(TestLogs.Fixture("windows-injection.jsonl"), Alkanet.Analysis.Importers.InputFormat.Alkanet,
+            new Alkanet.Analysis.Model.Analyzer(), progress: seen.Add);
+        seen.ShouldNotBeEmpty();
+        seen[^1].ShouldBe(1.0);
+        seen.ShouldAllBe(f => f >= 0 && f <= 1);
+    }
+}

@@ -53,7 +53,8 @@ public static class LogInput
     /// fraction of the (compressed) file consumed.</summary>
     public static Result Read(string path, InputFormat format, Analyzer sink, bool skipBad = false, Action<double>? progress = null)
     {
-        if (format == InputFormat.Auto) format = Detect(path);
+        // Standard input cannot be read twice: without --from it is taken as an Alkanet log.
+        if (format == InputFormat.Auto) format = path == "-" ? InputFormat.Alkanet : Detect(path);
         return format switch
         {
             InputFormat.Alkanet => ReadAlkanet(path, sink, skipBad, progress),
