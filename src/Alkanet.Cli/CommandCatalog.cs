@@ -11,5 +11,7 @@ internal static class CommandCatalog
     {
         yield return LogCommands.Create();
         yield return TraceCommand.Create();
+        yield return ReportCommand.Create();
+        yield return CompareCommand.Create();
     }
 }

@@ -1,0 +1,116 @@
+using Alkanet.Cli;
+
+namespace Alkanet.Cli.Tests;
+
+public class ReportCommandTests
+{
+    /// <summary>The Analysis tests' fixtures, found from the repository root (the CLI tests share them rather than copy them).</summary>
+    private static string Fixture(string name)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Alkanet.slnx"))) dir = dir.Parent;
+        return Path.Combine(dir!.FullName, "tests", "Alkanet.Analysis.Tests", "Fixtures", name);
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var code = AlkanetCli.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void Report_prints_markdown_with_findings_and_the_tree()
+    {
+        var (code, output, _) = Run("report", Fixture("windows-injection.jsonl"), "--sample", "sample.exe");
+        code.ShouldBe(ExitCodes.Ok);
+        output.ShouldContain("# Alkanet report: sample.exe#3");
+        output.ShouldContain("Process hollowing");
+        output.ShouldContain("T1547.001");
+    }
+
+    [Fact]
+    public void Without_a_sample_the_error_lists_candidates_and_exits_2()
+    {
+        var (code, _, err) = Run("report", Fixture("windows-injection.jsonl"));
+        code.ShouldBe(ExitCodes.Usage);
+        err.ShouldContain("--sample");
+        err.ShouldContain("sample.exe");
+    }
+
+    [Fact]
+    public void A_sidecar_names_the_sample_when_no_option_is_given()
+    {
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        var log = Path.Combine(dir, "run.jsonl");
+        File.Copy(Fixture("linux-persistence.jsonl"), log);
+        File.WriteAllText(log + ".meta.json", """{"sample": "mal"}""");
+        var (code, output, _) = Run("report", log, "-f", "json");
+        code.ShouldBe(ExitCodes.Ok);
+        output.ShouldContain("\"chosen_by\": \"run.jsonl.meta.json\"");
+        output.ShouldContain("linux-cron");
+    }
+
+    [Theory]
+    [InlineData("json", "\"schema\": \"alkanet-report/1\"")]
+    [InlineData("html", "<svg")]
+    [InlineData("vt", "\"processes_injected\"")]
+    public void Formats_are_written_to_the_output_file(string format, string expected)
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory().FullName, "out." + format);
+        var (code, _, _) = Run("report", Fixture("windows-injection.jsonl"), "-s", "0x200", "-f", format, "-o", file);
+        code.ShouldBe(ExitCodes.Ok);
+        File.ReadAllText(file).ShouldContain(expected);
+    }
+
+    [Fact]
+    public void Malformed_inputs_fail_with_exit_1_and_a_message_naming_the_file()
+    {
+        var (code, _, err) = Run("report", Fixture("truncated.jsonl.gz"), "-s", "sample.exe");
+        code.ShouldBe(ExitCodes.Failure);
+        err.ShouldContain("truncated.jsonl.gz");
+        (code, _, err) = Run("report", Fixture("cape-no-behavior.json"));
+        code.ShouldBe(ExitCodes.Failure);
+        err.ShouldContain("behavior.processes");
+        (code, _, err) = Run("report", Fixture("drakvuf-sample.jsonl"), "-s", "drop.exe");
+        code.ShouldBe(ExitCodes.Failure);
+        err.ShouldContain("drakvuf-sample.jsonl:1:");
+        (code, _, _) = Run("report", Fixture("drakvuf-sample.jsonl"), "-s", "drop.exe", "--skip-bad");
+        code.ShouldBe(ExitCodes.Ok);
+    }
+
+    [Fact]
+    public void A_cape_report_needs_no_sample_option()
+    {
+        var cape = Directory.GetFiles(Fixture("cape"), "d469*.json.gz").Single();
+        var (code, output, _) = Run("report", cape);
+        code.ShouldBe(ExitCodes.Ok);
+        output.ShouldContain("Hello_Amber.exe");
+    }
+
+    [Fact]
+    public void Compare_prints_precision_and_recall_against_a_cape_summary()
+    {
+        var cape = Directory.GetFiles(Fixture("cape"), "55dc*.json.gz").Single();
+        var vt = Path.Combine(Directory.CreateTempSubdirectory().FullName, "vt.json");
+        Run("report", cape, "-f", "vt", "-o", vt).Code.ShouldBe(ExitCodes.Ok);
+        var (code, output, _) = Run("compare", vt, cape);
+        code.ShouldBe(ExitCodes.Ok);
+        output.ShouldContain("registry_keys_opened");
+        output.ShouldContain("precision");
+        var (jcode, json, _) = Run("compare", vt, cape, "--json");
+        jcode.ShouldBe(ExitCodes.Ok);
+        json.ShouldContain("\"matched\"");
+    }
+
+    [Fact]
+    public void Bad_user_rules_fail_with_the_rule_file_named()
+    {
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        File.WriteAllText(Path.Combine(dir, "x.yaml"), "- id: a\n  title: b\n  severity: nope\n  match: {kind: [file_write]}\n");
+        var (code, _, err) = Run("report", Fixture("windows-injection.jsonl"), "-s", "sample.exe", "--rules", dir);
+        code.ShouldBe(ExitCodes.Failure);
+        err.ShouldContain("x.yaml");
+    }
+}
