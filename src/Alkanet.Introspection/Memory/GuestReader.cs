@@ -56,11 +56,11 @@ public static class GuestReader
         }
     }
 
-    /// <summary>A user-mode pointer (canonical lower half), as arguments from user mode must be.</summary>
-    public static bool IsUserAddress(ulong va) => va != 0 && va < 0x0000_8000_0000_0000UL;
+    /// <summary>A user-mode pointer (lower half, bit 63 clear; 4- or 5-level paging), as arguments from user mode must be.</summary>
+    public static bool IsUserAddress(ulong va) => va != 0 && (long)va > 0;
 
-    /// <summary>A kernel-mode pointer (canonical upper half).</summary>
-    public static bool IsKernelAddress(ulong va) => va >= 0xFFFF_8000_0000_0000UL;
+    /// <summary>A kernel-mode pointer (upper half, bit 63 set; 4- or 5-level paging).</summary>
+    public static bool IsKernelAddress(ulong va) => (long)va < 0;
 
     /// <summary>Reads <paramref name="byteLength"/> bytes of UTF-16 at <paramref name="buffer"/>, capped at
     /// <paramref name="maxBytes"/>; an odd length drops its last byte. A string that runs into an unmapped page

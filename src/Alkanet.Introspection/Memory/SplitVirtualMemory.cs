@@ -9,5 +9,5 @@ public sealed class SplitVirtualMemory(IVirtualMemory user, IVirtualMemory kerne
     public IVirtualMemory Kernel { get; } = kernel;
 
     public int Read(ulong virtualAddress, Span<byte> destination) =>
-        (virtualAddress >= 0xFFFF_8000_0000_0000UL ? Kernel : User).Read(virtualAddress, destination);
+        ((long)virtualAddress < 0 ? Kernel : User).Read(virtualAddress, destination);
 }
