@@ -43,6 +43,9 @@ public sealed class SyntheticProcess
 
     public ulong Eprocess { get; }
     public ulong Pid { get; }
+
+    /// <summary>The HANDLE_TABLE (EPROCESS.ObjectTable).</summary>
+    public ulong HandleTable => _handleTable;
     public PageTableBuilder Tables { get; }
 
     public ulong UserAlloc(ulong size, ulong align = 16)

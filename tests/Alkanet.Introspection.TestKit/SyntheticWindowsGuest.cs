@@ -63,6 +63,8 @@ public sealed class SyntheticWindowsGuest
         _ = tss;
         BuildObjectTypes();
         SystemProcess = AddProcess(4, "System", 0, null, null);
+        // The System process's table holds kernel handles (ObpKernelHandleTable points at it, as in Windows).
+        System.WriteU64(Symbol("ObpKernelHandleTable"), SystemProcess.HandleTable);
     }
 
     public IsfFile Isf { get; }
