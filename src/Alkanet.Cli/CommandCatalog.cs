@@ -10,5 +10,7 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return LogCommands.Create();
+        yield return ProfileCommands.Create();
+        yield return SyscallsCommand.Create();
     }
 }
