@@ -62,6 +62,19 @@ public sealed class SparsePhysicalMemory(ulong size) : IPhysicalMemory
 
     public void WriteU64(ulong physicalAddress, ulong value) => Write(physicalAddress, BitConverter.GetBytes(value));
 
+    /// <summary>Writes the memory as a sparse file (guest-physical address = file offset), like QEMU's shared RAM
+    /// file: only written frames take disk space.</summary>
+    public void SaveSparse(string path)
+    {
+        using var f = new FileStream(path, FileMode.Create, FileAccess.Write);
+        f.SetLength((long)Size);
+        foreach (var (frame, bytes) in _frames)
+        {
+            f.Position = (long)(frame << 12);
+            f.Write(bytes);
+        }
+    }
+
     /// <summary>A raw image of the first <paramref name="length"/> bytes (for file-backed source tests).</summary>
     public byte[] ToArray(ulong length)
     {

@@ -2,14 +2,16 @@ namespace Alkanet.Introspection.Windows;
 
 /// <summary>Lower-case hex text of numbers, cached direct-mapped: a decoder formats the same handles, access masks
 /// and sizes over and over, and a cache hit allocates nothing.</summary>
-public sealed class HexCache(int entries = 2048)
+public sealed class HexCache
 {
-    private readonly ulong[] _keys = new ulong[entries];
-    private readonly string?[] _values = new string?[entries];
+    private const int Bits = 11;
+    private readonly ulong[] _keys = new ulong[1 << Bits];
+    private readonly string?[] _values = new string?[1 << Bits];
 
     public string Get(ulong value)
     {
-        var slot = (int)((value ^ (value >> 17) ^ (value >> 41)) % (ulong)_keys.Length);
+        // Fibonacci hashing: round numbers (0, 0x1000, 0x3000...) must not share a slot.
+        var slot = (int)((value * 0x9E37_79B9_7F4A_7C15UL) >> (64 - Bits));
         if (_keys[slot] == value && _values[slot] is { } s) return s;
         s = value.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
         _keys[slot] = value;
@@ -40,5 +42,5 @@ public sealed class GuestStringCache(int entries = 1024)
         _values[slot] = value;
     }
 
-    private int Slot(ulong a, ulong b) => (int)(((a >> 4) ^ (b * 0x9E3779B97F4A7C15UL >> 20)) % (ulong)_keys.Length);
+    private int Slot(ulong a, ulong b) => (int)((((a >> 4) ^ b) * 0x9E37_79B9_7F4A_7C15UL) >> 40) % _keys.Length;
 }

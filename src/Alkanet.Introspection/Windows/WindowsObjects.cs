@@ -119,6 +119,7 @@ public sealed class WindowsObjects
     {
         if (!m.TryReadU64(body + _p.KeyBodyKcb, out var kcb) || !GuestReader.IsKernelAddress(kcb)) return null;
         if (_names.TryGet(header, kcb, out var cached)) return cached;
+        var keyKcb = kcb;
         var parts = new List<string>();
         for (var depth = 0; depth < MaxKeyDepth && GuestReader.IsKernelAddress(kcb); depth++)
         {
@@ -133,7 +134,7 @@ public sealed class WindowsObjects
         if (parts.Count == 0) return null;
         parts.Reverse();
         var path = "\\" + string.Join('\\', parts);
-        _names.Set(header, kcb, path);
+        _names.Set(header, keyKcb, path);
         return path;
     }
 

@@ -82,19 +82,20 @@ public class DecoderFuzzTests
         var handle = h.Process.AddHandle(h.Guest.AddFile(@"\Temp\log.txt"));
         var enter = h.Guest.EnterState(h.Thread, h.Number("NtClose"), handle);
         var exit = h.Guest.ExitState(h.Thread, 0);
+        var alloc = h.Guest.EnterState(h.Thread, h.Number("NtAllocateVirtualMemory"), ulong.MaxValue, h.Process.U64(0), 0, h.Process.U64(0x1000), 0x3000, 0x40);
         var record = new SyscallRecord();
-        for (var i = 0; i < 100; i++)
+        void Round()
         {
             h.Decoder.Decode(enter, h.Memory, HookSiteKind.Enter, record);
             h.Decoder.Decode(exit, h.Memory, HookSiteKind.Exit, record);
+            h.Decoder.Decode(alloc, h.Memory, HookSiteKind.Enter, record);
+            h.Decoder.Decode(exit, h.Memory, HookSiteKind.Exit, record);
         }
+        for (var i = 0; i < 100; i++) Round();
         var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
-        {
-            h.Decoder.Decode(enter, h.Memory, HookSiteKind.Enter, record);
-            h.Decoder.Decode(exit, h.Memory, HookSiteKind.Exit, record);
-        }
+        for (var i = 0; i < 1000; i++) Round();
         (GC.GetAllocatedBytesForCurrentThread() - before).ShouldBe(0);
-        record.Name.ShouldBe("NtClose");
+        record.Name.ShouldBe("NtAllocateVirtualMemory");
+        record.AdditionalInfo["region_size"].ShouldBe("1000"); // EXIT re-reads the OUT values
     }
 }
