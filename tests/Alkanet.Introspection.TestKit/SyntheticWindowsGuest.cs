@@ -17,6 +17,9 @@ public sealed class SyntheticGuestOptions
     public Version FileVersion { get; init; } = new(10, 0, 18362, 418);
     public byte HeaderCookie { get; init; } = 0x5A;
 
+    /// <summary>KiServiceLimit (number of nt services) written into the kernel; 464 is 1909's.</summary>
+    public uint ServiceLimit { get; init; } = 464;
+
     /// <summary>Override the PDB identity written in the image's RSDS record (default: the ISF's).</summary>
     public string? PdbGuid { get; init; }
     public int? PdbAge { get; init; }
@@ -243,6 +246,7 @@ public sealed class SyntheticWindowsGuest
         System.WriteU32(b + 0x2084, 0x10000);
         System.WriteU32(b + 0x2088, (uint)((v.Major << 16) | v.Minor));
         System.WriteU32(b + 0x208C, (uint)((v.Build << 16) | v.Revision));
+        System.WriteU32(Symbol("KiServiceLimit"), Options.ServiceLimit);
         // The system-call entry: SWAPGS at KiSystemCall64 and the shadow entry; the dispatcher's call r10.
         System.Write(Symbol("KiSystemCall64"), [0x0F, 0x01, 0xF8]);
         System.Write(Symbol("KiSystemCall64Shadow"), [0x0F, 0x01, 0xF8]);

@@ -26,6 +26,9 @@ public sealed class WindowsKernelInfo
     public SyscallTableChoice? Syscalls { get; init; }
     public SyscallTableChoice? Win32kSyscalls { get; init; }
 
+    /// <summary>KiServiceLimit of the running kernel (number of nt services), when readable.</summary>
+    public uint? ServiceCount { get; init; }
+
     /// <summary>The CR3 of the state discovery read the kernel through (maps the kernel half).</summary>
     public ulong KernelCr3 { get; init; }
 
@@ -114,6 +117,15 @@ public static class WindowsKernel
         if (nt is null) warnings.Add("no system-call table chosen: calls will be named unknown_<hex>");
         else if (!nt.Exact) warnings.Add($"system-call table guessed: {nt.Note}");
 
+        // Cross-check the table with the running kernel: KiServiceLimit is the number of nt services.
+        uint? serviceCount = null;
+        if (isf.TryGetSymbol("KiServiceLimit", out var limitRva) && memory.TryReadU32(imageBase + limitRva, out var limit) && limit is > 0 and < 0x1000)
+        {
+            serviceCount = limit;
+            if (nt is not null && nt.Table.Count != limit)
+                warnings.Add($"the kernel has {limit} system services but the {nt.Table.Release} table lists {nt.Table.Count}: numbers may differ (a cumulative update can renumber calls)");
+        }
+
         return new WindowsKernelInfo
         {
             KernelBase = imageBase,
@@ -125,6 +137,7 @@ public static class WindowsKernel
             FileVersion = fileVersion,
             Syscalls = nt,
             Win32kSyscalls = win32k,
+            ServiceCount = serviceCount,
             KernelCr3 = state.Cr3 & PageWalker.AddressMask,
             Warnings = warnings,
         };

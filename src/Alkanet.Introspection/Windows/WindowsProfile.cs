@@ -35,7 +35,7 @@ public sealed class WindowsProfile
     public static readonly IReadOnlyList<string> RequiredSymbols =
     [
         "KiSystemCall64", "KiSystemCall64Shadow", "KiSystemServiceUser", "KiSystemServiceCopyEnd", "KiSystemServiceExit",
-        "KeServiceDescriptorTable", "KeServiceDescriptorTableShadow", "ObTypeIndexTable", "ObHeaderCookie", "NtBuildNumber",
+        "KeServiceDescriptorTable", "KeServiceDescriptorTableShadow", "KiServiceLimit", "ObTypeIndexTable", "ObHeaderCookie", "NtBuildNumber",
         "PsActiveProcessHead", "ObpKernelHandleTable",
     ];
 

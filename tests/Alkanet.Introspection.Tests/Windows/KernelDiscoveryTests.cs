@@ -40,7 +40,17 @@ public class KernelDiscoveryTests
         k.FileVersion.ShouldBe(new Version(10, 0, 18362, 418));
         k.Syscalls!.Exact.ShouldBeTrue();
         k.Syscalls.Table.Release.ShouldBe("Windows 10 (1909)");
+        k.ServiceCount.ShouldBe(464u);
         k.Warnings.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void A_kernel_whose_service_count_differs_from_the_table_is_flagged()
+    {
+        var (g, s) = GuestAndState(new SyntheticGuestOptions { ServiceLimit = 470 });
+        var k = WindowsKernel.Discover(s, g.Physical, Store);
+        k.Ok.ShouldBeTrue(k.Error);
+        k.Warnings.ShouldContain(w => w.Contains("470 system services"));
     }
 
     [Fact]
