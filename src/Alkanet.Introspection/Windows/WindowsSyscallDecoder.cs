@@ -56,6 +56,15 @@ public sealed class WindowsSyscallDecoder
     /// <summary>The table's name of a call number (win32k numbers start at 0x1000), or null.</summary>
     public string? NameOf(ulong number) => number >= 0x1000 ? _win32k?.NameOf(number) : _nt?.NameOf(number);
 
+    /// <summary>For live hooks: decodes a hit at one of <see cref="WindowsKernelInfo.HookSites"/>, taking ENTER or EXIT
+    /// from RIP. Returns false (record untouched) when RIP is neither site or discovery found no hook sites.</summary>
+    public bool DecodeHit(in VcpuState state, IVirtualMemory memory, SyscallRecord into)
+    {
+        if (Kernel?.HookSites?.KindOf(state.Rip) is not { } kind) return false;
+        Decode(state, memory, kind, into);
+        return true;
+    }
+
     /// <summary>Decodes one hit into <paramref name="into"/> (reset first; <c>no</c> and <c>timestamp_ns</c> are the
     /// caller's to set). Returns false when the caller (KPCR → thread) could not be read; the record then holds what
     /// was known. Never throws for guest data.</summary>
