@@ -83,14 +83,12 @@ public sealed class DecodeContext
     public void ObjectAttributes(string name, ulong oa)
     {
         if (oa == 0) return;
-        var p = Profile;
-        if (!Memory.TryReadU64(oa + p.ObjAttrRootDirectory, out var root) || !Memory.TryReadU64(oa + p.ObjAttrObjectName, out var objectName))
+        if (!Memory.TryReadObjectAttributes(Profile, oa, out var root, out var objectName, Options.MaxStringBytes))
         {
             Unreadable(name, oa);
             return;
         }
-        var text = objectName == 0 ? "" : Memory.ReadUnicodeString(objectName, p.UnicodeString, Options.MaxStringBytes).ToRecordText();
-        Info.Set(name, string.Concat(Hex.Get(root), "\\", text));
+        Info.Set(name, string.Concat(Hex.Get(root), "\\", objectName.ToRecordText()));
     }
 
     /// <summary>Only the ObjectName of OBJECT_ATTRIBUTES (named kernel objects: mutants, sections).</summary>
@@ -136,7 +134,7 @@ public sealed class DecodeContext
     public void ClientId(ulong address, string pidName = "target_pid", string tidName = "target_tid")
     {
         if (address == 0) return;
-        if (!Memory.TryReadU64(address + Profile.CidProcess, out var pid) || !Memory.TryReadU64(address + Profile.CidThread, out var tid))
+        if (!Memory.TryReadClientId(Profile, address, out var pid, out var tid))
         {
             Unreadable(pidName, address);
             return;
