@@ -118,8 +118,9 @@ public sealed class WindowsSyscallDecoder
         spec?.Enter?.Invoke(c);
         if (!known) return;
         if (spec is { NoReturn: true }) return;
-        if (spec?.Name == "NtTerminateThread" && WindowsObjects.IsCurrentThread(state.R10) || (spec?.Name == "NtTerminateThread" && state.R10 == 0))
+        if (spec?.Name == "NtTerminateThread" && (state.R10 == 0 || WindowsObjects.IsCurrentThread(state.R10)))
         {
+            // The thread ends itself (a null handle also means the current thread): its calls never return.
             Pairing.ForgetThread(c.Caller.Thread);
             return;
         }

@@ -44,7 +44,8 @@ public static unsafe partial class XzDecoder
                 {
                     strm.NextOut = outPtr;
                     strm.AvailOut = (nuint)chunk.Length;
-                    ret = lzma_code(&strm, strm.AvailIn == 0 ? LzmaFinish : LzmaRun);
+                    var action = strm.AvailIn == 0 ? LzmaFinish : LzmaRun;
+                    ret = lzma_code(&strm, action);
                     var produced = chunk.Length - (int)strm.AvailOut;
                     if (output.Length + produced > maxOutputBytes)
                         throw new InvalidDataException($"xz data expands beyond the {maxOutputBytes}-byte cap");
@@ -52,15 +53,8 @@ public static unsafe partial class XzDecoder
                     if (ret == LzmaStreamEnd) break;
                     if (ret != LzmaOk)
                         throw new InvalidDataException($"corrupt xz data at compressed byte offset {strm.TotalIn} (liblzma code {ret})");
-                    if (strm.AvailIn == 0 && produced == 0 && ret == LzmaOk)
-                    {
-                        // Finishing with no progress: the stream is truncated.
-                        ret = lzma_code(&strm, LzmaFinish);
-                        if (ret != LzmaStreamEnd && chunk.Length - (int)strm.AvailOut == 0)
-                            throw new InvalidDataException($"truncated xz data at compressed byte offset {strm.TotalIn}");
-                        output.Write(chunk, 0, chunk.Length - (int)strm.AvailOut);
-                        if (ret == LzmaStreamEnd) break;
-                    }
+                    if (action == LzmaFinish && produced == 0)
+                        throw new InvalidDataException($"truncated xz data at compressed byte offset {strm.TotalIn}");
                 }
             }
         }
