@@ -1,13 +1,17 @@
 namespace Alkanet.Introspection.Memory;
 
-/// <summary>Virtual page → physical page for one address space, dropped whenever the CR3 it was built for changes.
+/// <summary>Virtual page → physical page for one address space, dropped whenever the CR3 it was built for changes
+/// (a guest may rewrite page tables of a process it switched away from, so nothing is kept across a switch).
 /// Direct-mapped (a fixed array indexed by page number), so a lookup never allocates and the cache never grows;
-/// collisions just evict. Failed walks are not cached: a page may be paged in later.</summary>
+/// collisions just evict. Dropping is O(1): entries carry the generation they were stored in. Failed walks are
+/// not cached: a page may be paged in later.</summary>
 public sealed class TranslationCache
 {
     private readonly ulong[] _tags;
-    private readonly ulong[] _frames; // physical base of the page, low bits = log2(page size)
+    private readonly ulong[] _frames;
+    private readonly uint[] _generations;
     private readonly int _mask;
+    private uint _generation = 1;
     private ulong _cr3 = ulong.MaxValue;
 
     public TranslationCache(int entries = 4096)
@@ -15,8 +19,8 @@ public sealed class TranslationCache
         if (entries <= 0 || (entries & (entries - 1)) != 0) throw new ArgumentOutOfRangeException(nameof(entries), "must be a power of two");
         _tags = new ulong[entries];
         _frames = new ulong[entries];
+        _generations = new uint[entries];
         _mask = entries - 1;
-        Array.Fill(_tags, ulong.MaxValue);
     }
 
     public long Hits { get; private set; }
@@ -34,20 +38,22 @@ public sealed class TranslationCache
 
     public void Clear()
     {
-        Array.Fill(_tags, ulong.MaxValue);
         Invalidations++;
+        if (++_generation == 0)
+        {
+            // After 2^32 drops the counter wraps: clear for real once, so no stale entry can match again.
+            Array.Clear(_generations);
+            _generation = 1;
+        }
     }
 
     public bool TryLookup(ulong virtualAddress, out Translation translation)
     {
         var page = virtualAddress >> 12;
         var slot = (int)(page & (ulong)_mask);
-        if (_tags[slot] == page)
+        if (_tags[slot] == page && _generations[slot] == _generation)
         {
-            var f = _frames[slot];
-            var size = 1UL << (int)(f & 0x3F);
-            var physPage = f & ~0xFFFUL;
-            translation = new Translation(physPage | (virtualAddress & 0xFFF), size, TranslationFailure.None, 0, 0);
+            translation = new Translation(_frames[slot] | (virtualAddress & 0xFFF), 4096, TranslationFailure.None, 0, 0);
             Hits++;
             return true;
         }
@@ -62,7 +68,8 @@ public sealed class TranslationCache
         var page = virtualAddress >> 12;
         var slot = (int)(page & (ulong)_mask);
         _tags[slot] = page;
-        // Cache at 4 KiB granularity even inside large pages: the key stays one page number.
-        _frames[slot] = (translation.PhysicalAddress & ~0xFFFUL) | 12;
+        // Cached at 4 KiB granularity even inside large pages: the key stays one page number.
+        _frames[slot] = translation.PhysicalAddress & ~0xFFFUL;
+        _generations[slot] = _generation;
     }
 }
