@@ -13,5 +13,7 @@ internal static class CommandCatalog
         yield return TraceCommand.Create();
         yield return ReportCommand.Create();
         yield return CompareCommand.Create();
+        yield return ProfileCommands.Create();
+        yield return SyscallsCommand.Create();
     }
 }

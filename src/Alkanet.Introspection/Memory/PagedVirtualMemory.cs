@@ -1,0 +1,55 @@
+namespace Alkanet.Introspection.Memory;
+
+/// <summary>One guest address space read through its page tables: the walker over a physical source, with a
+/// translation cache. Reads stop at the first unmapped page and report how far they got.</summary>
+public sealed class PagedVirtualMemory : IVirtualMemory
+{
+    private readonly TranslationCache _cache;
+
+    public PagedVirtualMemory(IPhysicalMemory physical, ulong cr3, PagingMode mode = PagingMode.FourLevel, TranslationCache? cache = null)
+    {
+        Physical = physical;
+        Mode = mode;
+        _cache = cache ?? new TranslationCache();
+        SetCr3(cr3);
+    }
+
+    public IPhysicalMemory Physical { get; }
+
+    public PagingMode Mode { get; set; }
+
+    public ulong Cr3 { get; private set; }
+
+    public TranslationCache Cache => _cache;
+
+    /// <summary>Follows a CR3 change (a context switch); the cache is dropped only when the table base differs.</summary>
+    public void SetCr3(ulong cr3)
+    {
+        Cr3 = cr3 & PageWalker.AddressMask;
+        _cache.UseAddressSpace(cr3);
+    }
+
+    public Translation Translate(ulong virtualAddress)
+    {
+        if (_cache.TryLookup(virtualAddress, out var t)) return t;
+        t = PageWalker.Translate(Physical, Cr3, virtualAddress, Mode);
+        _cache.Store(virtualAddress, t);
+        return t;
+    }
+
+    public int Read(ulong virtualAddress, Span<byte> destination)
+    {
+        var done = 0;
+        while (done < destination.Length)
+        {
+            var va = virtualAddress + (ulong)done;
+            if (va < virtualAddress) break; // wrapped around the top of the address space
+            var t = Translate(va);
+            if (!t.Ok) break;
+            var inPage = (int)Math.Min((ulong)(destination.Length - done), 4096 - (va & 0xFFF));
+            if (!Physical.TryRead(t.PhysicalAddress, destination.Slice(done, inPage))) break;
+            done += inPage;
+        }
+        return done;
+    }
+}

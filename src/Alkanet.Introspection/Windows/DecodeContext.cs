@@ -1,0 +1,218 @@
+using System.Buffers.Binary;
+using System.Text;
+using Alkanet.Core.Records;
+using Alkanet.Introspection.Cpu;
+using Alkanet.Introspection.Memory;
+
+namespace Alkanet.Introspection.Windows;
+
+/// <summary>What one call decoder sees: the arguments, the caller, guest memory, and helpers that write the
+/// <c>additional_info</c> vocabulary of docs/RECORD.md. One instance per decoder, reused for every hit.</summary>
+public sealed class DecodeContext
+{
+    internal DecodeContext(WindowsProfile profile, WindowsObjects objects, WindowsCaller callers, WindowsDecoderOptions options)
+    {
+        Profile = profile;
+        Objects = objects;
+        Callers = callers;
+        Options = options;
+    }
+
+    public WindowsProfile Profile { get; }
+    public WindowsObjects Objects { get; }
+    public WindowsCaller Callers { get; }
+    public WindowsDecoderOptions Options { get; }
+    public HexCache Hex { get; } = new();
+
+    public IVirtualMemory Memory { get; internal set; } = null!;
+    public SyscallRecord Record { get; internal set; } = null!;
+    public CallerInfo Caller;
+    public VcpuState State;
+
+    internal readonly ulong[] ArgBuffer = new ulong[SyscallPairing.MaxArgs];
+    public int ArgCount { get; internal set; }
+    public bool IsExit { get; internal set; }
+
+    /// <summary>The NTSTATUS at EXIT.</summary>
+    public uint Status { get; internal set; }
+
+    public bool Succeeded => (int)Status >= 0;
+
+    /// <summary>Emit only what the original Alkanet logged for the calls it decoded (figure 2 of the paper).</summary>
+    public bool Original => Options.OriginalFieldsOnly;
+
+    public ulong Arg(int i) => i < ArgCount ? ArgBuffer[i] : 0;
+
+    private AdditionalInfo Info => Record.AdditionalInfo;
+
+    public void Text(string name, string value) => Info.Set(name, value);
+
+    public void HexValue(string name, ulong value) => Info.Set(name, Hex.Get(value));
+
+    public void Decimal(string name, long value) => Info.Set(name, value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>A flag word: raw hex, and the <c>_names</c> companion.</summary>
+    public void Flags(string name, ulong value, FlagTable table)
+    {
+        Info.Set(name, Hex.Get(value));
+        if (!Original) Info.Set(NamesKey(name), table.NameOf(value));
+    }
+
+    private static readonly Dictionary<string, string> NamesKeys = [];
+
+    private static string NamesKey(string name)
+    {
+        lock (NamesKeys)
+        {
+            if (!NamesKeys.TryGetValue(name, out var k)) NamesKeys[name] = k = name + "_names";
+            return k;
+        }
+    }
+
+    /// <summary>An information class: hex number and its name.</summary>
+    public void InfoClass(ulong value, FlagTable table)
+    {
+        Info.Set("info_class", Hex.Get(value));
+        Info.Set("info_class_name", table.NameOf(value));
+    }
+
+    public void Unreadable(string name, ulong address) => Info.Set(name, GuestReader.UnreadableText(address));
+
+    /// <summary>OBJECT_ATTRIBUTES as the original logged it: RootDirectory handle in hex, a backslash, then
+    /// ObjectName (so "0\\??\C:\x" for an absolute path).</summary>
+    public void ObjectAttributes(string name, ulong oa)
+    {
+        if (oa == 0) return;
+        if (!Memory.TryReadObjectAttributes(Profile, oa, out var root, out var objectName, Options.MaxStringBytes))
+        {
+            Unreadable(name, oa);
+            return;
+        }
+        Info.Set(name, string.Concat(Hex.Get(root), "\\", objectName.ToRecordText()));
+    }
+
+    /// <summary>Only the ObjectName of OBJECT_ATTRIBUTES (named kernel objects: mutants, sections).</summary>
+    public void ObjectNameOnly(string name, ulong oa)
+    {
+        if (oa == 0 || !Memory.TryReadU64(oa + Profile.ObjAttrObjectName, out var objectName) || objectName == 0) return;
+        Info.Set(name, Memory.ReadUnicodeString(objectName, Profile.UnicodeString, Options.MaxStringBytes).ToRecordText());
+    }
+
+    public void UnicodeStringAt(string name, ulong descriptor)
+    {
+        if (descriptor == 0) return;
+        Info.Set(name, Memory.ReadUnicodeString(descriptor, Profile.UnicodeString, Options.MaxStringBytes).ToRecordText());
+    }
+
+    /// <summary>A handle and, when the caller's handle table resolves it, the object's name.</summary>
+    public void Handle(string name, ulong handle)
+    {
+        Info.Set(name, Hex.Get(handle));
+        var resolved = Objects.HandleName(Memory, Caller.Process, handle);
+        if (resolved is not null) Info.Set("object_name", resolved);
+    }
+
+    /// <summary>A process handle and the pid it refers to (self handle: the caller).</summary>
+    public void ProcessHandle(string name, ulong handle)
+    {
+        Info.Set(name, Hex.Get(handle));
+        if (Objects.TryProcessId(Memory, Caller, handle, out var pid)) Info.Set("target_pid", Hex.Get(pid));
+    }
+
+    /// <summary>A thread handle and the pid/tid it refers to (self handle: the caller).</summary>
+    public void ThreadHandle(string name, ulong handle)
+    {
+        Info.Set(name, Hex.Get(handle));
+        if (Objects.TryThreadIds(Memory, Caller, handle, out var pid, out var tid))
+        {
+            Info.Set("target_pid", Hex.Get(pid));
+            Info.Set("target_tid", Hex.Get(tid));
+        }
+    }
+
+    /// <summary>CLIENT_ID at <paramref name="address"/> → target_pid / target_tid (0 tid is left out).</summary>
+    public void ClientId(ulong address, string pidName = "target_pid", string tidName = "target_tid")
+    {
+        if (address == 0) return;
+        if (!Memory.TryReadClientId(Profile, address, out var pid, out var tid))
+        {
+            Unreadable(pidName, address);
+            return;
+        }
+        Info.Set(pidName, Hex.Get(pid));
+        if (tid != 0) Info.Set(tidName, Hex.Get(tid));
+    }
+
+    /// <summary>At EXIT: the handle the call wrote through the pointer argument, when it succeeded.</summary>
+    public bool OutHandle(string name, ulong pointer, out ulong handle)
+    {
+        handle = 0;
+        if (!Succeeded || pointer == 0) return false;
+        if (!Memory.TryReadU64(pointer, out handle)) { Unreadable(name, pointer); return false; }
+        Info.Set(name, Hex.Get(handle));
+        return true;
+    }
+
+    /// <summary>A value passed by pointer (PVOID*, SIZE_T*): the value it points to, or the unreadable marker.</summary>
+    public void Deref64(string name, ulong pointer)
+    {
+        if (pointer == 0) return;
+        if (Memory.TryReadU64(pointer, out var v)) Info.Set(name, Hex.Get(v));
+        else Unreadable(name, pointer);
+    }
+
+    public void Deref32Flags(string name, ulong pointer, FlagTable table)
+    {
+        if (pointer == 0) return;
+        if (Memory.TryReadU32(pointer, out var v)) Flags(name, v, table);
+        else Unreadable(name, pointer);
+    }
+
+    /// <summary>IO_STATUS_BLOCK.Information (bytes transferred) at EXIT.</summary>
+    public void IoInformation(string name, ulong iosb)
+    {
+        if (iosb == 0 || !Succeeded) return;
+        var off = Profile.Isf.TryGetField("_IO_STATUS_BLOCK", "Information", out var loc) ? loc.Offset : 8;
+        Deref64(name, iosb + off);
+    }
+
+    /// <summary>Registry value data: text for string types, hex for others, at most 256 bytes.</summary>
+    public void RegistryData(ulong type, ulong data, ulong size)
+    {
+        if (data == 0 || size == 0) return;
+        var n = (int)Math.Min(size, 256UL);
+        Span<byte> bytes = stackalloc byte[n];
+        var got = Memory.Read(data, bytes);
+        if (got == 0) { Unreadable("data", data); return; }
+        bytes = bytes[..got];
+        string text;
+        if (type is 1 or 2 or 6 or 7)
+        {
+            text = Encoding.Unicode.GetString(bytes[..(got & ~1)]).TrimEnd('\0').Replace('\0', type == 7 ? '\n' : ' ');
+        }
+        else text = Convert.ToHexStringLower(bytes);
+        Info.Set("data", text);
+        if (size > (ulong)n || got < n) Info.Set("data_truncated", "1");
+    }
+
+    /// <summary>A SOCKADDR (IPv4 or IPv6) as "1.2.3.4:80" or "[::1]:80"; sets <c>family</c> too.</summary>
+    public void SocketAddress(string name, ulong address)
+    {
+        Span<byte> sa = stackalloc byte[28];
+        var got = Memory.Read(address, sa);
+        if (got < 8) { Unreadable(name, address); return; }
+        var family = BinaryPrimitives.ReadUInt16LittleEndian(sa);
+        var port = BinaryPrimitives.ReadUInt16BigEndian(sa[2..]);
+        if (family == 2)
+        {
+            Info.Set("family", "AF_INET");
+            Info.Set(name, $"{sa[4]}.{sa[5]}.{sa[6]}.{sa[7]}:{port}");
+        }
+        else if (family == 23 && got >= 24)
+        {
+            Info.Set("family", "AF_INET6");
+            Info.Set(name, $"[{new System.Net.IPAddress(sa.Slice(8, 16))}]:{port}");
+        }
+        else Info.Set("family", Hex.Get(family));
+    }
+}

@@ -1,0 +1,14 @@
+namespace Alkanet.Introspection.Windows;
+
+public sealed class WindowsDecoderOptions
+{
+    /// <summary>Only the fields the original Alkanet logged (e.g. NtCreateFile: desired_access and file_name, no
+    /// <c>_names</c>), to compare with the paper's records.</summary>
+    public bool OriginalFieldsOnly { get; init; }
+
+    /// <summary>Fill the record's <c>args</c> with the raw argument values at ENTER.</summary>
+    public bool CaptureArgs { get; init; }
+
+    /// <summary>Cap on one string read from the guest, in bytes.</summary>
+    public int MaxStringBytes { get; init; } = 2048;
+}
