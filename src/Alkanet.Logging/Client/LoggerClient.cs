@@ -481,7 +481,7 @@ public sealed class LoggerClient : IRecordSink
             {
             }
         }
-        _sender.Join(TimeSpan.FromSeconds(5));
         CloseConnection();
+        _sender.Join(TimeSpan.FromSeconds(5));
     }
 }
