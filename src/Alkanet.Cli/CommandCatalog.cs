@@ -10,5 +10,6 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return LogCommands.Create();
+        yield return LoggerCommands.Create();
     }
 }

@@ -43,6 +43,7 @@ public sealed class LoggerClient : IRecordSink
     private bool _stopping;
     private volatile bool _disposed;
     private TcpClient? _tcp;
+    private Thread? _readerThread;
     private FrameWriter? _frameWriter;
     private int _generation;
     private int _brokenGeneration = -1;
@@ -320,6 +321,7 @@ public sealed class LoggerClient : IRecordSink
             Monitor.PulseAll(_gate);
         }
         var readerThread = new Thread(() => ReaderLoop(reader, writer, generation)) { IsBackground = true, Name = "alkanet-logger-reader" };
+        lock (_gate) _readerThread = readerThread;
         readerThread.Start();
         return generation;
     }
@@ -464,22 +466,31 @@ public sealed class LoggerClient : IRecordSink
         {
         }
         FrameWriter? writer;
-        lock (_gate)
-        {
-            _stopping = true;
-            _disposed = true;
-            writer = _brokenGeneration == _generation ? null : _frameWriter;
-            Monitor.PulseAll(_gate);
-        }
+        lock (_gate) writer = _brokenGeneration == _generation ? null : _frameWriter;
         if (complete && writer is not null && _nextNo is { } next)
         {
+            // before the sender is told to stop, or it may close the connection under the goodbye
             try
             {
                 writer.Send(new ByeMessage(next - 1).ToFrame());
+                // half-close and wait for the logger to close its side, so the goodbye is read, not reset away
+                Thread? readerThread;
+                lock (_gate)
+                {
+                    _tcp?.Client.Shutdown(SocketShutdown.Send);
+                    readerThread = _readerThread;
+                }
+                readerThread?.Join(TimeSpan.FromSeconds(2));
             }
             catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
             {
             }
+        }
+        lock (_gate)
+        {
+            _stopping = true;
+            _disposed = true;
+            Monitor.PulseAll(_gate);
         }
         CloseConnection();
         _sender.Join(TimeSpan.FromSeconds(5));

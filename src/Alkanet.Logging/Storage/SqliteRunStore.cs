@@ -57,12 +57,23 @@ public sealed class SqliteRunStore : IRunStore
 
     /// <param name="directory">The logger's data directory (created if missing).</param>
     /// <param name="synchronousFull">fsync every commit (survives power loss); the default NORMAL survives a killed logger.</param>
-    public SqliteRunStore(string directory, bool synchronousFull = false)
+    /// <param name="readOnly">Open an existing store for reading only (export while a logger may be running): no recovery, no writes.</param>
+    public SqliteRunStore(string directory, bool synchronousFull = false, bool readOnly = false)
     {
-        Directory.CreateDirectory(directory);
-        Directory.CreateDirectory(Path.Combine(directory, "runs"));
         DataDirectory = Path.GetFullPath(directory);
         _dbPath = Path.Combine(DataDirectory, "alkanet-logger.db");
+        if (readOnly)
+        {
+            if (!File.Exists(_dbPath)) throw new IOException($"no logger database at {_dbPath}");
+            _connectionString = new SqliteConnectionStringBuilder { DataSource = _dbPath, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
+            _write = new SqliteConnection(_connectionString);
+            _write.Open();
+            _insert = null!;
+            LoadRuns();
+            return;
+        }
+        Directory.CreateDirectory(directory);
+        Directory.CreateDirectory(Path.Combine(directory, "runs"));
         _connectionString = new SqliteConnectionStringBuilder { DataSource = _dbPath, Pooling = true }.ToString();
         _write = new SqliteConnection(_connectionString);
         _write.Open();
@@ -466,7 +477,7 @@ public sealed class SqliteRunStore : IRunStore
     {
         foreach (var f in _files.Values) f.Dispose();
         _files.Clear();
-        _insert.Dispose();
+        _insert?.Dispose();
         _write.Dispose();
     }
 }
