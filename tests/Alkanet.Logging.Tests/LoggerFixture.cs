@@ -61,16 +61,17 @@ internal static class RunChecks
         var info = store.FindRun(runId).ShouldNotBeNull();
         info.FirstNo.ShouldBe(first);
         info.LastNo.ShouldBe(last);
-        var fromDb = CheckSequence(ParseLines(store.ReadAllJson(runId)), first, last);
+        var fromDb = CheckSequence(ParseExport(store, runId), first, last);
+        // the index: one row per record, found by its number
+        store.ReadJson(runId, new RecordQuery { Limit = 10_000 }).Count.ShouldBe((int)Math.Min(10_000, info.RecordCount));
         var fromFile = CheckSequence(JsonLinesReader.ReadFile(runFile), first, last);
         fromFile.ShouldBe(fromDb);
         return fromDb;
     }
 
-    private static IEnumerable<SyscallRecord> ParseLines(IEnumerable<string> lines)
+    private static IEnumerable<SyscallRecord> ParseExport(IRunStore store, string runId)
     {
-        var text = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', lines)));
-        using var reader = new JsonLinesReader(text, "database");
+        using var reader = new JsonLinesReader(store.OpenRunJsonLines(runId), "export");
         var r = new SyscallRecord();
         while (reader.TryRead(r)) yield return r;
     }

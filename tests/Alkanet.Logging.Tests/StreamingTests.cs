@@ -228,7 +228,7 @@ internal sealed class ThrottledStore(SqliteRunStore inner, TimeSpan delay) : IRu
 
     public IReadOnlyList<string> ReadJson(string runId, RecordQuery query) => inner.ReadJson(runId, query);
 
-    public IEnumerable<string> ReadAllJson(string runId) => inner.ReadAllJson(runId);
+    public Stream OpenRunJsonLines(string runId) => inner.OpenRunJsonLines(runId);
 
     public RunStatistics Statistics(string runId) => inner.Statistics(runId);
 

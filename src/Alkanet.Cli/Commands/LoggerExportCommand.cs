@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.IO.Compression;
-using System.Text;
 using Alkanet.Logging.Storage;
 
 namespace Alkanet.Cli.Commands;
@@ -27,13 +26,14 @@ internal static class LoggerExportCommand
             {
                 using (var target = temp is null ? Console.OpenStandardOutput() : new FileStream(temp, FileMode.Create, FileAccess.Write))
                 using (var stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(target, CompressionLevel.Optimal) : (Stream)target)
-                using (var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16))
                 {
-                    foreach (var line in store.ReadAllJson(id))
+                    using var source = store.OpenRunJsonLines(id);
+                    var buf = new byte[1 << 16];
+                    int n;
+                    while ((n = source.Read(buf)) > 0)
                     {
-                        w.Write(line);
-                        w.Write('\n');
-                        count++;
+                        stream.Write(buf, 0, n);
+                        count += buf.AsSpan(0, n).Count((byte)'\n');
                     }
                 }
                 if (temp is not null) File.Move(temp, path, overwrite: true); // nothing half-written under the real name

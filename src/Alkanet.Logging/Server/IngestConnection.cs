@@ -118,7 +118,8 @@ internal sealed class IngestConnection
                     case FrameType.Batch:
                     {
                         var list = _pipeline.RentList();
-                        var count = decoder.Decode(f.Body.Span, list);
+                        var count = decoder.Decode(f.Body.Span, list.Records);
+                        list.Encode(count);
                         Interlocked.Add(ref session.RecordsReceived, count);
                         await _pipeline.EnqueueAsync(new IngestItem { RunId = runId, Records = list, Count = count }, cancel).ConfigureAwait(false);
                         break;

@@ -11,7 +11,8 @@ internal sealed class IngestItem
 {
     public required string RunId { get; init; }
 
-    public List<SyscallRecord>? Records { get; init; }
+    /// <summary>The batch's records and their JSON lines (encoded on the connection's thread).</summary>
+    public EncodedRecords? Records { get; init; }
 
     public int Count { get; init; }
 
@@ -32,7 +33,7 @@ internal sealed class IngestPipeline : IDisposable
     private readonly ILogger _log;
     private readonly int _maxPerCommit;
     private readonly Channel<IngestItem> _queue = Channel.CreateBounded<IngestItem>(new BoundedChannelOptions(16) { SingleReader = true });
-    private readonly ConcurrentBag<List<SyscallRecord>> _listPool = [];
+    private readonly ConcurrentBag<EncodedRecords> _listPool = [];
     private readonly Dictionary<string, long> _lastNo = new(StringComparer.Ordinal);
     private readonly Thread _thread;
 
@@ -55,14 +56,14 @@ internal sealed class IngestPipeline : IDisposable
 
     public long Commits;
 
-    public List<SyscallRecord> RentList() => _listPool.TryTake(out var l) ? l : new List<SyscallRecord>(8192);
+    public EncodedRecords RentList() => _listPool.TryTake(out var l) ? l : new EncodedRecords();
 
     public ValueTask EnqueueAsync(IngestItem item, CancellationToken cancel) => _queue.Writer.WriteAsync(item, cancel);
 
     private void WriterLoop()
     {
         var batch = new List<IngestItem>();
-        var appends = new Dictionary<string, List<SyscallRecord>>(StringComparer.Ordinal);
+        var appends = new Dictionary<string, List<RecordSlice>>(StringComparer.Ordinal);
         var touched = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
@@ -88,31 +89,44 @@ internal sealed class IngestPipeline : IDisposable
                 touched.Add(item.RunId);
                 if (item.Records is null) continue;
                 var last = LastNo(item.RunId);
-                if (!appends.TryGetValue(item.RunId, out var list)) appends[item.RunId] = list = [];
+                if (!appends.TryGetValue(item.RunId, out var slices)) appends[item.RunId] = slices = [];
+                var src = item.Records;
+                var keepFrom = -1;
+                void Close(int end)
+                {
+                    if (keepFrom >= 0 && end > keepFrom) slices.Add(new RecordSlice(src, keepFrom, end - keepFrom));
+                    keepFrom = -1;
+                }
                 for (var i = 0; i < item.Count; i++)
                 {
-                    var r = item.Records[i];
+                    var r = src.Records[i];
                     if (r.LastCoveredNo <= last)
                     {
+                        Close(i);
                         DuplicatesDropped++;
                         continue;
                     }
                     if (r.No <= last)
                     {
                         // a LOSS marker overlapping what is stored: keep only its new part
-                        r = SyscallRecord.LossMarker(last + 1, r.LastCoveredNo, r.AdditionalInfo[LossFields.Reason] ?? "loss");
+                        Close(i);
+                        slices.Add(Single(SyscallRecord.LossMarker(last + 1, r.LastCoveredNo, r.AdditionalInfo[LossFields.Reason] ?? "loss")));
+                        last = r.LastCoveredNo;
+                        continue;
                     }
-                    else if (last >= 0 && r.No > last + 1)
+                    if (last >= 0 && r.No > last + 1)
                     {
-                        list.Add(SyscallRecord.LossMarker(last + 1, r.No - 1, "gap on the wire: records never received (tracer restarted without them?)"));
+                        Close(i);
+                        slices.Add(Single(SyscallRecord.LossMarker(last + 1, r.No - 1, "gap on the wire: records never received (tracer restarted without them?)")));
                         _log.LogWarning("run {Run}: records {First}..{Last} never arrived; stored a LOSS marker", item.RunId, last + 1, r.No - 1);
                     }
-                    list.Add(r);
+                    if (keepFrom < 0) keepFrom = i;
                     last = r.LastCoveredNo;
                 }
+                Close(item.Count);
                 _lastNo[item.RunId] = last;
             }
-            var work = appends.Where(kv => kv.Value.Count > 0).Select(kv => new RunAppend(kv.Key, kv.Value, kv.Value.Count)).ToList();
+            var work = appends.Where(kv => kv.Value.Count > 0).Select(kv => new RunAppend(kv.Key, kv.Value)).ToList();
             try
             {
                 _store.Commit(work);
@@ -149,6 +163,8 @@ internal sealed class IngestPipeline : IDisposable
             Committed?.Invoke(touched);
         }
     }
+
+    private static RecordSlice Single(SyscallRecord r) => new(EncodedRecords.From([r]), 0, 1);
 
     private void ReturnLists(List<IngestItem> items)
     {

@@ -78,12 +78,8 @@ public static class WebApi
             return Results.Stream(async body =>
             {
                 await using var gz = new GZipStream(body, CompressionLevel.Fastest, leaveOpen: true);
-                await using var w = new StreamWriter(gz, new UTF8Encoding(false));
-                foreach (var line in logger.Store.ReadAllJson(id))
-                {
-                    await w.WriteAsync(line);
-                    await w.WriteAsync('\n');
-                }
+                await using var source = logger.Store.OpenRunJsonLines(id);
+                await source.CopyToAsync(gz);
             }, "application/gzip", $"{id}.jsonl.gz");
         });
         app.MapGet("/api/events", () => Results.Json(logger.Sessions.Events, Json));

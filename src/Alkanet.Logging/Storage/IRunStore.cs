@@ -19,8 +19,11 @@ public sealed record RunInfo(
     string RunId, DateTimeOffset Created, long FirstNo, long LastNo, long RecordCount, long LossRecords,
     string Client, RunState State, DateTimeOffset? Ended, long? FirstTimestampNs, long? LastTimestampNs);
 
-/// <summary>Records of one run, contiguous and deduplicated, to append in one commit.</summary>
-public sealed record RunAppend(string RunId, IReadOnlyList<SyscallRecord> Records, int Count);
+/// <summary>Records of one run, contiguous and deduplicated (in order across slices), to append in one commit.</summary>
+public sealed record RunAppend(string RunId, IReadOnlyList<RecordSlice> Slices)
+{
+    public int Count => Slices.Sum(s => s.Count);
+}
 
 /// <summary>Which stored records to read. Null fields do not filter.</summary>
 public sealed record RecordQuery
@@ -70,8 +73,8 @@ public interface IRunStore : IDisposable
     /// <summary>Records as their JSON text (the original Alkanet shape).</summary>
     IReadOnlyList<string> ReadJson(string runId, RecordQuery query);
 
-    /// <summary>Every record of the run in order, as JSON text; for export.</summary>
-    IEnumerable<string> ReadAllJson(string runId);
+    /// <summary>Every record of the run in order, as JSON Lines bytes (what export writes).</summary>
+    Stream OpenRunJsonLines(string runId);
 
     RunStatistics Statistics(string runId);
 

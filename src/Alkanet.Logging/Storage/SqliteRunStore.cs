@@ -1,36 +1,38 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Alkanet.Core.Json;
 using Alkanet.Core.Records;
 using Microsoft.Data.Sqlite;
+using Microsoft.Win32.SafeHandles;
 using SQLitePCL;
 
 namespace Alkanet.Logging.Storage;
 
 /// <summary>
-/// The embedded store: <c>DIR/alkanet-logger.db</c> (SQLite, WAL) holds a <c>runs</c> table and every record
-/// (indexed columns + the record's JSON), and <c>DIR/runs/RUN.jsonl</c> holds each run as JSON Lines.
-/// A record's row id is <c>run_key &lt;&lt; 40 | no</c>, so a run's records are one contiguous, ordered range of
-/// the primary key and a duplicate <c>no</c> cannot be stored twice.
-/// Crash safety: a commit appends to the run file first (flushed to the OS), then inserts the rows and the
-/// file's new length in one transaction. On open, a file longer than its recorded length is cut back (the
-/// tail was never acknowledged); a shorter one (power loss) is rewritten from the database.
+/// The embedded store. <c>DIR/runs/RUN.jsonl</c> holds each run as JSON Lines (the records themselves, in order,
+/// each once); <c>DIR/alkanet-logger.db</c> (SQLite, WAL) is the index over them: a <c>runs</c> table and one
+/// <c>records</c> row per record (run, logtype, pid, ppid, process and call name ids, time, and the byte offset of
+/// the record's line in the run file), indexed on (run, pid), (run, call) and (run, ts); the view
+/// <c>record_rows</c> shows them with names. A record's row id is <c>run_key &lt;&lt; 40 | no</c>, so a run is one
+/// ordered range of the primary key and a <c>no</c> cannot be stored twice.
+/// <para>Crash safety: a commit appends the lines to the run file first (flushed to the OS; fsynced with
+/// <c>synchronousFull</c>), then inserts the rows and the file's new committed length in one transaction. On
+/// open, a file longer than its committed length is cut back (that tail was never acknowledged); a shorter one
+/// (power loss without fsync) loses its rows past the last whole line, and the run's last <c>no</c> moves back,
+/// so a reconnecting tracer learns what is really durable.</para>
 /// </summary>
 public sealed class SqliteRunStore : IRunStore
 {
     private const int NoBits = 40;
     private const long MaxNo = (1L << NoBits) - 1;
-    private readonly string _dbPath;
     private readonly string _connectionString;
+    private readonly bool _synchronousFull;
     private readonly SqliteConnection _write;
-    private readonly sqlite3_stmt _insert;
+    private readonly sqlite3_stmt _insert = null!;
+    private readonly sqlite3_stmt _insertName = null!;
     private readonly Dictionary<string, RunRow> _runs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FileStream> _files = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, byte[]> _utf8 = new(StringComparer.Ordinal);
-    private readonly RecordJsonWriter _json = new();
-    private readonly ArrayBufferWriter<byte> _buffer = new(4 << 20);
-    private readonly List<int> _ends = [];
+    private readonly Dictionary<string, long> _names = new(StringComparer.Ordinal);
     private readonly object _runsLock = new();
     private readonly object _writeLock = new();
 
@@ -56,25 +58,26 @@ public sealed class SqliteRunStore : IRunStore
     static SqliteRunStore() => Batteries_V2.Init();
 
     /// <param name="directory">The logger's data directory (created if missing).</param>
-    /// <param name="synchronousFull">fsync every commit (survives power loss); the default NORMAL survives a killed logger.</param>
-    /// <param name="readOnly">Open an existing store for reading only (export while a logger may be running): no recovery, no writes.</param>
+    /// <param name="synchronousFull">fsync the run file and the database on every commit (survives power loss);
+    /// the default survives a killed logger.</param>
+    /// <param name="readOnly">Open an existing store for reading only (export while a logger may be running).</param>
     public SqliteRunStore(string directory, bool synchronousFull = false, bool readOnly = false)
     {
         DataDirectory = Path.GetFullPath(directory);
-        _dbPath = Path.Combine(DataDirectory, "alkanet-logger.db");
+        DatabasePath = Path.Combine(DataDirectory, "alkanet-logger.db");
+        _synchronousFull = synchronousFull;
         if (readOnly)
         {
-            if (!File.Exists(_dbPath)) throw new IOException($"no logger database at {_dbPath}");
-            _connectionString = new SqliteConnectionStringBuilder { DataSource = _dbPath, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
+            if (!File.Exists(DatabasePath)) throw new IOException($"no logger database at {DatabasePath}");
+            _connectionString = new SqliteConnectionStringBuilder { DataSource = DatabasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
             _write = new SqliteConnection(_connectionString);
             _write.Open();
-            _insert = null!;
             LoadRuns();
+            LoadNames();
             return;
         }
-        Directory.CreateDirectory(directory);
-        Directory.CreateDirectory(Path.Combine(directory, "runs"));
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = _dbPath, Pooling = true }.ToString();
+        Directory.CreateDirectory(Path.Combine(DataDirectory, "runs"));
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = true }.ToString();
         _write = new SqliteConnection(_connectionString);
         _write.Open();
         Exec("PRAGMA journal_mode=WAL");
@@ -88,25 +91,30 @@ public sealed class SqliteRunStore : IRunStore
               state TEXT NOT NULL, ended TEXT, first_no INTEGER NOT NULL DEFAULT -1, last_no INTEGER NOT NULL DEFAULT -1,
               record_count INTEGER NOT NULL DEFAULT 0, loss_records INTEGER NOT NULL DEFAULT 0,
               file_bytes INTEGER NOT NULL DEFAULT 0, first_ts INTEGER, last_ts INTEGER);
+            CREATE TABLE IF NOT EXISTS names(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
             CREATE TABLE IF NOT EXISTS records(
-              id INTEGER PRIMARY KEY, run INTEGER NOT NULL, no INTEGER NOT NULL, cpu INTEGER NOT NULL,
-              logtype INTEGER NOT NULL, pid INTEGER NOT NULL, tid INTEGER NOT NULL, ppid INTEGER,
-              proc_name TEXT NOT NULL, name TEXT NOT NULL, ret_val INTEGER NOT NULL, ts INTEGER, json TEXT NOT NULL);
+              id INTEGER PRIMARY KEY, run INTEGER NOT NULL, logtype INTEGER NOT NULL, pid INTEGER NOT NULL, ppid INTEGER,
+              proc INTEGER NOT NULL, call INTEGER NOT NULL, ts INTEGER, off INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS records_run_pid ON records(run, pid);
-            CREATE INDEX IF NOT EXISTS records_run_name ON records(run, name);
+            CREATE INDEX IF NOT EXISTS records_run_call ON records(run, call);
             CREATE INDEX IF NOT EXISTS records_run_ts ON records(run, ts);
+            CREATE VIEW IF NOT EXISTS record_rows AS
+              SELECT runs.run_id AS run_id, r.id & 1099511627775 AS no, r.logtype AS logtype, r.pid AS pid, r.ppid AS ppid,
+                     p.text AS proc_name, c.text AS name, r.ts AS ts, r.off AS file_offset
+              FROM records r JOIN runs ON runs.key = r.run JOIN names p ON p.id = r.proc JOIN names c ON c.id = r.call;
             """);
         Check(raw.sqlite3_prepare_v2(_write.Handle, """
-            INSERT OR IGNORE INTO records(id, run, no, cpu, logtype, pid, tid, ppid, proc_name, name, ret_val, ts, json)
-            VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+            INSERT OR IGNORE INTO records(id, run, logtype, pid, ppid, proc, call, ts, off) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
             """, out _insert), "prepare insert");
+        Check(raw.sqlite3_prepare_v2(_write.Handle, "INSERT INTO names(id, text) VALUES(?1, ?2)", out _insertName), "prepare name insert");
         LoadRuns();
+        LoadNames();
         Recover();
     }
 
     public string DataDirectory { get; }
 
-    public string DatabasePath => _dbPath;
+    public string DatabasePath { get; }
 
     public string RunFilePath(string runId) => Path.Combine(DataDirectory, "runs", runId + ".jsonl");
 
@@ -120,7 +128,7 @@ public sealed class SqliteRunStore : IRunStore
     private void Check(int rc, string what)
     {
         if (rc is raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW) return;
-        throw new IOException($"SQLite {what} failed in {_dbPath}: {raw.sqlite3_errmsg(_write.Handle).utf8_to_string()} (code {rc})");
+        throw new IOException($"SQLite {what} failed in {DatabasePath}: {raw.sqlite3_errmsg(_write.Handle).utf8_to_string()} (code {rc})");
     }
 
     private void LoadRuns()
@@ -142,36 +150,80 @@ public sealed class SqliteRunStore : IRunStore
         }
     }
 
-    /// <summary>Brings every run file back in line with the database after a crash.</summary>
+    private void LoadNames()
+    {
+        lock (_names)
+        {
+            _names.Clear();
+            using var cmd = _write.CreateCommand();
+            cmd.CommandText = "SELECT id, text FROM names";
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) _names[r.GetString(1)] = r.GetInt64(0);
+        }
+    }
+
+    /// <summary>Brings every run file and its rows back in line after a crash.</summary>
     private void Recover()
     {
         foreach (var run in _runs.Values)
         {
-            if (run.State == RunState.Live)
-            {
-                run.State = RunState.Interrupted;
-                SaveRun(run);
-            }
+            if (run.State == RunState.Live) run.State = RunState.Interrupted;
             var path = RunFilePath(run.RunId);
             var length = File.Exists(path) ? new FileInfo(path).Length : 0;
-            if (length == run.FileBytes) continue;
             if (length > run.FileBytes)
             {
                 using var fs = new FileStream(path, FileMode.Open, FileAccess.Write);
                 fs.SetLength(run.FileBytes);
-                continue;
             }
-            using (var fs = new FileStream(path, FileMode.Create, FileAccess.Write))
+            else if (length < run.FileBytes)
             {
-                foreach (var line in ReadAllJson(run.RunId))
-                {
-                    fs.Write(Encoding.UTF8.GetBytes(line));
-                    fs.WriteByte((byte)'\n');
-                }
-                run.FileBytes = fs.Length;
+                TrimToFile(run, path, length);
             }
             SaveRun(run);
         }
+    }
+
+    /// <summary>The run file lost its tail (power loss): keep only rows whose lines are whole in the file.</summary>
+    private void TrimToFile(RunRow run, string path, long length)
+    {
+        long whole = 0;
+        if (length > 0)
+        {
+            using var h = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+            var buf = new byte[64 * 1024];
+            for (var end = length; end > 0 && whole == 0;)
+            {
+                var start = Math.Max(0, end - buf.Length);
+                var n = RandomAccess.Read(h, buf.AsSpan(0, (int)(end - start)), start);
+                var nl = buf.AsSpan(0, n).LastIndexOf((byte)'\n');
+                if (nl >= 0) whole = start + nl + 1;
+                end = start;
+            }
+            RandomAccess.SetLength(h, whole);
+        }
+        using (var del = _write.CreateCommand())
+        {
+            del.CommandText = "DELETE FROM records WHERE run = $run AND off >= $whole";
+            del.Parameters.AddWithValue("$run", run.Key);
+            del.Parameters.AddWithValue("$whole", whole);
+            del.ExecuteNonQuery();
+        }
+        using var q = _write.CreateCommand();
+        q.CommandText = "SELECT count(*), max(id), max(ts) FROM records WHERE run = $run";
+        q.Parameters.AddWithValue("$run", run.Key);
+        using var r = q.ExecuteReader();
+        r.Read();
+        run.Count = r.GetInt64(0);
+        run.FileBytes = whole;
+        run.LastTs = r.IsDBNull(2) ? null : r.GetInt64(2);
+        if (run.Count == 0)
+        {
+            run.FirstNo = run.LastNo = -1;
+            return;
+        }
+        run.LastNo = r.GetInt64(1) & MaxNo;
+        var lastLine = ReadLines(run, [(r.GetInt64(1), 0L)]);
+        if (lastLine.Count == 1) run.LastNo = RecordJson.Parse(lastLine[0]).LastCoveredNo;
     }
 
     private void SaveRun(RunRow run)
@@ -243,95 +295,123 @@ public sealed class SqliteRunStore : IRunStore
 
     public void Commit(IReadOnlyList<RunAppend> appends)
     {
-        lock (_writeLock) CommitLocked(appends);
+        lock (_writeLock)
+        {
+            try
+            {
+                CommitLocked(appends);
+            }
+            catch
+            {
+                LoadNames(); // names added in the failed transaction are not in the database
+                throw;
+            }
+        }
     }
 
     private void CommitLocked(IReadOnlyList<RunAppend> appends)
     {
-        // 1. the run files, flushed to the OS before the rows that vouch for them commit
-        var plans = new List<(RunRow Run, RunAppend Append, byte[] Json, int[] Ends)>(appends.Count);
+        // 1. the run files, flushed before the rows that vouch for them commit
         foreach (var a in appends)
         {
-            if (a.Count == 0) continue;
             RunRow run;
             lock (_runsLock) run = _runs[a.RunId];
-            _buffer.ResetWrittenCount();
-            _ends.Clear();
-            for (var i = 0; i < a.Count; i++)
-            {
-                var r = a.Records[i];
-                if (r.No is < 0 or > MaxNo) throw new ArgumentOutOfRangeException(nameof(appends), $"record no {r.No} outside 0..{MaxNo}");
-                _json.Write(r, _buffer);
-                _ends.Add(_buffer.WrittenCount);
-                _buffer.GetSpan(1)[0] = (byte)'\n';
-                _buffer.Advance(1);
-            }
-            var json = _buffer.WrittenSpan.ToArray();
             var file = RunFile(run);
             file.Position = run.FileBytes;
-            file.Write(json);
-            if (file.Length != run.FileBytes + json.Length) file.SetLength(run.FileBytes + json.Length); // a failed commit's tail
-            file.Flush();
-            plans.Add((run, a, json, _ends.ToArray()));
+            long bytes = 0;
+            foreach (var slice in a.Slices)
+            {
+                var json = slice.Json;
+                file.Write(json);
+                bytes += json.Length;
+            }
+            if (file.Length != run.FileBytes + bytes) file.SetLength(run.FileBytes + bytes); // a failed commit's tail
+            file.Flush(_synchronousFull);
         }
-        if (plans.Count == 0) return;
 
         // 2. rows + run counters in one transaction
         using var tx = _write.BeginTransaction();
-        var updates = new List<Action>(plans.Count);
-        foreach (var (run, append, json, ends) in plans)
+        var updates = new List<Action>(appends.Count);
+        foreach (var a in appends)
         {
-            long loss = 0;
+            RunRow run;
+            lock (_runsLock) run = _runs[a.RunId];
+            long loss = 0, count = 0, off = run.FileBytes;
             long? firstTs = run.FirstTs, lastTs = run.LastTs;
-            var start = 0;
-            for (var i = 0; i < append.Count; i++)
+            var firstNo = run.FirstNo;
+            var lastNo = run.LastNo;
+            var s = _insert;
+            foreach (var slice in a.Slices)
             {
-                var r = append.Records[i];
-                var s = _insert;
-                raw.sqlite3_bind_int64(s, 1, (run.Key << NoBits) | r.No);
-                raw.sqlite3_bind_int64(s, 2, run.Key);
-                raw.sqlite3_bind_int64(s, 3, r.No);
-                raw.sqlite3_bind_int64(s, 4, r.CpuId);
-                raw.sqlite3_bind_int64(s, 5, (long)r.LogType);
-                raw.sqlite3_bind_int64(s, 6, (long)r.Pid);
-                raw.sqlite3_bind_int64(s, 7, (long)r.Tid);
-                if (r.ParentPid is { } pp) raw.sqlite3_bind_int64(s, 8, (long)pp); else raw.sqlite3_bind_null(s, 8);
-                raw.sqlite3_bind_text(s, 9, Utf8(r.ProcName));
-                raw.sqlite3_bind_text(s, 10, Utf8(r.Name));
-                raw.sqlite3_bind_int64(s, 11, (long)r.RetVal);
-                if (r.TimestampNs is { } ts) raw.sqlite3_bind_int64(s, 12, ts); else raw.sqlite3_bind_null(s, 12);
-                raw.sqlite3_bind_text(s, 13, json.AsSpan(start, ends[i] - start));
-                start = ends[i] + 1;
-                var rc = raw.sqlite3_step(s);
-                raw.sqlite3_reset(s);
-                if (rc != raw.SQLITE_DONE) Check(rc, "insert record");
-                if (r.LogType == LogType.Loss) loss += r.LastCoveredNo - r.No + 1;
-                if (r.TimestampNs is { } t)
+                var src = slice.Source;
+                var sliceBase = src.LineStart(slice.Start);
+                for (var i = 0; i < slice.Count; i++)
                 {
-                    firstTs ??= t;
-                    lastTs = t;
+                    var r = src.Records[slice.Start + i];
+                    if (r.No is < 0 or > MaxNo) throw new ArgumentOutOfRangeException(nameof(appends), $"record no {r.No} outside 0..{MaxNo}");
+                    raw.sqlite3_bind_int64(s, 1, (run.Key << NoBits) | r.No);
+                    raw.sqlite3_bind_int64(s, 2, run.Key);
+                    raw.sqlite3_bind_int64(s, 3, (long)r.LogType);
+                    raw.sqlite3_bind_int64(s, 4, (long)r.Pid);
+                    if (r.ParentPid is { } pp) raw.sqlite3_bind_int64(s, 5, (long)pp); else raw.sqlite3_bind_null(s, 5);
+                    raw.sqlite3_bind_int64(s, 6, NameId(r.ProcName));
+                    raw.sqlite3_bind_int64(s, 7, NameId(r.Name));
+                    if (r.TimestampNs is { } ts) raw.sqlite3_bind_int64(s, 8, ts); else raw.sqlite3_bind_null(s, 8);
+                    raw.sqlite3_bind_int64(s, 9, off + src.LineStart(slice.Start + i) - sliceBase);
+                    var rc = raw.sqlite3_step(s);
+                    raw.sqlite3_reset(s);
+                    if (rc != raw.SQLITE_DONE) Check(rc, "insert record");
+                    if (r.LogType == LogType.Loss) loss += r.LastCoveredNo - r.No + 1;
+                    if (r.TimestampNs is { } t)
+                    {
+                        firstTs ??= t;
+                        lastTs = t;
+                    }
+                    if (firstNo < 0) firstNo = r.No;
+                    lastNo = r.LastCoveredNo;
+                    count++;
                 }
+                off += slice.Json.Length;
             }
-            var firstNo = run.FirstNo < 0 ? append.Records[0].No : run.FirstNo;
-            var lastNo = append.Records[append.Count - 1].LastCoveredNo;
-            var count = run.Count + append.Count;
-            var bytes = run.FileBytes + json.Length;
+            var totalCount = run.Count + count;
             var lossTotal = run.Loss + loss;
-            SaveRunValues(run, firstNo, lastNo, count, lossTotal, bytes, firstTs, lastTs);
+            var fileBytes = off;
+            SaveRunValues(run, firstNo, lastNo, totalCount, lossTotal, fileBytes, firstTs, lastTs);
             // the in-memory view (what a reconnecting tracer is told is durable) moves only after the commit
             updates.Add(() =>
             {
                 run.FirstNo = firstNo;
                 run.LastNo = lastNo;
-                run.Count = count;
+                run.Count = totalCount;
                 run.Loss = lossTotal;
-                run.FileBytes = bytes;
+                run.FileBytes = fileBytes;
                 run.FirstTs = firstTs;
                 run.LastTs = lastTs;
             });
         }
         tx.Commit();
         lock (_runsLock) foreach (var u in updates) u();
+    }
+
+    private long NameId(string name)
+    {
+        if (_names.TryGetValue(name, out var id)) return id;
+        lock (_names)
+        {
+            id = _names.Count + 1;
+            raw.sqlite3_bind_int64(_insertName, 1, id);
+            raw.sqlite3_bind_text(_insertName, 2, name);
+            var rc = raw.sqlite3_step(_insertName);
+            raw.sqlite3_reset(_insertName);
+            if (rc != raw.SQLITE_DONE) Check(rc, "insert name");
+            _names[name] = id;
+        }
+        return id;
+    }
+
+    private long? FindNameId(string name)
+    {
+        lock (_names) return _names.TryGetValue(name, out var id) ? id : null;
     }
 
     private void SaveRunValues(RunRow run, long firstNo, long lastNo, long count, long loss, long bytes, long? firstTs, long? lastTs)
@@ -352,14 +432,6 @@ public sealed class SqliteRunStore : IRunStore
         cmd.ExecuteNonQuery();
     }
 
-    private ReadOnlySpan<byte> Utf8(string s)
-    {
-        if (_utf8.TryGetValue(s, out var b)) return b;
-        b = Encoding.UTF8.GetBytes(s);
-        if (_utf8.Count < 100_000 && s.Length <= 64) _utf8[s] = b;
-        return b;
-    }
-
     private FileStream RunFile(RunRow run)
     {
         if (_files.TryGetValue(run.RunId, out var f)) return f;
@@ -375,15 +447,16 @@ public sealed class SqliteRunStore : IRunStore
         return c;
     }
 
-    private long KeyOf(string runId)
+    private RunRow Run(string runId)
     {
         lock (_runsLock)
-            return _runs.TryGetValue(runId, out var r) ? r.Key : throw new KeyNotFoundException($"no run '{runId}'");
+            return _runs.TryGetValue(runId, out var r) ? r : throw new KeyNotFoundException($"no run '{runId}'");
     }
 
     public IReadOnlyList<string> ReadJson(string runId, RecordQuery query)
     {
-        var key = KeyOf(runId);
+        var run = Run(runId);
+        var key = run.Key;
         using var c = OpenRead();
         using var cmd = c.CreateCommand();
         var where = new StringBuilder("id BETWEEN $lo AND $hi");
@@ -401,83 +474,158 @@ public sealed class SqliteRunStore : IRunStore
         }
         if (!string.IsNullOrEmpty(query.ProcName))
         {
-            where.Append(" AND proc_name = $proc");
-            cmd.Parameters.AddWithValue("$proc", query.ProcName);
+            if (FindNameId(query.ProcName) is not { } procId) return [];
+            where.Append(" AND proc = $proc");
+            cmd.Parameters.AddWithValue("$proc", procId);
         }
         if (!string.IsNullOrEmpty(query.CallName))
         {
-            where.Append(" AND run = $run AND name = $name");
-            cmd.Parameters.AddWithValue("$name", query.CallName);
+            if (FindNameId(query.CallName) is not { } callId) return [];
+            where.Append(" AND run = $run AND call = $call");
+            cmd.Parameters.AddWithValue("$call", callId);
         }
-        cmd.CommandText = $"SELECT json FROM records WHERE {where} ORDER BY id {(query.Newest ? "DESC" : "ASC")} LIMIT $limit";
+        cmd.CommandText = $"SELECT id, off FROM records WHERE {where} ORDER BY id {(query.Newest ? "DESC" : "ASC")} LIMIT $limit";
         cmd.Parameters.AddWithValue("$limit", Math.Clamp(query.Limit, 1, 10_000));
-        var list = new List<string>();
-        using var r = cmd.ExecuteReader();
-        while (r.Read()) list.Add(r.GetString(0));
-        if (query.Newest) list.Reverse();
-        return list;
+        var rows = new List<(long Id, long Off)>();
+        using (var r = cmd.ExecuteReader())
+            while (r.Read()) rows.Add((r.GetInt64(0), r.GetInt64(1)));
+        if (query.Newest) rows.Reverse();
+        return ReadLines(run, rows.Select(x => (x.Id, x.Off)).ToList());
     }
 
-    public IEnumerable<string> ReadAllJson(string runId)
+    /// <summary>Reads the lines at the given offsets of the run file (only below its committed length).</summary>
+    private List<string> ReadLines(RunRow run, List<(long Id, long Off)> rows)
     {
-        var key = KeyOf(runId);
-        using var c = OpenRead();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT json FROM records WHERE id BETWEEN $lo AND $hi ORDER BY id";
-        cmd.Parameters.AddWithValue("$lo", key << NoBits);
-        cmd.Parameters.AddWithValue("$hi", (key << NoBits) | MaxNo);
-        using var r = cmd.ExecuteReader();
-        while (r.Read()) yield return r.GetString(0);
+        var result = new List<string>(rows.Count);
+        if (rows.Count == 0) return result;
+        long committed;
+        lock (_runsLock) committed = run.FileBytes;
+        using SafeFileHandle h = File.OpenHandle(RunFilePath(run.RunId), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var buf = new byte[16 * 1024];
+        foreach (var (_, off) in rows)
+        {
+            if (off >= committed) break;
+            var got = 0;
+            while (true)
+            {
+                var n = RandomAccess.Read(h, buf.AsSpan(got, (int)Math.Min(buf.Length - got, committed - off - got)), off + got);
+                var nl = buf.AsSpan(got, n).IndexOf((byte)'\n');
+                if (nl >= 0)
+                {
+                    result.Add(Encoding.UTF8.GetString(buf, 0, got + nl));
+                    break;
+                }
+                got += n;
+                if (n == 0 || off + got >= committed) break; // torn line: never counted as committed
+                if (got == buf.Length) Array.Resize(ref buf, buf.Length * 2);
+            }
+        }
+        return result;
+    }
+
+    public Stream OpenRunJsonLines(string runId)
+    {
+        var run = Run(runId);
+        long committed;
+        lock (_runsLock) committed = run.FileBytes;
+        var path = RunFilePath(runId);
+        if (!File.Exists(path)) return new MemoryStream();
+        var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+        return new BoundedReadStream(fs, committed);
     }
 
     public RunStatistics Statistics(string runId)
     {
-        var key = KeyOf(runId);
-        var run = FindRun(runId)!;
+        var run = Run(runId);
+        var info = FindRun(runId)!;
         using var c = OpenRead();
         List<CountBy> Group(string column)
         {
             using var cmd = c.CreateCommand();
-            cmd.CommandText = $"SELECT {column}, count(*) AS n FROM records WHERE run = $run GROUP BY {column} ORDER BY n DESC LIMIT 50";
-            cmd.Parameters.AddWithValue("$run", key);
+            cmd.CommandText = $"""
+                SELECT names.text, g.n FROM (SELECT {column} AS k, count(*) AS n FROM records WHERE run = $run GROUP BY {column}) g
+                JOIN names ON names.id = g.k ORDER BY g.n DESC LIMIT 50
+                """;
+            cmd.Parameters.AddWithValue("$run", run.Key);
             using var r = cmd.ExecuteReader();
             var list = new List<CountBy>();
-            while (r.Read()) list.Add(new CountBy(r.IsDBNull(0) ? "" : Convert.ToString(r.GetValue(0), CultureInfo.InvariantCulture)!, r.GetInt64(1)));
+            while (r.Read()) list.Add(new CountBy(r.GetString(0), r.GetInt64(1)));
             return list;
         }
-        var calls = Group("name");
-        var procs = Group("proc_name");
-        var types = Group("logtype").ToDictionary(x => x.Key, x => x.Count);
-        return new RunStatistics(run, calls, procs, types.GetValueOrDefault("0"), types.GetValueOrDefault("1"), types.GetValueOrDefault("2"));
+        var calls = Group("call");
+        var procs = Group("proc");
+        using var t = c.CreateCommand();
+        t.CommandText = "SELECT logtype, count(*) FROM records WHERE run = $run GROUP BY logtype";
+        t.Parameters.AddWithValue("$run", run.Key);
+        var types = new Dictionary<long, long>();
+        using (var r = t.ExecuteReader())
+            while (r.Read()) types[r.GetInt64(0)] = r.GetInt64(1);
+        return new RunStatistics(info, calls, procs, types.GetValueOrDefault(0), types.GetValueOrDefault(1), types.GetValueOrDefault(2));
     }
 
     public IReadOnlyList<ProcessNode> Processes(string runId)
     {
-        var key = KeyOf(runId);
+        var run = Run(runId);
         using var c = OpenRead();
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
-            SELECT pid, max(ppid), proc_name, min(no), max(no), count(*) FROM records
-            WHERE run = $run AND logtype != 2 GROUP BY pid, proc_name ORDER BY min(no)
+            SELECT g.pid, g.ppid, names.text, g.first, g.last, g.n FROM
+              (SELECT pid, max(ppid) AS ppid, proc, min(id) AS first, max(id) AS last, count(*) AS n
+               FROM records WHERE run = $run AND logtype != 2 GROUP BY pid, proc) g
+            JOIN names ON names.id = g.proc ORDER BY g.first
             """;
-        cmd.Parameters.AddWithValue("$run", key);
+        cmd.Parameters.AddWithValue("$run", run.Key);
         using var r = cmd.ExecuteReader();
         var list = new List<ProcessNode>();
         while (r.Read())
-            list.Add(new ProcessNode((ulong)r.GetInt64(0), r.IsDBNull(1) ? null : (ulong)r.GetInt64(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5)));
+            list.Add(new ProcessNode((ulong)r.GetInt64(0), r.IsDBNull(1) ? null : (ulong)r.GetInt64(1), r.GetString(2),
+                r.GetInt64(3) & MaxNo, r.GetInt64(4) & MaxNo, r.GetInt64(5)));
         return list;
     }
 
     public void Dispose()
     {
-        lock (_writeLock) DisposeLocked();
+        lock (_writeLock)
+        {
+            foreach (var f in _files.Values) f.Dispose();
+            _files.Clear();
+            _insert?.Dispose();
+            _insertName?.Dispose();
+            _write.Dispose();
+        }
+    }
+}
+
+/// <summary>Reads a stream up to a fixed length (a run file's committed part).</summary>
+internal sealed class BoundedReadStream(Stream inner, long limit) : Stream
+{
+    private readonly long _limit = limit;
+    private long _left = limit;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => _limit;
+    public override long Position { get => _limit - _left; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (_left <= 0) return 0;
+        var n = inner.Read(buffer[..(int)Math.Min(buffer.Length, _left)]);
+        _left -= n;
+        return n;
     }
 
-    private void DisposeLocked()
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
     {
-        foreach (var f in _files.Values) f.Dispose();
-        _files.Clear();
-        _insert?.Dispose();
-        _write.Dispose();
+        if (disposing) inner.Dispose();
+        base.Dispose(disposing);
     }
 }
