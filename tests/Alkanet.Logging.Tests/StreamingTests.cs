@@ -31,6 +31,7 @@ public class StreamingTests
         var store = (SqliteRunStore)logger.Service.Store;
         RunChecks.ShouldBeCompleteRun(store, store.RunFilePath("run-a"), "run-a", 0, 49_999).ShouldBe(0);
         WaitFor(() => store.FindRun("run-a")!.State == RunState.Complete);
+        logger.Service.Sessions.Find("run-a")!.Connections.ShouldBe(1); // no reconnect after the goodbye
     }
 
     [Fact]

@@ -41,6 +41,7 @@ public sealed class LoggerClient : IRecordSink
     private long _backPressureWaits;
     private string? _fault;
     private bool _stopping;
+    private bool _saidBye;
     private volatile bool _disposed;
     private TcpClient? _tcp;
     private Thread? _readerThread;
@@ -239,7 +240,7 @@ public sealed class LoggerClient : IRecordSink
         var failures = 0;
         while (true)
         {
-            lock (_gate) if (_stopping || _fault is not null) return;
+            lock (_gate) if (_stopping || _saidBye || _fault is not null) return;
             int generation;
             try
             {
@@ -466,7 +467,11 @@ public sealed class LoggerClient : IRecordSink
         {
         }
         FrameWriter? writer;
-        lock (_gate) writer = _brokenGeneration == _generation ? null : _frameWriter;
+        lock (_gate)
+        {
+            writer = _brokenGeneration == _generation ? null : _frameWriter;
+            if (complete && writer is not null) _saidBye = true; // the sender must not reconnect once the logger closes
+        }
         if (complete && writer is not null && _nextNo is { } next)
         {
             // before the sender is told to stop, or it may close the connection under the goodbye
