@@ -247,8 +247,9 @@ public sealed class LoggerClient : IRecordSink
                 generation = ConnectAndHandshake();
                 failures = 0;
             }
-            catch (Exception ex) when (ex is SocketException or IOException or ProtocolException or OperationCanceledException or TimeoutException)
+            catch (Exception ex)
             {
+                // any failure (refused, reset, timeout, a socket closed under us by Dispose) means: back off and retry
                 LastError = $"connect to {_options.Endpoint}: {ex.Message}";
                 CloseConnection();
                 lock (_gate)
@@ -262,7 +263,7 @@ public sealed class LoggerClient : IRecordSink
             {
                 SendUntilBroken(generation);
             }
-            catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception ex)
             {
                 LastError = $"send to {_options.Endpoint}: {ex.Message}";
             }
@@ -399,8 +400,9 @@ public sealed class LoggerClient : IRecordSink
                 }
             }
         }
-        catch (Exception ex) when (ex is SocketException or IOException or ProtocolException or ObjectDisposedException)
+        catch (Exception ex)
         {
+            // a thread of ours must never take the tracer down: any failure just ends this connection
             LastError = $"receive from {_options.Endpoint}: {ex.Message}";
         }
         lock (_gate)

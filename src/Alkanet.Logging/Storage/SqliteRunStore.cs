@@ -80,11 +80,13 @@ public sealed class SqliteRunStore : IRunStore
         _connectionString = new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = true }.ToString();
         _write = new SqliteConnection(_connectionString);
         _write.Open();
+        Exec("PRAGMA page_size=16384"); // fewer, larger B-tree pages: ~10% less CPU per inserted row (new databases only)
         Exec("PRAGMA journal_mode=WAL");
         Exec(synchronousFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
         Exec("PRAGMA cache_size=-65536");
         Exec("PRAGMA temp_store=MEMORY");
-        Exec("PRAGMA wal_autocheckpoint=20000");
+        // checkpoints run on a thread of their own (see Checkpointer), not inside the writer's commits
+        Exec("PRAGMA wal_autocheckpoint=0");
         Exec("""
             CREATE TABLE IF NOT EXISTS runs(
               key INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, created TEXT NOT NULL, client TEXT NOT NULL,
@@ -110,6 +112,32 @@ public sealed class SqliteRunStore : IRunStore
         LoadRuns();
         LoadNames();
         Recover();
+        _checkpointer = new Thread(CheckpointLoop) { IsBackground = true, Name = "alkanet-logger-checkpoint" };
+        _checkpointer.Start();
+    }
+
+    private readonly Thread? _checkpointer;
+    private readonly ManualResetEventSlim _closing = new();
+
+    /// <summary>Copies the WAL into the database from a second connection, so the writer's thread only appends.
+    /// PASSIVE never blocks the writer; the WAL restarts from its beginning once it has been fully copied.</summary>
+    private void CheckpointLoop()
+    {
+        using var c = new SqliteConnection(_connectionString);
+        c.Open();
+        while (!_closing.Wait(TimeSpan.FromMilliseconds(500)))
+        {
+            try
+            {
+                using var cmd = c.CreateCommand();
+                cmd.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+                cmd.ExecuteNonQuery();
+            }
+            catch (SqliteException)
+            {
+                // busy or closing: the next round tries again
+            }
+        }
     }
 
     public string DataDirectory { get; }
@@ -311,13 +339,30 @@ public sealed class SqliteRunStore : IRunStore
 
     private void CommitLocked(IReadOnlyList<RunAppend> appends)
     {
-        // 1. the run files, flushed before the rows that vouch for them commit
-        foreach (var a in appends)
+        // 1. the run files (on a pool thread, while this one inserts the rows); flushed before the rows that vouch for them commit
+        var fileBases = new long[appends.Count];
+        for (var i = 0; i < appends.Count; i++)
+            lock (_runsLock) fileBases[i] = _runs[appends[i].RunId].FileBytes;
+        var files = Task.Run(() => WriteRunFiles(appends, fileBases));
+        try
         {
+            InsertRowsAndCommit(appends, files);
+        }
+        finally
+        {
+            files.Wait(); // never leave a file write running past the commit (or its failure)
+        }
+    }
+
+    private void WriteRunFiles(IReadOnlyList<RunAppend> appends, long[] fileBases)
+    {
+        for (var i = 0; i < appends.Count; i++)
+        {
+            var a = appends[i];
             RunRow run;
             lock (_runsLock) run = _runs[a.RunId];
             var file = RunFile(run);
-            file.Position = run.FileBytes;
+            file.Position = fileBases[i];
             long bytes = 0;
             foreach (var slice in a.Slices)
             {
@@ -325,10 +370,13 @@ public sealed class SqliteRunStore : IRunStore
                 file.Write(json);
                 bytes += json.Length;
             }
-            if (file.Length != run.FileBytes + bytes) file.SetLength(run.FileBytes + bytes); // a failed commit's tail
+            if (file.Length != fileBases[i] + bytes) file.SetLength(fileBases[i] + bytes); // a failed commit's tail
             file.Flush(_synchronousFull);
         }
+    }
 
+    private void InsertRowsAndCommit(IReadOnlyList<RunAppend> appends, Task files)
+    {
         // 2. rows + run counters in one transaction
         using var tx = _write.BeginTransaction();
         var updates = new List<Action>(appends.Count);
@@ -389,6 +437,7 @@ public sealed class SqliteRunStore : IRunStore
                 run.LastTs = lastTs;
             });
         }
+        files.GetAwaiter().GetResult(); // the lines are in the files (or this throws and nothing commits)
         tx.Commit();
         lock (_runsLock) foreach (var u in updates) u();
     }
@@ -434,10 +483,13 @@ public sealed class SqliteRunStore : IRunStore
 
     private FileStream RunFile(RunRow run)
     {
-        if (_files.TryGetValue(run.RunId, out var f)) return f;
-        f = new FileStream(RunFilePath(run.RunId), FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, 1 << 16);
-        _files[run.RunId] = f;
-        return f;
+        lock (_files)
+        {
+            if (_files.TryGetValue(run.RunId, out var f)) return f;
+            f = new FileStream(RunFilePath(run.RunId), FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, 1 << 16);
+            _files[run.RunId] = f;
+            return f;
+        }
     }
 
     private SqliteConnection OpenRead()
@@ -585,6 +637,8 @@ public sealed class SqliteRunStore : IRunStore
 
     public void Dispose()
     {
+        _closing.Set();
+        _checkpointer?.Join();
         lock (_writeLock)
         {
             foreach (var f in _files.Values) f.Dispose();
