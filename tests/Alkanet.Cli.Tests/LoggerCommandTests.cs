@@ -1,0 +1,120 @@
+using System.Net;
+using Alkanet.Core.Json;
+using Alkanet.Core.Records;
+using Alkanet.Logging.Server;
+
+namespace Alkanet.Cli.Tests;
+
+public class LoggerCommandTests : IDisposable
+{
+    private const string Token = "cli-test-token";
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "alkanet-cli-logger-" + Guid.NewGuid().ToString("n"));
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var code = AlkanetCli.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    private string WriteLog(int count, long firstNo = 0)
+    {
+        Directory.CreateDirectory(_dir);
+        var path = Path.Combine(_dir, "input.jsonl");
+        using var w = JsonLinesWriter.Create(path);
+        for (var i = 0; i < count; i++)
+        {
+            var r = new SyscallRecord
+            {
+                No = firstNo + i, CpuId = 0, LogType = i % 2 == 0 ? LogType.Enter : LogType.Exit, Pid = 0x1a4, Tid = 0x1a8,
+                ProcName = "sample.exe", Name = i % 4 < 2 ? "NtCreateFile" : "NtClose", SysNo = 0x55, TimestampNs = 1_700_000_000_000_000_000 + i,
+            };
+            r.AdditionalInfo.Set("FileName", $"C:\\f{i}.txt");
+            w.Write(r);
+        }
+        return path;
+    }
+
+    [Fact]
+    public async Task Send_then_export_gives_back_the_same_records_gzipped()
+    {
+        var input = WriteLog(3000, firstNo: 10);
+        var data = Path.Combine(_dir, "data");
+        using (var logger = new LoggerService(new LoggerServerOptions
+        {
+            Listen = new IPEndPoint(IPAddress.Loopback, 0), Http = null, DataDirectory = data, Token = Token,
+        }))
+        {
+            await logger.StartAsync(TestContext.Current.CancellationToken);
+            var sent = Run("logger", "send", input, "--to", $"127.0.0.1:{logger.TracerEndpoint.Port}", "--token", Token, "--run", "cli-run");
+            sent.Code.ShouldBe(0, sent.Err);
+            sent.Out.ShouldContain("3000 records of run cli-run acknowledged");
+        }
+        var output = Path.Combine(_dir, "out.jsonl.gz");
+        var export = Run("logger", "export", "cli-run", "-o", output, "--data", data);
+        export.Code.ShouldBe(0, export.Err);
+        export.Err.ShouldContain("3000 records");
+        var original = JsonLinesReader.ReadFile(input).Select(r => RecordJson.Serialize(r)).ToList();
+        var exported = JsonLinesReader.ReadFile(output).Select(r => RecordJson.Serialize(r)).ToList();
+        exported.ShouldBe(original);
+        File.Exists(output + ".partial").ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Export_of_an_unknown_run_fails_and_names_the_runs_there_are()
+    {
+        var data = Path.Combine(_dir, "data");
+        using (var store = new Alkanet.Logging.Storage.SqliteRunStore(data)) store.OpenRun("known", "test");
+        var output = Path.Combine(_dir, "x.jsonl");
+        var r = Run("logger", "export", "nope", "-o", output, "--data", data);
+        r.Code.ShouldBe(ExitCodes.Failure);
+        r.Err.ShouldContain("no run 'nope'");
+        r.Err.ShouldContain("known");
+        File.Exists(output).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Export_without_a_logger_database_fails_clearly()
+    {
+        var r = Run("logger", "export", "any", "-o", Path.Combine(_dir, "x.jsonl"), "--data", Path.Combine(_dir, "missing"));
+        r.Code.ShouldBe(ExitCodes.Failure);
+        r.Err.ShouldContain("no logger database");
+    }
+
+    [Fact]
+    public void Send_needs_a_token_and_a_valid_endpoint()
+    {
+        var input = WriteLog(3);
+        var saved = Environment.GetEnvironmentVariable("ALKANET_LOGGER_TOKEN");
+        Environment.SetEnvironmentVariable("ALKANET_LOGGER_TOKEN", null);
+        try
+        {
+            var noToken = Run("logger", "send", input, "--to", "127.0.0.1:1");
+            noToken.Code.ShouldBe(ExitCodes.Usage);
+            noToken.Err.ShouldContain("token");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("ALKANET_LOGGER_TOKEN", saved);
+        }
+        var badEndpoint = Run("logger", "send", input, "--to", "nowhere", "--token", "t");
+        badEndpoint.Code.ShouldBe(ExitCodes.Usage);
+        badEndpoint.Err.ShouldContain("--to");
+        var both = Run("logger", "send", input, "--synthetic", "5", "--to", "127.0.0.1:1", "--token", "t");
+        both.Code.ShouldBe(ExitCodes.Usage);
+    }
+
+    [Fact]
+    public void The_logger_refuses_a_bad_listen_address()
+    {
+        var r = Run("logger", "--listen", "not-an-endpoint", "--data", Path.Combine(_dir, "d"), "--token", "t");
+        r.Code.ShouldBe(ExitCodes.Usage);
+        r.Err.ShouldContain("--listen");
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+}
