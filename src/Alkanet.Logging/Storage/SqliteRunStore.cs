@@ -388,7 +388,7 @@ public sealed class SqliteRunStore : IRunStore
             long? firstTs = run.FirstTs, lastTs = run.LastTs;
             var firstNo = run.FirstNo;
             var lastNo = run.LastNo;
-            var s = _insert;
+            var s = _insert.DangerousGetHandle();
             foreach (var slice in a.Slices)
             {
                 var src = slice.Source;
@@ -397,17 +397,17 @@ public sealed class SqliteRunStore : IRunStore
                 {
                     var r = src.Records[slice.Start + i];
                     if (r.No is < 0 or > MaxNo) throw new ArgumentOutOfRangeException(nameof(appends), $"record no {r.No} outside 0..{MaxNo}");
-                    raw.sqlite3_bind_int64(s, 1, (run.Key << NoBits) | r.No);
-                    raw.sqlite3_bind_int64(s, 2, run.Key);
-                    raw.sqlite3_bind_int64(s, 3, (long)r.LogType);
-                    raw.sqlite3_bind_int64(s, 4, (long)r.Pid);
-                    if (r.ParentPid is { } pp) raw.sqlite3_bind_int64(s, 5, (long)pp); else raw.sqlite3_bind_null(s, 5);
-                    raw.sqlite3_bind_int64(s, 6, NameId(r.ProcName));
-                    raw.sqlite3_bind_int64(s, 7, NameId(r.Name));
-                    if (r.TimestampNs is { } ts) raw.sqlite3_bind_int64(s, 8, ts); else raw.sqlite3_bind_null(s, 8);
-                    raw.sqlite3_bind_int64(s, 9, off + src.LineStart(slice.Start + i) - sliceBase);
-                    var rc = raw.sqlite3_step(s);
-                    raw.sqlite3_reset(s);
+                    NativeSqlite.BindInt64(s, 1, (run.Key << NoBits) | r.No);
+                    NativeSqlite.BindInt64(s, 2, run.Key);
+                    NativeSqlite.BindInt64(s, 3, (long)r.LogType);
+                    NativeSqlite.BindInt64(s, 4, (long)r.Pid);
+                    if (r.ParentPid is { } pp) NativeSqlite.BindInt64(s, 5, (long)pp); else NativeSqlite.BindNull(s, 5);
+                    NativeSqlite.BindInt64(s, 6, NameId(r.ProcName));
+                    NativeSqlite.BindInt64(s, 7, NameId(r.Name));
+                    if (r.TimestampNs is { } ts) NativeSqlite.BindInt64(s, 8, ts); else NativeSqlite.BindNull(s, 8);
+                    NativeSqlite.BindInt64(s, 9, off + src.LineStart(slice.Start + i) - sliceBase);
+                    var rc = NativeSqlite.Step(s);
+                    NativeSqlite.Reset(s);
                     if (rc != raw.SQLITE_DONE) Check(rc, "insert record");
                     if (r.LogType == LogType.Loss) loss += r.LastCoveredNo - r.No + 1;
                     if (r.TimestampNs is { } t)
