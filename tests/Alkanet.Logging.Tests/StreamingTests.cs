@@ -237,3 +237,43 @@ internal sealed class ThrottledStore(SqliteRunStore inner, TimeSpan delay) : IRu
 
     public void Dispose() => inner.Dispose();
 }
+
+public class GapTests
+{
+    [Fact]
+    public void A_tracer_that_restarts_without_its_records_leaves_an_explicit_loss_marker()
+    {
+        using var logger = new LoggerFixture();
+        var r = new SyscallRecord();
+        using (var first = logger.Connect("gappy"))
+        {
+            for (long no = 0; no < 1000; no++) { TestRecords.Fill(r, no); first.Write(r); }
+            first.Flush();
+        }
+        using (var second = logger.Connect("gappy"))
+        {
+            for (long no = 2000; no < 3000; no++) { TestRecords.Fill(r, no); second.Write(r); }
+            second.Flush();
+        }
+        var store = (SqliteRunStore)logger.Service.Store;
+        RunChecks.ShouldBeCompleteRun(store, store.RunFilePath("gappy"), "gappy", 0, 2999).ShouldBe(1000);
+        var marker = Core.Json.RecordJson.Parse(store.ReadJson("gappy", new RecordQuery { AfterNo = 999, Limit = 1 })[0]);
+        marker.LogType.ShouldBe(LogType.Loss);
+        marker.AdditionalInfo[LossFields.Reason].ShouldNotBeNull().ShouldContain("gap on the wire");
+    }
+
+    [Fact]
+    public void Numbers_the_tracer_skips_become_a_loss_marker_on_the_tracer_side()
+    {
+        using var logger = new LoggerFixture();
+        using (var client = logger.Connect("skips"))
+        {
+            var r = new SyscallRecord();
+            foreach (var no in new long[] { 0, 1, 2, 10, 11 }) { TestRecords.Fill(r, no); client.Write(r); }
+            Should.Throw<ArgumentException>(() => { TestRecords.Fill(r, 5); client.Write(r); });
+            client.Flush();
+        }
+        var store = (SqliteRunStore)logger.Service.Store;
+        RunChecks.ShouldBeCompleteRun(store, store.RunFilePath("skips"), "skips", 0, 11).ShouldBe(7);
+    }
+}

@@ -236,22 +236,37 @@ public sealed class SqliteRunStore : IRunStore
             del.Parameters.AddWithValue("$whole", whole);
             del.ExecuteNonQuery();
         }
-        using var q = _write.CreateCommand();
-        q.CommandText = "SELECT count(*), max(id), max(ts) FROM records WHERE run = $run";
-        q.Parameters.AddWithValue("$run", run.Key);
-        using var r = q.ExecuteReader();
-        r.Read();
-        run.Count = r.GetInt64(0);
-        run.FileBytes = whole;
-        run.LastTs = r.IsDBNull(2) ? null : r.GetInt64(2);
-        if (run.Count == 0)
+        using (var q = _write.CreateCommand())
         {
-            run.FirstNo = run.LastNo = -1;
-            return;
+            q.CommandText = "SELECT count(*), max(ts) FROM records WHERE run = $run";
+            q.Parameters.AddWithValue("$run", run.Key);
+            using var r = q.ExecuteReader();
+            r.Read();
+            run.Count = r.GetInt64(0);
+            run.LastTs = r.IsDBNull(1) ? null : r.GetInt64(1);
         }
-        run.LastNo = r.GetInt64(1) & MaxNo;
-        var lastLine = ReadLines(run, [(r.GetInt64(1), 0L)]);
-        if (lastLine.Count == 1) run.LastNo = RecordJson.Parse(lastLine[0]).LastCoveredNo;
+        run.FileBytes = whole;
+        run.FirstNo = run.LastNo = -1;
+        if (run.Count == 0) return;
+        using var last = _write.CreateCommand();
+        last.CommandText = "SELECT id, off FROM records WHERE run = $run ORDER BY id DESC LIMIT 1";
+        last.Parameters.AddWithValue("$run", run.Key);
+        long id, off;
+        using (var r = last.ExecuteReader())
+        {
+            r.Read();
+            id = r.GetInt64(0);
+            off = r.GetInt64(1);
+        }
+        using (var first = _write.CreateCommand())
+        {
+            first.CommandText = "SELECT min(id) FROM records WHERE run = $run";
+            first.Parameters.AddWithValue("$run", run.Key);
+            run.FirstNo = (long)first.ExecuteScalar()! & MaxNo;
+        }
+        // a trailing LOSS marker covers more than its own number
+        var lastLine = ReadLines(run, [(id, off)]);
+        run.LastNo = lastLine.Count == 1 ? RecordJson.Parse(lastLine[0]).LastCoveredNo : id & MaxNo;
     }
 
     private void SaveRun(RunRow run)
