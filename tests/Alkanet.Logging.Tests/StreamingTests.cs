@@ -68,8 +68,24 @@ public class StreamingTests
             // the logger answers with a reject frame (or just closes) and then ends the connection
             while (await s.ReadAsync(buf) > 0) { }
         }
+        // an authenticated tracer that then sends a frame over the 8 MiB cap, and one that sends a corrupt batch
+        var hello = new HelloMessage(LoggerFixture.Token, "rogue", WireCompression.None, "test").ToFrame();
+        var bigHeader = new byte[] { 0, 0, 0, 0x10, (byte)FrameType.Batch }; // 256 MiB
+        var badBatch = new byte[] { 9, 0, 0, 0, (byte)FrameType.Batch, 0, 200, 0, 0, 0, 1, 2, 3 };
+        foreach (var after in new[] { bigHeader, badBatch })
+        {
+            using var tcp = new System.Net.Sockets.TcpClient();
+            await tcp.ConnectAsync("127.0.0.1", logger.Service.TracerEndpoint.Port);
+            var s = tcp.GetStream();
+            await s.WriteAsync(hello);
+            await s.WriteAsync(after);
+            var buf = new byte[4096];
+            while (await s.ReadAsync(buf) > 0) { }
+        }
         await Task.Delay(100);
-        logger.Service.Sessions.Events.Count(e => e.What.StartsWith("disconnected: ", StringComparison.Ordinal)).ShouldBeGreaterThanOrEqualTo(2);
+        logger.Service.Sessions.Events.ShouldContain(e => e.RunId == "rogue" && e.What.Contains("oversized frame: 268435456 bytes"));
+        logger.Service.Sessions.Events.ShouldContain(e => e.RunId == "rogue" && e.What.Contains("batch"));
+        logger.Service.Sessions.Events.Count(e => e.What.StartsWith("disconnected: ", StringComparison.Ordinal)).ShouldBeGreaterThanOrEqualTo(4);
         logger.Service.Sessions.Events.ShouldContain(e => e.What.Contains("oversized frame"));
         Send(good, 500, 500);
         good.Flush();

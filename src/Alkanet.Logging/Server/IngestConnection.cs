@@ -86,7 +86,8 @@ internal sealed class IngestConnection
                 Frame? first;
                 try
                 {
-                    first = await reader.ReadAsync(helloTimeout.Token).ConfigureAwait(false);
+                    // before the token is checked, a peer gets no more than a small buffer
+                    first = await reader.ReadAsync(16 * 1024, helloTimeout.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
                 {

@@ -20,13 +20,17 @@ public sealed class FrameReader(Stream stream, int maxFrameBytes = WireLimits.De
     public long BytesRead { get; private set; }
 
     /// <summary>The next frame, or null when the peer closed the connection cleanly between frames.</summary>
-    public async ValueTask<Frame?> ReadAsync(CancellationToken cancel = default)
+    public ValueTask<Frame?> ReadAsync(CancellationToken cancel = default) => ReadAsync(null, cancel);
+
+    /// <param name="limit">A tighter cap for this frame (the hello of a not yet authenticated peer).</param>
+    public async ValueTask<Frame?> ReadAsync(int? limit, CancellationToken cancel)
     {
         if (!await FillAsync(_header, allowEof: true, cancel).ConfigureAwait(false)) return null;
         var length = BinaryPrimitives.ReadUInt32LittleEndian(_header);
+        var cap = Math.Min(MaxFrameBytes, limit ?? MaxFrameBytes);
         if (length == 0) throw new ProtocolException($"empty frame (length 0) after {FramesRead} frames");
-        if (length > (uint)MaxFrameBytes)
-            throw new ProtocolException($"oversized frame: {length} bytes exceeds the cap of {MaxFrameBytes} (frame {FramesRead + 1})");
+        if (length > (uint)cap)
+            throw new ProtocolException($"oversized frame: {length} bytes exceeds the cap of {cap} (frame {FramesRead + 1})");
         if (_buffer.Length < length) _buffer = new byte[Math.Min(MaxFrameBytes, Math.Max((int)length, _buffer.Length * 2))];
         var payload = _buffer.AsMemory(0, (int)length);
         if (!await FillAsync(payload, allowEof: false, cancel).ConfigureAwait(false))

@@ -9,8 +9,8 @@ public static class WireLimits
     /// <summary>Default cap on one frame (type + body) as sent.</summary>
     public const int DefaultMaxFrameBytes = 8 * 1024 * 1024;
 
-    /// <summary>Cap on a batch after decompression.</summary>
-    public const int MaxBatchBytes = 64 * 1024 * 1024;
+    /// <summary>Cap on a batch after decompression (the client seals batches at 1 MiB plus one record).</summary>
+    public const int MaxBatchBytes = 32 * 1024 * 1024;
 
     /// <summary>Cap on records in one batch.</summary>
     public const int MaxBatchRecords = 1 << 20;
