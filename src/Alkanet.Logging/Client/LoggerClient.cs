@@ -16,7 +16,8 @@ namespace Alkanet.Logging.Client;
 /// <item>After a connection loss or a logger restart the client reconnects and resends every batch the logger
 /// has not made durable, starting after the last durable <c>no</c> the logger reports; the logger drops duplicates.</item>
 /// </list>
-/// Thread-safety: <see cref="Write"/> and <see cref="Flush"/> may be called from one tracing thread at a time.
+/// Thread-safety: <see cref="Write"/> and <see cref="Flush"/> may be called from several threads (they take one
+/// lock), but records must arrive in increasing <c>no</c> order, so number them under the same ordering.
 /// </summary>
 public sealed class LoggerClient : IRecordSink
 {

@@ -50,7 +50,25 @@ public sealed class LoggerService : IHostedService, IDisposable
         _listener.Start(64);
         _log.LogInformation("logger listening for tracers on {Endpoint}", TracerEndpoint);
         _acceptLoop = AcceptLoopAsync();
+        _statusLoop = StatusLoopAsync();
         return Task.CompletedTask;
+    }
+
+    private Task? _statusLoop;
+
+    /// <summary>Asks every connected tracer for its status every 2 s, so the page shows records/s, buffer use and drops.</summary>
+    private async Task StatusLoopAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+                foreach (var s in Sessions.All)
+                    if (s.IsConnected) _ = s.RequestStatusAsync(TimeSpan.FromSeconds(2), _stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private async Task AcceptLoopAsync()
@@ -87,6 +105,7 @@ public sealed class LoggerService : IHostedService, IDisposable
         Task[] tasks;
         lock (_connections) tasks = [.. _connections];
         if (_acceptLoop is not null) tasks = [.. tasks, _acceptLoop];
+        if (_statusLoop is not null) tasks = [.. tasks, _statusLoop];
         await Task.WhenAny(Task.WhenAll(tasks), Task.Delay(TimeSpan.FromSeconds(5), cancellationToken)).ConfigureAwait(false);
         _pipeline?.Dispose();
     }
