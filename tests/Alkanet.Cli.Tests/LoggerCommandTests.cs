@@ -2,6 +2,8 @@ using System.Net;
 using Alkanet.Core.Json;
 using Alkanet.Core.Records;
 using Alkanet.Logging.Server;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Alkanet.Cli.Tests;
 
@@ -59,6 +61,52 @@ public class LoggerCommandTests : IDisposable
         var exported = JsonLinesReader.ReadFile(output).Select(r => RecordJson.Serialize(r)).ToList();
         exported.ShouldBe(original);
         File.Exists(output + ".partial").ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Control_reaches_the_tracer_only_with_the_token()
+    {
+        var httpPort = FreePort();
+        using var host = LoggerHost.Build(new LoggerServerOptions
+        {
+            Listen = new IPEndPoint(IPAddress.Loopback, 0), Http = new IPEndPoint(IPAddress.Loopback, httpPort),
+            DataDirectory = Path.Combine(_dir, "data"), Token = Token,
+        }, logging => logging.ClearProviders());
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        var service = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<LoggerService>(host.Services);
+        using var tracer = Alkanet.Logging.Client.LoggerClient.Connect(new Alkanet.Logging.Client.LoggerClientOptions
+        {
+            Endpoint = $"127.0.0.1:{service.TracerEndpoint.Port}", Token = Token, RunId = "ctl",
+        });
+        tracer.WaitConnected(TimeSpan.FromSeconds(10)).ShouldBeTrue();
+        var http = $"127.0.0.1:{httpPort}";
+        var denied = Run("logger", "control", "ctl", "pause", "--http", http, "--token", "wrong");
+        denied.Code.ShouldBe(ExitCodes.Failure);
+        denied.Err.ShouldContain("wrong token");
+        tracer.Control.State.ShouldBe(Alkanet.Logging.Wire.TracerState.Running);
+        Run("logger", "control", "ctl", "pause", "--http", http, "--token", Token).Code.ShouldBe(0);
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (tracer.Control.State != Alkanet.Logging.Wire.TracerState.Paused && DateTime.UtcNow < until) Thread.Sleep(10);
+        tracer.Control.State.ShouldBe(Alkanet.Logging.Wire.TracerState.Paused);
+        var filter = Run("logger", "control", "ctl", "setfilter", "--calls", "NtCreateFile,NtClose", "--http", http, "--token", Token);
+        filter.Code.ShouldBe(0, filter.Err);
+        var status = Run("logger", "control", "ctl", "status", "--http", http, "--token", Token);
+        status.Code.ShouldBe(0, status.Err);
+        status.Out.ShouldContain("\"state\":\"Paused\"");
+        status.Out.ShouldContain("NtCreateFile");
+        var none = Run("logger", "control", "no-such-run", "stop", "--http", http, "--token", Token);
+        none.Code.ShouldBe(ExitCodes.Failure);
+        none.Err.ShouldContain("no tracer is connected");
+        await host.StopAsync(TestContext.Current.CancellationToken);
+    }
+
+    private static int FreePort()
+    {
+        var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
     }
 
     [Fact]

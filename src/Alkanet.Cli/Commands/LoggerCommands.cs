@@ -10,6 +10,7 @@ internal static class LoggerCommands
         var logger = LoggerServeCommand.Create();
         logger.Add(LoggerExportCommand.Create());
         logger.Add(LoggerSendCommand.Create());
+        logger.Add(LoggerControlCommand.Create());
         return logger;
     }
 }
