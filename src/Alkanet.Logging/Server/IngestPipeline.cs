@@ -84,47 +84,20 @@ internal sealed class IngestPipeline : IDisposable
             }
             appends.Clear();
             touched.Clear();
-            foreach (var item in batch)
+            try
             {
-                touched.Add(item.RunId);
-                if (item.Records is null) continue;
-                var last = LastNo(item.RunId);
-                if (!appends.TryGetValue(item.RunId, out var slices)) appends[item.RunId] = slices = [];
-                var src = item.Records;
-                var keepFrom = -1;
-                void Close(int end)
+                Dedupe(batch, appends, touched);
+            }
+            catch (Exception ex)
+            {
+                _log.LogError(ex, "ingest failed before storage; disconnecting the affected tracers so they resend");
+                foreach (var item in batch)
                 {
-                    if (keepFrom >= 0 && end > keepFrom) slices.Add(new RecordSlice(src, keepFrom, end - keepFrom));
-                    keepFrom = -1;
+                    _lastNo.Remove(item.RunId);
+                    _sessions.Find(item.RunId)?.Connection?.Abort($"ingest failed: {ex.Message}");
                 }
-                for (var i = 0; i < item.Count; i++)
-                {
-                    var r = src.Records[i];
-                    if (r.LastCoveredNo <= last)
-                    {
-                        Close(i);
-                        DuplicatesDropped++;
-                        continue;
-                    }
-                    if (r.No <= last)
-                    {
-                        // a LOSS marker overlapping what is stored: keep only its new part
-                        Close(i);
-                        slices.Add(Single(SyscallRecord.LossMarker(last + 1, r.LastCoveredNo, r.AdditionalInfo[LossFields.Reason] ?? "loss")));
-                        last = r.LastCoveredNo;
-                        continue;
-                    }
-                    if (last >= 0 && r.No > last + 1)
-                    {
-                        Close(i);
-                        slices.Add(Single(SyscallRecord.LossMarker(last + 1, r.No - 1, "gap on the wire: records never received (tracer restarted without them?)")));
-                        _log.LogWarning("run {Run}: records {First}..{Last} never arrived; stored a LOSS marker", item.RunId, last + 1, r.No - 1);
-                    }
-                    if (keepFrom < 0) keepFrom = i;
-                    last = r.LastCoveredNo;
-                }
-                Close(item.Count);
-                _lastNo[item.RunId] = last;
+                ReturnLists(batch);
+                continue;
             }
             var work = appends.Where(kv => kv.Value.Count > 0).Select(kv => new RunAppend(kv.Key, kv.Value)).ToList();
             try
@@ -143,25 +116,81 @@ internal sealed class IngestPipeline : IDisposable
                 ReturnLists(batch);
                 continue;
             }
-            Commits++;
-            foreach (var w in work) RecordsCommitted += w.Count;
-            foreach (var item in batch)
-            {
-                if (item.ByeLastNo is { } byeLast)
-                {
-                    var complete = LastNo(item.RunId) >= byeLast;
-                    _store.EndRun(item.RunId, complete ? RunState.Complete : RunState.Interrupted);
-                    _log.LogInformation("run {Run} ended by its tracer ({State}, last no {Last})", item.RunId, complete ? "complete" : "incomplete", byeLast);
-                }
-            }
-            foreach (var run in touched)
-            {
-                var conn = _sessions.Find(run)?.Connection;
-                if (conn is not null && _lastNo.TryGetValue(run, out var last) && last >= 0) conn.SendAck(last);
-            }
-            ReturnLists(batch);
-            Committed?.Invoke(touched);
+            AfterCommit(batch, work, touched);
         }
+    }
+
+    private void Dedupe(List<IngestItem> batch, Dictionary<string, List<RecordSlice>> appends, HashSet<string> touched)
+    {
+        foreach (var item in batch)
+        {
+            touched.Add(item.RunId);
+            if (item.Records is null) continue;
+            var last = LastNo(item.RunId);
+            if (!appends.TryGetValue(item.RunId, out var slices)) appends[item.RunId] = slices = [];
+            var src = item.Records;
+            var keepFrom = -1;
+            void Close(int end)
+            {
+                if (keepFrom >= 0 && end > keepFrom) slices.Add(new RecordSlice(src, keepFrom, end - keepFrom));
+                keepFrom = -1;
+            }
+            for (var i = 0; i < item.Count; i++)
+            {
+                var r = src.Records[i];
+                if (r.LastCoveredNo <= last)
+                {
+                    Close(i);
+                    DuplicatesDropped++;
+                    continue;
+                }
+                if (r.No <= last)
+                {
+                    // a LOSS marker overlapping what is stored: keep only its new part
+                    Close(i);
+                    slices.Add(Single(SyscallRecord.LossMarker(last + 1, r.LastCoveredNo, r.AdditionalInfo[LossFields.Reason] ?? "loss")));
+                    last = r.LastCoveredNo;
+                    continue;
+                }
+                if (last >= 0 && r.No > last + 1)
+                {
+                    Close(i);
+                    slices.Add(Single(SyscallRecord.LossMarker(last + 1, r.No - 1, "gap on the wire: records never received (tracer restarted without them?)")));
+                    _log.LogWarning("run {Run}: records {First}..{Last} never arrived; stored a LOSS marker", item.RunId, last + 1, r.No - 1);
+                }
+                if (keepFrom < 0) keepFrom = i;
+                last = r.LastCoveredNo;
+            }
+            Close(item.Count);
+            _lastNo[item.RunId] = last;
+        }
+    }
+
+    private void AfterCommit(List<IngestItem> batch, List<RunAppend> work, HashSet<string> touched)
+    {
+        Commits++;
+        foreach (var w in work) RecordsCommitted += w.Count;
+        foreach (var item in batch)
+        {
+            if (item.ByeLastNo is not { } byeLast) continue;
+            try
+            {
+                var complete = LastNo(item.RunId) >= byeLast;
+                _store.EndRun(item.RunId, complete ? RunState.Complete : RunState.Interrupted);
+                _log.LogInformation("run {Run} ended by its tracer ({State}, last no {Last})", item.RunId, complete ? "complete" : "incomplete", byeLast);
+            }
+            catch (Exception ex)
+            {
+                _log.LogError(ex, "could not mark run {Run} as ended", item.RunId);
+            }
+        }
+        foreach (var run in touched)
+        {
+            var conn = _sessions.Find(run)?.Connection;
+            if (conn is not null && _lastNo.TryGetValue(run, out var last) && last >= 0) conn.SendAck(last);
+        }
+        ReturnLists(batch);
+        Committed?.Invoke(touched);
     }
 
     private static RecordSlice Single(SyscallRecord r) => new(EncodedRecords.From([r]), 0, 1);

@@ -346,6 +346,11 @@ public sealed class SqliteRunStore : IRunStore
             run.State = state;
             run.Ended = DateTimeOffset.UtcNow;
             SaveRun(run);
+            lock (_files)
+            {
+                // an ended run holds no file handle (a logger may keep thousands of runs); a reconnect reopens it
+                if (_files.Remove(runId, out var f)) f.Dispose();
+            }
         }
     }
 
