@@ -70,7 +70,7 @@ public class FrameFuzzTests
         var batch = enc.Seal();
         var valid = new List<byte[]>
         {
-            new HelloMessage("tok", "run-1", WireCompression.Brotli, "host").ToFrame(),
+            new HelloMessage("tok", "run-1", WireCompression.Brotli, "host", "0123456789abcdef").ToFrame(),
             new ControlMessage(ControlCommand.SetFilter, 3, new RecordFilter { ProcessNames = ["a.exe"], Pids = [4], CallNames = ["NtClose"] }).ToFrame(),
             new StatusMessage(1, TracerState.Running, 5.5, 10, 2, 100, 0, 9, "all").ToFrame(),
             Frame(FrameType.Batch, batch.FrameBody(WireCompression.None)),

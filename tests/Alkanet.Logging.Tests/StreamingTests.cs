@@ -69,7 +69,7 @@ public class StreamingTests
             while (await s.ReadAsync(buf) > 0) { }
         }
         // an authenticated tracer that then sends a frame over the 8 MiB cap, and one that sends a corrupt batch
-        var hello = new HelloMessage(LoggerFixture.Token, "rogue", WireCompression.None, "test").ToFrame();
+        var hello = new HelloMessage(LoggerFixture.Token, "rogue", WireCompression.None, "test", "s1").ToFrame();
         var bigHeader = new byte[] { 0, 0, 0, 0x10, (byte)FrameType.Batch }; // 256 MiB
         var badBatch = new byte[] { 9, 0, 0, 0, (byte)FrameType.Batch, 0, 200, 0, 0, 0, 1, 2, 3 };
         foreach (var after in new[] { bigHeader, badBatch })
@@ -240,7 +240,7 @@ internal sealed class ThrottledStore(SqliteRunStore inner, TimeSpan delay) : IRu
         inner.Commit(appends);
     }
 
-    public RunInfo OpenRun(string runId, string client) => inner.OpenRun(runId, client);
+    public RunInfo OpenRun(string runId, string client, string stream = "") => inner.OpenRun(runId, client, stream);
 
     public RunInfo? FindRun(string runId) => inner.FindRun(runId);
 
@@ -296,5 +296,26 @@ public class GapTests
         }
         var store = (SqliteRunStore)logger.Service.Store;
         RunChecks.ShouldBeCompleteRun(store, store.RunFilePath("skips"), "skips", 0, 11).ShouldBe(7);
+    }
+}
+
+public class RunReuseTests
+{
+    [Fact]
+    public void A_new_tracer_reusing_a_runs_numbers_is_refused_instead_of_silently_deduplicated()
+    {
+        using var logger = new LoggerFixture();
+        var r = new SyscallRecord();
+        using (var first = logger.Connect("reused"))
+        {
+            for (long no = 0; no < 1000; no++) { TestRecords.Fill(r, no); first.Write(r); }
+            first.Flush();
+        }
+        using var second = logger.Connect("reused");
+        for (long no = 0; no < 100; no++) { TestRecords.Fill(r, no); second.Write(r); }
+        StreamingTests.WaitFor(() => second.Fault is not null);
+        second.Fault.ShouldNotBeNull().ShouldContain("already holds records through no 999");
+        Should.Throw<InvalidOperationException>(() => second.Flush());
+        logger.Service.Store.FindRun("reused")!.LastNo.ShouldBe(999);
     }
 }

@@ -29,6 +29,7 @@ public sealed class LoggerClient : IRecordSink
     private readonly BatchEncoder _encoder = new();
     private readonly List<EncodedBatch> _pending = [];
     private readonly Thread _sender;
+    private readonly string _streamId = Guid.NewGuid().ToString("n");
     private long _openSince;
     private int _sendIndex;
     private long _buffered;
@@ -287,7 +288,7 @@ public sealed class LoggerClient : IRecordSink
         var stream = tcp.GetStream();
         var writer = new FrameWriter(stream);
         var reader = new FrameReader(stream, WireLimits.DefaultMaxFrameBytes);
-        writer.Send(new HelloMessage(_options.Token, _options.RunId, _options.Compression, _options.ClientName).ToFrame());
+        writer.Send(new HelloMessage(_options.Token, _options.RunId, _options.Compression, _options.ClientName, _streamId).ToFrame());
         stream.ReadTimeout = (int)_options.ConnectTimeout.TotalMilliseconds;
         var frame = reader.Read() ?? throw new IOException("logger closed the connection during the handshake");
         stream.ReadTimeout = Timeout.Infinite;

@@ -100,7 +100,10 @@ internal sealed class IngestConnection
             runId = hello.RunId;
             if (!TokenMatches(hello.Token)) throw new ProtocolException("wrong token");
             ClientName = hello.ClientName;
-            var run = _store.OpenRun(hello.RunId, hello.ClientName);
+            var previous = _store.FindRun(hello.RunId);
+            var run = _store.OpenRun(hello.RunId, hello.ClientName, hello.StreamId);
+            // a different tracer stream continuing a run must not reuse its numbers: they would be dropped as duplicates
+            var floor = previous is { LastNo: >= 0 } && previous.Stream != hello.StreamId ? run.LastNo : -1;
             session = _sessions.GetOrAdd(hello.RunId);
             _sessions.Attach(session, this);
             var compression = (hello.Offered & _options.Compression).HasFlag(WireCompression.Brotli) ? WireCompression.Brotli : WireCompression.None;
@@ -120,6 +123,9 @@ internal sealed class IngestConnection
                     {
                         var list = _pipeline.RentList();
                         var count = decoder.Decode(f.Body.Span, list.Records);
+                        if (floor >= 0 && list.Records[0].No <= floor)
+                            throw new ProtocolException($"run {runId} already holds records through no {floor} from another tracer; " +
+                                                        $"a new tracer must continue numbering after {floor} or use a new run id");
                         list.Encode(count);
                         Interlocked.Add(ref session.RecordsReceived, count);
                         await _pipeline.EnqueueAsync(new IngestItem { RunId = runId, Records = list, Count = count }, cancel).ConfigureAwait(false);

@@ -17,7 +17,7 @@ public enum RunState
 /// <summary>A run as stored. <see cref="LastNo"/> is -1 while the run has no record.</summary>
 public sealed record RunInfo(
     string RunId, DateTimeOffset Created, long FirstNo, long LastNo, long RecordCount, long LossRecords,
-    string Client, RunState State, DateTimeOffset? Ended, long? FirstTimestampNs, long? LastTimestampNs);
+    string Client, RunState State, DateTimeOffset? Ended, long? FirstTimestampNs, long? LastTimestampNs, string Stream = "");
 
 /// <summary>Records of one run, contiguous and deduplicated (in order across slices), to append in one commit.</summary>
 public sealed record RunAppend(string RunId, IReadOnlyList<RecordSlice> Slices)
@@ -58,8 +58,9 @@ public sealed record ProcessNode(ulong Pid, ulong? ParentPid, string Name, long 
 /// </summary>
 public interface IRunStore : IDisposable
 {
-    /// <summary>Creates the run, or reopens it (a tracer reconnecting, a logger restarted) and marks it live.</summary>
-    RunInfo OpenRun(string runId, string client);
+    /// <summary>Creates the run, or reopens it (a tracer reconnecting, a logger restarted) and marks it live;
+    /// <paramref name="stream"/> becomes the run's current tracer stream.</summary>
+    RunInfo OpenRun(string runId, string client, string stream = "");
 
     RunInfo? FindRun(string runId);
 

@@ -61,8 +61,9 @@ public sealed class SqliteRunStore : IRunStore
         public long FileBytes;
         public long? FirstTs;
         public long? LastTs;
+        public string Stream = "";
 
-        public RunInfo ToInfo() => new(RunId, Created, FirstNo, LastNo, Count, Loss, Client, State, Ended, FirstTs, LastTs);
+        public RunInfo ToInfo() => new(RunId, Created, FirstNo, LastNo, Count, Loss, Client, State, Ended, FirstTs, LastTs, Stream);
     }
 
     static SqliteRunStore() => Batteries_V2.Init();
@@ -102,7 +103,7 @@ public sealed class SqliteRunStore : IRunStore
               key INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, created TEXT NOT NULL, client TEXT NOT NULL,
               state TEXT NOT NULL, ended TEXT, first_no INTEGER NOT NULL DEFAULT -1, last_no INTEGER NOT NULL DEFAULT -1,
               record_count INTEGER NOT NULL DEFAULT 0, loss_records INTEGER NOT NULL DEFAULT 0,
-              file_bytes INTEGER NOT NULL DEFAULT 0, first_ts INTEGER, last_ts INTEGER);
+              file_bytes INTEGER NOT NULL DEFAULT 0, first_ts INTEGER, last_ts INTEGER, stream TEXT NOT NULL DEFAULT '');
             CREATE TABLE IF NOT EXISTS names(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
             CREATE TABLE IF NOT EXISTS records(
               id INTEGER PRIMARY KEY, run INTEGER NOT NULL, logtype INTEGER NOT NULL, pid INTEGER NOT NULL, ppid INTEGER,
@@ -175,7 +176,7 @@ public sealed class SqliteRunStore : IRunStore
     private void LoadRuns()
     {
         using var cmd = _write.CreateCommand();
-        cmd.CommandText = "SELECT key, run_id, created, client, state, ended, first_no, last_no, record_count, loss_records, file_bytes, first_ts, last_ts FROM runs";
+        cmd.CommandText = "SELECT key, run_id, created, client, state, ended, first_no, last_no, record_count, loss_records, file_bytes, first_ts, last_ts, stream FROM runs";
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
@@ -185,7 +186,7 @@ public sealed class SqliteRunStore : IRunStore
                 Client = r.GetString(3), State = Enum.Parse<RunState>(r.GetString(4)),
                 Ended = r.IsDBNull(5) ? null : DateTimeOffset.Parse(r.GetString(5), CultureInfo.InvariantCulture),
                 FirstNo = r.GetInt64(6), LastNo = r.GetInt64(7), Count = r.GetInt64(8), Loss = r.GetInt64(9), FileBytes = r.GetInt64(10),
-                FirstTs = r.IsDBNull(11) ? null : r.GetInt64(11), LastTs = r.IsDBNull(12) ? null : r.GetInt64(12),
+                FirstTs = r.IsDBNull(11) ? null : r.GetInt64(11), LastTs = r.IsDBNull(12) ? null : r.GetInt64(12), Stream = r.GetString(13),
             };
             _runs[row.RunId] = row;
         }
@@ -286,9 +287,9 @@ public sealed class SqliteRunStore : IRunStore
     {
         using var cmd = _write.CreateCommand();
         cmd.CommandText = """
-            INSERT INTO runs(key, run_id, created, client, state, ended, first_no, last_no, record_count, loss_records, file_bytes, first_ts, last_ts)
-            VALUES($key, $id, $created, $client, $state, $ended, $first, $last, $count, $loss, $bytes, $fts, $lts)
-            ON CONFLICT(key) DO UPDATE SET client=excluded.client, state=excluded.state, ended=excluded.ended,
+            INSERT INTO runs(key, run_id, created, client, state, ended, first_no, last_no, record_count, loss_records, file_bytes, first_ts, last_ts, stream)
+            VALUES($key, $id, $created, $client, $state, $ended, $first, $last, $count, $loss, $bytes, $fts, $lts, $stream)
+            ON CONFLICT(key) DO UPDATE SET client=excluded.client, state=excluded.state, ended=excluded.ended, stream=excluded.stream,
               first_no=excluded.first_no, last_no=excluded.last_no, record_count=excluded.record_count,
               loss_records=excluded.loss_records, file_bytes=excluded.file_bytes, first_ts=excluded.first_ts, last_ts=excluded.last_ts
             """;
@@ -305,10 +306,11 @@ public sealed class SqliteRunStore : IRunStore
         cmd.Parameters.AddWithValue("$bytes", run.FileBytes);
         cmd.Parameters.AddWithValue("$fts", run.FirstTs is { } f ? f : DBNull.Value);
         cmd.Parameters.AddWithValue("$lts", run.LastTs is { } l ? l : DBNull.Value);
+        cmd.Parameters.AddWithValue("$stream", run.Stream);
         cmd.ExecuteNonQuery();
     }
 
-    public RunInfo OpenRun(string runId, string client)
+    public RunInfo OpenRun(string runId, string client, string stream = "")
     {
         lock (_writeLock)
         lock (_runsLock)
@@ -320,6 +322,7 @@ public sealed class SqliteRunStore : IRunStore
                 _runs[runId] = run;
             }
             run.Client = client;
+            run.Stream = stream;
             run.State = RunState.Live;
             run.Ended = null;
             SaveRun(run);

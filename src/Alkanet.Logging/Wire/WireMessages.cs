@@ -3,7 +3,9 @@ using System.Buffers;
 namespace Alkanet.Logging.Wire;
 
 /// <summary>tracer → logger, first frame.</summary>
-public sealed record HelloMessage(string Token, string RunId, WireCompression Offered, string ClientName, int Version = WireLimits.ProtocolVersion)
+/// <param name="StreamId">Identifies one tracer-side stream (a <c>LoggerClient</c> instance): a reconnect of the same
+/// stream may resend what the logger already has; a new stream for an existing run must continue after it.</param>
+public sealed record HelloMessage(string Token, string RunId, WireCompression Offered, string ClientName, string StreamId, int Version = WireLimits.ProtocolVersion)
 {
     public const int MaxRunIdLength = 128;
 
@@ -15,6 +17,7 @@ public sealed record HelloMessage(string Token, string RunId, WireCompression Of
         w.WriteString(RunId);
         w.WriteByte((byte)Offered);
         w.WriteString(ClientName);
+        w.WriteString(StreamId);
     });
 
     public static HelloMessage Parse(ReadOnlySpan<byte> body)
@@ -28,9 +31,10 @@ public sealed record HelloMessage(string Token, string RunId, WireCompression Of
         var runId = r.ReadString("run id", MaxRunIdLength);
         var offered = (WireCompression)r.ReadByte("compression");
         var client = r.ReadString("client name", 256);
+        var stream = r.ReadString("stream id", 64);
         r.ExpectEnd("hello");
         if (!IsValidRunId(runId)) throw new ProtocolException($"bad run id '{runId}' (1-{MaxRunIdLength} characters of A-Z a-z 0-9 . _ -)");
-        return new HelloMessage(token, runId, offered, client, version);
+        return new HelloMessage(token, runId, offered, client, stream, version);
     }
 
     /// <summary>Run ids name files: letters, digits, '.', '_' and '-' only, not starting with '.'.</summary>
