@@ -27,7 +27,7 @@ public sealed record LoggerServerOptions
     public bool SynchronousFull { get; init; }
 
     /// <summary>Records per storage transaction, at most (several batches are committed together).</summary>
-    public int MaxRecordsPerCommit { get; init; } = 131_072;
+    public int MaxRecordsPerCommit { get; init; } = 16_384;
 
     /// <summary>Seconds a new connection has to send its hello.</summary>
     public TimeSpan HelloTimeout { get; init; } = TimeSpan.FromSeconds(10);
