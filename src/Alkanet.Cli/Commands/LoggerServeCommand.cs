@@ -60,6 +60,9 @@ internal static class LoggerServeCommand
                 var addresses = server?.Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses;
                 output.WriteLine($"alkanet logger: page on {addresses?.FirstOrDefault() ?? "http://" + httpEp}/");
             }
+            if (!IPAddress.IsLoopback(listenEp.Address) || (httpEp is not null && !IPAddress.IsLoopback(httpEp.Address)))
+                output.WriteLine("alkanet logger: warning: listening beyond loopback; the wire and the page are not encrypted " +
+                                 "(the token and the records travel in clear text): use a private network or a tunnel");
             output.WriteLine($"alkanet logger: data in {Path.GetFullPath(dataDir)}");
             output.Flush();
             host.WaitForShutdown();
