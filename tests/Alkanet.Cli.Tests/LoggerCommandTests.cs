@@ -52,6 +52,13 @@ public class LoggerCommandTests : IDisposable
             var sent = Run("logger", "send", input, "--to", $"127.0.0.1:{logger.TracerEndpoint.Port}", "--token", Token, "--run", "cli-run");
             sent.Code.ShouldBe(0, sent.Err);
             sent.Out.ShouldContain("3000 records of run cli-run acknowledged");
+            // the same log again into the same run: a new stream reusing stored numbers is refused, not merged
+            var again = Run("logger", "send", input, "--to", $"127.0.0.1:{logger.TracerEndpoint.Port}", "--token", Token, "--run", "cli-run");
+            again.Code.ShouldBe(ExitCodes.Failure);
+            again.Err.ShouldContain("already holds records through no 3009");
+            var wrong = Run("logger", "send", input, "--to", $"127.0.0.1:{logger.TracerEndpoint.Port}", "--token", "bad", "--run", "other");
+            wrong.Code.ShouldBe(ExitCodes.Failure);
+            wrong.Err.ShouldContain("wrong token");
         }
         var output = Path.Combine(_dir, "out.jsonl.gz");
         var export = Run("logger", "export", "cli-run", "-o", output, "--data", data);
@@ -107,6 +114,24 @@ public class LoggerCommandTests : IDisposable
         var port = ((IPEndPoint)l.LocalEndpoint).Port;
         l.Stop();
         return port;
+    }
+
+    [Fact]
+    public async Task Send_names_the_line_of_a_record_whose_number_goes_backwards()
+    {
+        var input = WriteLog(4);
+        var lines = File.ReadAllLines(input);
+        File.WriteAllLines(input, [lines[0], lines[1], lines[2], lines[1]]);
+        using var logger = new LoggerService(new LoggerServerOptions
+        {
+            Listen = new IPEndPoint(IPAddress.Loopback, 0), Http = null, DataDirectory = Path.Combine(_dir, "data"), Token = Token,
+        });
+        await logger.StartAsync(TestContext.Current.CancellationToken);
+        var r = Run("logger", "send", input, "--to", $"127.0.0.1:{logger.TracerEndpoint.Port}", "--token", Token, "--run", "back");
+        r.Code.ShouldBe(ExitCodes.Failure);
+        r.Err.ShouldContain("line 4");
+        r.Err.ShouldContain("goes backwards");
+        Run("logger", "send", input, "--to", $"127.0.0.1:{logger.TracerEndpoint.Port}", "--token", Token, "--run", "back2", "--renumber").Code.ShouldBe(0);
     }
 
     [Fact]

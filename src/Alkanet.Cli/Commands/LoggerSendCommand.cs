@@ -55,6 +55,7 @@ internal static class LoggerSendCommand
             var sw = Stopwatch.StartNew();
             long sent;
             using (var client = LoggerClient.Connect(options))
+            try
             {
                 var pace = new Pacer(parse.GetValue(rate));
                 sent = path is null
@@ -64,6 +65,10 @@ internal static class LoggerSendCommand
                     throw new CommandFailedException($"the logger did not acknowledge every record within {options.CloseTimeout.TotalSeconds:0} s ({client.LastError})");
                 output.WriteLine($"alkanet logger send: {sent} records of run {id} acknowledged in {sw.Elapsed.TotalSeconds:0.00} s " +
                                  $"({sent / sw.Elapsed.TotalSeconds:0} records/s), {client.RecordsDropped} dropped, {client.Connections} connection(s)");
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new CommandFailedException(ex.Message); // the logger refused us (wrong token, reused run numbers)
             }
             return ExitCodes.Ok;
         });
@@ -88,7 +93,14 @@ internal static class LoggerSendCommand
         while (reader.TryRead(r))
         {
             if (renumber) r.No = n;
-            client.Write(r);
+            try
+            {
+                client.Write(r);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new CommandFailedException($"{path}: line {reader.RecordLine}: {ex.Message.Split(" (Parameter", 2)[0]}; use --renumber to send it anyway");
+            }
             n++;
             pace.Tick(n);
         }
