@@ -15,5 +15,6 @@ internal static class CommandCatalog
         yield return CompareCommand.Create();
         yield return ProfileCommands.Create();
         yield return SyscallsCommand.Create();
+        yield return LoggerCommands.Create();
     }
 }

@@ -1,0 +1,177 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Alkanet.Logging.Storage;
+using Alkanet.Logging.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace Alkanet.Logging.Server;
+
+/// <summary>One tracer connection: hello and token check, then batches into the pipeline, statuses to the
+/// session, acks and control out. Anything the tracer gets wrong closes this connection only, with a logged reason.</summary>
+internal sealed class IngestConnection
+{
+    private readonly TcpClient _tcp;
+    private readonly NetworkStream _stream;
+    private readonly LoggerServerOptions _options;
+    private readonly IRunStore _store;
+    private readonly IngestPipeline _pipeline;
+    private readonly SessionRegistry _sessions;
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _abort = new();
+    private string? _abortReason;
+
+    public IngestConnection(TcpClient tcp, LoggerServerOptions options, IRunStore store, IngestPipeline pipeline, SessionRegistry sessions, ILogger log)
+    {
+        _tcp = tcp;
+        _tcp.NoDelay = true;
+        _stream = tcp.GetStream();
+        Writer = new FrameWriter(_stream);
+        _options = options;
+        _store = store;
+        _pipeline = pipeline;
+        _sessions = sessions;
+        _log = log;
+        Remote = tcp.Client.RemoteEndPoint?.ToString() ?? "?";
+    }
+
+    public string Remote { get; }
+
+    public string ClientName { get; private set; } = "";
+
+    public FrameWriter Writer { get; }
+
+    public void SendAck(long durableThrough)
+    {
+        _ = SendQuietly(new AckMessage(durableThrough).ToFrame());
+    }
+
+    private async Task SendQuietly(byte[] frame)
+    {
+        try
+        {
+            await Writer.SendAsync(frame, _abort.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException or OperationCanceledException)
+        {
+        }
+    }
+
+    public void Abort(string reason)
+    {
+        _abortReason ??= reason;
+        try
+        {
+            _abort.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        _tcp.Dispose();
+    }
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _abort.Token);
+        var cancel = linked.Token;
+        var reader = new FrameReader(_stream, _options.MaxFrameBytes);
+        RunSession? session = null;
+        string? runId = null;
+        try
+        {
+            HelloMessage hello;
+            using (var helloTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancel))
+            {
+                helloTimeout.CancelAfter(_options.HelloTimeout);
+                Frame? first;
+                try
+                {
+                    // before the token is checked, a peer gets no more than a small buffer
+                    first = await reader.ReadAsync(16 * 1024, helloTimeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+                {
+                    throw new ProtocolException($"no hello within {_options.HelloTimeout.TotalSeconds:0} s");
+                }
+                if (first is null) throw new ProtocolException("closed before saying hello");
+                if (first.Value.Type != FrameType.Hello) throw new ProtocolException($"first frame is {first.Value.Type}, not a hello");
+                hello = HelloMessage.Parse(first.Value.Body.Span);
+            }
+            runId = hello.RunId;
+            if (!TokenMatches(hello.Token)) throw new ProtocolException("wrong token");
+            ClientName = hello.ClientName;
+            var previous = _store.FindRun(hello.RunId);
+            var run = _store.OpenRun(hello.RunId, hello.ClientName, hello.StreamId);
+            // a different tracer stream continuing a run must not reuse its numbers: they would be dropped as duplicates
+            var floor = previous is { LastNo: >= 0 } && previous.Stream != hello.StreamId ? run.LastNo : -1;
+            session = _sessions.GetOrAdd(hello.RunId);
+            _sessions.Attach(session, this);
+            var compression = (hello.Offered & _options.Compression).HasFlag(WireCompression.Brotli) ? WireCompression.Brotli : WireCompression.None;
+            await Writer.SendAsync(new WelcomeMessage(compression, run.LastNo, _options.MaxFrameBytes).ToFrame(), cancel).ConfigureAwait(false);
+            _log.LogInformation("tracer {Remote} ({Client}) streams run {Run}, resuming after no {Last}, compression {Compression}",
+                Remote, ClientName, runId, run.LastNo, compression);
+            _sessions.Note(Remote, runId, $"connected ({ClientName}), durable through {run.LastNo}");
+            var decoder = new BatchDecoder();
+            while (true)
+            {
+                var frame = await reader.ReadAsync(cancel).ConfigureAwait(false);
+                if (frame is null) break;
+                var f = frame.Value;
+                switch (f.Type)
+                {
+                    case FrameType.Batch:
+                    {
+                        var list = _pipeline.RentList();
+                        var count = decoder.Decode(f.Body.Span, list.Records);
+                        if (floor >= 0 && list.Records[0].No <= floor)
+                            throw new ProtocolException($"run {runId} already holds records through no {floor} from another tracer; " +
+                                                        $"a new tracer must continue numbering after {floor} or use a new run id");
+                        list.Encode(count);
+                        Interlocked.Add(ref session.RecordsReceived, count);
+                        await _pipeline.EnqueueAsync(new IngestItem { RunId = runId, Records = list, Count = count }, cancel).ConfigureAwait(false);
+                        break;
+                    }
+                    case FrameType.Status:
+                        session.OnStatus(StatusMessage.Parse(f.Body.Span));
+                        break;
+                    case FrameType.Bye:
+                    {
+                        var bye = ByeMessage.Parse(f.Body.Span);
+                        await _pipeline.EnqueueAsync(new IngestItem { RunId = runId, ByeLastNo = bye.LastNo }, cancel).ConfigureAwait(false);
+                        break;
+                    }
+                    default:
+                        throw new ProtocolException($"unexpected {f.Type} frame from a tracer");
+                }
+            }
+            _sessions.Note(Remote, runId, "disconnected");
+        }
+        catch (ProtocolException ex)
+        {
+            _log.LogWarning("disconnecting tracer {Remote} (run {Run}): {Reason}", Remote, runId ?? "-", ex.Message);
+            _sessions.Note(Remote, runId, $"disconnected: {ex.Message}");
+            try
+            {
+                using var t = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                await Writer.SendAsync(new RejectMessage(ex.Message).ToFrame(), t.Token).ConfigureAwait(false);
+            }
+            catch (Exception sendEx) when (sendEx is IOException or ObjectDisposedException or SocketException or OperationCanceledException)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            var reason = _abortReason ?? (stopping.IsCancellationRequested ? "logger stopping" : ex.Message);
+            _log.LogInformation("tracer {Remote} (run {Run}) disconnected: {Reason}", Remote, runId ?? "-", reason);
+            _sessions.Note(Remote, runId, $"disconnected: {reason}");
+        }
+        finally
+        {
+            if (session is not null) _sessions.Detach(session, this);
+            _tcp.Dispose();
+        }
+    }
+
+    private bool TokenMatches(string presented) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(_options.Token));
+}

@@ -1,0 +1,217 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Alkanet.Core.Records;
+using Alkanet.Logging.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Alkanet.Logging.Server;
+
+/// <summary>A decoded batch (or a run's end) on its way to storage.</summary>
+internal sealed class IngestItem
+{
+    public required string RunId { get; init; }
+
+    /// <summary>The batch's records and their JSON lines (encoded on the connection's thread).</summary>
+    public EncodedRecords? Records { get; init; }
+
+    public int Count { get; init; }
+
+    /// <summary>Set for a goodbye: the tracer's last <c>no</c>.</summary>
+    public long? ByeLastNo { get; init; }
+}
+
+/// <summary>
+/// The logger's single writer. Connections hand it decoded batches through a bounded queue (when the
+/// queue is full the connection stops reading, TCP fills, and the tracer's buffer applies back-pressure).
+/// The writer drops records whose <c>no</c> is already stored, turns a real gap into an explicit LOSS
+/// marker, commits many batches per transaction, and then acknowledges each run's last durable <c>no</c>.
+/// </summary>
+internal sealed class IngestPipeline : IDisposable
+{
+    private readonly IRunStore _store;
+    private readonly SessionRegistry _sessions;
+    private readonly ILogger _log;
+    private readonly int _maxPerCommit;
+    private readonly Channel<IngestItem> _queue = Channel.CreateBounded<IngestItem>(new BoundedChannelOptions(16) { SingleReader = true });
+    private readonly ConcurrentBag<EncodedRecords> _listPool = [];
+    private readonly Dictionary<string, long> _lastNo = new(StringComparer.Ordinal);
+    private readonly Thread _thread;
+
+    public IngestPipeline(IRunStore store, SessionRegistry sessions, ILogger log, int maxPerCommit)
+    {
+        _store = store;
+        _sessions = sessions;
+        _log = log;
+        _maxPerCommit = maxPerCommit;
+        _thread = new Thread(WriterLoop) { IsBackground = true, Name = "alkanet-logger-writer" };
+        _thread.Start();
+    }
+
+    /// <summary>Raised after each commit with the runs it advanced (for live views).</summary>
+    public event Action<IReadOnlyCollection<string>>? Committed;
+
+    public long RecordsCommitted;
+
+    public long DuplicatesDropped;
+
+    public long Commits;
+
+    public EncodedRecords RentList() => _listPool.TryTake(out var l) ? l : new EncodedRecords();
+
+    public ValueTask EnqueueAsync(IngestItem item, CancellationToken cancel) => _queue.Writer.WriteAsync(item, cancel);
+
+    private void WriterLoop()
+    {
+        var batch = new List<IngestItem>();
+        var appends = new Dictionary<string, List<RecordSlice>>(StringComparer.Ordinal);
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        while (true)
+        {
+            batch.Clear();
+            try
+            {
+                if (!_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult()) return;
+            }
+            catch (ChannelClosedException)
+            {
+                return;
+            }
+            var total = 0;
+            while (total < _maxPerCommit && _queue.Reader.TryRead(out var item))
+            {
+                batch.Add(item);
+                total += item.Count;
+            }
+            appends.Clear();
+            touched.Clear();
+            try
+            {
+                Dedupe(batch, appends, touched);
+            }
+            catch (Exception ex)
+            {
+                _log.LogError(ex, "ingest failed before storage; disconnecting the affected tracers so they resend");
+                foreach (var item in batch)
+                {
+                    _lastNo.Remove(item.RunId);
+                    _sessions.Find(item.RunId)?.Connection?.Abort($"ingest failed: {ex.Message}");
+                }
+                ReturnLists(batch);
+                continue;
+            }
+            var work = appends.Where(kv => kv.Value.Count > 0).Select(kv => new RunAppend(kv.Key, kv.Value)).ToList();
+            try
+            {
+                _store.Commit(work);
+            }
+            catch (Exception ex)
+            {
+                // nothing of this commit is acknowledged: forget the advanced numbers and make the tracers resend
+                _log.LogError(ex, "storage commit failed; disconnecting the affected tracers so they resend");
+                foreach (var run in touched)
+                {
+                    _lastNo.Remove(run);
+                    _sessions.Find(run)?.Connection?.Abort($"storage failed: {ex.Message}");
+                }
+                ReturnLists(batch);
+                continue;
+            }
+            AfterCommit(batch, work, touched);
+        }
+    }
+
+    private void Dedupe(List<IngestItem> batch, Dictionary<string, List<RecordSlice>> appends, HashSet<string> touched)
+    {
+        foreach (var item in batch)
+        {
+            touched.Add(item.RunId);
+            if (item.Records is null) continue;
+            var last = LastNo(item.RunId);
+            if (!appends.TryGetValue(item.RunId, out var slices)) appends[item.RunId] = slices = [];
+            var src = item.Records;
+            var keepFrom = -1;
+            void Close(int end)
+            {
+                if (keepFrom >= 0 && end > keepFrom) slices.Add(new RecordSlice(src, keepFrom, end - keepFrom));
+                keepFrom = -1;
+            }
+            for (var i = 0; i < item.Count; i++)
+            {
+                var r = src.Records[i];
+                if (r.LastCoveredNo <= last)
+                {
+                    Close(i);
+                    DuplicatesDropped++;
+                    continue;
+                }
+                if (r.No <= last)
+                {
+                    // a LOSS marker overlapping what is stored: keep only its new part
+                    Close(i);
+                    slices.Add(Single(SyscallRecord.LossMarker(last + 1, r.LastCoveredNo, r.AdditionalInfo[LossFields.Reason] ?? "loss")));
+                    last = r.LastCoveredNo;
+                    continue;
+                }
+                if (last >= 0 && r.No > last + 1)
+                {
+                    Close(i);
+                    slices.Add(Single(SyscallRecord.LossMarker(last + 1, r.No - 1, "gap on the wire: records never received (tracer restarted without them?)")));
+                    _log.LogWarning("run {Run}: records {First}..{Last} never arrived; stored a LOSS marker", item.RunId, last + 1, r.No - 1);
+                }
+                if (keepFrom < 0) keepFrom = i;
+                last = r.LastCoveredNo;
+            }
+            Close(item.Count);
+            _lastNo[item.RunId] = last;
+        }
+    }
+
+    private void AfterCommit(List<IngestItem> batch, List<RunAppend> work, HashSet<string> touched)
+    {
+        Commits++;
+        foreach (var w in work) RecordsCommitted += w.Count;
+        foreach (var item in batch)
+        {
+            if (item.ByeLastNo is not { } byeLast) continue;
+            try
+            {
+                var complete = LastNo(item.RunId) >= byeLast;
+                _store.EndRun(item.RunId, complete ? RunState.Complete : RunState.Interrupted);
+                _log.LogInformation("run {Run} ended by its tracer ({State}, last no {Last})", item.RunId, complete ? "complete" : "incomplete", byeLast);
+            }
+            catch (Exception ex)
+            {
+                _log.LogError(ex, "could not mark run {Run} as ended", item.RunId);
+            }
+        }
+        foreach (var run in touched)
+        {
+            var conn = _sessions.Find(run)?.Connection;
+            if (conn is not null && _lastNo.TryGetValue(run, out var last) && last >= 0) conn.SendAck(last);
+        }
+        ReturnLists(batch);
+        Committed?.Invoke(touched);
+    }
+
+    private static RecordSlice Single(SyscallRecord r) => new(EncodedRecords.From([r]), 0, 1);
+
+    private void ReturnLists(List<IngestItem> items)
+    {
+        foreach (var item in items)
+            if (item.Records is { } l && _listPool.Count < 64) _listPool.Add(l);
+    }
+
+    private long LastNo(string runId)
+    {
+        if (_lastNo.TryGetValue(runId, out var n)) return n;
+        n = _store.FindRun(runId)?.LastNo ?? -1;
+        _lastNo[runId] = n;
+        return n;
+    }
+
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _thread.Join(TimeSpan.FromSeconds(30));
+    }
+}

@@ -1,0 +1,37 @@
+using System.Net;
+using Alkanet.Logging.Storage;
+using Alkanet.Logging.Wire;
+
+namespace Alkanet.Logging.Server;
+
+/// <summary>How <c>alkanet logger</c> runs. Defaults bind loopback only.</summary>
+public sealed record LoggerServerOptions
+{
+    /// <summary>Where tracers connect (port 0 picks a free one; see <see cref="LoggerService.TracerEndpoint"/>).</summary>
+    public IPEndPoint Listen { get; init; } = new(IPAddress.Loopback, 7600);
+
+    /// <summary>Where the page and API listen ("127.0.0.1:7601"); null: no web server.</summary>
+    public IPEndPoint? Http { get; init; } = new(IPAddress.Loopback, 7601);
+
+    public string DataDirectory { get; init; } = "alkanet-logger-data";
+
+    /// <summary>The shared token tracers and the control API present.</summary>
+    public required string Token { get; init; }
+
+    public int MaxFrameBytes { get; init; } = WireLimits.DefaultMaxFrameBytes;
+
+    /// <summary>Compressions this logger accepts (it picks Brotli when offered and allowed).</summary>
+    public WireCompression Compression { get; init; } = WireCompression.Brotli;
+
+    /// <summary>fsync each commit (power-loss safe) instead of WAL synchronous=NORMAL (logger-crash safe).</summary>
+    public bool SynchronousFull { get; init; }
+
+    /// <summary>Records per storage transaction, at most (several batches are committed together).</summary>
+    public int MaxRecordsPerCommit { get; init; } = 16_384;
+
+    /// <summary>Seconds a new connection has to send its hello.</summary>
+    public TimeSpan HelloTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Makes the store (tests wrap it, e.g. to throttle it); default: <see cref="SqliteRunStore"/> in <see cref="DataDirectory"/>.</summary>
+    public Func<LoggerServerOptions, IRunStore>? StoreFactory { get; init; }
+}

@@ -1,0 +1,176 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Alkanet.Logging.Storage;
+using Alkanet.Logging.Wire;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Alkanet.Logging.Server;
+
+/// <summary>
+/// The page and its JSON API (docs/LOGGING.md, "The page and API"). Reads are open to whoever reaches the
+/// (loopback by default) port; control needs the token in <c>X-Alkanet-Token</c> or <c>Authorization: Bearer</c>.
+/// </summary>
+public static class WebApi
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
+
+    public static void Map(IEndpointRouteBuilder app, LoggerService logger)
+    {
+        app.MapGet("/", () => Asset("index.html", "text/html; charset=utf-8"));
+        app.MapGet("/app.js", () => Asset("app.js", "text/javascript; charset=utf-8"));
+        app.MapGet("/style.css", () => Asset("style.css", "text/css; charset=utf-8"));
+
+        app.MapGet("/api/runs", () => Results.Json(logger.Store.ListRuns().Select(r => RunView(logger, r)), Json));
+        app.MapGet("/api/runs/{id}", (string id) =>
+            logger.Store.FindRun(id) is { } r ? Results.Json(RunView(logger, r), Json) : NoRun(id));
+        app.MapGet("/api/runs/{id}/records", (string id, HttpRequest req) =>
+        {
+            if (logger.Store.FindRun(id) is null) return NoRun(id);
+            var q = req.Query;
+            RecordQuery query;
+            try
+            {
+                query = new RecordQuery
+                {
+                    AfterNo = q.TryGetValue("after", out var a) && a.Count > 0 && a[0] != "" ? long.Parse(a[0]!, System.Globalization.CultureInfo.InvariantCulture) : null,
+                    BeforeNo = q.TryGetValue("before", out var b) && b.Count > 0 && b[0] != "" ? long.Parse(b[0]!, System.Globalization.CultureInfo.InvariantCulture) : null,
+                    Pid = q.TryGetValue("pid", out var p) && p.Count > 0 && p[0] != "" ? Convert.ToUInt64(p[0], 16) : null,
+                    ProcName = q.TryGetValue("proc", out var pn) ? pn.ToString() : null,
+                    CallName = q.TryGetValue("call", out var cn) ? cn.ToString() : null,
+                    Newest = q.TryGetValue("tail", out var t) && t == "1",
+                    Limit = q.TryGetValue("limit", out var l) && int.TryParse(l, out var li) ? li : 200,
+                };
+            }
+            catch (FormatException ex)
+            {
+                return Results.BadRequest(new { error = $"bad query: {ex.Message} (after/before are decimal, pid is hex)" });
+            }
+            catch (OverflowException ex)
+            {
+                return Results.BadRequest(new { error = $"bad query: {ex.Message}" });
+            }
+            var records = logger.Store.ReadJson(id, query);
+            var sb = new StringBuilder(records.Sum(r => r.Length + 1) + 2).Append('[');
+            for (var i = 0; i < records.Count; i++)
+            {
+                if (i > 0) sb.Append(',');
+                sb.Append(records[i]);
+            }
+            return Results.Text(sb.Append(']').ToString(), "application/json");
+        });
+        app.MapGet("/api/runs/{id}/stats", (string id) =>
+            logger.Store.FindRun(id) is null ? NoRun(id) : Results.Json(logger.Store.Statistics(id), Json));
+        app.MapGet("/api/runs/{id}/processes", (string id) =>
+            logger.Store.FindRun(id) is null ? NoRun(id) : Results.Json(logger.Store.Processes(id).Select(p => new
+            {
+                pid = p.Pid.ToString("x"), ppid = p.ParentPid?.ToString("x"), name = p.Name, firstNo = p.FirstNo, lastNo = p.LastNo, records = p.Records,
+            }), Json));
+        app.MapGet("/api/runs/{id}/export", (string id, HttpContext ctx) =>
+        {
+            if (logger.Store.FindRun(id) is null) return NoRun(id);
+            return Results.Stream(async body =>
+            {
+                await using var gz = new GZipStream(body, CompressionLevel.Fastest, leaveOpen: true);
+                await using var source = logger.Store.OpenRunJsonLines(id);
+                await source.CopyToAsync(gz);
+            }, "application/gzip", $"{id}.jsonl.gz");
+        });
+        app.MapGet("/api/events", () => Results.Json(logger.Sessions.Events, Json));
+        app.MapGet("/api/auth", (HttpContext ctx) => Authorized(ctx, logger) ? Results.Ok(new { ok = true }) : Results.Unauthorized());
+
+        app.MapPost("/api/runs/{id}/control", async (string id, HttpContext ctx) =>
+        {
+            if (!Authorized(ctx, logger)) return Results.Unauthorized();
+            ControlRequest? req;
+            try
+            {
+                req = await JsonSerializer.DeserializeAsync<ControlRequest>(ctx.Request.Body, Json, ctx.RequestAborted);
+            }
+            catch (JsonException ex)
+            {
+                return Results.BadRequest(new { error = $"bad control request: {ex.Message}" });
+            }
+            if (req is null || !Enum.TryParse<ControlCommand>(req.Command, ignoreCase: true, out var command) || !Enum.IsDefined(command))
+                return Results.BadRequest(new { error = "command must be start, stop, pause, resume, setfilter or statusrequest" });
+            var session = logger.Sessions.Find(id);
+            if (session is null || !session.IsConnected) return Results.Conflict(new { error = $"no tracer is connected for run '{id}'" });
+            if (command == ControlCommand.StatusRequest)
+            {
+                var status = await session.RequestStatusAsync(TimeSpan.FromSeconds(5), ctx.RequestAborted);
+                return status is null ? Results.Problem("the tracer did not answer in time", statusCode: 504) : Results.Json(status, Json);
+            }
+            RecordFilter? filter = null;
+            if (command == ControlCommand.SetFilter)
+            {
+                try
+                {
+                    filter = new RecordFilter
+                    {
+                        ProcessNames = Split(req.Processes),
+                        Pids = Split(req.Pids).Select(p => Convert.ToUInt64(p.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? p[2..] : p, 16)).ToArray(),
+                        CallNames = Split(req.Calls),
+                    };
+                }
+                catch (Exception ex) when (ex is FormatException or OverflowException)
+                {
+                    return Results.BadRequest(new { error = $"pids are hex numbers: {ex.Message}" });
+                }
+            }
+            var sent = await session.SendControlAsync(new ControlMessage(command, 0, filter), ctx.RequestAborted);
+            return sent ? Results.Ok(new { sent = command.ToString(), filter = filter?.ToString() }) : Results.Conflict(new { error = "the tracer connection closed" });
+        });
+        app.MapGet("/api/runs/{id}/status", async (string id, HttpContext ctx) =>
+        {
+            var session = logger.Sessions.Find(id);
+            if (session is null || !session.IsConnected) return Results.Conflict(new { error = $"no tracer is connected for run '{id}'" });
+            var status = await session.RequestStatusAsync(TimeSpan.FromSeconds(5), ctx.RequestAborted);
+            return status is null ? Results.Problem("the tracer did not answer in time", statusCode: 504) : Results.Json(status, Json);
+        });
+    }
+
+    private static string[] Split(string? list) =>
+        string.IsNullOrWhiteSpace(list) ? [] : list.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public sealed record ControlRequest(string Command, string? Processes = null, string? Pids = null, string? Calls = null);
+
+    private static object RunView(LoggerService logger, RunInfo r)
+    {
+        var s = logger.Sessions.Find(r.RunId);
+        return new
+        {
+            r.RunId, r.Created, r.FirstNo, r.LastNo, r.RecordCount, r.LossRecords, r.Client, State = r.State.ToString(), r.Ended,
+            r.FirstTimestampNs, r.LastTimestampNs,
+            Connected = s?.IsConnected ?? false, Remote = s?.Remote, Status = s?.LastStatus,
+        };
+    }
+
+    private static IResult NoRun(string id) => Results.NotFound(new { error = $"no run '{id}'" });
+
+    private static bool Authorized(HttpContext ctx, LoggerService logger)
+    {
+        string? presented = ctx.Request.Headers["X-Alkanet-Token"];
+        if (string.IsNullOrEmpty(presented))
+        {
+            var auth = ctx.Request.Headers.Authorization.ToString();
+            if (auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) presented = auth[7..].Trim();
+        }
+        return !string.IsNullOrEmpty(presented)
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(logger.Options.Token));
+    }
+
+    private static IResult Asset(string name, string contentType)
+    {
+        using var s = typeof(WebApi).Assembly.GetManifestResourceStream("web/" + name)
+            ?? throw new InvalidOperationException($"embedded page asset {name} missing");
+        using var ms = new MemoryStream();
+        s.CopyTo(ms);
+        return Results.Bytes(ms.ToArray(), contentType);
+    }
+}

@@ -1,0 +1,100 @@
+using System.Net;
+using Alkanet.Core.Json;
+using Alkanet.Core.Records;
+using Alkanet.Logging.Client;
+using Alkanet.Logging.Server;
+using Alkanet.Logging.Storage;
+
+namespace Alkanet.Logging.Tests;
+
+/// <summary>A real logger on a loopback port with a temporary data directory.</summary>
+internal sealed class LoggerFixture : IDisposable
+{
+    public const string Token = "test-token-123";
+
+    public LoggerFixture(Func<LoggerServerOptions, IRunStore>? storeFactory = null, string? dataDirectory = null)
+    {
+        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "alkanet-logger-test-" + Guid.NewGuid().ToString("n"));
+        Service = new LoggerService(new LoggerServerOptions
+        {
+            Listen = new IPEndPoint(IPAddress.Loopback, 0),
+            Http = null,
+            DataDirectory = DataDirectory,
+            Token = Token,
+            StoreFactory = storeFactory,
+        });
+        Service.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+    }
+
+    public LoggerService Service { get; }
+
+    public string DataDirectory { get; }
+
+    public string Endpoint => $"127.0.0.1:{Service.TracerEndpoint.Port}";
+
+    public LoggerClient Connect(string runId, int capacity = 1 << 16, BufferFullPolicy onFull = BufferFullPolicy.BackPressure, string token = Token) =>
+        LoggerClient.Connect(new LoggerClientOptions
+        {
+            Endpoint = Endpoint, Token = token, RunId = runId, BufferCapacity = capacity, OnFull = onFull,
+            InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(300),
+        });
+
+    public void Dispose()
+    {
+        Service.Dispose();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+internal static class RunChecks
+{
+    /// <summary>Asserts the stored run (database and run file) holds exactly first..last, in order, once each,
+    /// and returns the number of records lost to LOSS markers.</summary>
+    public static long ShouldBeCompleteRun(IRunStore store, string runFile, string runId, long first, long last)
+    {
+        var info = store.FindRun(runId).ShouldNotBeNull();
+        info.FirstNo.ShouldBe(first);
+        info.LastNo.ShouldBe(last);
+        var fromDb = CheckSequence(ParseExport(store, runId), first, last);
+        // the index: one row per record, found by its number
+        store.ReadJson(runId, new RecordQuery { Limit = 10_000 }).Count.ShouldBe((int)Math.Min(10_000, info.RecordCount));
+        var fromFile = CheckSequence(JsonLinesReader.ReadFile(runFile), first, last);
+        fromFile.ShouldBe(fromDb);
+        return fromDb;
+    }
+
+    private static IEnumerable<SyscallRecord> ParseExport(IRunStore store, string runId)
+    {
+        using var reader = new JsonLinesReader(store.OpenRunJsonLines(runId), "export");
+        var r = new SyscallRecord();
+        while (reader.TryRead(r)) yield return r;
+    }
+
+    private static long CheckSequence(IEnumerable<SyscallRecord> records, long first, long last)
+    {
+        var expected = first;
+        long lost = 0;
+        foreach (var r in records)
+        {
+            r.No.ShouldBe(expected, "gap or duplicate");
+            if (r.LogType == LogType.Loss) lost += r.LastCoveredNo - r.No + 1;
+            else TestRecordsCheck(r);
+            expected = r.LastCoveredNo + 1;
+        }
+        expected.ShouldBe(last + 1, "run ends early");
+        return lost;
+    }
+
+    private static void TestRecordsCheck(SyscallRecord r)
+    {
+        var want = TestRecords.Make(r.No);
+        r.Name.ShouldBe(want.Name);
+        r.ProcName.ShouldBe(want.ProcName);
+    }
+}
