@@ -31,13 +31,23 @@ public sealed class WindowsGdbDecoder : IDescribedHookDecoder
         Sites =
         [
             new HookSite(hs.Enter, HookKind.Enter, hs.Enter == hs.KiSystemServiceUser ? "KiSystemServiceUser" : hs.Enter == hs.KiSystemCall64Shadow ? "KiSystemCall64Shadow" : "KiSystemCall64"),
-            new HookSite(hs.Exit, HookKind.Exit, hs.ExitIsReturnSite ? "KiSystemServiceCopyEnd (after the service call)" : "KiSystemServiceExit"),
+            new HookSite(hs.Exit, HookKind.Exit, ExitName(kernel)),
         ];
         Notes = notes;
         Warnings = kernel.Warnings;
     }
 
     public WindowsKernelInfo Kernel { get; }
+
+    /// <summary>The EXIT site as symbol+offset: the return from the service call after KiSystemServiceCopyEnd.</summary>
+    private static string ExitName(WindowsKernelInfo kernel)
+    {
+        var hs = kernel.HookSites!;
+        if (!hs.ExitIsReturnSite) return "KiSystemServiceExit";
+        return kernel.Profile!.Isf.TryGetSymbol("KiSystemServiceCopyEnd", out var rva) && hs.Exit > kernel.KernelBase + rva
+            ? $"KiSystemServiceCopyEnd+0x{hs.Exit - (kernel.KernelBase + rva):x}"
+            : "KiSystemServiceCopyEnd+?";
+    }
 
     public IReadOnlyList<HookSite> Sites { get; }
 

@@ -25,7 +25,7 @@ public sealed class WindowsGdbTracerTests
         decoder.Kernel.HookSites!.KvaShadow.ShouldBeFalse();
         decoder.Sites.ShouldBe([
             new HookSite(w.Guest.Symbol("KiSystemCall64"), HookKind.Enter, "KiSystemCall64"),
-            new HookSite(w.Guest.ExpectedReturnSite, HookKind.Exit, "KiSystemServiceCopyEnd (after the service call)"),
+            new HookSite(w.Guest.ExpectedReturnSite, HookKind.Exit, $"KiSystemServiceCopyEnd+0x{SyntheticWindowsGuest.CallR10Offset + 3:x}"),
         ]);
         decoder.Notes.ShouldContain(n => n.Contains("E0093F3AEF15D58168B753C9488A4043-1") && n.Contains($"IDT at 0x{w.IdtBase:x}"));
         decoder.Notes.ShouldContain(n => n.Contains("build 18363") && n.Contains("KVA shadow off"));
