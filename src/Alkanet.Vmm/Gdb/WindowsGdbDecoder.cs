@@ -60,44 +60,63 @@ public sealed class WindowsGdbDecoder : IDescribedHookDecoder
 
     /// <summary>
     /// Finds the kernel through the attached, stopped VM. vCPUs in kernel mode are tried first (under KVA shadow a
-    /// user CR3 does not map the kernel image). Throws <see cref="InvalidOperationException"/> with the reason when no
-    /// vCPU leads to a kernel with a known symbol table: an unknown kernel is named by its PDB GUID/age, with the
+    /// user CR3 does not map the kernel image). When every vCPU failed and one was running user code, the VM is let
+    /// run for a moment and stopped again (<see cref="WindowsGdbAttachOptions"/>), so a one-vCPU guest busy in user mode
+    /// is caught in the kernel. Throws <see cref="InvalidOperationException"/> with the reason when no vCPU leads to a
+    /// kernel with a known symbol table: an unknown kernel is named by its PDB GUID/age, with the
     /// <c>alkanet profile import</c> to run.
     /// </summary>
-    public static WindowsGdbDecoder Discover(GdbClient client, ProfileStore profiles, WindowsDecoderOptions? options = null)
+    public static WindowsGdbDecoder Discover(GdbClient client, ProfileStore profiles, WindowsDecoderOptions? options = null,
+        WindowsGdbAttachOptions? attach = null)
     {
+        attach ??= new WindowsGdbAttachOptions();
         var threads = client.ListThreads();
         if (threads.Count == 0) throw new InvalidOperationException("the gdbstub lists no vCPUs");
         var idt = client.ReadIdtBase()
             ?? throw new InvalidOperationException("Windows kernel discovery needs the IDT base (the gdbstub shows no MSR LSTAR), " +
                 "and the monitor's 'info registers' printed no IDT= line");
-        var candidates = threads.Select(t => (Thread: t, State: client.ReadRegisters(t)))
-            .OrderBy(c => c.State.Cpl == 0 ? 0 : 1).ThenBy(c => c.State.CpuIndex).ToList();
-        WindowsKernelInfo? failed = null;
-        var failedCpu = 0;
-        foreach (var (thread, registers) in candidates)
+        for (var attempt = 1; ; attempt++)
         {
-            var state = registers;
-            state.IdtBase = idt;
-            state.Known |= KnownRegisters.IdtBase;
-            var info = WindowsKernel.Discover(state, client.MemoryOf(thread), profiles);
-            if (info.Ok)
+            var candidates = threads.Select(t => (Thread: t, State: client.ReadRegisters(t)))
+                .OrderBy(c => c.State.Cpl == 0 ? 0 : 1).ThenBy(c => c.State.CpuIndex).ToList();
+            WindowsKernelInfo? failed = null;
+            var failedCpu = 0;
+            foreach (var (thread, registers) in candidates)
             {
-                var hs = info.HookSites!;
-                var cv = info.CodeView!;
-                var table = info.Syscalls is { } t ? $"{t.Table.Release}{(t.Exact ? "" : " (guessed)")}" : "none";
-                string[] notes =
-                [
-                    $"ntoskrnl at 0x{info.KernelBase:x} (found from the IDT at 0x{idt:x} through vCPU {state.CpuIndex}), {cv.PdbName} {cv.Guid}-{cv.Age}",
-                    $"build {info.Build} ({info.BuildSource}), system-call table {table}, KVA shadow {(hs.KvaShadow ? "on" : "off")}",
-                ];
-                return new WindowsGdbDecoder(info, options ?? new WindowsDecoderOptions(), notes);
+                var state = registers;
+                state.IdtBase = idt;
+                state.Known |= KnownRegisters.IdtBase;
+                var info = WindowsKernel.Discover(state, client.MemoryOf(thread), profiles);
+                if (info.Ok) return Found(info, idt, state.CpuIndex, attempt, options);
+                if (failed is null) { failed = info; failedCpu = state.CpuIndex; }
+                if (info.CodeView is not null) break; // the kernel was found: what is missing does not depend on the vCPU
             }
-            if (failed is null) { failed = info; failedCpu = state.CpuIndex; }
-            if (info.CodeView is not null) break; // the kernel was found: what is missing does not depend on the vCPU
+            var retry = failed!.CodeView is null && attempt < attach.Attempts && candidates.Any(c => c.State.Cpl != 0);
+            if (!retry)
+            {
+                throw new InvalidOperationException($"Windows kernel discovery failed (IDT at 0x{idt:x}, vCPU {failedCpu}" +
+                    $"{(candidates.Count > 1 ? $" of {candidates.Count}" : "")}{(attempt > 1 ? $", {attempt} stops" : "")}): {failed.Error}");
+            }
+            // Let the guest run a moment: its vCPUs soon enter the kernel (interrupts, system calls).
+            client.Continue();
+            var stop = client.WaitForStop(attach.RunBetweenAttempts) ?? client.Interrupt();
+            if (stop.Kind != GdbStopKind.Signal)
+                throw new InvalidOperationException($"the VM ended while Windows kernel discovery waited for a vCPU in the kernel ('{stop.Raw}')");
         }
-        throw new InvalidOperationException($"Windows kernel discovery failed (IDT at 0x{idt:x}, vCPU {failedCpu}" +
-            $"{(candidates.Count > 1 ? $" of {candidates.Count}" : "")}): {failed!.Error}");
+    }
+
+    private static WindowsGdbDecoder Found(WindowsKernelInfo info, ulong idt, int cpu, int attempt, WindowsDecoderOptions? options)
+    {
+        var hs = info.HookSites!;
+        var cv = info.CodeView!;
+        var table = info.Syscalls is { } t ? $"{t.Table.Release}{(t.Exact ? "" : " (guessed)")}" : "none";
+        string[] notes =
+        [
+            $"ntoskrnl at 0x{info.KernelBase:x} (found from the IDT at 0x{idt:x} through vCPU {cpu}" +
+                $"{(attempt > 1 ? $", at stop {attempt}" : "")}), {cv.PdbName} {cv.Guid}-{cv.Age}",
+            $"build {info.Build} ({info.BuildSource}), system-call table {table}, KVA shadow {(hs.KvaShadow ? "on" : "off")}",
+        ];
+        return new WindowsGdbDecoder(info, options ?? new WindowsDecoderOptions(), notes);
     }
 
     public bool Decode(HookSite site, in VcpuState state, IVirtualMemory memory, SyscallRecord record)
@@ -118,4 +137,14 @@ public sealed class WindowsGdbDecoder : IDescribedHookDecoder
         }
         return d;
     }
+}
+
+/// <summary>How hard <see cref="WindowsGdbDecoder.Discover"/> tries to catch a vCPU in the kernel.</summary>
+public sealed class WindowsGdbAttachOptions
+{
+    /// <summary>Stops to try (the attach stop included) while every vCPU runs user code whose CR3 lacks the kernel.</summary>
+    public int Attempts { get; init; } = 20;
+
+    /// <summary>How long the VM runs between two attempts.</summary>
+    public TimeSpan RunBetweenAttempts { get; init; } = TimeSpan.FromMilliseconds(20);
 }

@@ -139,4 +139,48 @@ public sealed class WindowsGdbTracerTests
         ex.Message.ShouldContain("IDT at 0xfffff80000000000");
         ex.Message.ShouldContain("not readable");
     }
+
+    /// <summary>A one-vCPU KVA-shadow guest stopped in user code: its CR3 maps neither the IDT nor the kernel.</summary>
+    private static (WindowsGdbGuest Guest, Introspection.Cpu.VcpuState Kernel) StoppedInUserCode()
+    {
+        var w = new WindowsGdbGuest(new SyntheticGuestOptions { KvaShadow = true }, cpus: 1);
+        var kernel = w.Target.Cpus[0];
+        var userOnly = new PageTableBuilder(w.Guest.Physical);
+        userOnly.MapNew(0x10000, 4096);
+        var user = kernel;
+        (user.Cs, user.Cr3, user.Rip, user.Rsp, user.GsBase, user.KernelGsBase) = (0x33, userOnly.Cr3(), 0x10000, 0x10800, 0, w.Guest.Kpcr);
+        w.Target.Cpus[0] = user;
+        return (w, kernel);
+    }
+
+    [Fact]
+    public void A_vm_stopped_in_user_code_is_let_run_until_a_vcpu_is_in_the_kernel()
+    {
+        var (w, kernel) = StoppedInUserCode();
+        w.Target.Script.Enqueue(new ScriptedHit(0, kernel)); // where the vCPU is when stopped again
+        using var server = new FakeRspServer(w.Target);
+        var (client, sent) = Connect(server);
+        using var _c = client;
+        var decoder = WindowsGdbDecoder.Discover(client, WindowsGdbGuest.Profiles);
+        decoder.Kernel.KernelBase.ShouldBe(w.Guest.KernelBase);
+        decoder.Notes.ShouldContain(n => n.Contains("at stop 2"));
+        sent.Count(p => p == "vCont;c").ShouldBe(1);
+        client.IsRunning.ShouldBeFalse();
+        sent.Where(IsWritePacket).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void A_vm_that_stays_in_user_code_fails_after_the_attempts()
+    {
+        var (w, _) = StoppedInUserCode();
+        using var server = new FakeRspServer(w.Target);
+        var (client, sent) = Connect(server);
+        using var _c = client;
+        var ex = Should.Throw<InvalidOperationException>(() =>
+            WindowsGdbDecoder.Discover(client, WindowsGdbGuest.Profiles, attach: new WindowsGdbAttachOptions { Attempts = 3 }));
+        ex.Message.ShouldContain("3 stops");
+        ex.Message.ShouldContain("not readable in this address space");
+        sent.Count(p => p == "vCont;c").ShouldBe(2);
+        client.IsRunning.ShouldBeFalse();
+    }
 }
