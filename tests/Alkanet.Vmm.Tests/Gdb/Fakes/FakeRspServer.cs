@@ -152,7 +152,8 @@ internal sealed class FakeRspServer : IDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException
+            || (ex is InvalidOperationException && _stopping)) // disposed before the accept started: "Not listening"
         {
             if (!_stopping) Failure = ex;
         }
