@@ -72,15 +72,26 @@ public sealed class WindowsGdbDecoder : IDescribedHookDecoder
         attach ??= new WindowsGdbAttachOptions();
         var threads = client.ListThreads();
         if (threads.Count == 0) throw new InvalidOperationException("the gdbstub lists no vCPUs");
-        var idt = client.ReadIdtBase()
-            ?? throw new InvalidOperationException("Windows kernel discovery needs the IDT base (the gdbstub shows no MSR LSTAR), " +
-                "and the monitor's 'info registers' printed no IDT= line");
+        ulong idt;
+        try
+        {
+            idt = client.ReadIdtBase()
+                ?? throw new InvalidOperationException("Windows kernel discovery needs the IDT base (the gdbstub shows no MSR LSTAR), " +
+                    "and the monitor's 'info registers' printed no IDT= line");
+        }
+        catch (GdbProtocolException ex) when (ex is not GdbConnectionException)
+        {
+            throw new InvalidOperationException($"Windows kernel discovery needs the IDT base from the monitor's 'info registers': {ex.Message}", ex);
+        }
+        WindowsKernelInfo? failed = null;
+        var failedCpu = 0;
         for (var attempt = 1; ; attempt++)
         {
-            var candidates = threads.Select(t => (Thread: t, State: client.ReadRegisters(t)))
-                .OrderBy(c => c.State.Cpl == 0 ? 0 : 1).ThenBy(c => c.State.CpuIndex).ToList();
-            WindowsKernelInfo? failed = null;
-            var failedCpu = 0;
+            var states = threads.Select(t => (Thread: t, State: client.ReadRegisters(t))).OrderBy(c => c.State.CpuIndex).ToList();
+            var inKernel = states.Where(c => c.State.Cpl == 0).ToList();
+            // A vCPU in the kernel has a CR3 that maps the kernel; user-mode vCPUs are worth a scan only at the
+            // attach stop (without KVA shadow their CR3 maps it too), not at every retry (the scan is up to 8192 'm').
+            var candidates = inKernel.Count > 0 ? inKernel : attempt == 1 ? states : [];
             foreach (var (thread, registers) in candidates)
             {
                 var state = registers;
@@ -88,14 +99,14 @@ public sealed class WindowsGdbDecoder : IDescribedHookDecoder
                 state.Known |= KnownRegisters.IdtBase;
                 var info = WindowsKernel.Discover(state, client.MemoryOf(thread), profiles);
                 if (info.Ok) return Found(info, idt, state.CpuIndex, attempt, options);
-                if (failed is null) { failed = info; failedCpu = state.CpuIndex; }
+                if (failed is null || inKernel.Count > 0) { failed = info; failedCpu = state.CpuIndex; }
                 if (info.CodeView is not null) break; // the kernel was found: what is missing does not depend on the vCPU
             }
-            var retry = failed!.CodeView is null && attempt < attach.Attempts && candidates.Any(c => c.State.Cpl != 0);
-            if (!retry)
+            if (failed!.CodeView is not null || inKernel.Count > 0 || attempt >= attach.Attempts)
             {
+                var where = inKernel.Count > 0 || attempt == 1 ? "" : $"; every vCPU ran user code at each of {attempt} stops";
                 throw new InvalidOperationException($"Windows kernel discovery failed (IDT at 0x{idt:x}, vCPU {failedCpu}" +
-                    $"{(candidates.Count > 1 ? $" of {candidates.Count}" : "")}{(attempt > 1 ? $", {attempt} stops" : "")}): {failed.Error}");
+                    $"{(states.Count > 1 ? $" of {states.Count}" : "")}{where}): {failed.Error}");
             }
             // Let the guest run a moment: its vCPUs soon enter the kernel (interrupts, system calls).
             client.Continue();

@@ -178,9 +178,28 @@ public sealed class WindowsGdbTracerTests
         using var _c = client;
         var ex = Should.Throw<InvalidOperationException>(() =>
             WindowsGdbDecoder.Discover(client, WindowsGdbGuest.Profiles, attach: new WindowsGdbAttachOptions { Attempts = 3 }));
-        ex.Message.ShouldContain("3 stops");
+        ex.Message.ShouldContain("every vCPU ran user code at each of 3 stops");
         ex.Message.ShouldContain("not readable in this address space");
         sent.Count(p => p == "vCont;c").ShouldBe(2);
         client.IsRunning.ShouldBeFalse();
+        // Only the attach stop scanned (the IDT read failed at once); the retries read registers and nothing else.
+        sent.Count(p => p.StartsWith('m')).ShouldBe(1);
+    }
+
+    [Fact]
+    public void Without_kva_shadow_a_vcpu_in_user_code_is_enough()
+    {
+        var w = new WindowsGdbGuest(cpus: 1);
+        var process = w.Guest.AddProcess(0x500, "busy.exe", 4, null, null);
+        var s = w.Target.Cpus[0];
+        (s.Cs, s.Cr3, s.Rip, s.GsBase, s.KernelGsBase) = (0x33, process.Tables.Cr3(), 0x7FF6_0000_1000, 0x7FF7_0000_0000, w.Guest.Kpcr);
+        w.Target.Cpus[0] = s;
+        using var server = new FakeRspServer(w.Target);
+        var (client, sent) = Connect(server);
+        using var _c = client;
+        var decoder = WindowsGdbDecoder.Discover(client, WindowsGdbGuest.Profiles);
+        decoder.Kernel.KernelBase.ShouldBe(w.Guest.KernelBase);
+        decoder.Notes.ShouldNotContain(n => n.Contains("at stop"));
+        sent.ShouldNotContain("vCont;c");
     }
 }
