@@ -120,6 +120,9 @@ public sealed class WindowsGdbDecoder : IDescribedHookDecoder
     {
         var hs = info.HookSites!;
         var cv = info.CodeView!;
+        if (hs.Enter == 0 || hs.Exit == 0)
+            throw new InvalidOperationException($"the symbol table of {cv.PdbName} {cv.Guid}-{cv.Age} lacks the system-call entry or exit " +
+                "(KiSystemCall64, KiSystemServiceUser, KiSystemServiceCopyEnd, KiSystemServiceExit): no site to hook");
         var table = info.Syscalls is { } t ? $"{t.Table.Release}{(t.Exact ? "" : " (guessed)")}" : "none";
         string[] notes =
         [
