@@ -202,4 +202,34 @@ public sealed class WindowsGdbTracerTests
         decoder.Notes.ShouldNotContain(n => n.Contains("at stop"));
         sent.ShouldNotContain("vCont;c");
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void A_hostile_kernel_pool_still_gives_one_gap_free_record_per_hit_and_no_writes(int seed)
+    {
+        var (w, _) = WindowsGdbGuest.Injection();
+        var hits = w.Hits;
+        using var server = new FakeRspServer(w.Target);
+        var (client, sent) = Connect(server);
+        using var _c = client;
+        var decoder = WindowsGdbDecoder.Discover(client, WindowsGdbGuest.Profiles);
+        // After discovery, every kernel-pool byte (KPCR, EPROCESS/ETHREAD, handle tables, object headers and names,
+        // the IDT) turns random: the decoder follows garbage pointers, lengths and counts.
+        var random = new Random(seed);
+        var end = w.Guest.PoolAlloc(1);
+        for (var va = WindowsGdbGuest.PoolBase; va < end; va += 4096)
+        {
+            var page = new byte[(int)Math.Min(4096, end - va)];
+            random.NextBytes(page);
+            w.Guest.System.Write(va, page);
+        }
+        var sink = new ListSink();
+        var summary = new GdbSyscallTracer(client, decoder, sink, new GdbTracerOptions { MaxHits = hits }).Run();
+        summary.Records.ShouldBe(hits);
+        sink.Records.Select(r => r.No).ShouldBe(Enumerable.Range(1, hits).Select(i => (long)i));
+        sink.Records.Where(r => r.IsEnter).Select(r => r.Name).ShouldBe(InjectionScenario.Calls.Where((_, i) => i % 2 == 0));
+        sent.Where(IsWritePacket).ShouldBeEmpty();
+    }
 }

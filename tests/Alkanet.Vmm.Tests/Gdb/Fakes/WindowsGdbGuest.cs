@@ -42,6 +42,9 @@ internal sealed class WindowsGdbGuest
         }
     }
 
+    /// <summary>Where the test kit's kernel pool starts (KPCR, objects, processes, threads, the IDT built here).</summary>
+    public const ulong PoolBase = 0xFFFF_A380_0000_0000UL;
+
     public SyntheticWindowsGuest Guest { get; }
     public SyscallTable Table { get; }
     public ulong IdtBase { get; }
