@@ -28,13 +28,21 @@ public sealed class TraceCommandTests
 
     [Theory]
     [InlineData("linux", "Linux OS profile")]
-    [InlineData("windows", "Windows kernel discovery")]
     [InlineData("plan9", "unknown OS")]
     public void An_os_without_a_profile_in_this_build_fails_clearly(string os, string message)
     {
         var (code, _, err) = Run("trace", "--gdb", "127.0.0.1:9", "--os", os);
         code.ShouldBe(ExitCodes.Failure);
         err.ShouldContain(message);
+    }
+
+    [Fact]
+    public void Windows_is_built_in_so_only_the_missing_stub_is_reported()
+    {
+        var (code, _, err) = Run("trace", "--gdb", "127.0.0.1:9", "--os", "windows", "--timeout", "2s");
+        code.ShouldBe(ExitCodes.Failure);
+        err.ShouldContain("127.0.0.1:9");
+        err.ShouldNotContain("not part of this build");
     }
 
     [Fact]

@@ -49,7 +49,25 @@ internal static class TraceCommand
                 stderr.WriteLine($"alkanet trace: QMP: QEMU {qmp.QemuVersion}, VM {qmp.Status()}");
             }
             using var client = GdbClient.Connect(host, port, new GdbClientOptions { Timeout = timeout });
-            var decoder = factory(client);
+            IHookDecoder decoder;
+            try
+            {
+                decoder = factory(client);
+            }
+            catch
+            {
+                // Attaching stopped the VM: leave it running again when the profile cannot trace it.
+                if (client.LastStop?.Kind is not (GdbStopKind.Exited or GdbStopKind.Terminated))
+                {
+                    try { client.Detach(); } catch (GdbProtocolException ex) { stderr.WriteLine($"alkanet trace: detach failed: {ex.Message}"); }
+                }
+                throw;
+            }
+            if (decoder is IDescribedHookDecoder described)
+            {
+                foreach (var note in described.Notes) stderr.WriteLine($"alkanet trace: {os}: {note}");
+                foreach (var warning in described.Warnings) stderr.WriteLine($"alkanet trace: {os}: warning: {warning}");
+            }
             stderr.WriteLine($"alkanet trace: attached to {host}:{port} ({client.ListThreads().Count} vCPUs); sites: " +
                 string.Join(", ", decoder.Sites.Select(s => $"{s.Name}@0x{s.Address:x} ({s.Kind.ToString().ToUpperInvariant()})")));
             GdbTraceSummary summary;

@@ -55,12 +55,14 @@ public static class WindowsKernel
     {
         var warnings = new List<string>();
         ulong start;
+        var fromIdt = false;
         if ((state.Known & KnownRegisters.Lstar) != 0 && state.Lstar != 0) start = state.Lstar;
         else if ((state.Known & KnownRegisters.IdtBase) != 0 && state.IdtBase != 0)
         {
             if (!TryReadIdtHandler(memory, state.IdtBase, 0, out start))
                 return Fail($"the IDT at {state.IdtBase:x} is not readable in this address space (cr3 {state.Cr3:x})");
             warnings.Add("MSR LSTAR not available; located the kernel from IDT vector 0");
+            fromIdt = true;
         }
         else return Fail("neither MSR LSTAR nor the IDT base is known in this vCPU state");
         if (!GuestReader.IsKernelAddress(start)) return Fail($"the entry point {start:x} is not a kernel address");
@@ -87,7 +89,7 @@ public static class WindowsKernel
         var profile = new WindowsProfile(isf);
         foreach (var m in profile.Missing) warnings.Add($"the symbol table lacks {m}");
 
-        var sites = FindHookSites(memory, imageBase, profile, start, warnings);
+        var sites = FindHookSites(memory, imageBase, profile, start, fromIdt, warnings);
 
         var fileVersion = PeImage.ReadFileVersion(memory, imageBase);
         int build;
@@ -155,7 +157,7 @@ public static class WindowsKernel
         return true;
     }
 
-    private static WindowsHookSites FindHookSites(IVirtualMemory m, ulong imageBase, WindowsProfile profile, ulong lstar, List<string> warnings)
+    private static WindowsHookSites FindHookSites(IVirtualMemory m, ulong imageBase, WindowsProfile profile, ulong entry, bool fromIdt, List<string> warnings)
     {
         var isf = profile.Isf;
         ulong Sym(string name) => isf.TryGetSymbol(name, out var rva) ? imageBase + rva : 0;
@@ -165,7 +167,16 @@ public static class WindowsKernel
         var exit = Sym("KiSystemServiceExit");
         var copyEnd = Sym("KiSystemServiceCopyEnd");
         var ssdt = Sym("KeServiceDescriptorTable");
-        var kva = shadow != 0 && lstar == shadow;
+        var lstar = entry;
+        bool kva;
+        if (fromIdt)
+        {
+            // Without LSTAR (gdbstub), KVA shadow shows in the IDT: its handlers are the *Shadow copies. LSTAR then
+            // holds the matching entry (Lstar below is that inference, not a read of the MSR).
+            kva = KvaShadowFromIdt(m, imageBase, isf, entry, warnings);
+            lstar = kva ? shadow : call64;
+        }
+        else kva = shadow != 0 && lstar == shadow;
         if (lstar != call64 && !kva)
             warnings.Add($"LSTAR {lstar:x} is neither KiSystemCall64 ({call64:x}) nor KiSystemCall64Shadow ({shadow:x}): the entry may be hooked by other software");
         var enter = kva ? user : call64;
@@ -175,6 +186,17 @@ public static class WindowsKernel
         if (returnSite == 0)
             warnings.Add("the return site after the service call was not found after KiSystemServiceCopyEnd; EXIT hooks KiSystemServiceExit");
         return new WindowsHookSites(enter, returnSite != 0 ? returnSite : exit, returnSite != 0, kva, lstar, call64, shadow, user, exit, ssdt);
+    }
+
+    /// <summary>KVA shadow from IDT vector 0: KiDivideErrorFaultShadow when on, KiDivideErrorFault when off; a handler
+    /// that is neither (another driver hooked the IDT) falls back to the kernel's KiKvaShadow flag.</summary>
+    private static bool KvaShadowFromIdt(IVirtualMemory m, ulong imageBase, IsfFile isf, ulong handler, List<string> warnings)
+    {
+        if (isf.TryGetSymbol("KiDivideErrorFaultShadow", out var shadowRva) && handler == imageBase + shadowRva) return true;
+        if (isf.TryGetSymbol("KiDivideErrorFault", out var plainRva) && handler == imageBase + plainRva) return false;
+        var on = isf.TryGetSymbol("KiKvaShadow", out var flagRva) && m.TryReadU8(imageBase + flagRva, out var flag) && flag != 0;
+        warnings.Add($"IDT vector 0 ({handler:x}) is neither KiDivideErrorFault nor KiDivideErrorFaultShadow; KVA shadow {(on ? "on" : "off")} taken from KiKvaShadow");
+        return on;
     }
 
     /// <summary>The address after the first <c>call r10</c> (41 FF D2), else <c>call rax</c> (FF D0), within 256

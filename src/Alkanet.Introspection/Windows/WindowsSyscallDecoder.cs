@@ -51,7 +51,9 @@ public sealed class WindowsSyscallDecoder
     public WindowsDecoderOptions Options { get; }
     public WindowsCaller Callers { get; }
     public WindowsObjects Objects { get; }
-    public SyscallPairing Pairing { get; } = new();
+    /// <summary>ENTER/EXIT pairing state. Decoders of one guest's vCPUs may share one (init) when they run on one
+    /// thread, so a call entered on one vCPU pairs with its exit on another (a thread that blocked and migrated).</summary>
+    public SyscallPairing Pairing { get; init; } = new();
 
     /// <summary>The table's name of a call number (win32k numbers start at 0x1000), or null.</summary>
     public string? NameOf(ulong number) => number >= 0x1000 ? _win32k?.NameOf(number) : _nt?.NameOf(number);

@@ -152,7 +152,8 @@ internal sealed class FakeRspServer : IDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException
+            || (ex is InvalidOperationException && _stopping)) // disposed before the accept started: "Not listening"
         {
             if (!_stopping) Failure = ex;
         }
@@ -200,7 +201,7 @@ internal sealed class FakeRspServer : IDisposable
         {
             var command = Encoding.UTF8.GetString(Convert.FromHexString(p[6..]));
             yield return "O" + RspCodec.ToHex($"you asked: {command}\n");
-            yield return "O" + RspCodec.ToHex("IDT=     fffffe0000000000 00000fff\n");
+            yield return "O" + RspCodec.ToHex($"IDT=     {_target.IdtBase:x16} 00000fff\n");
             yield return "OK";
             yield break;
         }
@@ -223,7 +224,7 @@ internal sealed class FakeRspServer : IDisposable
             _stoppedAtBreakpoint = null;
             while (_target.Script.TryDequeue(out var hit))
             {
-                var state = hit.State;
+                var state = hit.Arrive?.Invoke() ?? hit.State;
                 state.CpuIndex = hit.Cpu;
                 _target.Cpus[hit.Cpu] = state;
                 if (!_breakpoints.Contains(state.Rip)) continue;
@@ -302,7 +303,8 @@ internal sealed class FakeRspServer : IDisposable
         var len = int.Parse(parts[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
         if (len > 2048) return "E22";
         var buffer = new byte[len];
-        var n = _target.Memory.Read(addr, buffer);
+        var memory = _target.MemoryOf?.Invoke(_target.Cpus[_gThread - 1]) ?? _target.Memory;
+        var n = memory.Read(addr, buffer);
         return n == 0 ? "E14" : Convert.ToHexStringLower(buffer, 0, n);
     }
 
