@@ -92,9 +92,12 @@ public class DecoderFuzzTests
             h.Decoder.Decode(exit, h.Memory, HookSiteKind.Exit, record);
         }
         for (var i = 0; i < 100; i++) Round();
+        // The runtime may allocate a few bytes once while it re-compiles hot methods (tiered JIT, seen in
+        // Release runs); a per-call allocation would show as thousands of bytes per thousand rounds.
         var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++) Round();
-        (GC.GetAllocatedBytesForCurrentThread() - before).ShouldBe(0);
+        for (var i = 0; i < 10_000; i++) Round();
+        var perDecode = (GC.GetAllocatedBytesForCurrentThread() - before) / 40_000.0;
+        perDecode.ShouldBeLessThan(0.5);
         record.Name.ShouldBe("NtAllocateVirtualMemory");
         record.AdditionalInfo["region_size"].ShouldBe("1000"); // EXIT re-reads the OUT values
     }
