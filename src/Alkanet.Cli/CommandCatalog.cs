@@ -10,5 +10,6 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return LogCommands.Create();
+        foreach (var c in new[] { RunCommands.Create(), RunCommands.CreateGuest() }) yield return c;
     }
 }

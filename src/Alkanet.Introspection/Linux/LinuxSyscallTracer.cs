@@ -1,0 +1,199 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using Alkanet.Core.Records;
+using Alkanet.Introspection.Cpu;
+using Alkanet.Introspection.Memory;
+
+namespace Alkanet.Introspection.Linux;
+
+/// <summary>
+/// Turns hook hits at the Linux profile's sites into Alkanet records. Hook-neutral: the TCG plugin and the
+/// gdbstub client both hand it the vCPU registers (<see cref="VcpuState"/>: RDI, RSI, gs_base, CR3) and the
+/// hitting vCPU's virtual memory, and get a filled, reused <see cref="SyscallRecord"/> back.
+/// Thread-safe across vCPUs (one caller per vCPU at a time): per-vCPU caches are indexed by CpuIndex;
+/// ENTER/EXIT pairing is per task (a task may block on one vCPU and return on another).
+/// </summary>
+public sealed class LinuxSyscallTracer
+{
+    private readonly LinuxProfile _profile;
+    private readonly LinuxTaskReader _tasks;
+    private readonly LinuxSyscallDecoder _decoder;
+    private readonly int _regsSize;
+    private readonly int _di, _si, _dx, _r10, _r8, _r9, _ax, _origAx;
+    private readonly ConcurrentDictionary<ulong, PendingCall> _pending = new();
+    private readonly HashSet<ulong> _forkCalls64;
+    private LinuxTaskInfo[] _cpuTask = new LinuxTaskInfo[8];
+    private ulong[][] _cpuArgs = new ulong[8][];
+
+    public LinuxSyscallTracer(LinuxProfile profile)
+    {
+        _profile = profile;
+        _tasks = new LinuxTaskReader(profile);
+        _decoder = new LinuxSyscallDecoder(_tasks, profile);
+        _regsSize = profile.Sizes["pt_regs"];
+        _di = profile.Offset("pt_regs.di"); _si = profile.Offset("pt_regs.si"); _dx = profile.Offset("pt_regs.dx");
+        _r10 = profile.Offset("pt_regs.r10"); _r8 = profile.Offset("pt_regs.r8"); _r9 = profile.Offset("pt_regs.r9");
+        _ax = profile.Offset("pt_regs.ax"); _origAx = profile.Offset("pt_regs.orig_ax");
+        _forkCalls64 = [.. new[] { "clone", "clone3", "fork", "vfork" }.Select(n => (ulong)(long)profile.Syscalls64.Number(n)).Where(n => (long)n >= 0)];
+        for (var i = 0; i < _cpuArgs.Length; i++) _cpuArgs[i] = new ulong[6];
+    }
+
+    public LinuxProfile Profile => _profile;
+
+    /// <summary>The KASLR slide (runtime minus link-time address) once known.</summary>
+    public ulong Slide { get; set; }
+
+    /// <summary>Runtime address of the site of <paramref name="role"/> under the current <see cref="Slide"/>.</summary>
+    public ulong SiteAddress(HookRole role) => _profile.Site(role).LinkAddress + Slide;
+
+    /// <summary>Calls waiting for their EXIT (for tests and the run summary).</summary>
+    public int PendingCount => _pending.Count;
+
+    /// <summary>Handles a hit at <paramref name="role"/>'s site. Returns false when there is nothing to log.</summary>
+    public bool OnHit(HookRole role, in VcpuState cpu, IVirtualMemory mem, SyscallRecord record) =>
+        role == HookRole.Exit ? OnExit(cpu, mem, record) : OnEnter(role == HookRole.Enter32, cpu, mem, record);
+
+    /// <summary>ENTER at x64_sys_call / ia32_sys_call: RDI = pt_regs, ESI = the call number.</summary>
+    public bool OnEnter(bool ia32, in VcpuState cpu, IVirtualMemory mem, SyscallRecord record)
+    {
+        record.Reset();
+        ref var task = ref CurrentTask(cpu, mem);
+        var nr = (ulong)(uint)cpu.Rsi;
+        var table = ia32 ? _profile.Syscalls32 : _profile.Syscalls64;
+        var name = table.NameOrUnknown(nr);
+        Fill(record, cpu, task, LogType.Enter, nr, name);
+        var args = ArgsFor(cpu.CpuIndex);
+        Span<byte> regs = stackalloc byte[_regsSize];
+        if (mem.Read(cpu.Rdi, regs) == _regsSize)
+        {
+            args[0] = U64(regs, _di); args[1] = U64(regs, _si); args[2] = U64(regs, _dx);
+            args[3] = U64(regs, _r10); args[4] = U64(regs, _r8); args[5] = U64(regs, _r9);
+            record.Args = args;
+            // int 0x80 passes arguments in other registers (bx, cx, ...): 32-bit calls are logged by name and raw registers only.
+            if (!ia32) _decoder.DecodeEnter(name, args, mem, task.Task, record.AdditionalInfo);
+        }
+        else
+        {
+            record.AdditionalInfo.Set("regs", GuestReads.Unreadable(cpu.Rdi));
+        }
+        var pending = new PendingCall(nr, name, HasUnreadable(record.AdditionalInfo) ? CopyOf(record.AdditionalInfo) : null);
+        if (task.Task != 0) _pending[task.Task] = pending;
+        if (name is "exit_group" or "exit") ForgetTask(task.Task);
+        return true;
+    }
+
+    /// <summary>EXIT at syscall_exit_to_user_mode_prepare: RDI = pt_regs; the call is named by its ENTER.</summary>
+    public bool OnExit(in VcpuState cpu, IVirtualMemory mem, SyscallRecord record)
+    {
+        record.Reset();
+        ref var task = ref CurrentTask(cpu, mem);
+        Span<byte> regs = stackalloc byte[16];
+        var lo = Math.Min(_ax, _origAx);
+        var ret = 0UL;
+        var origAx = ulong.MaxValue;
+        if (Math.Abs(_ax - _origAx) == 8 && mem.Read(cpu.Rdi + (ulong)lo, regs) == 16)
+        {
+            ret = U64(regs, _ax - lo);
+            origAx = U64(regs, _origAx - lo);
+        }
+        else
+        {
+            if (GuestReads.TryU64(mem, cpu.Rdi + (ulong)_ax, out var r)) ret = r;
+            if (GuestReads.TryU64(mem, cpu.Rdi + (ulong)_origAx, out var o)) origAx = o;
+        }
+        string name;
+        ulong nr;
+        if (task.Task != 0 && _pending.TryRemove(task.Task, out var p))
+        {
+            nr = p.Number;
+            name = p.Name;
+            Fill(record, cpu, task, LogType.Exit, nr, name);
+            if (p.Unread is { } unread)
+            {   // a string unmapped at ENTER: the kernel has faulted it in by now
+                LinuxSyscallDecoder.RetryPath(unread, mem);
+                foreach (var kv in unread) if (!kv.Value.Text.StartsWith("<unreadable@", StringComparison.Ordinal)) record.AdditionalInfo.Set(kv.Key, kv.Value);
+            }
+        }
+        else
+        {
+            nr = origAx;
+            name = (long)nr < 0 ? "unknown" : _profile.Syscalls64.NameOrUnknown(nr);
+            Fill(record, cpu, task, LogType.Exit, nr, name);
+            record.AdditionalInfo.Set("unpaired", _forkCalls64.Contains(nr) && ret == 0 ? "fork_child" : "trace_started");
+        }
+        record.RetVal = ret;
+        _decoder.DecodeExit(name, ret, mem, task.Task, record.AdditionalInfo);
+        if (name is "execve" or "execveat" or "prctl" or "setsid") task.Task = 0; // comm or parent may have changed: re-read next time
+        return true;
+    }
+
+    private static AdditionalInfo CopyOf(AdditionalInfo info)
+    {
+        var copy = new AdditionalInfo();
+        copy.CopyFrom(info);
+        return copy;
+    }
+
+    private static bool HasUnreadable(AdditionalInfo info)
+    {
+        foreach (var kv in info) if (kv.Value.Text.StartsWith("<unreadable@", StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    private static void Fill(SyscallRecord r, in VcpuState cpu, in LinuxTaskInfo task, LogType type, ulong nr, string name)
+    {
+        r.CpuId = cpu.CpuIndex;
+        r.LogType = type;
+        r.Pid = task.Tgid;
+        r.Tid = task.Pid;
+        r.ProcName = task.Comm ?? "";
+        r.ParentPid = task.ParentTgid;
+        r.Name = name;
+        r.SysNo = nr;
+        if ((cpu.Known & KnownRegisters.Control) != 0) r.Cr3 = cpu.Cr3;
+    }
+
+    /// <summary>The per-vCPU cached task, re-read when the running task changed.</summary>
+    private ref LinuxTaskInfo CurrentTask(in VcpuState cpu, IVirtualMemory mem)
+    {
+        var i = cpu.CpuIndex;
+        if (i >= _cpuTask.Length) Grow(i);
+        ref var cached = ref _cpuTask[i];
+        var current = _tasks.CurrentTask(mem, cpu.GsBase);
+        if (current != cached.Task || current == 0) cached = _tasks.Read(mem, current);
+        return ref cached;
+    }
+
+    private void ForgetTask(ulong task)
+    {
+        var all = _cpuTask;
+        for (var i = 0; i < all.Length; i++) if (all[i].Task == task) all[i].Task = 0;
+    }
+
+    private ulong[] ArgsFor(int cpu)
+    {
+        if (cpu >= _cpuArgs.Length) Grow(cpu);
+        return _cpuArgs[cpu];
+    }
+
+    private void Grow(int cpu)
+    {
+        lock (_pending)
+        {
+            if (cpu < _cpuTask.Length && cpu < _cpuArgs.Length) return;
+            var n = Math.Max(cpu + 1, _cpuTask.Length * 2);
+            var tasks = new LinuxTaskInfo[n];
+            _cpuTask.CopyTo(tasks, 0);
+            var args = new ulong[n][];
+            _cpuArgs.CopyTo(args, 0);
+            for (var j = _cpuArgs.Length; j < n; j++) args[j] = new ulong[6];
+            _cpuArgs = args;
+            _cpuTask = tasks;
+        }
+    }
+
+    private static ulong U64(ReadOnlySpan<byte> b, int offset) =>
+        offset >= 0 && offset + 8 <= b.Length ? BinaryPrimitives.ReadUInt64LittleEndian(b[offset..]) : 0;
+
+    private sealed record PendingCall(ulong Number, string Name, AdditionalInfo? Unread);
+}
