@@ -8,7 +8,7 @@ namespace Alkanet.Introspection.Linux;
 public sealed class Kallsyms
 {
     private readonly Dictionary<string, ulong> _byName = new(StringComparer.Ordinal);
-    private readonly Dictionary<ulong, string> _functionByAddress = [];
+    private readonly Dictionary<ulong, List<string>> _functionsByAddress = [];
     private readonly HashSet<string> _global = new(StringComparer.Ordinal);
 
     public int Count => _byName.Count;
@@ -21,7 +21,7 @@ public sealed class Kallsyms
         while ((line = reader.ReadLine()) != null)
         {
             lineNo++;
-            var t = line.TrimEnd('\r');
+            var t = line.TrimEnd('\r').TrimStart('\uFEFF');
             var parts = t.Split(' ', 4, StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length < 3) continue; // the serial console interleaves other lines; symbols have three words
             if (parts[0].Length != 16 || !ulong.TryParse(parts[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var addr))
@@ -32,7 +32,11 @@ public sealed class Kallsyms
             var name = parts[2];
             if (!k._byName.ContainsKey(name)) { k._byName[name] = addr; if (global) k._global.Add(name); }
             else if (global && k._global.Add(name)) k._byName[name] = addr;
-            if (parts[1] is "T" or "t" or "W" or "w") k._functionByAddress.TryAdd(addr, name);
+            if (parts[1] is "T" or "t" or "W" or "w")
+            {
+                if (!k._functionsByAddress.TryGetValue(addr, out var names)) k._functionsByAddress[addr] = names = new List<string>(1);
+                names.Add(name);
+            }
         }
         return k;
     }
@@ -48,6 +52,6 @@ public sealed class Kallsyms
     public ulong Get(string name) =>
         _byName.TryGetValue(name, out var a) ? a : throw new KeyNotFoundException($"kernel symbol '{name}' is not in kallsyms");
 
-    /// <summary>The text symbol starting exactly at <paramref name="address"/>, if any.</summary>
-    public string? FunctionAt(ulong address) => _functionByAddress.GetValueOrDefault(address);
+    /// <summary>The text symbols starting exactly at <paramref name="address"/> (aliases share an address).</summary>
+    public IReadOnlyList<string> FunctionsAt(ulong address) => _functionsByAddress.TryGetValue(address, out var n) ? n : [];
 }

@@ -11,6 +11,8 @@ public static class LinuxProfileBuilder
         "task_struct.pid", "task_struct.tgid", "task_struct.comm", "task_struct.real_parent", "task_struct.mm", "task_struct.files",
         "files_struct.fdt", "fdtable.max_fds", "fdtable.fd", "file.f_path", "path.mnt", "path.dentry",
         "dentry.d_parent", "dentry.d_name", "qstr.len", "qstr.name", "mount.mnt", "mount.mnt_parent", "mount.mnt_mountpoint",
+        "mm_struct.arg_start", "mm_struct.arg_end", "mm_struct.exe_file",
+        "dentry.d_sb", "super_block.s_type", "file_system_type.name",
         "clone_args.flags", "open_how.flags", "open_how.mode",
     ];
 

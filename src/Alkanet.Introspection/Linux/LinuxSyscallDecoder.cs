@@ -22,9 +22,9 @@ public sealed class LinuxSyscallDecoder(LinuxTaskReader tasks, LinuxProfile prof
     {
         switch (name)
         {
-            case "open": return Path(info, "path", mem, a[0]) | Flags(info, "flags", a[1], LinuxFlagNames.Open(a[1])) | Mode(info, a[2]);
+            case "open": return Path(info, "path", mem, a[0]) | Flags(info, "flags", a[1], LinuxFlagNames.Open(a[1])) | CreateMode(info, a[1], a[2]);
             case "creat": return Path(info, "path", mem, a[0]) | Mode(info, a[1]);
-            case "openat": DirFd(info, a[0]); return Path(info, "path", mem, a[1]) | Flags(info, "flags", a[2], LinuxFlagNames.Open(a[2])) | Mode(info, a[3]);
+            case "openat": DirFd(info, a[0]); return Path(info, "path", mem, a[1]) | Flags(info, "flags", a[2], LinuxFlagNames.Open(a[2])) | CreateMode(info, a[2], a[3]);
             case "openat2":
             {
                 DirFd(info, a[0]);
@@ -136,6 +136,24 @@ public sealed class LinuxSyscallDecoder(LinuxTaskReader tasks, LinuxProfile prof
             case "rename": case "renameat": case "renameat2": case "unlink": case "unlinkat": case "rmdir":
                 tasks.ForgetPaths();
                 break;
+            case "execve": case "execveat":
+                // Strings the parent's copy-on-write pages did not map at ENTER are gone by EXIT (the image is
+                // replaced); the new image's own command line and executable say what ran.
+                if (!failed && (info["path"]?.StartsWith("<unreadable@", StringComparison.Ordinal) == true
+                    || info.TryGet("argv", out var av) && av.Text.Contains("<unreadable@", StringComparison.Ordinal)))
+                {
+                    var (argv, exe) = tasks.Image(mem, task);
+                    if (exe is not null) info.Set("path", exe);
+                    if (argv is not null)
+                    {
+                        var json = new StringBuilder("[");
+                        for (var i = 0; i < argv.Count; i++) { if (i > 0) json.Append(','); GuestReads.AppendJsonString(json, argv[i]); }
+                        info.SetJson("argv", json.Append(']').ToString());
+                        info.Set("command_line", string.Join(' ', argv));
+                    }
+                    info.Set("argv_source", "new_image");
+                }
+                break;
         }
     }
 
@@ -172,6 +190,8 @@ public sealed class LinuxSyscallDecoder(LinuxTaskReader tasks, LinuxProfile prof
         info.Set("mode", Convert.ToString((long)(mode & 0xFFFF), 8));
         return 0;
     }
+
+    private static ulong CreateMode(AdditionalInfo info, ulong flags, ulong mode) => (flags & 0x400040) != 0 ? Mode(info, mode) : 0; // O_CREAT or O_TMPFILE
 
     private static void DirFd(AdditionalInfo info, ulong fd)
     {

@@ -52,8 +52,12 @@ public sealed class LinuxSyscallTable
         {
             if (!vmlinux.TryReadAddress(table + (ulong)(i * 8), entry)) break;
             var target = BitConverter.ToUInt64(entry);
-            var fn = symbols.FunctionAt(target);
-            var prefix = fn is null ? null : prefixes.FirstOrDefault(p => fn.StartsWith(p, StringComparison.Ordinal));
+            string? fn = null, prefix = null;
+            foreach (var candidate in symbols.FunctionsAt(target))
+            {
+                prefix = prefixes.FirstOrDefault(p => candidate.StartsWith(p, StringComparison.Ordinal));
+                if (prefix is not null) { fn = candidate; break; }
+            }
             if (fn is null || prefix is null) break;
             var name = fn[prefix.Length..];
             names.Add(name == "ni_syscall" ? null : name);

@@ -77,8 +77,8 @@ public sealed class LinuxSyscallTracer
             record.AdditionalInfo.Set("regs", GuestReads.Unreadable(cpu.Rdi));
         }
         var pending = new PendingCall(nr, name, HasUnreadable(record.AdditionalInfo) ? CopyOf(record.AdditionalInfo) : null);
-        if (task.Task != 0) _pending[task.Task] = pending;
-        if (name is "exit_group" or "exit") ForgetTask(task.Task);
+        if (name is "exit_group" or "exit") ForgetTask(task.Task); // never returns: no EXIT to pair, and the task_struct will be reused
+        else if (task.Task != 0) _pending[task.Task] = pending;
         return true;
     }
 
@@ -103,7 +103,8 @@ public sealed class LinuxSyscallTracer
         }
         string name;
         ulong nr;
-        if (task.Task != 0 && _pending.TryRemove(task.Task, out var p))
+        // A pending ENTER pairs unless the saved number says otherwise (-1 after rt_sigreturn keeps the ENTER's).
+        if (task.Task != 0 && _pending.TryRemove(task.Task, out var p) && (origAx == ulong.MaxValue || origAx == p.Number || (long)origAx < 0))
         {
             nr = p.Number;
             name = p.Name;
@@ -111,7 +112,9 @@ public sealed class LinuxSyscallTracer
             if (p.Unread is { } unread)
             {   // a string unmapped at ENTER: the kernel has faulted it in by now
                 LinuxSyscallDecoder.RetryPath(unread, mem);
-                foreach (var kv in unread) if (!kv.Value.Text.StartsWith("<unreadable@", StringComparison.Ordinal)) record.AdditionalInfo.Set(kv.Key, kv.Value);
+                foreach (var kv in unread) if (!kv.Value.IsJson && !kv.Value.Text.StartsWith("<unreadable@", StringComparison.Ordinal)) record.AdditionalInfo.Set(kv.Key, kv.Value);
+                if (name is "execve" or "execveat") record.AdditionalInfo.Set("path", unread["path"] ?? "");
+                if (name is "execve" or "execveat" && unread.TryGet("argv", out var argv)) record.AdditionalInfo.Set("argv", argv);
             }
         }
         else
@@ -123,7 +126,7 @@ public sealed class LinuxSyscallTracer
         }
         record.RetVal = ret;
         _decoder.DecodeExit(name, ret, mem, task.Task, record.AdditionalInfo);
-        if (name is "execve" or "execveat" or "prctl" or "setsid") task.Task = 0; // comm or parent may have changed: re-read next time
+        if (name is "execve" or "execveat" or "prctl" or "setsid") ForgetTask(task.Task); // comm may have changed: every vCPU re-reads
         return true;
     }
 

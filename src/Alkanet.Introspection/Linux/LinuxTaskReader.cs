@@ -17,6 +17,20 @@ public struct LinuxTaskInfo
 
 /// <summary>Reads tasks and their open files through the profile's BTF offsets. Every read is bounded and may
 /// fail (then the value is 0 or the unreadable form); nothing here throws for guest data.</summary>
+internal static class NulSplit
+{
+    public static IEnumerable<string> Split0(this byte[] bytes)
+    {
+        var start = 0;
+        for (var i = 0; i <= bytes.Length; i++)
+        {
+            if (i < bytes.Length && bytes[i] != 0) continue;
+            yield return Encoding.UTF8.GetString(bytes, start, i - start);
+            start = i + 1;
+        }
+    }
+}
+
 public sealed class LinuxTaskReader(LinuxProfile profile)
 {
     private const int MaxDepth = 48;
@@ -36,6 +50,13 @@ public sealed class LinuxTaskReader(LinuxProfile profile)
     private readonly int _mountMnt = profile.Offset("mount.mnt");
     private readonly int _mountParent = profile.Offset("mount.mnt_parent");
     private readonly int _mountPoint = profile.Offset("mount.mnt_mountpoint");
+    private readonly int _dSb = profile.Offset("dentry.d_sb");
+    private readonly int _sType = profile.Offset("super_block.s_type");
+    private readonly int _fsName = profile.Offset("file_system_type.name");
+    private readonly int _mm = profile.Offset("task_struct.mm");
+    private readonly int _argStart = profile.Offset("mm_struct.arg_start");
+    private readonly int _argEnd = profile.Offset("mm_struct.arg_end");
+    private readonly int _exeFile = profile.Offset("mm_struct.exe_file");
     private readonly ulong _currentTask = profile.CurrentTaskPercpu;
     private readonly ConcurrentDictionary<(ulong Dentry, ulong Mnt), string> _pathCache = new();
 
@@ -85,6 +106,31 @@ public sealed class LinuxTaskReader(LinuxProfile profile)
         return DentryPath(mem, dentry, mnt);
     }
 
+    /// <summary>The command line of <paramref name="task"/>'s current image (mm->arg_start..arg_end, as
+    /// /proc/PID/cmdline shows it) and the path of its executable (mm->exe_file), after an execve.</summary>
+    public (List<string>? Argv, string? Exe) Image(IVirtualMemory mem, ulong task)
+    {
+        if (task == 0 || !GuestReads.TryU64(mem, task + (ulong)_mm, out var mm) || mm == 0) return (null, null);
+        List<string>? argv = null;
+        if (GuestReads.TryU64(mem, mm + (ulong)_argStart, out var start) && GuestReads.TryU64(mem, mm + (ulong)_argEnd, out var end) && end > start)
+        {
+            var buf = new byte[(int)Math.Min(end - start, 4096UL)];
+            var n = mem.Read(start, buf);
+            if (n > 0)
+            {
+                argv = [];
+                foreach (var part in buf.AsSpan(0, n).TrimEnd((byte)0).ToArray().Split0())
+                    argv.Add(part);
+            }
+        }
+        string? exe = null;
+        if (GuestReads.TryU64(mem, mm + (ulong)_exeFile, out var file) && file != 0
+            && GuestReads.TryU64(mem, file + (ulong)_fPathDentry, out var dentry) && dentry != 0
+            && GuestReads.TryU64(mem, file + (ulong)_fPathMnt, out var mnt))
+            exe = DentryPath(mem, dentry, mnt);
+        return (argv, exe);
+    }
+
     /// <summary>Forgets cached paths (a rename or unlink may have changed one).</summary>
     public void ForgetPaths() => _pathCache.Clear();
 
@@ -112,11 +158,20 @@ public sealed class LinuxTaskReader(LinuxProfile profile)
             d = parent;
         }
         var sb = new StringBuilder();
+        if (parts.Count == 0 && FileSystemName(mem, dentry) is { } fs && fs is not ("rootfs" or "tmpfs" or "devtmpfs" or "proc" or "sysfs" or "ramfs"))
+            return fs + ":"; // an internal mount (pipefs, sockfs, anon_inodefs): no path, say what it is
         for (var i = parts.Count - 1; i >= 0; i--) sb.Append('/').Append(parts[i]);
         var path = sb.Length == 0 ? "/" : sb.ToString();
         if (_pathCache.Count > 8192) _pathCache.Clear();
         _pathCache[(dentry, mnt)] = path;
         return path;
+    }
+
+    private string? FileSystemName(IVirtualMemory mem, ulong dentry)
+    {
+        if (!GuestReads.TryU64(mem, dentry + (ulong)_dSb, out var sb) || sb == 0) return null;
+        if (!GuestReads.TryU64(mem, sb + (ulong)_sType, out var type) || type == 0) return null;
+        return GuestReads.TryU64(mem, type + (ulong)_fsName, out var name) ? GuestReads.CString(mem, name, 32) : null;
     }
 
     private string DentryName(IVirtualMemory mem, ulong dentry)

@@ -109,7 +109,7 @@ public sealed class AnalysisGuest
             var body = text[(begin + 22)..end].Replace("\r", "", StringComparison.Ordinal);
             var k = Kallsyms.Parse(new StringReader(body), "kallsyms boot");
             if (!k.TryGet("x64_sys_call", out _)) throw new InvalidDataException("the kallsyms boot's symbol list lacks x64_sys_call");
-            File.WriteAllText(KallsymsPath + ".partial", body.TrimStart('\n'), Encoding.UTF8);
+            File.WriteAllText(KallsymsPath + ".partial", body.TrimStart('\n'), new UTF8Encoding(false));
             File.Move(KallsymsPath + ".partial", KallsymsPath, overwrite: true);
         }
         finally
