@@ -10,9 +10,12 @@ public sealed partial class QemuInstallation
     public required string Binary { get; init; }
     public required Version Version { get; init; }
 
-    public static QemuInstallation Find()
+    /// <summary>QEMU from <paramref name="binary"/>, $ALKANET_QEMU, or PATH.</summary>
+    public static QemuInstallation Find(string? binary = null)
     {
-        var binary = Environment.GetEnvironmentVariable("ALKANET_QEMU") ?? FindOnPath("qemu-system-x86_64")
+        binary ??= Environment.GetEnvironmentVariable("ALKANET_QEMU") ?? FindOnPath("qemu-system-x86_64");
+        if (binary is not null && !File.Exists(binary)) binary = null;
+        binary = binary
             ?? throw new PrerequisiteMissingException($"qemu-system-x86_64 (QEMU >= 10.0) is not installed; install it with: {PrerequisiteMissingException.InstallCommand}");
         var psi = new ProcessStartInfo(binary, "--version") { RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(psi)!;
