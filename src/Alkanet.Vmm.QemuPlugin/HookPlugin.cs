@@ -25,6 +25,7 @@ public static unsafe class HookPlugin
     private static ulong s_slide;
     private static int s_slideKnown;
     private static bool s_readCr3;
+    private static int s_stage = 2; // bench/live-getppid.sh measures the stages: 0 = callback only, 1 = + decode, 2 = + ring write
     private static void* s_regRdi, s_regRsi, s_regGsBase, s_regCr3;
     private static VcpuSlot[] s_vcpus = [];
 
@@ -58,6 +59,7 @@ public static unsafe class HookPlugin
                     case "profile": profilePath = value; break;
                     case "ring": ringPath = value; break;
                     case "cr3": s_readCr3 = value is "on" or "1" or "true"; break;
+                    case "stage": s_stage = value switch { "hit" => 0, "decode" => 1, _ => 2 }; break;
                     default: Console.Error.WriteLine($"alkanet plugin: unknown argument '{arg}' (expected profile=FILE,ring=FILE[,cr3=on])"); return -1;
                 }
             }
@@ -175,12 +177,11 @@ public static unsafe class HookPlugin
         try
         {
             ring.CountHit();
-            if (ring.Paused || vcpu >= s_vcpus.Length) return;
+            if (ring.Paused || vcpu >= s_vcpus.Length || s_stage == 0) return;
             var slot = s_vcpus[vcpu] ??= new VcpuSlot();
             var role = (HookRole)(int)(nint)userData;
             var cpu = new VcpuState { CpuIndex = (int)vcpu, Known = KnownRegisters.General };
             cpu.Rdi = ReadRegister(slot, s_regRdi);
-            if (role != HookRole.Exit) cpu.Rsi = ReadRegister(slot, s_regRsi);
             if (slot.GsBase == 0) slot.GsBase = ReadRegister(slot, s_regGsBase); // the kernel's per-cpu base: fixed per vCPU
             cpu.GsBase = slot.GsBase;
             if (s_readCr3 && s_regCr3 != null)
@@ -189,7 +190,7 @@ public static unsafe class HookPlugin
                 cpu.Known |= KnownRegisters.Control;
             }
             var record = slot.Record;
-            if (!s_tracer!.OnHit(role, cpu, slot.Memory, record)) return;
+            if (!s_tracer!.OnHit(role, cpu, slot.Memory, record) || s_stage == 1) return;
             var filter = ring.FilterPid;
             if (filter != 0 && record.Pid != filter) return;
             record.TimestampNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;

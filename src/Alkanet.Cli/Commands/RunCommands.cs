@@ -20,9 +20,10 @@ internal static class RunCommands
         var cpus = new Option<int>("--smp") { Description = "vCPUs (default 2).", DefaultValueFactory = _ => 2 };
         var drop = new Option<bool>("--drop-when-full") { Description = "When the ring is full, drop records (logged as LOSS) instead of slowing the guest." };
         var untraced = new Option<bool>("--untraced") { Description = "Boot the same guest without the hook (a baseline for timing)." };
+        var stage = new Option<string?>("--hook-stage") { Description = "Benchmarking: hit (callback only), decode (no ring write) or full (default).", Hidden = true };
         var cmd = new Command("run", "Run SAMPLE in the Linux analysis guest under QEMU and trace every system call of every process from inside the hypervisor.")
         {
-            sample, timeout, outDir, firmware, logger, network, cpus, drop, untraced,
+            sample, timeout, outDir, firmware, logger, network, cpus, drop, untraced, stage,
         };
         cmd.SetAction(parse =>
         {
@@ -48,6 +49,7 @@ internal static class RunCommands
                 {
                     SampleName = name, Sample = bytes, OutDirectory = dir, Timeout = limit, Firmware = fw, Cpus = smp,
                     Network = parse.GetValue(network), DropWhenFull = parse.GetValue(drop), Traced = !parse.GetValue(untraced),
+                    PluginExtra = parse.GetValue(stage) is { } st ? ",stage=" + st : "",
                 }, msg => error.WriteLine(msg));
                 output.WriteLine($"{result.TracePath}: {result.Records} records ({result.Lost} lost), outcome {result.Outcome}, " +
                     $"sample exit {(result.SampleExitStatus?.ToString(CultureInfo.InvariantCulture) ?? "none")}, " +

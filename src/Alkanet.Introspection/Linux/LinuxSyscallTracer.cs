@@ -10,8 +10,12 @@ namespace Alkanet.Introspection.Linux;
 /// Turns hook hits at the Linux profile's sites into Alkanet records. Hook-neutral: the TCG plugin and the
 /// gdbstub client both hand it the vCPU registers (<see cref="VcpuState"/>: RDI, RSI, gs_base, CR3) and the
 /// hitting vCPU's virtual memory, and get a filled, reused <see cref="SyscallRecord"/> back.
-/// Thread-safe across vCPUs (one caller per vCPU at a time): per-vCPU caches are indexed by CpuIndex;
-/// ENTER/EXIT pairing is per task (a task may block on one vCPU and return on another).
+/// Thread-safe across vCPUs (one caller per vCPU at a time). Tasks are known by their pt_regs address (RDI at
+/// every site): it sits at the top of the task's own kernel stack, so it names the task without reading
+/// current_task, and the task's pid/tgid/comm are cached under it. A new user task's first hit is always its
+/// first return from fork (an EXIT with no ENTER), where the cache entry is re-read, so a reused stack never
+/// shows its previous owner; execve and prctl re-read comm, exit/exit_group drop the entry.
+/// ENTER/EXIT pairing is per task too (a task may block on one vCPU and return on another).
 /// </summary>
 public sealed class LinuxSyscallTracer
 {
@@ -22,7 +26,7 @@ public sealed class LinuxSyscallTracer
     private readonly int _di, _si, _dx, _r10, _r8, _r9, _ax, _origAx;
     private readonly ConcurrentDictionary<ulong, PendingCall> _pending = new();
     private readonly HashSet<ulong> _forkCalls64;
-    private LinuxTaskInfo[] _cpuTask = new LinuxTaskInfo[8];
+    private readonly ConcurrentDictionary<ulong, LinuxTaskInfo> _taskByRegs = new();
     private ulong[][] _cpuArgs = new ulong[8][];
 
     public LinuxSyscallTracer(LinuxProfile profile)
@@ -57,14 +61,16 @@ public sealed class LinuxSyscallTracer
     public bool OnEnter(bool ia32, in VcpuState cpu, IVirtualMemory mem, SyscallRecord record)
     {
         record.Reset();
-        ref var task = ref CurrentTask(cpu, mem);
-        var nr = (ulong)(uint)cpu.Rsi;
+        var task = TaskOf(cpu, mem, refresh: false);
+        var args = ArgsFor(cpu.CpuIndex);
+        Span<byte> regs = stackalloc byte[_regsSize];
+        var regsRead = mem.Read(cpu.Rdi, regs) == _regsSize;
+        // The number: ESI at the site is (unsigned) regs->orig_ax, so the saved copy serves and a hook need not read RSI.
+        var nr = regsRead ? (ulong)(uint)U64(regs, _origAx) : (ulong)(uint)cpu.Rsi;
         var table = ia32 ? _profile.Syscalls32 : _profile.Syscalls64;
         var name = table.NameOrUnknown(nr);
         Fill(record, cpu, task, LogType.Enter, nr, name);
-        var args = ArgsFor(cpu.CpuIndex);
-        Span<byte> regs = stackalloc byte[_regsSize];
-        if (mem.Read(cpu.Rdi, regs) == _regsSize)
+        if (regsRead)
         {
             args[0] = U64(regs, _di); args[1] = U64(regs, _si); args[2] = U64(regs, _dx);
             args[3] = U64(regs, _r10); args[4] = U64(regs, _r8); args[5] = U64(regs, _r9);
@@ -76,9 +82,8 @@ public sealed class LinuxSyscallTracer
         {
             record.AdditionalInfo.Set("regs", GuestReads.Unreadable(cpu.Rdi));
         }
-        var pending = new PendingCall(nr, name, HasUnreadable(record.AdditionalInfo) ? CopyOf(record.AdditionalInfo) : null);
-        if (name is "exit_group" or "exit") ForgetTask(task.Task); // never returns: no EXIT to pair, and the task_struct will be reused
-        else if (task.Task != 0) _pending[task.Task] = pending;
+        if (name is "exit_group" or "exit") _taskByRegs.TryRemove(cpu.Rdi, out _); // never returns: nothing to pair, the stack will be reused
+        else _pending[cpu.Rdi] = new PendingCall(nr, name, HasUnreadable(record.AdditionalInfo) ? CopyOf(record.AdditionalInfo) : null);
         return true;
     }
 
@@ -86,7 +91,6 @@ public sealed class LinuxSyscallTracer
     public bool OnExit(in VcpuState cpu, IVirtualMemory mem, SyscallRecord record)
     {
         record.Reset();
-        ref var task = ref CurrentTask(cpu, mem);
         Span<byte> regs = stackalloc byte[16];
         var lo = Math.Min(_ax, _origAx);
         var ret = 0UL;
@@ -104,8 +108,10 @@ public sealed class LinuxSyscallTracer
         string name;
         ulong nr;
         // A pending ENTER pairs unless the saved number says otherwise (-1 after rt_sigreturn keeps the ENTER's).
-        if (task.Task != 0 && _pending.TryRemove(task.Task, out var p) && (origAx == ulong.MaxValue || origAx == p.Number || (long)origAx < 0))
+        LinuxTaskInfo task;
+        if (_pending.TryRemove(cpu.Rdi, out var p) && (origAx == ulong.MaxValue || origAx == p.Number || (long)origAx < 0))
         {
+            task = TaskOf(cpu, mem, refresh: false);
             nr = p.Number;
             name = p.Name;
             Fill(record, cpu, task, LogType.Exit, nr, name);
@@ -119,6 +125,7 @@ public sealed class LinuxSyscallTracer
         }
         else
         {
+            task = TaskOf(cpu, mem, refresh: true); // a new task (first return from fork) or one running since before tracing
             nr = origAx;
             name = (long)nr < 0 ? "unknown" : _profile.Syscalls64.NameOrUnknown(nr);
             Fill(record, cpu, task, LogType.Exit, nr, name);
@@ -126,7 +133,7 @@ public sealed class LinuxSyscallTracer
         }
         record.RetVal = ret;
         _decoder.DecodeExit(name, ret, mem, task.Task, record.AdditionalInfo);
-        if (name is "execve" or "execveat" or "prctl" or "setsid") ForgetTask(task.Task); // comm may have changed: every vCPU re-reads
+        if (name is "execve" or "execveat" or "prctl") _taskByRegs.TryRemove(cpu.Rdi, out _); // comm may have changed: re-read next time
         return true;
     }
 
@@ -156,21 +163,17 @@ public sealed class LinuxSyscallTracer
         if ((cpu.Known & KnownRegisters.Control) != 0) r.Cr3 = cpu.Cr3;
     }
 
-    /// <summary>The per-vCPU cached task, re-read when the running task changed.</summary>
-    private ref LinuxTaskInfo CurrentTask(in VcpuState cpu, IVirtualMemory mem)
+    /// <summary>The calling task, cached under its pt_regs address (see the class remarks).</summary>
+    private LinuxTaskInfo TaskOf(in VcpuState cpu, IVirtualMemory mem, bool refresh)
     {
-        var i = cpu.CpuIndex;
-        if (i >= _cpuTask.Length) Grow(i);
-        ref var cached = ref _cpuTask[i];
-        var current = _tasks.CurrentTask(mem, cpu.GsBase);
-        if (current != cached.Task || current == 0) cached = _tasks.Read(mem, current);
-        return ref cached;
-    }
-
-    private void ForgetTask(ulong task)
-    {
-        var all = _cpuTask;
-        for (var i = 0; i < all.Length; i++) if (all[i].Task == task) all[i].Task = 0;
+        if (!refresh && _taskByRegs.TryGetValue(cpu.Rdi, out var cached)) return cached;
+        var info = _tasks.Read(mem, _tasks.CurrentTask(mem, cpu.GsBase));
+        if (info.Task != 0)
+        {
+            if (_taskByRegs.Count > 65536) _taskByRegs.Clear();
+            _taskByRegs[cpu.Rdi] = info;
+        }
+        return info;
     }
 
     private ulong[] ArgsFor(int cpu)
@@ -183,15 +186,12 @@ public sealed class LinuxSyscallTracer
     {
         lock (_pending)
         {
-            if (cpu < _cpuTask.Length && cpu < _cpuArgs.Length) return;
-            var n = Math.Max(cpu + 1, _cpuTask.Length * 2);
-            var tasks = new LinuxTaskInfo[n];
-            _cpuTask.CopyTo(tasks, 0);
+            if (cpu < _cpuArgs.Length) return;
+            var n = Math.Max(cpu + 1, _cpuArgs.Length * 2);
             var args = new ulong[n][];
             _cpuArgs.CopyTo(args, 0);
             for (var j = _cpuArgs.Length; j < n; j++) args[j] = new ulong[6];
             _cpuArgs = args;
-            _cpuTask = tasks;
         }
     }
 

@@ -28,6 +28,8 @@ public sealed class LiveRunOptions
     public Action<int>? OnStarted { get; init; }
     /// <summary>Slows the drain (tests of a full ring): sleep this long after each drained batch.</summary>
     public TimeSpan DrainDelay { get; init; }
+    /// <summary>Extra plugin arguments (",key=value..."), e.g. the bench's stage=hit|decode.</summary>
+    public string PluginExtra { get; init; } = "";
 }
 
 public enum RunOutcome { PoweredOff, Timeout, QemuDied, KernelPanic }
@@ -92,7 +94,7 @@ public static partial class LiveRun
                 Cpus = o.Cpus,
                 Network = o.Network,
                 OvmfVars = vars,
-                Plugin = plugin is null ? null : $"{plugin},profile={guest.ProfilePath},ring={ringPath}",
+                Plugin = plugin is null ? null : $"{plugin},profile={guest.ProfilePath},ring={ringPath}{o.PluginExtra}",
             };
             using var sink = new JsonLinesFileSink(result.TracePath);
             IRecordSink target = o.ExtraSinks.Count == 0 ? sink : new FanOutSink([sink, .. o.ExtraSinks]);

@@ -17,8 +17,8 @@ public static class RingLayout
     public const uint Version = 1;
     public const int HeaderSize = 4096;
     public const int SlotHeaderSize = 16;
-    public const int DefaultSlotSize = 2048;
-    public const int DefaultSlotCount = 16384;
+    public const int DefaultSlotSize = 1024;
+    public const int DefaultSlotCount = 32768;
 
     // Control block (byte offsets). Head, tail and the loss counter each own a cache line.
     public const int OffMagic = 0;

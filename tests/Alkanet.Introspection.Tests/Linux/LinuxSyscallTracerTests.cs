@@ -9,9 +9,9 @@ public sealed class LinuxSyscallTracerTests
     private const ulong Task1 = 0xffff888001000000;
     private const ulong Task2 = 0xffff888002000000;
 
-    private static VcpuState Cpu(ulong nr, int index = 0) => new()
+    private static VcpuState Cpu(ulong nr, int index = 0, ulong regs = SyntheticLinuxGuest.Regs) => new()
     {
-        CpuIndex = index, Rdi = SyntheticLinuxGuest.Regs, Rsi = nr, GsBase = SyntheticLinuxGuest.GsBase, Known = KnownRegisters.General,
+        CpuIndex = index, Rdi = regs, Rsi = nr, GsBase = SyntheticLinuxGuest.GsBase, Known = KnownRegisters.General,
     };
 
     [Fact]
@@ -69,13 +69,16 @@ public sealed class LinuxSyscallTracerTests
         // the child runs first, on vCPU 1: its first return has no ENTER
         g.Task(Task2, 0x61, 0x61, "parent", Task1);
         g.U32(Task1 + 0x104, 0x60);
+        g.CurrentRegs = SyntheticLinuxGuest.Regs2;
+        g.PtRegs(56, 0x1200011);
         g.Return(0);
-        tracer.OnExit(Cpu(0, 1), g, r);
+        tracer.OnExit(Cpu(0, 1, SyntheticLinuxGuest.Regs2), g, r);
         r.Name.ShouldBe("clone");
         r.AdditionalInfo["unpaired"].ShouldBe("fork_child");
         r.ParentPid.ShouldBe(0x60UL);
         // the parent returns on vCPU 1
         g.Task(Task1, 0x60, 0x60, "parent");
+        g.CurrentRegs = SyntheticLinuxGuest.Regs;
         g.Return(0x61);
         tracer.OnExit(Cpu(0, 1), g, r);
         r.AdditionalInfo["unpaired"].ShouldBeNull();
@@ -83,7 +86,7 @@ public sealed class LinuxSyscallTracerTests
     }
 
     [Fact]
-    public void Exit_group_leaves_nothing_pending_so_a_reused_task_struct_does_not_pair_with_it()
+    public void Exit_group_leaves_nothing_pending_so_a_reused_stack_does_not_pair_with_it()
     {
         var g = new SyntheticLinuxGuest();
         var tracer = new LinuxSyscallTracer(SyntheticLinuxGuest.Profile());
@@ -92,7 +95,7 @@ public sealed class LinuxSyscallTracerTests
         g.PtRegs(231, 0);
         tracer.OnEnter(false, Cpu(231), g, r);
         tracer.PendingCount.ShouldBe(0);
-        g.Task(Task1, 0x70, 0x70, "new");
+        g.Task(Task1, 0x70, 0x70, "new"); // a new task on the same kernel stack: its first hit is its return from fork
         g.PtRegs(56);
         g.Return(0);
         tracer.OnExit(Cpu(0), g, r);

@@ -14,6 +14,10 @@ public sealed class SyntheticLinuxGuest : IVirtualMemory
     public const ulong GsBase = 0xffff888000100000;
     public const ulong CurrentTask = 0x1fb80;
     public const ulong Regs = 0xffffc90000010f58;
+    public const ulong Regs2 = 0xffffc90000020f58;
+
+    /// <summary>Where <see cref="PtRegs"/> and <see cref="Return"/> write: each task's pt_regs sits on its own kernel stack.</summary>
+    public ulong CurrentRegs { get; set; } = Regs;
 
     public static LinuxProfile Profile()
     {
@@ -88,9 +92,9 @@ public sealed class SyntheticLinuxGuest : IVirtualMemory
     public void PtRegs(ulong nr, params ulong[] args)
     {
         var offs = new[] { 112, 104, 96, 56, 72, 64 };
-        for (var i = 0; i < 6; i++) U64(Regs + (ulong)offs[i], i < args.Length ? args[i] : 0);
-        U64(Regs + 120, nr);
+        for (var i = 0; i < 6; i++) U64(CurrentRegs + (ulong)offs[i], i < args.Length ? args[i] : 0);
+        U64(CurrentRegs + 120, nr);
     }
 
-    public void Return(ulong value) => U64(Regs + 80, value);
+    public void Return(ulong value) => U64(CurrentRegs + 80, value);
 }
