@@ -18,6 +18,39 @@ public sealed class LinuxSyscallTable
             if (_names[i] is { } n) _numbers.TryAdd(n, i);
     }
 
+    private static readonly Lazy<LinuxSyscallTable> s_x86_64 = new(LoadEmbedded);
+
+    /// <summary>The x86-64 table of Debian 12's 6.1 kernel (data/linux/syscalls-x86_64.txt, embedded): for listing
+    /// calls without a guest. Live runs use the table derived from the guest's own kernel instead.</summary>
+    public static LinuxSyscallTable X86_64 => s_x86_64.Value;
+
+    /// <summary>Parses "NUMBER NAME" lines.</summary>
+    public static LinuxSyscallTable Parse(TextReader reader, string source)
+    {
+        var names = new List<string?>();
+        var lineNo = 0;
+        string? line;
+        while ((line = reader.ReadLine()) != null)
+        {
+            lineNo++;
+            if (line.Length == 0 || line[0] == '#') continue;
+            var w = line.Split(' ');
+            if (w.Length != 2 || !int.TryParse(w[0], NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > 4096)
+                throw new InvalidDataException($"{source}:{lineNo}: expected 'NUMBER NAME'");
+            while (names.Count <= n) names.Add(null);
+            names[n] = w[1];
+        }
+        return new LinuxSyscallTable(names);
+    }
+
+    private static LinuxSyscallTable LoadEmbedded()
+    {
+        using var s = typeof(LinuxSyscallTable).Assembly.GetManifestResourceStream("data/linux/syscalls-x86_64.txt")
+            ?? throw new InvalidOperationException("data/linux/syscalls-x86_64.txt is not embedded in Alkanet.Introspection");
+        using var r = new StreamReader(s);
+        return Parse(r, "data/linux/syscalls-x86_64.txt");
+    }
+
     /// <summary>Entries in the table (the highest number + 1).</summary>
     public int Count => _names.Length;
 

@@ -129,7 +129,12 @@ public sealed class LinuxSyscallTracer
             nr = origAx;
             name = (long)nr < 0 ? "unknown" : _profile.Syscalls64.NameOrUnknown(nr);
             Fill(record, cpu, task, LogType.Exit, nr, name);
-            record.AdditionalInfo.Set("unpaired", _forkCalls64.Contains(nr) && ret == 0 ? "fork_child" : "trace_started");
+            // Why there was no ENTER: a fork child's first return; a number the kernel refused before dispatch
+            // (out of the table: x64_sys_call never runs, the EXIT sees -ENOSYS); or a call already running.
+            var why = _forkCalls64.Contains(nr) && ret == 0 ? "fork_child"
+                : nr >= (ulong)_profile.Syscalls64.Count && nr != ulong.MaxValue && ret == unchecked((ulong)-38) ? "not_dispatched"
+                : "trace_started";
+            record.AdditionalInfo.Set("unpaired", why);
         }
         record.RetVal = ret;
         _decoder.DecodeExit(name, ret, mem, task.Task, record.AdditionalInfo);

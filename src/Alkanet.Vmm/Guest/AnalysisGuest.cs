@@ -18,6 +18,7 @@ public sealed class AnalysisGuest
     public string Vmlinux => Path.Combine(Directory, "vmlinux");
     public string KallsymsPath => Path.Combine(Directory, "kallsyms.txt");
     public string ProfilePath => Path.Combine(Directory, "profile.txt");
+    public string NowHelper => Path.Combine(Directory, "alkanet-now");
     public string Release => File.Exists(Path.Combine(Directory, "package")) ? File.ReadAllText(Path.Combine(Directory, "package")).Trim() : "unknown";
 
     /// <summary>Makes sure every cached piece exists, building what is missing (the kallsyms boot takes ≈ 10 s once).</summary>
@@ -36,6 +37,7 @@ public sealed class AnalysisGuest
             var profile = LinuxProfileBuilder.Build(ElfImage.Load(g.Vmlinux), Kallsyms.Load(g.KallsymsPath), g.Release);
             profile.Save(g.ProfilePath);
         }
+        if (!File.Exists(g.NowHelper)) SampleBuilder.CompileSource(Resource("guest/now.c"), "now.c", g.NowHelper);
         return g;
     }
 
@@ -65,7 +67,10 @@ public sealed class AnalysisGuest
     }
 
     /// <summary>Writes the initramfs: busybox, /init, and (for a run) the sample as /sample/run.</summary>
-    public static void Initramfs(string path, byte[]? sample)
+    public static void Initramfs(string path, byte[]? sample) => Initramfs(path, sample, null);
+
+    /// <summary>As above, with the timing helper (guest/now.c, static) as /bin/alkanet-now when given.</summary>
+    public static void Initramfs(string path, byte[]? sample, string? nowHelper)
     {
         using var fs = File.Create(path);
         using (var cpio = new CpioWriter(fs))
@@ -76,14 +81,17 @@ public sealed class AnalysisGuest
             cpio.AddSymlink("bin/sh", "busybox");
             cpio.AddFile("init", InitScript(), executable: true);
             if (sample is not null) cpio.AddFile("sample/run", sample, executable: true);
+            if (nowHelper is not null && File.Exists(nowHelper)) cpio.AddFile("bin/alkanet-now", File.ReadAllBytes(nowHelper), executable: true);
         }
     }
 
     /// <summary>guest/init, embedded at build time.</summary>
-    public static byte[] InitScript()
+    public static byte[] InitScript() => Resource("guest/init");
+
+    private static byte[] Resource(string name)
     {
-        using var s = typeof(AnalysisGuest).Assembly.GetManifestResourceStream("guest/init")
-            ?? throw new InvalidOperationException("guest/init is not embedded in Alkanet.Vmm");
+        using var s = typeof(AnalysisGuest).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"{name} is not embedded in Alkanet.Vmm");
         using var m = new MemoryStream();
         s.CopyTo(m);
         return m.ToArray();

@@ -25,6 +25,19 @@ public static class SampleBuilder
         return (name, File.ReadAllBytes(binary));
     }
 
+    /// <summary>Compiles one embedded C source to a static binary at <paramref name="output"/>.</summary>
+    public static void CompileSource(byte[] source, string fileName, string output)
+    {
+        var dir = System.IO.Directory.CreateTempSubdirectory("alkanet-cc-");
+        try
+        {
+            var src = Path.Combine(dir.FullName, fileName);
+            File.WriteAllBytes(src, source);
+            Compile([src], output);
+        }
+        finally { dir.Delete(true); }
+    }
+
     private static void Compile(string[] sources, string output)
     {
         var gcc = Qemu.QemuInstallation.FindOnPath("gcc")

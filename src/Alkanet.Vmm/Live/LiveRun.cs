@@ -28,6 +28,8 @@ public sealed class LiveRunOptions
     public Action<int>? OnStarted { get; init; }
     /// <summary>Slows the drain (tests of a full ring): sleep this long after each drained batch.</summary>
     public TimeSpan DrainDelay { get; init; }
+    /// <summary>Keep guest RAM in this file (see <see cref="QemuLaunch.MemoryFile"/>).</summary>
+    public string? MemoryFile { get; init; }
     /// <summary>Extra plugin arguments (",key=value..."), e.g. the bench's stage=hit|decode.</summary>
     public string PluginExtra { get; init; } = "";
 }
@@ -73,7 +75,7 @@ public static partial class LiveRun
         try
         {
             var initrd = Path.Combine(work.FullName, "initrd.cpio");
-            AnalysisGuest.Initramfs(initrd, o.Sample);
+            AnalysisGuest.Initramfs(initrd, o.Sample, guest.NowHelper);
             string? vars = null;
             if (o.Firmware == Firmware.Uefi)
             {
@@ -94,6 +96,7 @@ public static partial class LiveRun
                 Cpus = o.Cpus,
                 Network = o.Network,
                 OvmfVars = vars,
+                MemoryFile = o.MemoryFile,
                 Plugin = plugin is null ? null : $"{plugin},profile={guest.ProfilePath},ring={ringPath}{o.PluginExtra}",
             };
             using var sink = new JsonLinesFileSink(result.TracePath);
@@ -181,7 +184,7 @@ public static partial class LiveRun
         w.WriteNumber("ring_full_stalls", r.Stalls);
         w.WriteString("kaslr_slide", r.Slide.ToString("x", CultureInfo.InvariantCulture));
         if (r.BootToSampleSeconds is { } b) w.WriteNumber("boot_to_sample_s", b);
-        if (r.SampleSeconds is { } ss) w.WriteNumber("sample_s", Math.Round(ss, 3));
+        if (r.SampleSeconds is { } ss) w.WriteNumber("sample_s", Math.Round(ss, 6));
         w.WriteNumber("wall_s", Math.Round(r.WallSeconds, 3));
         w.WriteNumber("qemu_exit_code", r.QemuExitCode);
         w.WriteString("detail", r.Detail);

@@ -18,6 +18,9 @@ public sealed class QemuLaunch
     public bool Network { get; init; }
     /// <summary>"-plugin" value (path,arg=value,...), or null for an untraced boot.</summary>
     public string? Plugin { get; init; }
+    /// <summary>When set, guest RAM is this shared file (guest-physical address = file offset), kept after QEMU
+    /// exits: tests compare guest memory of traced and untraced runs through it.</summary>
+    public string? MemoryFile { get; init; }
     /// <summary>Per-run writable copy of the OVMF variable store (UEFI only).</summary>
     public string? OvmfVars { get; init; }
 }
@@ -43,9 +46,11 @@ public sealed class QemuMachine : IDisposable
 
     public static IReadOnlyList<string> Arguments(QemuLaunch l)
     {
-        var a = new List<string> { "-machine", "q35", "-accel", "tcg,thread=multi", "-m", l.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        var a = new List<string> { "-machine", l.MemoryFile is null ? "q35" : "q35,memory-backend=ram", "-accel", "tcg,thread=multi", "-m", l.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-smp", l.Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), "-display", "none", "-monitor", "none", "-no-reboot",
             "-serial", "file:" + l.ConsoleLog, "-kernel", l.Kernel, "-initrd", l.Initrd, "-append", l.CommandLine };
+        if (l.MemoryFile is not null)
+            a.AddRange(["-object", $"memory-backend-file,id=ram,size={l.MemoryMiB}M,mem-path={l.MemoryFile},share=on"]);
         if (!l.Network) a.AddRange(["-nic", "none"]);
         else a.AddRange(["-nic", "user,model=virtio-net-pci"]);
         if (l.Firmware == Firmware.Uefi)

@@ -50,6 +50,17 @@ public sealed class LinuxProfileTests
     }
 
     [Fact]
+    public void The_shipped_x86_64_table_names_calls_without_a_guest()
+    {
+        var t = LinuxSyscallTable.X86_64;
+        t.Name(0).ShouldBe("read");
+        t.Name(59).ShouldBe("execve");
+        t.Number("ptrace").ShouldBe(101);
+        t.Entries().Count().ShouldBeGreaterThan(300);
+        Should.Throw<InvalidDataException>(() => LinuxSyscallTable.Parse(new StringReader("1 write\nbad line here\n"), "t.txt")).Message.ShouldContain("t.txt:2");
+    }
+
+    [Fact]
     public void A_profile_survives_save_and_load()
     {
         var (vmlinux, symbols) = Kernel();

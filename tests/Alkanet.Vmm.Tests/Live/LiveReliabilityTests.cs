@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Alkanet.Introspection.Linux;
 using Alkanet.Vmm.Guest;
 using Alkanet.Vmm.Live;
 using Alkanet.Vmm.Qemu;
@@ -31,10 +32,18 @@ public sealed class LiveReliabilityTests
     [Fact]
     public void QEMU_killed_mid_run_leaves_a_flushed_log_marked_incomplete()
     {
-        var r = LiveGuest.Run("busy", o => With(o, started: pid =>
+        LiveRunOptions? options = null;
+        var r = LiveGuest.Run("busy", o => options = With(o, started: pid =>
         {
             LiveGuest.LastQemuPid = pid;
-            _ = Task.Run(() => { Thread.Sleep(3000); try { Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { } });
+            var console = Path.Combine(options!.OutDirectory, "console.log");
+            _ = Task.Run(() =>
+            {   // kill QEMU one second into the sample, as an outside event would
+                for (var i = 0; i < 600 && !(File.Exists(console) && File.ReadAllText(console).Contains("ALKANET-SAMPLE-START", StringComparison.Ordinal)); i++)
+                    Thread.Sleep(100);
+                Thread.Sleep(1000);
+                try { Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { }
+            });
         }), Script("while true; do cat /proc/uptime > /dev/null; done"));
         r.Outcome.ShouldBe(RunOutcome.QemuDied);
         r.Complete.ShouldBeFalse();
@@ -85,6 +94,24 @@ public sealed class LiveReliabilityTests
         var r = LiveGuest.Run("dropper", o => new LiveRunOptions { SampleName = o.SampleName, Sample = o.Sample, OutDirectory = o.OutDirectory, OnStarted = o.OnStarted, Traced = false });
         r.Outcome.ShouldBe(RunOutcome.PoweredOff, r.Detail);
         r.Records.ShouldBe(0);
+    }
+
+    [Fact]
+    public void Hostile_arguments_never_disturb_QEMU_or_the_hook()
+    {
+        LiveGuest.Require();
+        var source = Path.Combine(LiveGuest.Repo, "tests/Alkanet.Vmm.Tests/Fixtures/hostile.c");
+        var (_, bytes) = SampleBuilder.Load(source);
+        var r = LiveGuest.Run("hostile", null, bytes);
+        r.Outcome.ShouldBe(RunOutcome.PoweredOff, r.Detail);
+        r.SampleExitStatus.ShouldBe(0);
+        r.PluginErrors.ShouldBe(0UL);
+        var t = Trace.Load(r.TracePath);
+        t.ShouldBeGapFree();
+        t.Find("run", "openat", ("path", "<unreadable@deadbeef>"));
+        t.Find("run", "open", ("path", new string('A', GuestReads.MaxPath)));
+        // a number past the table never reaches x64_sys_call: only its EXIT (-ENOSYS), labelled as such
+        t.Records.ShouldContain(x => x.IsExit && x.Name == "unknown_3039" && x.RetVal == unchecked((ulong)-38) && x.AdditionalInfo["unpaired"] == "not_dispatched");
     }
 
     [Fact]
