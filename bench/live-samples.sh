@@ -10,6 +10,7 @@ runs="${1:-3}"
 dotnet build src/Alkanet.Cli -c Release --nologo -v q >/dev/null
 cli=(dotnet "$root/src/Alkanet.Cli/bin/Release/net10.0/alkanet.dll")
 out="$(mktemp -d)"
+: > "$out/sum.txt"
 trap 'rm -rf "$out"' EXIT
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 field() { jq -r ".$1" "$out/run/run.json"; }
@@ -25,6 +26,8 @@ for s in dropper persistence injector selfdelete beacon antianalysis; do
   done
   t=$(median < "$out/t.txt"); u=$(median < "$out/u.txt"); n=$(median < "$out/n.txt")
   awk -v s="$s" -v t="$t" -v u="$u" -v n="$n" 'BEGIN { printf "%-13s %10.3f %10.3f %7.2fx %9d\n", s, u, t, (u > 0 ? t/u : 0), n }'
+  echo "$u $t" >> "$out/sum.txt"
 done
+awk '{u += $1; t += $2} END { printf "%-13s %10.3f %10.3f %7.2fx   (sum of the medians)\n", "sample set", u, t, t/u }' "$out/sum.txt"
 echo "boot-to-sample (traced, guest uptime at sample start): median $(median < "$out/boot.txt") s over $((runs * 6)) boots"
 echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -25,6 +25,7 @@ public static unsafe class HookPlugin
     private static ulong s_slide;
     private static int s_slideKnown;
     private static bool s_readCr3;
+    private static bool s_allArgs = true;
     private static int s_stage = 2; // bench/live-getppid.sh measures the stages: 0 = callback only, 1 = + decode, 2 = + ring write
     private static void* s_regRdi, s_regRsi, s_regGsBase, s_regCr3;
     private static VcpuSlot[] s_vcpus = [];
@@ -59,6 +60,7 @@ public static unsafe class HookPlugin
                     case "profile": profilePath = value; break;
                     case "ring": ringPath = value; break;
                     case "cr3": s_readCr3 = value is "on" or "1" or "true"; break;
+                    case "args": s_allArgs = value != "decoded"; break;
                     case "stage": s_stage = value switch { "hit" => 0, "decode" => 1, _ => 2 }; break;
                     default: Console.Error.WriteLine($"alkanet plugin: unknown argument '{arg}' (expected profile=FILE,ring=FILE[,cr3=on])"); return -1;
                 }
@@ -69,7 +71,7 @@ public static unsafe class HookPlugin
                 return -1;
             }
             var profile = LinuxProfile.Load(profilePath);
-            s_tracer = new LinuxSyscallTracer(profile);
+            s_tracer = new LinuxSyscallTracer(profile) { ArgsForEveryCall = s_allArgs };
             s_sites = [.. profile.Sites];
             s_ring = TraceRing.Open(ringPath);
             var maxVcpus = info is null ? 1 : *(int*)((byte*)info + 24); // qemu_info_t.system.max_vcpus
@@ -182,6 +184,7 @@ public static unsafe class HookPlugin
             var role = (HookRole)(int)(nint)userData;
             var cpu = new VcpuState { CpuIndex = (int)vcpu, Known = KnownRegisters.General };
             cpu.Rdi = ReadRegister(slot, s_regRdi);
+            if (!s_allArgs && role != HookRole.Exit) cpu.Rsi = ReadRegister(slot, s_regRsi); // the number, when pt_regs is not read
             if (slot.GsBase == 0) slot.GsBase = ReadRegister(slot, s_regGsBase); // the kernel's per-cpu base: fixed per vCPU
             cpu.GsBase = slot.GsBase;
             if (s_readCr3 && s_regCr3 != null)

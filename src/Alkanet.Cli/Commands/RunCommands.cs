@@ -20,10 +20,11 @@ internal static class RunCommands
         var cpus = new Option<int>("--smp") { Description = "vCPUs (default 2).", DefaultValueFactory = _ => 2 };
         var drop = new Option<bool>("--drop-when-full") { Description = "When the ring is full, drop records (logged as LOSS) instead of slowing the guest." };
         var untraced = new Option<bool>("--untraced") { Description = "Boot the same guest without the hook (a baseline for timing)." };
+        var allArgs = new Option<bool>("--all-args") { Description = "Record the raw argument registers of every call, not only of the decoded ones (slower)." };
         var stage = new Option<string?>("--hook-stage") { Description = "Benchmarking: hit (callback only), decode (no ring write) or full (default).", Hidden = true };
         var cmd = new Command("run", "Run SAMPLE in the Linux analysis guest under QEMU and trace every system call of every process from inside the hypervisor.")
         {
-            sample, timeout, outDir, firmware, logger, network, cpus, drop, untraced, stage,
+            sample, timeout, outDir, firmware, logger, network, cpus, drop, untraced, allArgs, stage,
         };
         cmd.SetAction(parse =>
         {
@@ -49,6 +50,7 @@ internal static class RunCommands
                 {
                     SampleName = name, Sample = bytes, OutDirectory = dir, Timeout = limit, Firmware = fw, Cpus = smp,
                     Network = parse.GetValue(network), DropWhenFull = parse.GetValue(drop), Traced = !parse.GetValue(untraced),
+                    AllArgs = parse.GetValue(allArgs),
                     PluginExtra = parse.GetValue(stage) is { } st ? ",stage=" + st : "",
                 }, msg => error.WriteLine(msg));
                 output.WriteLine($"{result.TracePath}: {result.Records} records ({result.Lost} lost), outcome {result.Outcome}, " +

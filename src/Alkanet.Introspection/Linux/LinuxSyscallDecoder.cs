@@ -12,6 +12,16 @@ namespace Alkanet.Introspection.Linux;
 public sealed class LinuxSyscallDecoder(LinuxTaskReader tasks, LinuxProfile profile)
 {
     private const long AtFdCwd = -100;
+
+    /// <summary>The calls <see cref="DecodeEnter"/> decodes (the others are logged by name, number and result).</summary>
+    public static readonly IReadOnlySet<string> DecodedCalls = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "bind", "chdir", "chmod", "chroot", "clock_nanosleep", "clone", "clone3", "close", "connect", "creat", "execve", "execveat", "exit",
+        "exit_group", "fchdir", "fchmod", "fchmodat", "finit_module", "fsync", "init_module", "kill", "memfd_create", "mkdir", "mkdirat", "mmap",
+        "mprotect", "nanosleep", "open", "openat", "openat2", "prctl", "pread64", "process_vm_readv", "process_vm_writev", "ptrace", "pwrite64",
+        "read", "rename", "renameat", "renameat2", "rmdir", "sendto", "setfsgid", "setfsuid", "setgid", "setregid", "setresgid", "setresuid",
+        "setreuid", "setuid", "socket", "tgkill", "tkill", "unlink", "unlinkat", "write",
+    };
     private readonly int _cloneArgsFlags = profile.Offset("clone_args.flags");
     private readonly int _openHowFlags = profile.Offset("open_how.flags");
     private readonly int _openHowMode = profile.Offset("open_how.mode");

@@ -26,6 +26,7 @@ public sealed class LinuxSyscallTracer
     private readonly int _di, _si, _dx, _r10, _r8, _r9, _ax, _origAx;
     private readonly ConcurrentDictionary<ulong, PendingCall> _pending = new();
     private readonly HashSet<ulong> _forkCalls64;
+    private readonly bool[] _decoded64;
     private readonly ConcurrentDictionary<ulong, LinuxTaskInfo> _taskByRegs = new();
     private ulong[][] _cpuArgs = new ulong[8][];
 
@@ -40,9 +41,18 @@ public sealed class LinuxSyscallTracer
         _ax = profile.Offset("pt_regs.ax"); _origAx = profile.Offset("pt_regs.orig_ax");
         _forkCalls64 = [.. new[] { "clone", "clone3", "fork", "vfork" }.Select(n => (ulong)(long)profile.Syscalls64.Number(n)).Where(n => (long)n >= 0)];
         for (var i = 0; i < _cpuArgs.Length; i++) _cpuArgs[i] = new ulong[6];
+        // the last entry stands for every number past the table (not decoded)
+        _decoded64 = new bool[profile.Syscalls64.Count + 1];
+        for (var n = 0; n < profile.Syscalls64.Count; n++)
+            _decoded64[n] = profile.Syscalls64.Name((ulong)n) is { } callName && LinuxSyscallDecoder.DecodedCalls.Contains(callName);
     }
 
     public LinuxProfile Profile => _profile;
+
+    /// <summary>True (the default): read every call's pt_regs at ENTER, so each ENTER carries its raw <c>args</c>.
+    /// False: only the decoded calls read it (one guest-memory read saved per other call); the number then comes
+    /// from RSI, which the hook must have read. The TCG plugin sets this from its <c>args=all|decoded</c> option.</summary>
+    public bool ArgsForEveryCall { get; set; } = true;
 
     /// <summary>The KASLR slide (runtime minus link-time address) once known.</summary>
     public ulong Slide { get; set; }
@@ -64,7 +74,8 @@ public sealed class LinuxSyscallTracer
         var task = TaskOf(cpu, mem, refresh: false);
         var args = ArgsFor(cpu.CpuIndex);
         Span<byte> regs = stackalloc byte[_regsSize];
-        var regsRead = mem.Read(cpu.Rdi, regs) == _regsSize;
+        var skipRegs = !ArgsForEveryCall && !ia32 && !_decoded64[Math.Min((uint)cpu.Rsi, (uint)_decoded64.Length - 1)];
+        var regsRead = !skipRegs && mem.Read(cpu.Rdi, regs) == _regsSize;
         // The number: ESI at the site is (unsigned) regs->orig_ax, so the saved copy serves and a hook need not read RSI.
         var nr = regsRead ? (ulong)(uint)U64(regs, _origAx) : (ulong)(uint)cpu.Rsi;
         var table = ia32 ? _profile.Syscalls32 : _profile.Syscalls64;
@@ -78,7 +89,7 @@ public sealed class LinuxSyscallTracer
             // int 0x80 passes arguments in other registers (bx, cx, ...): 32-bit calls are logged by name and raw registers only.
             if (!ia32) _decoder.DecodeEnter(name, args, mem, task.Task, record.AdditionalInfo);
         }
-        else
+        else if (!skipRegs)
         {
             record.AdditionalInfo.Set("regs", GuestReads.Unreadable(cpu.Rdi));
         }

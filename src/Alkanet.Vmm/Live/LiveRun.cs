@@ -28,6 +28,8 @@ public sealed class LiveRunOptions
     public Action<int>? OnStarted { get; init; }
     /// <summary>Slows the drain (tests of a full ring): sleep this long after each drained batch.</summary>
     public TimeSpan DrainDelay { get; init; }
+    /// <summary>True: every ENTER carries the raw args (one more guest read per call); false (default): only decoded calls.</summary>
+    public bool AllArgs { get; init; }
     /// <summary>Keep guest RAM in this file (see <see cref="QemuLaunch.MemoryFile"/>).</summary>
     public string? MemoryFile { get; init; }
     /// <summary>Extra plugin arguments (",key=value..."), e.g. the bench's stage=hit|decode.</summary>
@@ -97,7 +99,7 @@ public static partial class LiveRun
                 Network = o.Network,
                 OvmfVars = vars,
                 MemoryFile = o.MemoryFile,
-                Plugin = plugin is null ? null : $"{plugin},profile={guest.ProfilePath},ring={ringPath}{o.PluginExtra}",
+                Plugin = plugin is null ? null : $"{plugin},profile={guest.ProfilePath},ring={ringPath},args={(o.AllArgs ? "all" : "decoded")}{o.PluginExtra}",
             };
             using var sink = new JsonLinesFileSink(result.TracePath);
             IRecordSink target = o.ExtraSinks.Count == 0 ? sink : new FanOutSink([sink, .. o.ExtraSinks]);

@@ -177,6 +177,26 @@ public sealed class LinuxSyscallTracerTests
     }
 
     [Fact]
+    public void Without_args_for_every_call_an_undecoded_call_reads_no_guest_memory_for_its_arguments()
+    {
+        var g = new SyntheticLinuxGuest();
+        g.Task(Task1, 0x60, 0x60, "loop");
+        var tracer = new LinuxSyscallTracer(SyntheticLinuxGuest.Profile()) { ArgsForEveryCall = false };
+        var r = new SyscallRecord();
+        g.PtRegs(257, unchecked((ulong)-100), 0x400000, 0, 0);
+        g.Str(0x400000, "/etc/passwd");
+        tracer.OnEnter(false, Cpu(257), g, r); // decoded: pt_regs read, path decoded
+        r.AdditionalInfo["path"].ShouldBe("/etc/passwd");
+        r.Args.Length.ShouldBe(6);
+        g.Unmap(SyntheticLinuxGuest.Regs); // pt_regs gone: an undecoded call must not need it
+        tracer.OnEnter(false, Cpu(110), g, r);
+        r.Name.ShouldBe("unknown_6e");
+        r.SysNo.ShouldBe(110UL);
+        r.Args.ShouldBeEmpty();
+        r.AdditionalInfo.Count.ShouldBe(0);
+    }
+
+    [Fact]
     public void Hostile_memory_and_registers_never_throw()
     {
         var profile = SyntheticLinuxGuest.Profile();
