@@ -71,7 +71,7 @@ internal static class RunCommands
             {
                 throw new CommandFailedException(e.Message);
             }
-            catch (Exception e) when (e is InvalidDataException or FileNotFoundException or TimeoutException or KeyNotFoundException)
+            catch (Exception e) when (e is InvalidDataException or FileNotFoundException or TimeoutException or KeyNotFoundException or InvalidOperationException)
             {
                 throw new CommandFailedException(e.Message);
             }

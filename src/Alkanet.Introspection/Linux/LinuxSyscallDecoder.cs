@@ -112,8 +112,8 @@ public sealed class LinuxSyscallDecoder(LinuxTaskReader tasks, LinuxProfile prof
                 Flags(info, "flags", a[1], LinuxFlagNames.Memfd(a[1]));
                 return miss;
             }
-            case "init_module": info.Set("base_address", Hex(a[0])).Set("module_size", Hex(a[1])); return Path(info, "args", mem, a[2], 256);
-            case "finit_module": Fd(info, mem, task, a[0]); Flags(info, "flags", a[2], null); return Path(info, "args", mem, a[1], 256);
+            case "init_module": info.Set("base_address", Hex(a[0])).Set("module_size", Hex(a[1])); return Path(info, "module_args", mem, a[2], 256);
+            case "finit_module": Fd(info, mem, task, a[0]); Flags(info, "flags", a[2], null); return Path(info, "module_args", mem, a[1], 256);
             case "nanosleep": case "clock_nanosleep":
             {
                 var ts = name == "nanosleep" ? a[0] : a[2];
