@@ -15,4 +15,18 @@ public static class KaslrSlideFinder
         var n = Math.Min(after.Length, site.Fingerprint.Length);
         return n >= 6 && after[..n].SequenceEqual(site.Fingerprint.AsSpan(0, n));
     }
+
+    /// <summary>For hooks that can read kernel memory before they place anything (gdbstub): tries every 2 MiB-aligned
+    /// slide under 1 GiB and returns the one whose code at the site matches its fingerprint (at most 512 small reads).</summary>
+    public static ulong? Scan(HookSite site, Memory.IVirtualMemory kernel)
+    {
+        Span<byte> code = stackalloc byte[LinuxProfile.FingerprintSkip + 16];
+        var want = code[..(LinuxProfile.FingerprintSkip + site.Fingerprint.Length)];
+        for (var slide = 0UL; slide < LinuxProfile.KaslrMaxSlide; slide += LinuxProfile.KaslrAlignment)
+        {
+            if (kernel.Read(site.LinkAddress + slide, want) == want.Length && TryMatch(site, site.LinkAddress + slide, want, out var found))
+                return found;
+        }
+        return null;
+    }
 }

@@ -92,6 +92,18 @@ public sealed class LinuxProfileTests
     }
 
     [Fact]
+    public void The_slide_scan_finds_the_site_in_kernel_memory()
+    {
+        var p = SyntheticLinuxGuest.Profile();
+        var site = p.Site(HookRole.Exit);
+        var g = new SyntheticLinuxGuest();
+        g.Write(site.LinkAddress + 0x2400000, [0x0f, 0x1f, 0x44, 0x00, 0x00, .. site.Fingerprint]);
+        g.Write(site.LinkAddress + 0x200000, [0x0f, 0x1f, 0x44, 0x00, 0x00, 0xde, 0xad]); // mapped, other code
+        KaslrSlideFinder.Scan(site, g).ShouldBe(0x2400000UL);
+        KaslrSlideFinder.Scan(p.Site(HookRole.Enter64), g).ShouldBeNull();
+    }
+
+    [Fact]
     public void Malformed_BTF_and_ELF_name_the_offset()
     {
         Should.Throw<InvalidDataException>(() => BtfTypes.Parse(new byte[10])).Message.ShouldContain("byte offset 0");
