@@ -24,6 +24,8 @@ public sealed class LiveRunOptions
     public int RingSlots { get; init; } = RingLayout.DefaultSlotCount;
     /// <summary>Extra sinks (the logging client, tests); the file sink DIR/trace.jsonl is always written.</summary>
     public IReadOnlyList<IRecordSink> ExtraSinks { get; init; } = [];
+    /// <summary>Called with the ring's control block before QEMU starts (pause, process filter, drop mode).</summary>
+    public Action<TraceRing>? OnRingReady { get; init; }
     /// <summary>Called with the QEMU process id once it runs (tests use it to kill QEMU mid-run).</summary>
     public Action<int>? OnStarted { get; init; }
     /// <summary>Slows the drain (tests of a full ring): sleep this long after each drained batch.</summary>
@@ -107,6 +109,7 @@ public static partial class LiveRun
             using var sink = new JsonLinesFileSink(result.TracePath);
             IRecordSink target = o.ExtraSinks.Count == 0 ? sink : new FanOutSink([sink, .. o.ExtraSinks]);
             var drain = new RingDrain(ring, target);
+            o.OnRingReady?.Invoke(ring);
             using (var vm = QemuMachine.Start(qemu, launch))
             {
                 o.OnStarted?.Invoke(vm.ProcessId);

@@ -32,6 +32,16 @@ public sealed class LiveGuest
         return null!;
     }
 
+    /// <summary>Every run's output folder lives under one folder per test process, removed when it exits.</summary>
+    private static readonly Lazy<string> OutputRoot = new(() =>
+    {
+        var root = Directory.CreateTempSubdirectory($"alkanet-vmm-tests-{Environment.ProcessId}-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(root, true); } catch (IOException) { } };
+        return root;
+    });
+
+    public static string NewOutputDirectory(string name) => Directory.CreateDirectory(Path.Combine(OutputRoot.Value, $"{name}-{Guid.NewGuid():N}")).FullName;
+
     public static string Repo => AlkanetPaths.RepositoryRoot() ?? throw new InvalidOperationException("tests must run inside the repository");
 
     public static LiveRunResult Run(string sample, Func<LiveRunOptions, LiveRunOptions>? adjust = null, byte[]? bytes = null, TimeSpan? timeout = null)
@@ -41,7 +51,7 @@ public sealed class LiveGuest
         var o = new LiveRunOptions
         {
             SampleName = name, Sample = content, Timeout = timeout ?? TimeSpan.FromSeconds(90),
-            OutDirectory = Directory.CreateTempSubdirectory($"alkanet-test-{sample}-").FullName,
+            OutDirectory = NewOutputDirectory(sample),
             OnStarted = pid => LastQemuPid = pid,
         };
         if (adjust is not null) o = adjust(o);

@@ -89,6 +89,27 @@ public sealed class LiveReliabilityTests
     }
 
     [Fact]
+    public void The_control_block_pauses_recording_and_filters_by_process()
+    {
+        var paused = LiveGuest.Run("dropper", o => new LiveRunOptions
+        {
+            SampleName = o.SampleName, Sample = o.Sample, OutDirectory = o.OutDirectory, OnStarted = o.OnStarted, OnRingReady = ring => ring.Paused = true,
+        });
+        paused.Outcome.ShouldBe(RunOutcome.PoweredOff, paused.Detail);
+        paused.Hits.ShouldBeGreaterThan(1000UL);
+        paused.Records.ShouldBe(0);
+        var init = LiveGuest.Run("dropper", o => new LiveRunOptions
+        {
+            SampleName = o.SampleName, Sample = o.Sample, OutDirectory = o.OutDirectory, OnStarted = o.OnStarted, OnRingReady = ring => ring.FilterPid = 1,
+        });
+        init.Outcome.ShouldBe(RunOutcome.PoweredOff, init.Detail);
+        var t = Trace.Load(init.TracePath);
+        t.Records.Count.ShouldBeGreaterThan(50);
+        t.Records.ShouldAllBe(r => r.Pid == 1UL);
+        t.ShouldBeGapFree();
+    }
+
+    [Fact]
     public void An_untraced_boot_runs_the_same_guest_without_the_plugin()
     {
         var r = LiveGuest.Run("dropper", o => new LiveRunOptions { SampleName = o.SampleName, Sample = o.Sample, OutDirectory = o.OutDirectory, OnStarted = o.OnStarted, Traced = false });
@@ -126,7 +147,7 @@ public sealed class LiveReliabilityTests
     public void A_missing_kernel_is_one_clear_message_naming_the_install_command()
     {
         LiveGuest.Require();
-        var empty = Directory.CreateTempSubdirectory("alkanet-nokernel-").FullName;
+        var empty = LiveGuest.NewOutputDirectory("nokernel");
         var e = Should.Throw<PrerequisiteMissingException>(() => AnalysisGuest.Prepare(QemuInstallation.Find(), null, empty));
         e.Message.ShouldContain("scripts/setup.sh");
         e.Message.ShouldContain("kernel");
