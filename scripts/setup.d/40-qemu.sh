@@ -46,7 +46,7 @@ SRC
 fi
 
 need=()
-for pkg in ovmf busybox-static cpio gcc libc6-dev xz-utils dosfstools mtools; do
+for pkg in ovmf busybox-static cpio gcc libc6-dev xz-utils; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
@@ -65,4 +65,30 @@ if [ ! -s "$cache/vmlinuz" ] || [ ! -s "$cache/config" ]; then
   cp "$tmp"/boot/config-* "$cache/config"
   cp "$tmp"/boot/vmlinuz-* "$cache/vmlinuz.partial" && mv "$cache/vmlinuz.partial" "$cache/vmlinuz"
   echo "$pkg" > "$cache/package"
+fi
+
+# The vmlinux (for the PVH boot and its BTF) and the kernel's symbols from one nokaslr boot, so every test
+# finds them (alkanet's AnalysisGuest.Prepare does the same when they are missing; same file formats).
+if [ ! -s "$cache/vmlinux" ]; then
+  off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$cache/vmlinuz" | head -1 | cut -d: -f1)
+  [ -n "$off" ] || { echo "setup: $cache/vmlinuz holds no xz stream" >&2; exit 1; }
+  tail -c +$((off + 1)) "$cache/vmlinuz" | xz -dc --single-stream > "$cache/vmlinux.partial" 2>/dev/null || true
+  [ -s "$cache/vmlinux.partial" ] || { echo "setup: unpacking vmlinux from $cache/vmlinuz failed" >&2; exit 1; }
+  mv "$cache/vmlinux.partial" "$cache/vmlinux"
+fi
+if [ ! -s "$cache/kallsyms.txt" ]; then
+  root_dir="${ALKANET_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+  work=$(mktemp -d)
+  mkdir -p "$work/rootfs/bin" "$work/rootfs/proc" "$work/rootfs/sys" "$work/rootfs/dev" "$work/rootfs/tmp"
+  cp /bin/busybox "$work/rootfs/bin/busybox"
+  cp "$root_dir/guest/init" "$work/rootfs/init"
+  chmod 755 "$work/rootfs/init"
+  (cd "$work/rootfs" && find . | cpio -o -H newc 2>/dev/null) > "$work/initrd.cpio"
+  timeout 300 qemu-system-x86_64 -machine q35 -accel tcg -m 512 -smp 2 -display none -monitor none -no-reboot -nic none \
+    -serial "file:$work/console.log" -kernel "$cache/vmlinux" -initrd "$work/initrd.cpio" \
+    -append "console=ttyS0 quiet panic=-1 nokaslr alkanet.mode=kallsyms" </dev/null >/dev/null 2>&1 || true
+  tr -d '\r' < "$work/console.log" | sed -n '/^ALKANET-KALLSYMS-BEGIN$/,/^ALKANET-KALLSYMS-END$/p' | sed '1d;$d' > "$work/kallsyms.txt"
+  grep -q ' x64_sys_call$' "$work/kallsyms.txt" || { echo "setup: the kallsyms boot printed no symbol list (see $work/console.log)" >&2; exit 1; }
+  mv "$work/kallsyms.txt" "$cache/kallsyms.txt"
+  rm -rf "$work"
 fi
