@@ -39,8 +39,20 @@ public sealed class RingDrain
     public int DrainAvailable(int max = int.MaxValue)
     {
         var n = 0;
-        while (n < max && ring.TryRead(_record, Intern, out var lostBefore))
+        while (n < max)
         {
+            uint lostBefore;
+            try
+            {
+                if (!ring.TryRead(_record, Intern, out lostBefore)) break;
+            }
+            catch (InvalidDataException)
+            {   // a slot the producer could not fill: it stands for one record, reported as lost
+                if (ring.LastLostBefore > 0) WriteLoss(ring.LastLostBefore, "ring_full");
+                WriteLoss(1, "undecodable_record");
+                n++;
+                continue;
+            }
             if (lostBefore > 0) WriteLoss(lostBefore, "ring_full");
             _record.No = _next++;
             sink.Write(_record);

@@ -176,7 +176,15 @@ public sealed unsafe class TraceRing : IDisposable
         var slot = Slot(seq);
         var lost = Interlocked.Exchange(ref U64(RingLayout.Dropped), 0);
         var payload = new Span<byte>(slot + RingLayout.SlotHeaderSize, _slotSize - RingLayout.SlotHeaderSize);
-        var length = RingCodec.Encode(record, payload);
+        int length;
+        try
+        {
+            length = RingCodec.Encode(record, payload);
+        }
+        catch (ArgumentException)
+        {
+            length = 0; // still published (an empty payload): a reserved slot left unpublished would stall the consumer for good
+        }
         *(uint*)(slot + RingLayout.SlotLength) = (uint)length;
         *(uint*)(slot + RingLayout.SlotLostBefore) = (uint)Math.Min(lost, uint.MaxValue);
         Volatile.Write(ref Unsafe.AsRef<ulong>(slot + RingLayout.SlotCommit), seq + 1);
@@ -187,14 +195,17 @@ public sealed unsafe class TraceRing : IDisposable
 
     /// <summary>Reads the next published record into <paramref name="record"/>. False when none is ready.
     /// <paramref name="lostBefore"/> is the number of records dropped just before this one.</summary>
+    /// <remarks>A published slot that does not decode is consumed all the same and raises
+    /// <see cref="InvalidDataException"/>; <see cref="LastLostBefore"/> then still tells the drops it carried.</remarks>
     public bool TryRead(SyscallRecord record, Func<ReadOnlySpan<byte>, string> intern, out uint lostBefore)
     {
         ref var tail = ref U64(RingLayout.Tail);
         var t = tail;
         var slot = Slot(t);
-        if (Volatile.Read(ref Unsafe.AsRef<ulong>(slot + RingLayout.SlotCommit)) != t + 1) { lostBefore = 0; return false; }
+        if (Volatile.Read(ref Unsafe.AsRef<ulong>(slot + RingLayout.SlotCommit)) != t + 1) { lostBefore = 0; LastLostBefore = 0; return false; }
         var length = *(uint*)(slot + RingLayout.SlotLength);
         lostBefore = *(uint*)(slot + RingLayout.SlotLostBefore);
+        LastLostBefore = lostBefore;
         try
         {
             if (length > _slotSize - RingLayout.SlotHeaderSize) throw new InvalidDataException($"ring slot {t}: length {length} exceeds the slot");
@@ -206,6 +217,9 @@ public sealed unsafe class TraceRing : IDisposable
         }
         return true;
     }
+
+    /// <summary>The drop count carried by the slot <see cref="TryRead"/> last consumed.</summary>
+    public uint LastLostBefore { get; private set; }
 
     /// <summary>Slots reserved by a producer but never published (the producer died mid-write); counted as lost
     /// and skipped. Only meaningful once no producer runs any more.</summary>

@@ -117,6 +117,29 @@ public sealed class RingTests
     }
 
     [Fact]
+    public void A_record_too_big_for_its_slot_is_still_published_and_counted_as_lost()
+    {
+        var path = TempRing();
+        try
+        {
+            using var ring = TraceRing.Create(path, slotSize: 256, slotCount: 4);
+            var sink = new ListSink();
+            var drain = new RingDrain(ring, sink);
+            var huge = Sample(1);
+            huge.ProcName = new string('p', 300); // even the fixed part does not fit
+            ring.TryWrite(huge).ShouldBeTrue();
+            ring.TryWrite(Sample(2)).ShouldBeTrue();
+            drain.Finish();
+            sink.Records.Count.ShouldBe(2);
+            sink.Records[0].LogType.ShouldBe(LogType.Loss);
+            sink.Records[0].AdditionalInfo["reason"].ShouldBe("undecodable_record");
+            sink.Records[1].No.ShouldBe(1);
+            sink.Records[1].Tid.ShouldBe(0x62UL);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
     public void Opening_a_file_that_is_not_a_ring_names_the_file_and_offset()
     {
         var path = TempRing();
