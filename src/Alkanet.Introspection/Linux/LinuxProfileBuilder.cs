@@ -8,6 +8,7 @@ public static class LinuxProfileBuilder
     public static readonly string[] RequiredOffsets =
     [
         "pt_regs.di", "pt_regs.si", "pt_regs.dx", "pt_regs.r10", "pt_regs.r8", "pt_regs.r9", "pt_regs.ax", "pt_regs.orig_ax",
+        "pt_regs.bx", "pt_regs.cx", "pt_regs.bp",
         "task_struct.pid", "task_struct.tgid", "task_struct.comm", "task_struct.real_parent", "task_struct.mm", "task_struct.files",
         "files_struct.fdt", "fdtable.max_fds", "fdtable.fd", "file.f_path", "path.mnt", "path.dentry",
         "dentry.d_parent", "dentry.d_name", "qstr.len", "qstr.name", "mount.mnt", "mount.mnt_parent", "mount.mnt_mountpoint",
@@ -17,6 +18,12 @@ public static class LinuxProfileBuilder
     ];
 
     public static readonly string[] RequiredSizes = ["pt_regs", "task_struct"];
+
+    /// <summary>True when <paramref name="profile"/> has every offset and size this version reads (an older cached
+    /// profile is rebuilt rather than failing inside the hook).</summary>
+    public static bool IsComplete(LinuxProfile profile) =>
+        RequiredOffsets.All(profile.Offsets.ContainsKey) && RequiredSizes.All(profile.Sizes.ContainsKey)
+        && Enum.GetValues<HookRole>().All(r => profile.Sites.Any(s => s.Role == r));
 
     public static LinuxProfile Build(ElfImage vmlinux, Kallsyms symbols, string release)
     {

@@ -23,7 +23,7 @@ public sealed class LinuxSyscallTracer
     private readonly LinuxTaskReader _tasks;
     private readonly LinuxSyscallDecoder _decoder;
     private readonly int _regsSize;
-    private readonly int _di, _si, _dx, _r10, _r8, _r9, _ax, _origAx;
+    private readonly int _di, _si, _dx, _r10, _r8, _r9, _ax, _origAx, _bx, _cx, _bp;
     private readonly ConcurrentDictionary<ulong, PendingCall> _pending = new();
     private readonly HashSet<ulong> _forkCalls64;
     private readonly bool[] _decoded64;
@@ -39,6 +39,7 @@ public sealed class LinuxSyscallTracer
         _di = profile.Offset("pt_regs.di"); _si = profile.Offset("pt_regs.si"); _dx = profile.Offset("pt_regs.dx");
         _r10 = profile.Offset("pt_regs.r10"); _r8 = profile.Offset("pt_regs.r8"); _r9 = profile.Offset("pt_regs.r9");
         _ax = profile.Offset("pt_regs.ax"); _origAx = profile.Offset("pt_regs.orig_ax");
+        _bx = profile.Offset("pt_regs.bx"); _cx = profile.Offset("pt_regs.cx"); _bp = profile.Offset("pt_regs.bp");
         _forkCalls64 = [.. new[] { "clone", "clone3", "fork", "vfork" }.Select(n => (ulong)(long)profile.Syscalls64.Number(n)).Where(n => (long)n >= 0)];
         for (var i = 0; i < _cpuArgs.Length; i++) _cpuArgs[i] = new ulong[6];
         // the last entry stands for every number past the table (not decoded)
@@ -83,10 +84,18 @@ public sealed class LinuxSyscallTracer
         Fill(record, cpu, task, LogType.Enter, nr, name);
         if (regsRead)
         {
-            args[0] = U64(regs, _di); args[1] = U64(regs, _si); args[2] = U64(regs, _dx);
-            args[3] = U64(regs, _r10); args[4] = U64(regs, _r8); args[5] = U64(regs, _r9);
+            if (ia32)
+            {   // int 0x80: ebx, ecx, edx, esi, edi, ebp
+                args[0] = (uint)U64(regs, _bx); args[1] = (uint)U64(regs, _cx); args[2] = (uint)U64(regs, _dx);
+                args[3] = (uint)U64(regs, _si); args[4] = (uint)U64(regs, _di); args[5] = (uint)U64(regs, _bp);
+            }
+            else
+            {
+                args[0] = U64(regs, _di); args[1] = U64(regs, _si); args[2] = U64(regs, _dx);
+                args[3] = U64(regs, _r10); args[4] = U64(regs, _r8); args[5] = U64(regs, _r9);
+            }
             record.Args = args;
-            // int 0x80 passes arguments in other registers (bx, cx, ...): 32-bit calls are logged by name and raw registers only.
+            // 32-bit calls are logged by number and raw argument registers only (no 32-bit decoders).
             if (!ia32) _decoder.DecodeEnter(name, args, mem, task.Task, record.AdditionalInfo);
         }
         else if (!skipRegs)

@@ -31,7 +31,7 @@ public sealed class AnalysisGuest
             throw new PrerequisiteMissingException($"busybox-static ({Busybox}) is not installed; install it with: {PrerequisiteMissingException.InstallCommand}");
         if (!File.Exists(g.Vmlinux)) { log?.Invoke("guest: unpacking vmlinux from vmlinuz"); ExtractVmlinux(g.Vmlinuz, g.Vmlinux); }
         if (!File.Exists(g.KallsymsPath)) { log?.Invoke("guest: one nokaslr boot to read /proc/kallsyms"); g.BootForKallsyms(qemu); }
-        if (!File.Exists(g.ProfilePath))
+        if (!File.Exists(g.ProfilePath) || !ProfileIsCurrent(g.ProfilePath))
         {
             log?.Invoke("guest: deriving the Linux profile (BTF offsets, hook sites, sys_call_table)");
             var profile = LinuxProfileBuilder.Build(ElfImage.Load(g.Vmlinux), Kallsyms.Load(g.KallsymsPath), g.Release);
@@ -42,6 +42,12 @@ public sealed class AnalysisGuest
     }
 
     public const string Busybox = "/bin/busybox";
+
+    private static bool ProfileIsCurrent(string path)
+    {
+        try { return LinuxProfileBuilder.IsComplete(LinuxProfile.Load(path)); }
+        catch (InvalidDataException) { return false; }
+    }
 
     public LinuxProfile LoadProfile() => LinuxProfile.Load(ProfilePath);
 

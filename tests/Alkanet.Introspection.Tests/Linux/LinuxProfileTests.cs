@@ -45,6 +45,7 @@ public sealed class LinuxProfileTests
         p.Syscalls64.Name(435).ShouldBe("clone3");
         p.Syscalls64.Number("process_vm_writev").ShouldBe(311);
         p.Syscalls64.NameOrUnknown(5000).ShouldBe("unknown_1388");
+        LinuxProfileBuilder.IsComplete(p).ShouldBeTrue();
         p.Site(HookRole.Enter64).LinkAddress.ShouldBe(symbols.Get("x64_sys_call"));
         p.CurrentTaskPercpu.ShouldBe(symbols.Get("current_task"));
     }

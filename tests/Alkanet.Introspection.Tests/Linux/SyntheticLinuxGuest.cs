@@ -25,7 +25,7 @@ public sealed class SyntheticLinuxGuest : IVirtualMemory
         var offsets = new Dictionary<string, int>
         {
             ["pt_regs.di"] = 112, ["pt_regs.si"] = 104, ["pt_regs.dx"] = 96, ["pt_regs.r10"] = 56, ["pt_regs.r8"] = 72, ["pt_regs.r9"] = 64,
-            ["pt_regs.ax"] = 80, ["pt_regs.orig_ax"] = 120, ["task_struct.pid"] = 0x100, ["task_struct.tgid"] = 0x104, ["task_struct.comm"] = 0x200,
+            ["pt_regs.ax"] = 80, ["pt_regs.orig_ax"] = 120, ["pt_regs.bx"] = 40, ["pt_regs.cx"] = 88, ["pt_regs.bp"] = 32, ["task_struct.pid"] = 0x100, ["task_struct.tgid"] = 0x104, ["task_struct.comm"] = 0x200,
             ["task_struct.real_parent"] = 0x110, ["task_struct.mm"] = 0x120, ["task_struct.files"] = 0x128, ["files_struct.fdt"] = 0x20,
             ["fdtable.max_fds"] = 0, ["fdtable.fd"] = 8, ["file.f_path"] = 0x10, ["path.mnt"] = 0, ["path.dentry"] = 8, ["dentry.d_parent"] = 0x18,
             ["dentry.d_name"] = 0x20, ["qstr.len"] = 4, ["qstr.name"] = 8, ["mount.mnt"] = 0x20, ["mount.mnt_parent"] = 0x10,
