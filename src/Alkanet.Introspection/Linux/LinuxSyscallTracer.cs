@@ -28,6 +28,8 @@ public sealed class LinuxSyscallTracer
     private readonly HashSet<ulong> _forkCalls64;
     private readonly bool[] _decoded64;
     private readonly ConcurrentDictionary<ulong, LinuxTaskInfo> _taskByRegs = new();
+    private readonly ConcurrentDictionary<ulong, long> _procSeqByTgid = new();
+    private long _lastProcSeq;
     private ulong[][] _cpuArgs = new ulong[8][];
 
     public LinuxSyscallTracer(LinuxProfile profile)
@@ -145,13 +147,14 @@ public sealed class LinuxSyscallTracer
         }
         else
         {
-            task = TaskOf(cpu, mem, refresh: true); // a new task (first return from fork) or one running since before tracing
             nr = origAx;
+            var forkChild = _forkCalls64.Contains(nr) && ret == 0;
+            task = TaskOf(cpu, mem, refresh: true, newProcess: forkChild); // a new task (first return from fork) or one running since before tracing
             name = (long)nr < 0 ? "unknown" : _profile.Syscalls64.NameOrUnknown(nr);
             Fill(record, cpu, task, LogType.Exit, nr, name);
             // Why there was no ENTER: a fork child's first return; a number the kernel refused before dispatch
             // (out of the table: x64_sys_call never runs, the EXIT sees -ENOSYS); or a call already running.
-            var why = _forkCalls64.Contains(nr) && ret == 0 ? "fork_child"
+            var why = forkChild ? "fork_child"
                 : nr >= (ulong)_profile.Syscalls64.Count && nr != ulong.MaxValue && ret == unchecked((ulong)-38) ? "not_dispatched"
                 : "trace_started";
             record.AdditionalInfo.Set("unpaired", why);
@@ -183,16 +186,23 @@ public sealed class LinuxSyscallTracer
         r.Tid = task.Pid;
         r.ProcName = task.Comm ?? "";
         r.ParentPid = task.ParentTgid;
+        if (task.ProcSeq != 0) r.ProcSeq = task.ProcSeq;
         r.Name = name;
         r.SysNo = nr;
         if ((cpu.Known & KnownRegisters.Control) != 0) r.Cr3 = cpu.Cr3;
     }
 
     /// <summary>The calling task, cached under its pt_regs address (see the class remarks).</summary>
-    private LinuxTaskInfo TaskOf(in VcpuState cpu, IVirtualMemory mem, bool refresh)
+    private LinuxTaskInfo TaskOf(in VcpuState cpu, IVirtualMemory mem, bool refresh, bool newProcess = false)
     {
         if (!refresh && _taskByRegs.TryGetValue(cpu.Rdi, out var cached)) return cached;
         var info = _tasks.Read(mem, _tasks.CurrentTask(mem, cpu.GsBase));
+        // proc_seq: a process lifetime gets its id when first seen; a fork child leading a new thread group
+        // (pid == tgid) starts a new lifetime even if its pid was used before in this run.
+        if (newProcess && info.Pid == info.Tgid && info.Tgid != 0)
+            _procSeqByTgid[info.Tgid] = info.ProcSeq = Interlocked.Increment(ref _lastProcSeq);
+        else
+            info.ProcSeq = _procSeqByTgid.GetOrAdd(info.Tgid, _ => Interlocked.Increment(ref _lastProcSeq));
         if (info.Task != 0)
         {
             if (_taskByRegs.Count > 65536) _taskByRegs.Clear();

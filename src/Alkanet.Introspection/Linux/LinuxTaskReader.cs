@@ -13,6 +13,8 @@ public struct LinuxTaskInfo
     public ulong Tgid;
     public ulong ParentTgid;
     public string Comm;
+    /// <summary>The run-scoped id of this process lifetime (the log's <c>proc_seq</c>); 0 when not assigned.</summary>
+    public long ProcSeq;
 }
 
 /// <summary>Reads tasks and their open files through the profile's BTF offsets. Every read is bounded and may

@@ -102,6 +102,14 @@ public sealed class LinuxSyscallTracerTests
         r.Name.ShouldBe("clone");
         r.ProcName.ShouldBe("new");
         r.AdditionalInfo["unpaired"].ShouldBe("fork_child");
+        r.ProcSeq.ShouldBe(2); // "old" was process lifetime 1
+        g.Task(Task1, 0x60, 0x60, "reused"); // pid 0x60 again, a new fork child: a new lifetime
+        g.Return(0);
+        tracer.OnExit(Cpu(0), g, r);
+        r.ProcSeq.ShouldBe(3);
+        g.PtRegs(39);
+        tracer.OnEnter(false, Cpu(39), g, r);
+        r.ProcSeq.ShouldBe(3);
     }
 
     [Fact]

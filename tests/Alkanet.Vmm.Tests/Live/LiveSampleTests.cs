@@ -17,6 +17,7 @@ public sealed class LiveSampleTests
         t.Records.Count.ShouldBeGreaterThan(500);
         t.ShouldBeGapFree();
         t.Records.Select(x => x.CpuId).Distinct().Count().ShouldBe(2, "both vCPUs make calls");
+        t.Records.ShouldAllBe(x => x.ProcSeq != null);
         return t;
     }
 
@@ -34,7 +35,8 @@ public sealed class LiveSampleTests
         var exec = t.Records.First(r => r.IsExit && r.Name == "execve" && r.Pid.ToString("x") == child);
         exec.AdditionalInfo["command_line"].ShouldBe("/bin/sh /tmp/payload.sh --stage 2");
         t.Records.ShouldContain(r => r.IsExit && r.Pid.ToString("x") == child && r.AdditionalInfo["unpaired"] == "fork_child");
-        t.Find("payload.sh", "openat", ("path", "/tmp/payload.out"));
+        var payload = t.Find("payload.sh", "openat", ("path", "/tmp/payload.out"));
+        payload.ProcSeq.ShouldNotBe(open.ProcSeq, "the payload runs in a new process lifetime");
     }
 
     [Fact]
