@@ -16,5 +16,6 @@ internal static class CommandCatalog
         yield return ProfileCommands.Create();
         yield return SyscallsCommand.Create();
         yield return LoggerCommands.Create();
+        foreach (var c in new[] { RunCommands.Create(), RunCommands.CreateGuest() }) yield return c;
     }
 }

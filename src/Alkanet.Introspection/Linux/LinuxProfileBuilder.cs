@@ -1,0 +1,58 @@
+namespace Alkanet.Introspection.Linux;
+
+/// <summary>Derives a <see cref="LinuxProfile"/> from the kernel itself: the vmlinux ELF (BTF, code bytes,
+/// sys_call_table) and its kallsyms (from one <c>nokaslr</c> boot).</summary>
+public static class LinuxProfileBuilder
+{
+    /// <summary>"struct.member" paths the tracer reads (BTF answers them; anonymous unions are looked through).</summary>
+    public static readonly string[] RequiredOffsets =
+    [
+        "pt_regs.di", "pt_regs.si", "pt_regs.dx", "pt_regs.r10", "pt_regs.r8", "pt_regs.r9", "pt_regs.ax", "pt_regs.orig_ax",
+        "pt_regs.bx", "pt_regs.cx", "pt_regs.bp",
+        "task_struct.pid", "task_struct.tgid", "task_struct.comm", "task_struct.real_parent", "task_struct.mm", "task_struct.files",
+        "files_struct.fdt", "fdtable.max_fds", "fdtable.fd", "file.f_path", "path.mnt", "path.dentry",
+        "dentry.d_parent", "dentry.d_name", "qstr.len", "qstr.name", "mount.mnt", "mount.mnt_parent", "mount.mnt_mountpoint",
+        "mm_struct.arg_start", "mm_struct.arg_end", "mm_struct.exe_file",
+        "dentry.d_sb", "super_block.s_type", "file_system_type.name",
+        "clone_args.flags", "open_how.flags", "open_how.mode",
+    ];
+
+    public static readonly string[] RequiredSizes = ["pt_regs", "task_struct"];
+
+    /// <summary>True when <paramref name="profile"/> has every offset and size this version reads (an older cached
+    /// profile is rebuilt rather than failing inside the hook).</summary>
+    public static bool IsComplete(LinuxProfile profile) =>
+        RequiredOffsets.All(profile.Offsets.ContainsKey) && RequiredSizes.All(profile.Sizes.ContainsKey)
+        && Enum.GetValues<HookRole>().All(r => profile.Sites.Any(s => s.Role == r));
+
+    public static LinuxProfile Build(ElfImage vmlinux, Kallsyms symbols, string release)
+    {
+        var btfSection = vmlinux.Section(".BTF") ?? throw new InvalidDataException($"{vmlinux.Path}: no .BTF section (kernel built without CONFIG_DEBUG_INFO_BTF)");
+        var btf = BtfTypes.Parse(vmlinux.SectionBytes(btfSection));
+        var p = new LinuxProfile { KernelRelease = release, CurrentTaskPercpu = symbols.Get("current_task") };
+        foreach (var path in RequiredOffsets)
+        {
+            var dot = path.IndexOf('.', StringComparison.Ordinal);
+            p.Offsets[path] = btf.Offset(path[..dot], path[(dot + 1)..]);
+        }
+        foreach (var s in RequiredSizes) p.Sizes[s] = btf.Size(s);
+        AddSite(p, vmlinux, symbols, HookRole.Enter64, "x64_sys_call");
+        AddSite(p, vmlinux, symbols, HookRole.Enter32, "ia32_sys_call");
+        AddSite(p, vmlinux, symbols, HookRole.Exit, "syscall_exit_to_user_mode_prepare");
+        p.Syscalls64 = LinuxSyscallTable.FromKernel(vmlinux, symbols, "sys_call_table", "__x64_sys_");
+        // 6.1 keeps no ia32_sys_call_table symbol (int 0x80 is a switch); 32-bit calls are then named unknown_N.
+        p.Syscalls32 = symbols.TryGet("ia32_sys_call_table", out _)
+            ? LinuxSyscallTable.FromKernel(vmlinux, symbols, "ia32_sys_call_table", "__ia32_sys_", "__ia32_compat_sys_")
+            : new LinuxSyscallTable([]);
+        return p;
+    }
+
+    private static void AddSite(LinuxProfile p, ElfImage vmlinux, Kallsyms symbols, HookRole role, string symbol)
+    {
+        var addr = symbols.Get(symbol);
+        var fp = new byte[12];
+        if (!vmlinux.TryReadAddress(addr + LinuxProfile.FingerprintSkip, fp))
+            throw new InvalidDataException($"{vmlinux.Path}: code of {symbol} at {addr:x} is not in the file");
+        p.Sites.Add(new HookSite(role, symbol, addr, fp));
+    }
+}

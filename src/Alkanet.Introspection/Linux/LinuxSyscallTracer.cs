@@ -1,0 +1,237 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using Alkanet.Core.Records;
+using Alkanet.Introspection.Cpu;
+using Alkanet.Introspection.Memory;
+
+namespace Alkanet.Introspection.Linux;
+
+/// <summary>
+/// Turns hook hits at the Linux profile's sites into Alkanet records. Hook-neutral: the TCG plugin and the
+/// gdbstub client both hand it the vCPU registers (<see cref="VcpuState"/>: RDI, RSI, gs_base, CR3) and the
+/// hitting vCPU's virtual memory, and get a filled, reused <see cref="SyscallRecord"/> back.
+/// Thread-safe across vCPUs (one caller per vCPU at a time). Tasks are known by their pt_regs address (RDI at
+/// every site): it sits at the top of the task's own kernel stack, so it names the task without reading
+/// current_task, and the task's pid/tgid/comm are cached under it. A new user task's first hit is always its
+/// first return from fork (an EXIT with no ENTER), where the cache entry is re-read, so a reused stack never
+/// shows its previous owner; execve and prctl re-read comm, exit/exit_group drop the entry.
+/// ENTER/EXIT pairing is per task too (a task may block on one vCPU and return on another).
+/// </summary>
+public sealed class LinuxSyscallTracer
+{
+    private readonly LinuxProfile _profile;
+    private readonly LinuxTaskReader _tasks;
+    private readonly LinuxSyscallDecoder _decoder;
+    private readonly int _regsSize;
+    private readonly int _di, _si, _dx, _r10, _r8, _r9, _ax, _origAx, _bx, _cx, _bp;
+    private readonly ConcurrentDictionary<ulong, PendingCall> _pending = new();
+    private readonly HashSet<ulong> _forkCalls64;
+    private readonly bool[] _decoded64;
+    private readonly ConcurrentDictionary<ulong, LinuxTaskInfo> _taskByRegs = new();
+    private readonly ConcurrentDictionary<ulong, long> _procSeqByTgid = new();
+    private long _lastProcSeq;
+    private ulong[][] _cpuArgs = new ulong[8][];
+
+    public LinuxSyscallTracer(LinuxProfile profile)
+    {
+        _profile = profile;
+        _tasks = new LinuxTaskReader(profile);
+        _decoder = new LinuxSyscallDecoder(_tasks, profile);
+        _regsSize = profile.Sizes["pt_regs"];
+        _di = profile.Offset("pt_regs.di"); _si = profile.Offset("pt_regs.si"); _dx = profile.Offset("pt_regs.dx");
+        _r10 = profile.Offset("pt_regs.r10"); _r8 = profile.Offset("pt_regs.r8"); _r9 = profile.Offset("pt_regs.r9");
+        _ax = profile.Offset("pt_regs.ax"); _origAx = profile.Offset("pt_regs.orig_ax");
+        _bx = profile.Offset("pt_regs.bx"); _cx = profile.Offset("pt_regs.cx"); _bp = profile.Offset("pt_regs.bp");
+        _forkCalls64 = [.. new[] { "clone", "clone3", "fork", "vfork" }.Select(n => (ulong)(long)profile.Syscalls64.Number(n)).Where(n => (long)n >= 0)];
+        for (var i = 0; i < _cpuArgs.Length; i++) _cpuArgs[i] = new ulong[6];
+        // the last entry stands for every number past the table (not decoded)
+        _decoded64 = new bool[profile.Syscalls64.Count + 1];
+        for (var n = 0; n < profile.Syscalls64.Count; n++)
+            _decoded64[n] = profile.Syscalls64.Name((ulong)n) is { } callName && LinuxSyscallDecoder.DecodedCalls.Contains(callName);
+    }
+
+    public LinuxProfile Profile => _profile;
+
+    /// <summary>True (the default): read every call's pt_regs at ENTER, so each ENTER carries its raw <c>args</c>.
+    /// False: only the decoded calls read it (one guest-memory read saved per other call); the number then comes
+    /// from RSI, which the hook must have read. The TCG plugin sets this from its <c>args=all|decoded</c> option.</summary>
+    public bool ArgsForEveryCall { get; set; } = true;
+
+    /// <summary>The KASLR slide (runtime minus link-time address) once known.</summary>
+    public ulong Slide { get; set; }
+
+    /// <summary>Runtime address of the site of <paramref name="role"/> under the current <see cref="Slide"/>.</summary>
+    public ulong SiteAddress(HookRole role) => _profile.Site(role).LinkAddress + Slide;
+
+    /// <summary>Calls waiting for their EXIT (for tests and the run summary).</summary>
+    public int PendingCount => _pending.Count;
+
+    /// <summary>Handles a hit at <paramref name="role"/>'s site. Returns false when there is nothing to log.</summary>
+    public bool OnHit(HookRole role, in VcpuState cpu, IVirtualMemory mem, SyscallRecord record) =>
+        role == HookRole.Exit ? OnExit(cpu, mem, record) : OnEnter(role == HookRole.Enter32, cpu, mem, record);
+
+    /// <summary>ENTER at x64_sys_call / ia32_sys_call: RDI = pt_regs, ESI = the call number.</summary>
+    public bool OnEnter(bool ia32, in VcpuState cpu, IVirtualMemory mem, SyscallRecord record)
+    {
+        record.Reset();
+        var task = TaskOf(cpu, mem, refresh: false);
+        var args = ArgsFor(cpu.CpuIndex);
+        Span<byte> regs = stackalloc byte[_regsSize];
+        var skipRegs = !ArgsForEveryCall && !ia32 && !_decoded64[Math.Min((uint)cpu.Rsi, (uint)_decoded64.Length - 1)];
+        var regsRead = !skipRegs && mem.Read(cpu.Rdi, regs) == _regsSize;
+        // The number: ESI at the site is (unsigned) regs->orig_ax, so the saved copy serves and a hook need not read RSI.
+        var nr = regsRead ? (ulong)(uint)U64(regs, _origAx) : (ulong)(uint)cpu.Rsi;
+        var table = ia32 ? _profile.Syscalls32 : _profile.Syscalls64;
+        var name = table.NameOrUnknown(nr);
+        Fill(record, cpu, task, LogType.Enter, nr, name);
+        if (regsRead)
+        {
+            if (ia32)
+            {   // int 0x80: ebx, ecx, edx, esi, edi, ebp
+                args[0] = (uint)U64(regs, _bx); args[1] = (uint)U64(regs, _cx); args[2] = (uint)U64(regs, _dx);
+                args[3] = (uint)U64(regs, _si); args[4] = (uint)U64(regs, _di); args[5] = (uint)U64(regs, _bp);
+            }
+            else
+            {
+                args[0] = U64(regs, _di); args[1] = U64(regs, _si); args[2] = U64(regs, _dx);
+                args[3] = U64(regs, _r10); args[4] = U64(regs, _r8); args[5] = U64(regs, _r9);
+            }
+            record.Args = args;
+            // 32-bit calls are logged by number and raw argument registers only (no 32-bit decoders).
+            if (!ia32) _decoder.DecodeEnter(name, args, mem, task.Task, record.AdditionalInfo);
+        }
+        else if (!skipRegs)
+        {
+            record.AdditionalInfo.Set("regs", GuestReads.Unreadable(cpu.Rdi));
+        }
+        if (name is "exit_group" or "exit") _taskByRegs.TryRemove(cpu.Rdi, out _); // never returns: nothing to pair, the stack will be reused
+        else _pending[cpu.Rdi] = new PendingCall(nr, name, HasUnreadable(record.AdditionalInfo) ? CopyOf(record.AdditionalInfo) : null);
+        return true;
+    }
+
+    /// <summary>EXIT at syscall_exit_to_user_mode_prepare: RDI = pt_regs; the call is named by its ENTER.</summary>
+    public bool OnExit(in VcpuState cpu, IVirtualMemory mem, SyscallRecord record)
+    {
+        record.Reset();
+        Span<byte> regs = stackalloc byte[16];
+        var lo = Math.Min(_ax, _origAx);
+        var ret = 0UL;
+        var origAx = ulong.MaxValue;
+        if (Math.Abs(_ax - _origAx) == 8 && mem.Read(cpu.Rdi + (ulong)lo, regs) == 16)
+        {
+            ret = U64(regs, _ax - lo);
+            origAx = U64(regs, _origAx - lo);
+        }
+        else
+        {
+            if (GuestReads.TryU64(mem, cpu.Rdi + (ulong)_ax, out var r)) ret = r;
+            if (GuestReads.TryU64(mem, cpu.Rdi + (ulong)_origAx, out var o)) origAx = o;
+        }
+        string name;
+        ulong nr;
+        // A pending ENTER pairs unless the saved number says otherwise (-1 after rt_sigreturn keeps the ENTER's).
+        LinuxTaskInfo task;
+        if (_pending.TryRemove(cpu.Rdi, out var p) && (origAx == ulong.MaxValue || origAx == p.Number || (long)origAx < 0))
+        {
+            task = TaskOf(cpu, mem, refresh: false);
+            nr = p.Number;
+            name = p.Name;
+            Fill(record, cpu, task, LogType.Exit, nr, name);
+            if (p.Unread is { } unread)
+            {   // a string unmapped at ENTER: the kernel has faulted it in by now
+                LinuxSyscallDecoder.RetryPath(unread, mem);
+                foreach (var kv in unread) if (!kv.Value.IsJson && !kv.Value.Text.StartsWith("<unreadable@", StringComparison.Ordinal)) record.AdditionalInfo.Set(kv.Key, kv.Value);
+                if (name is "execve" or "execveat") record.AdditionalInfo.Set("path", unread["path"] ?? "");
+                if (name is "execve" or "execveat" && unread.TryGet("argv", out var argv)) record.AdditionalInfo.Set("argv", argv);
+            }
+        }
+        else
+        {
+            nr = origAx;
+            var forkChild = _forkCalls64.Contains(nr) && ret == 0;
+            task = TaskOf(cpu, mem, refresh: true, newProcess: forkChild); // a new task (first return from fork) or one running since before tracing
+            name = (long)nr < 0 ? "unknown" : _profile.Syscalls64.NameOrUnknown(nr);
+            Fill(record, cpu, task, LogType.Exit, nr, name);
+            // Why there was no ENTER: a fork child's first return; a number the kernel refused before dispatch
+            // (out of the table: x64_sys_call never runs, the EXIT sees -ENOSYS); or a call already running.
+            var why = forkChild ? "fork_child"
+                : nr >= (ulong)_profile.Syscalls64.Count && nr != ulong.MaxValue && ret == unchecked((ulong)-38) ? "not_dispatched"
+                : "trace_started";
+            record.AdditionalInfo.Set("unpaired", why);
+        }
+        record.RetVal = ret;
+        _decoder.DecodeExit(name, ret, mem, task.Task, record.AdditionalInfo);
+        if (name is "execve" or "execveat" or "prctl") _taskByRegs.TryRemove(cpu.Rdi, out _); // comm may have changed: re-read next time
+        return true;
+    }
+
+    private static AdditionalInfo CopyOf(AdditionalInfo info)
+    {
+        var copy = new AdditionalInfo();
+        copy.CopyFrom(info);
+        return copy;
+    }
+
+    private static bool HasUnreadable(AdditionalInfo info)
+    {
+        foreach (var kv in info) if (kv.Value.Text.StartsWith("<unreadable@", StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    private static void Fill(SyscallRecord r, in VcpuState cpu, in LinuxTaskInfo task, LogType type, ulong nr, string name)
+    {
+        r.CpuId = cpu.CpuIndex;
+        r.LogType = type;
+        r.Pid = task.Tgid;
+        r.Tid = task.Pid;
+        r.ProcName = task.Comm ?? "";
+        r.ParentPid = task.ParentTgid;
+        if (task.ProcSeq != 0) r.ProcSeq = task.ProcSeq;
+        r.Name = name;
+        r.SysNo = nr;
+        if ((cpu.Known & KnownRegisters.Control) != 0) r.Cr3 = cpu.Cr3;
+    }
+
+    /// <summary>The calling task, cached under its pt_regs address (see the class remarks).</summary>
+    private LinuxTaskInfo TaskOf(in VcpuState cpu, IVirtualMemory mem, bool refresh, bool newProcess = false)
+    {
+        if (!refresh && _taskByRegs.TryGetValue(cpu.Rdi, out var cached)) return cached;
+        var info = _tasks.Read(mem, _tasks.CurrentTask(mem, cpu.GsBase));
+        // proc_seq: a process lifetime gets its id when first seen; a fork child leading a new thread group
+        // (pid == tgid) starts a new lifetime even if its pid was used before in this run.
+        if (newProcess && info.Pid == info.Tgid && info.Tgid != 0)
+            _procSeqByTgid[info.Tgid] = info.ProcSeq = Interlocked.Increment(ref _lastProcSeq);
+        else
+            info.ProcSeq = _procSeqByTgid.GetOrAdd(info.Tgid, _ => Interlocked.Increment(ref _lastProcSeq));
+        if (info.Task != 0)
+        {
+            if (_taskByRegs.Count > 65536) _taskByRegs.Clear();
+            _taskByRegs[cpu.Rdi] = info;
+        }
+        return info;
+    }
+
+    private ulong[] ArgsFor(int cpu)
+    {
+        if (cpu >= _cpuArgs.Length) Grow(cpu);
+        return _cpuArgs[cpu];
+    }
+
+    private void Grow(int cpu)
+    {
+        lock (_pending)
+        {
+            if (cpu < _cpuArgs.Length) return;
+            var n = Math.Max(cpu + 1, _cpuArgs.Length * 2);
+            var args = new ulong[n][];
+            _cpuArgs.CopyTo(args, 0);
+            for (var j = _cpuArgs.Length; j < n; j++) args[j] = new ulong[6];
+            _cpuArgs = args;
+        }
+    }
+
+    private static ulong U64(ReadOnlySpan<byte> b, int offset) =>
+        offset >= 0 && offset + 8 <= b.Length ? BinaryPrimitives.ReadUInt64LittleEndian(b[offset..]) : 0;
+
+    private sealed record PendingCall(ulong Number, string Name, AdditionalInfo? Unread);
+}

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+
+namespace Alkanet.Vmm.Qemu;
+
+public enum Firmware { Bios, Uefi }
+
+/// <summary>What to boot: the analysis guest's kernel and initramfs under TCG (never KVM: TCG plugins run only
+/// under TCG), serial console to a file, no network device unless asked.</summary>
+public sealed class QemuLaunch
+{
+    public required string Kernel { get; init; }
+    public required string Initrd { get; init; }
+    public required string CommandLine { get; init; }
+    public required string ConsoleLog { get; init; }
+    public Firmware Firmware { get; init; } = Firmware.Bios;
+    public int Cpus { get; init; } = 2;
+    public int MemoryMiB { get; init; } = 512;
+    public bool Network { get; init; }
+    /// <summary>"-plugin" value (path,arg=value,...), or null for an untraced boot.</summary>
+    public string? Plugin { get; init; }
+    /// <summary>When set, guest RAM is this shared file (guest-physical address = file offset), kept after QEMU
+    /// exits: tests compare guest memory of traced and untraced runs through it.</summary>
+    public string? MemoryFile { get; init; }
+    /// <summary>Per-run writable copy of the OVMF variable store (UEFI only).</summary>
+    public string? OvmfVars { get; init; }
+}
+
+/// <summary>One QEMU process. Started under <c>setpriv --pdeathsig KILL</c> when available, so it cannot outlive
+/// the tracer even if the tracer is killed; <see cref="Dispose"/> kills it if it still runs.</summary>
+public sealed class QemuMachine : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _stderr = [];
+
+    public int ProcessId { get; }
+
+    private QemuMachine(Process p)
+    {
+        _process = p;
+        ProcessId = p.Id;
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.Add(e.Data); };
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.Add(e.Data); };
+        p.BeginErrorReadLine();
+        p.BeginOutputReadLine();
+    }
+
+    public static IReadOnlyList<string> Arguments(QemuLaunch l)
+    {
+        var a = new List<string> { "-machine", l.MemoryFile is null ? "q35" : "q35,memory-backend=ram", "-accel", "tcg,thread=multi", "-m", l.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-smp", l.Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), "-display", "none", "-monitor", "none", "-no-reboot",
+            "-serial", "file:" + l.ConsoleLog, "-kernel", l.Kernel, "-initrd", l.Initrd, "-append", l.CommandLine };
+        if (l.MemoryFile is not null)
+            a.AddRange(["-object", $"memory-backend-file,id=ram,size={l.MemoryMiB}M,mem-path={l.MemoryFile},share=on"]);
+        if (!l.Network) a.AddRange(["-nic", "none"]);
+        else a.AddRange(["-nic", "user,model=virtio-net-pci"]);
+        if (l.Firmware == Firmware.Uefi)
+        {
+            var (code, _) = QemuInstallation.Ovmf();
+            a.AddRange(["-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={code}", "-drive", $"if=pflash,format=raw,unit=1,file={l.OvmfVars}"]);
+        }
+        if (l.Plugin is not null) a.AddRange(["-plugin", l.Plugin]);
+        return a;
+    }
+
+    public static QemuMachine Start(QemuInstallation qemu, QemuLaunch launch)
+    {
+        var setpriv = QemuInstallation.FindOnPath("setpriv");
+        var psi = new ProcessStartInfo(setpriv ?? qemu.Binary)
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false,
+        };
+        if (setpriv is not null) { psi.ArgumentList.Add("--pdeathsig"); psi.ArgumentList.Add("KILL"); psi.ArgumentList.Add("--"); psi.ArgumentList.Add(qemu.Binary); }
+        foreach (var arg in Arguments(launch)) psi.ArgumentList.Add(arg);
+        var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {qemu.Binary}");
+        return new QemuMachine(p);
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+
+    /// <summary>What QEMU printed (errors, the plugin's closing line).</summary>
+    public string Diagnostics()
+    {
+        lock (_stderr) return string.Join('\n', _stderr);
+    }
+
+    public void Kill()
+    {
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+        catch (InvalidOperationException)
+        {
+            // already gone
+        }
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+}

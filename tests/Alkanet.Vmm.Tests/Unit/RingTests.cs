@@ -1,0 +1,155 @@
+using Alkanet.Core.Records;
+using Alkanet.Core.Sinks;
+using Alkanet.Vmm.Live;
+using Alkanet.Vmm.Ring;
+
+namespace Alkanet.Vmm.Tests.Unit;
+
+public sealed class RingTests
+{
+    private sealed class ListSink : IRecordSink
+    {
+        public List<SyscallRecord> Records { get; } = [];
+        public void Write(SyscallRecord record) => Records.Add(record.Clone());
+        public void Flush() { }
+        public void Dispose() { }
+    }
+
+    private static string TempRing() => Path.Combine(Path.GetTempPath(), $"alkanet-test-{Guid.NewGuid():N}.ring");
+
+    private static SyscallRecord Sample(int i)
+    {
+        var r = new SyscallRecord { CpuId = i % 2, LogType = LogType.Enter, Pid = 0x5f, Tid = (ulong)(0x60 + i), ProcName = "run", Name = "openat", SysNo = 0x101, RetVal = 3, ParentPid = 1, TimestampNs = 1234 + i, Args = [1, 2, 3] };
+        r.AdditionalInfo.Set("path", "/tmp/ü" + i).SetJson("argv", "[\"a\",\"b\"]");
+        return r;
+    }
+
+    [Fact]
+    public void A_record_round_trips_through_the_slot_codec()
+    {
+        var buf = new byte[2048];
+        var n = RingCodec.Encode(Sample(7), buf);
+        var back = new SyscallRecord();
+        RingCodec.Decode(buf.AsSpan(0, n), back, s => System.Text.Encoding.UTF8.GetString(s));
+        back.ToString().ShouldBe(Sample(7).ToString());
+        back.AdditionalInfo["path"].ShouldBe("/tmp/ü7");
+        back.AdditionalInfo.TryGet("argv", out var argv).ShouldBeTrue();
+        argv.IsJson.ShouldBeTrue();
+        back.Args.ShouldBe([1UL, 2, 3]);
+        back.TimestampNs.ShouldBe(1241);
+    }
+
+    [Fact]
+    public void An_oversized_record_keeps_what_fits_and_says_truncated()
+    {
+        var r = Sample(1);
+        r.AdditionalInfo.Set("data", new string('x', 5000));
+        var buf = new byte[512];
+        var n = RingCodec.Encode(r, buf);
+        var back = new SyscallRecord();
+        RingCodec.Decode(buf.AsSpan(0, n), back, s => System.Text.Encoding.UTF8.GetString(s));
+        back.AdditionalInfo["truncated"].ShouldBe("1");
+        back.AdditionalInfo["path"].ShouldBe("/tmp/ü1");
+    }
+
+    [Fact]
+    public void Garbage_in_a_slot_is_an_error_value_not_a_crash()
+    {
+        var rng = new Random(4);
+        var buf = new byte[300];
+        for (var i = 0; i < 2000; i++)
+        {
+            rng.NextBytes(buf);
+            try { RingCodec.Decode(buf, new SyscallRecord(), s => System.Text.Encoding.UTF8.GetString(s)); }
+            catch (InvalidDataException) { }
+        }
+    }
+
+    [Fact]
+    public void Concurrent_producers_are_drained_in_order_gap_free_with_back_pressure()
+    {
+        var path = TempRing();
+        try
+        {
+            using var ring = TraceRing.Create(path, slotSize: 512, slotCount: 64);
+            using var producerSide = TraceRing.Open(path);
+            var sink = new ListSink();
+            var drain = new RingDrain(ring, sink);
+            const int perThread = 5000;
+            var producers = Enumerable.Range(0, 3).Select(t => Task.Run(() =>
+            {
+                for (var i = 0; i < perThread; i++) producerSide.TryWrite(Sample(t * perThread + i)).ShouldBeTrue();
+            })).ToArray();
+            while (!producers.All(p => p.IsCompleted)) drain.DrainAvailable();
+            drain.Finish();
+            sink.Records.Count.ShouldBe(3 * perThread);
+            drain.Lost.ShouldBe(0);
+            sink.Records.Select(r => r.No).ShouldBe(Enumerable.Range(0, 3 * perThread).Select(i => (long)i));
+            sink.Records.Select(r => r.Tid).Distinct().Count().ShouldBe(3 * perThread);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void Drop_mode_turns_a_full_ring_into_LOSS_records_covering_the_lost_numbers()
+    {
+        var path = TempRing();
+        try
+        {
+            using var ring = TraceRing.Create(path, slotSize: 512, slotCount: 4, dropWhenFull: true);
+            var sink = new ListSink();
+            var drain = new RingDrain(ring, sink);
+            for (var i = 0; i < 10; i++) ring.TryWrite(Sample(i)); // 4 fit, 6 dropped
+            drain.DrainAvailable();
+            for (var i = 10; i < 12; i++) ring.TryWrite(Sample(i)).ShouldBeTrue(); // the first carries the 6 drops
+            ring.TryWrite(Sample(12));
+            for (var i = 0; i < 5; i++) ring.TryWrite(Sample(13 + i)); // 1 fits, 4 more dropped, carried by nothing
+            drain.Finish();
+            drain.Lost.ShouldBe(6 + 4);
+            long next = 0;
+            foreach (var r in sink.Records) { r.No.ShouldBe(next); next = r.LastCoveredNo + 1; }
+            var losses = sink.Records.Where(r => r.LogType == LogType.Loss).ToList();
+            losses[0].AdditionalInfo["first_lost"].ShouldBe("4");
+            losses[0].AdditionalInfo["last_lost"].ShouldBe("9");
+            losses[0].AdditionalInfo["count"].ShouldBe("6");
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void A_record_too_big_for_its_slot_is_still_published_and_counted_as_lost()
+    {
+        var path = TempRing();
+        try
+        {
+            using var ring = TraceRing.Create(path, slotSize: 256, slotCount: 4);
+            var sink = new ListSink();
+            var drain = new RingDrain(ring, sink);
+            var huge = Sample(1);
+            huge.ProcName = new string('p', 300); // even the fixed part does not fit
+            ring.TryWrite(huge).ShouldBeTrue();
+            ring.TryWrite(Sample(2)).ShouldBeTrue();
+            drain.Finish();
+            sink.Records.Count.ShouldBe(2);
+            sink.Records[0].LogType.ShouldBe(LogType.Loss);
+            sink.Records[0].AdditionalInfo["reason"].ShouldBe("undecodable_record");
+            sink.Records[1].No.ShouldBe(1);
+            sink.Records[1].Tid.ShouldBe(0x62UL);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void Opening_a_file_that_is_not_a_ring_names_the_file_and_offset()
+    {
+        var path = TempRing();
+        File.WriteAllBytes(path, new byte[8192]);
+        try
+        {
+            var e = Should.Throw<InvalidDataException>(() => TraceRing.Open(path));
+            e.Message.ShouldContain(path);
+            e.Message.ShouldContain("byte offset 0");
+        }
+        finally { File.Delete(path); }
+    }
+}
