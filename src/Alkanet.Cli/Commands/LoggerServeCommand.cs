@@ -38,6 +38,8 @@ internal static class LoggerServeCommand
             var options = new LoggerServerOptions
             {
                 Listen = listenEp, Http = httpEp, DataDirectory = dataDir, Token = theToken, SynchronousFull = parse.GetValue(syncFull),
+                // the page's report view runs the report tool on a run's stored records
+                ReportProvider = httpEp is null ? null : new LoggerReportProvider(),
             };
             using var host = LoggerHost.Build(options);
             try
