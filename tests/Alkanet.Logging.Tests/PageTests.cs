@@ -128,6 +128,8 @@ public class PageTests
         await Assertions.Expect(page.Locator("#report-findings li[data-rule='win-process-hollowing']")).ToContainTextAsync("Process hollowing");
         await Assertions.Expect(page.FrameLocator("#report-frame").Locator("body")).ToContainTextAsync("Process hollowing");
         await Assertions.Expect(page.FrameLocator("#report-frame").Locator("body")).ToContainTextAsync("T1055.012");
+        if (Environment.GetEnvironmentVariable("ALKANET_PAGE_REPORT_SCREENSHOT") is { Length: > 0 } reportShot)
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = reportShot, FullPage = true });
         // back to the trace
         await page.ClickAsync("#tab-trace");
         await Assertions.Expect(page.Locator("#view-trace")).ToBeVisibleAsync();

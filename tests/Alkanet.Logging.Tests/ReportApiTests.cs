@@ -63,6 +63,7 @@ public class ReportApiTests : IDisposable
         var html = await http.GetAsync($"/runs/{Run}/report.html?sample=sample.exe", ct);
         html.StatusCode.ShouldBe(HttpStatusCode.OK);
         html.Content.Headers.ContentType!.MediaType.ShouldBe("text/html");
+        html.Headers.GetValues("Content-Security-Policy").Single().ShouldStartWith("sandbox");
         (await html.Content.ReadAsStringAsync(ct)).ShouldContain("T1055.012");
 
         // no sample: the candidates to pick from (API and page)
