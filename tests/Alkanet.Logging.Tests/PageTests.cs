@@ -109,13 +109,12 @@ public class PageTests
         StreamingTests.WaitFor(() => client.Control.State == TracerState.Running);
 
         // the report view of a run holding an injection: pick the sample among the candidates, see the finding
-        using (var injector = LoggerClient.Connect(new LoggerClientOptions
+        using var injector = LoggerClient.Connect(new LoggerClientOptions
         {
             Endpoint = $"127.0.0.1:{service.TracerEndpoint.Port}", Token = LoggerFixture.Token, RunId = "injrun",
-        }))
-        {
-            foreach (var rec in Alkanet.Core.Json.JsonLinesReader.ReadFile(ReportApiTests.Fixture("windows-injection.jsonl"))) injector.Write(rec);
-        }
+        });
+        foreach (var rec in Alkanet.Core.Json.JsonLinesReader.ReadFile(ReportApiTests.Fixture("windows-injection.jsonl"))) injector.Write(rec);
+        injector.Flush();
         var injRow = page.Locator("#runs tbody tr[data-run='injrun']");
         await Assertions.Expect(injRow).ToContainTextAsync("61");
         await injRow.ClickAsync();
@@ -128,6 +127,19 @@ public class PageTests
         await Assertions.Expect(page.Locator("#report-findings li[data-rule='win-process-hollowing']")).ToContainTextAsync("Process hollowing");
         await Assertions.Expect(page.FrameLocator("#report-frame").Locator("body")).ToContainTextAsync("Process hollowing");
         await Assertions.Expect(page.FrameLocator("#report-frame").Locator("body")).ToContainTextAsync("T1055.012");
+        await Assertions.Expect(page.Locator("#report-stale")).ToBeEmptyAsync();
+        // the run is live: records stored after the report are announced, and Show report takes them in
+        for (long no = 62; no < 72; no++)
+        {
+            TestRecords.Fill(r, no);
+            injector.Write(r);
+        }
+        injector.Flush();
+        await Assertions.Expect(page.Locator("#report-stale")).ToHaveTextAsync("10 records stored since this report: Show report to update it", new() { Timeout = 10_000 });
+        await page.ClickAsync("#btn-report");
+        await Assertions.Expect(page.Locator("#report-status")).ToContainTextAsync("71 records analysed");
+        await Assertions.Expect(page.Locator("#report-stale")).ToBeEmptyAsync();
+
         if (Environment.GetEnvironmentVariable("ALKANET_PAGE_REPORT_SCREENSHOT") is { Length: > 0 } reportShot)
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = reportShot, FullPage = true });
         // back to the trace

@@ -57,6 +57,9 @@ function showSummary(r) {
   $('#run-summary').textContent = `${r.state} · no ${r.firstNo}..${r.lastNo} · ${r.recordCount} records · ${r.lossRecords} lost · ` +
     `${r.connected ? 'tracer connected from ' + r.remote : 'no tracer connected'}${st}`;
   $('#run-summary').dataset.records = r.recordCount;
+  // a live run's report covers what was stored when it was made: say when more has arrived since
+  const since = state.reportRecords == null ? 0 : r.recordCount - state.reportRecords;
+  $('#report-stale').textContent = since > 0 ? `${since} records stored since this report: Show report to update it` : '';
 }
 
 function selectRun(id) {
@@ -85,6 +88,8 @@ function showView(view) {
 }
 
 function clearReport(status) {
+  state.reportRecords = null;
+  $('#report-stale').textContent = '';
   $('#report-status').textContent = status;
   $('#report-candidates').replaceChildren();
   $('#report-findings').replaceChildren();
@@ -115,6 +120,7 @@ async function loadReport() {
     return;
   }
   if (run !== state.run) return;
+  state.reportRecords = rep.input.records;
   const findings = rep.findings || [];
   $('#report-status').textContent = `sample ${rep.sample.spec} (chosen by ${rep.sample.chosen_by}) · ${rep.processes.length} processes · ` +
     `${findings.length} findings · ${rep.input.records} records analysed`;
