@@ -2,6 +2,9 @@ using System.Net;
 using System.Text.Json;
 using Alkanet.Core.Json;
 using Alkanet.Logging.Client;
+using Alkanet.Logging.Server;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Alkanet.Logging.Tests;
 
@@ -97,6 +100,50 @@ public class ReportApiTests : IDisposable
             doc.RootElement.GetProperty("error").GetString()!.ShouldContain(Run + ".jsonl.meta.json: not JSON");
 
         (await http.GetAsync("/api/runs/nosuchrun/report", ct)).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Guest_chosen_names_are_escaped_in_the_candidate_page_and_a_host_without_the_tool_says_so()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        foreach (var withTool in new[] { true, false })
+        {
+            var httpPort = StreamingTests.FreePort();
+            using var host = LoggerHost.Build(new LoggerServerOptions
+            {
+                Listen = new IPEndPoint(IPAddress.Loopback, 0), Http = new IPEndPoint(IPAddress.Loopback, httpPort),
+                DataDirectory = Path.Combine(_dir, withTool ? "a" : "b"), Token = LoggerFixture.Token,
+                ReportProvider = withTool ? new Alkanet.Cli.Commands.LoggerReportProvider() : null, // as `alkanet logger` does, or none
+            });
+            await host.StartAsync(ct);
+            var service = host.Services.GetRequiredService<LoggerService>();
+            using (var client = LoggerClient.Connect(new LoggerClientOptions { Endpoint = $"127.0.0.1:{service.TracerEndpoint.Port}", Token = LoggerFixture.Token, RunId = "hostile" }))
+            {
+                var r = new Alkanet.Core.Records.SyscallRecord();
+                for (long no = 0; no < 4; no++)
+                {
+                    TestRecords.Fill(r, no);
+                    r.ProcName = "<img src=x onerror=alert(1)>";
+                    client.Write(r);
+                }
+            }
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+            var page = await http.GetAsync("/runs/hostile/report.html", ct);
+            var text = await page.Content.ReadAsStringAsync(ct);
+            if (withTool)
+            {
+                page.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+                text.ShouldContain("&lt;img src=x onerror=alert(1)&gt;");
+                text.ShouldNotContain("<img");
+            }
+            else
+            {
+                page.StatusCode.ShouldBe(HttpStatusCode.NotImplemented);
+                text.ShouldContain("without the report tool");
+                (await http.GetAsync("/api/runs/hostile/report", ct)).StatusCode.ShouldBe(HttpStatusCode.NotImplemented);
+            }
+            await host.StopAsync(ct);
+        }
     }
 
     private static async Task<JsonElement> ReportJson(HttpClient http, string query, CancellationToken ct)
