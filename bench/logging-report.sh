@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The page's report (docs/LOGGING.md, "The report"; figures in docs/PERFORMANCE.md, "## Logging"):
+# The page's report (docs/LOGGING.md, "The report"; figures in docs/PERFORMANCE.md, "## Logging: the page's report"):
 # a generated N-record log (bench/report-gen.py, default 1,000,000) is streamed into a logger
 # (`alkanet logger send`), then GET /api/runs/RUN/report?sample=sample.exe is timed cold (analysis) and
 # again (cached), beside `alkanet report` on the same file.
