@@ -28,6 +28,7 @@ public class PageTests
         {
             Listen = new IPEndPoint(IPAddress.Loopback, 0), Http = new IPEndPoint(IPAddress.Loopback, httpPort),
             DataDirectory = dir, Token = LoggerFixture.Token,
+            ReportProvider = new Alkanet.Cli.Commands.LoggerReportProvider(), // as `alkanet logger` wires it
         });
         await host.StartAsync(TestContext.Current.CancellationToken);
         var service = host.Services.GetRequiredService<LoggerService>();
@@ -106,6 +107,45 @@ public class PageTests
         client.Control.Filter.ProcessNames.ShouldBe(["sample.exe"]);
         await page.ClickAsync("#btn-resume");
         StreamingTests.WaitFor(() => client.Control.State == TracerState.Running);
+
+        // the report view of a run holding an injection: pick the sample among the candidates, see the finding
+        using var injector = LoggerClient.Connect(new LoggerClientOptions
+        {
+            Endpoint = $"127.0.0.1:{service.TracerEndpoint.Port}", Token = LoggerFixture.Token, RunId = "injrun",
+        });
+        foreach (var rec in Alkanet.Core.Json.JsonLinesReader.ReadFile(ReportApiTests.Fixture("windows-injection.jsonl"))) injector.Write(rec);
+        injector.Flush();
+        var injRow = page.Locator("#runs tbody tr[data-run='injrun']");
+        await Assertions.Expect(injRow).ToContainTextAsync("61");
+        await injRow.ClickAsync();
+        await Assertions.Expect(page.Locator("#run-title")).ToHaveTextAsync("Run injrun");
+        await page.ClickAsync("#tab-report");
+        await Assertions.Expect(page.Locator("#view-trace")).ToBeHiddenAsync();
+        await Assertions.Expect(page.Locator("#report-status")).ToContainTextAsync("no sample chosen");
+        await page.ClickAsync("#report-candidates button[data-spec='#3']");
+        await Assertions.Expect(page.Locator("#report-status")).ToContainTextAsync("sample #3");
+        await Assertions.Expect(page.Locator("#report-findings li[data-rule='win-process-hollowing']")).ToContainTextAsync("Process hollowing");
+        await Assertions.Expect(page.FrameLocator("#report-frame").Locator("body")).ToContainTextAsync("Process hollowing");
+        await Assertions.Expect(page.FrameLocator("#report-frame").Locator("body")).ToContainTextAsync("T1055.012");
+        await Assertions.Expect(page.Locator("#report-stale")).ToBeEmptyAsync();
+        // the run is live: records stored after the report are announced, and Show report takes them in
+        for (long no = 62; no < 72; no++)
+        {
+            TestRecords.Fill(r, no);
+            injector.Write(r);
+        }
+        injector.Flush();
+        await Assertions.Expect(page.Locator("#report-stale")).ToHaveTextAsync("10 records stored since this report: Show report to update it", new() { Timeout = 10_000 });
+        await page.ClickAsync("#btn-report");
+        await Assertions.Expect(page.Locator("#report-status")).ToContainTextAsync("71 records analysed");
+        await Assertions.Expect(page.Locator("#report-stale")).ToBeEmptyAsync();
+
+        if (Environment.GetEnvironmentVariable("ALKANET_PAGE_REPORT_SCREENSHOT") is { Length: > 0 } reportShot)
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = reportShot, FullPage = true });
+        // back to the trace
+        await page.ClickAsync("#tab-trace");
+        await Assertions.Expect(page.Locator("#view-trace")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#view-report")).ToBeHiddenAsync();
 
         if (Environment.GetEnvironmentVariable("ALKANET_PAGE_SCREENSHOT") is { Length: > 0 } shot)
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = shot });

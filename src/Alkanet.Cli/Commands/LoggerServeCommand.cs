@@ -18,10 +18,11 @@ internal static class LoggerServeCommand
         var http = new Option<string>("--http") { Description = "Where the page and API listen, ADDRESS:PORT.", DefaultValueFactory = _ => "127.0.0.1:7601" };
         var noHttp = new Option<bool>("--no-http") { Description = "Serve no page or API." };
         var syncFull = new Option<bool>("--sync-full") { Description = "fsync every commit (survives power loss, slower); default survives a killed logger." };
+        var reportRules = new Option<string?>("--report-rules") { Description = "A directory of extra YAML rules for the page's reports (as alkanet report --rules).", HelpName = "DIR" };
         var cmd = new Command("logger",
             "Run the logging machine: receive tracers' records, store them (SQLite + JSON Lines per run), control the tracers, serve the live page.")
         {
-            listen, data, token, tokenFile, http, noHttp, syncFull,
+            listen, data, token, tokenFile, http, noHttp, syncFull, reportRules,
         };
         cmd.SetAction(parse =>
         {
@@ -29,6 +30,13 @@ internal static class LoggerServeCommand
             var dataDir = parse.GetValue(data)!;
             var listenEp = LoggerEndpoints.Parse(parse.GetValue(listen)!, "--listen");
             IPEndPoint? httpEp = parse.GetValue(noHttp) ? null : LoggerEndpoints.Parse(parse.GetValue(http)!, "--http");
+            // before anything is written: bad rules stop the logger here
+            LoggerReportProvider? reports = null;
+            if (httpEp is not null)
+            {
+                try { reports = new LoggerReportProvider(Alkanet.Analysis.Rules.RuleSet.LoadDefault(parse.GetValue(reportRules))); }
+                catch (Alkanet.Analysis.Rules.RuleFormatException ex) { throw new CommandFailedException(ex.Message); }
+            }
             var theToken = LoggerEndpoints.Token(parse.GetValue(token), parse.GetValue(tokenFile));
             if (theToken is null)
             {
@@ -38,6 +46,8 @@ internal static class LoggerServeCommand
             var options = new LoggerServerOptions
             {
                 Listen = listenEp, Http = httpEp, DataDirectory = dataDir, Token = theToken, SynchronousFull = parse.GetValue(syncFull),
+                // the page's report view runs the report tool on a run's stored records
+                ReportProvider = reports,
             };
             using var host = LoggerHost.Build(options);
             try

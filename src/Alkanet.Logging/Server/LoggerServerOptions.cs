@@ -34,4 +34,7 @@ public sealed record LoggerServerOptions
 
     /// <summary>Makes the store (tests wrap it, e.g. to throttle it); default: <see cref="SqliteRunStore"/> in <see cref="DataDirectory"/>.</summary>
     public Func<LoggerServerOptions, IRunStore>? StoreFactory { get; init; }
+
+    /// <summary>Makes runs' reports for the page (<c>alkanet logger</c> plugs in the report tool); null: no report view.</summary>
+    public IRunReportProvider? ReportProvider { get; init; }
 }

@@ -82,6 +82,7 @@ public static class WebApi
                 await source.CopyToAsync(gz);
             }, "application/gzip", $"{id}.jsonl.gz");
         });
+        MapReport(app, logger);
         app.MapGet("/api/events", () => Results.Json(logger.Sessions.Events, Json));
         app.MapGet("/api/auth", (HttpContext ctx) => Authorized(ctx, logger) ? Results.Ok(new { ok = true }) : Results.Unauthorized());
 
@@ -133,6 +134,61 @@ public static class WebApi
             var status = await session.RequestStatusAsync(TimeSpan.FromSeconds(5), ctx.RequestAborted);
             return status is null ? Results.Problem("the tracer did not answer in time", statusCode: 504) : Results.Json(status, Json);
         });
+    }
+
+    /// <summary>The run's report (docs/LOGGING.md, "The report"): read-only, like the rest of the page.</summary>
+    private static void MapReport(IEndpointRouteBuilder app, LoggerService logger)
+    {
+        var cache = logger.Options.ReportProvider is { } provider ? new RunReportCache(provider) : null;
+        app.MapGet("/api/runs/{id}/report", async (string id, string? sample) =>
+        {
+            if (logger.Store.FindRun(id) is not { } run) return NoRun(id);
+            if (cache is null) return NoReportTool();
+            var report = await cache.GetAsync(logger.Store, run, Blank(sample));
+            return report.Status switch
+            {
+                RunReportStatus.Ok => Results.Text(report.Json, "application/json"),
+                RunReportStatus.NeedsSample => Results.Json(new { error = report.Error, candidates = report.Candidates }, Json, statusCode: 409),
+                _ => Results.Json(new { error = report.Error }, Json, statusCode: 422),
+            };
+        });
+        app.MapGet("/runs/{id}/report.html", async (string id, string? sample, HttpContext ctx) =>
+        {
+            // The report quotes guest-controlled strings (process names, paths): it is escaped, and besides it
+            // runs sandboxed (no script, opaque origin), so nothing in it can reach the page's token.
+            ctx.Response.Headers.ContentSecurityPolicy =
+                "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+            if (logger.Store.FindRun(id) is not { } run) return HtmlMessage(404, $"no run '{id}'", []);
+            if (cache is null) return HtmlMessage(501, "this logger was started without the report tool", []);
+            var report = await cache.GetAsync(logger.Store, run, Blank(sample));
+            return report.Status switch
+            {
+                RunReportStatus.Ok => Results.Content(report.Html, "text/html; charset=utf-8"),
+                RunReportStatus.NeedsSample => HtmlMessage(409, report.Error ?? "choose the sample", report.Candidates),
+                _ => HtmlMessage(422, report.Error ?? "the run could not be analysed", []),
+            };
+        });
+    }
+
+    private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    private static IResult NoReportTool() =>
+        Results.Json(new { error = "this logger was started without the report tool" }, Json, statusCode: 501);
+
+    /// <summary>A small page for the report frame when there is no report: the reason, and the candidates as links.</summary>
+    private static IResult HtmlMessage(int status, string message, IReadOnlyList<SampleCandidate> candidates)
+    {
+        var sb = new StringBuilder("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Alkanet report</title></head><body style=\"font-family:system-ui,sans-serif\">");
+        sb.Append("<p id=\"report-message\">").Append(System.Net.WebUtility.HtmlEncode(message.Split('\n')[0])).Append("</p>");
+        if (candidates.Count > 0)
+        {
+            sb.Append("<p>Choose the sample:</p><ul>");
+            foreach (var c in candidates)
+                sb.Append("<li><a href=\"?sample=").Append(Uri.EscapeDataString(c.Spec)).Append("\">")
+                  .Append(System.Net.WebUtility.HtmlEncode($"{c.Name} (pid {c.Pid}, {c.Calls} calls{(c.CreatedInLog ? ", created in the log" : "")})")).Append("</a></li>");
+            sb.Append("</ul>");
+        }
+        return Results.Content(sb.Append("</body></html>").ToString(), "text/html; charset=utf-8", Encoding.UTF8, status);
     }
 
     private static string[] Split(string? list) =>

@@ -1,7 +1,7 @@
 // The logger's page: plain JS over the JSON API (docs/LOGGING.md). Read-only without the token.
 'use strict';
 const $ = s => document.querySelector(s);
-const state = { run: null, token: sessionStorage.getItem('alkanet-token') || '', authorized: false, lastNo: -1, tailKey: '' };
+const state = { run: null, token: sessionStorage.getItem('alkanet-token') || '', authorized: false, lastNo: -1, tailKey: '', view: 'trace', samples: {} };
 
 async function api(path, options = {}) {
   const headers = Object.assign({}, options.headers || {});
@@ -10,7 +10,7 @@ async function api(path, options = {}) {
   const text = await res.text();
   let body = null;
   try { body = text ? JSON.parse(text) : null; } catch { body = text; }
-  if (!res.ok) throw Object.assign(new Error((body && body.error) || res.statusText), { status: res.status });
+  if (!res.ok) throw Object.assign(new Error((body && body.error) || res.statusText), { status: res.status, body });
   return body;
 }
 
@@ -57,6 +57,9 @@ function showSummary(r) {
   $('#run-summary').textContent = `${r.state} · no ${r.firstNo}..${r.lastNo} · ${r.recordCount} records · ${r.lossRecords} lost · ` +
     `${r.connected ? 'tracer connected from ' + r.remote : 'no tracer connected'}${st}`;
   $('#run-summary').dataset.records = r.recordCount;
+  // a live run's report covers what was stored when it was made: say when more has arrived since
+  const since = state.reportRecords == null ? 0 : r.recordCount - state.reportRecords;
+  $('#report-stale').textContent = since > 0 ? `${since} records stored since this report: Show report to update it` : '';
 }
 
 function selectRun(id) {
@@ -67,9 +70,67 @@ function selectRun(id) {
   $('#tail tbody').replaceChildren();
   $('#control-result').textContent = '';
   for (const tr of document.querySelectorAll('#runs tbody tr')) tr.classList.toggle('selected', tr.dataset.run === id);
+  $('#rp-sample').value = state.samples[id] || '';
+  clearReport('');
   refreshRuns();
   refreshTail(true);
   refreshStats();
+  if (state.view === 'report') loadReport();
+}
+
+// The report view: one analysis of what is stored so far (the logger caches it until new records arrive).
+function showView(view) {
+  state.view = view;
+  for (const t of document.querySelectorAll('.tab')) t.classList.toggle('active', t.dataset.view === view);
+  $('#view-trace').hidden = view !== 'trace';
+  $('#view-report').hidden = view !== 'report';
+  if (view === 'report') loadReport();
+}
+
+function clearReport(status) {
+  state.reportRecords = null;
+  $('#report-stale').textContent = '';
+  $('#report-status').textContent = status;
+  $('#report-candidates').replaceChildren();
+  $('#report-findings').replaceChildren();
+  $('#report-frame').hidden = true;
+  $('#report-frame').removeAttribute('src');
+  $('#report-open').hidden = true;
+}
+
+async function loadReport() {
+  if (!state.run) return;
+  const run = state.run, sample = $('#rp-sample').value.trim();
+  state.samples[run] = sample;
+  const q = sample ? '?sample=' + encodeURIComponent(sample) : '';
+  const id = encodeURIComponent(run);
+  clearReport('analysing the stored records…');
+  let rep;
+  try {
+    rep = await api(`/api/runs/${id}/report${q}`);
+  } catch (e) {
+    if (run !== state.run) return;
+    clearReport((e.status === 409 ? '' : 'no report: ') + e.message);
+    const candidates = (e.body && e.body.candidates) || [];
+    $('#report-candidates').replaceChildren(...candidates.map(c => {
+      const b = el('button', { type: 'button', 'data-spec': c.spec, text: `${c.name} (pid ${c.pid}, ${c.calls} calls${c.createdInLog ? ', created in the log' : ''})` });
+      b.addEventListener('click', () => { $('#rp-sample').value = c.spec; loadReport(); });
+      return el('li', {}, b);
+    }));
+    return;
+  }
+  if (run !== state.run) return;
+  state.reportRecords = rep.input.records;
+  const findings = rep.findings || [];
+  $('#report-status').textContent = `sample ${rep.sample.spec} (chosen by ${rep.sample.chosen_by}) · ${rep.processes.length} processes · ` +
+    `${findings.length} findings · ${rep.input.records} records analysed`;
+  $('#report-findings').replaceChildren(...findings.map(f => el('li', { class: 'sev-' + f.severity, 'data-rule': f.rule,
+    text: `${f.severity}: ${f.title} (${f.rule}${f.attack.length ? '; ' + f.attack.map(a => a.id).join(', ') : ''})` })));
+  const src = `/runs/${id}/report.html${q}`;
+  $('#report-frame').src = src;
+  $('#report-frame').hidden = false;
+  $('#report-open').href = src;
+  $('#report-open').hidden = false;
 }
 
 function tailQuery() {
@@ -166,6 +227,8 @@ $('#auth').addEventListener('submit', ev => {
   checkToken();
 });
 for (const b of document.querySelectorAll('button.ctl')) b.addEventListener('click', () => control(b.dataset.cmd));
+for (const t of document.querySelectorAll('.tab')) t.addEventListener('click', () => showView(t.dataset.view));
+$('#report-form').addEventListener('submit', ev => { ev.preventDefault(); loadReport(); });
 for (const i of ['#tf-proc', '#tf-pid', '#tf-call']) $(i).addEventListener('change', () => refreshTail(true));
 
 $('#token').value = state.token;
