@@ -90,20 +90,35 @@ internal static class RunCommands
                     $"sample exit {(result.SampleExitStatus?.ToString(CultureInfo.InvariantCulture) ?? "none")}, " +
                     $"boot-to-sample {result.BootToSampleSeconds?.ToString("0.00", CultureInfo.InvariantCulture) ?? "?"} s, wall {result.WallSeconds:0.0} s");
                 var loggerOk = link is null || CloseLogger(link, output, error);
-                if (!parse.GetValue(noReport) && !parse.GetValue(untraced) && result.Records > 0)
+                var reportOk = true;
+                if (!parse.GetValue(untraced) && result.Records > 0)
                 {
+                    // The sidecar is written even with --no-report: `alkanet report DIR/trace.jsonl` needs no --sample then.
                     RunReport.WriteMeta(result.TracePath, AnalysisGuest.SampleProcessName);
-                    var report = RunReport.Write(result.TracePath, sleepLimit);
-                    output.WriteLine();
-                    output.Write(report.Markdown);
-                    output.WriteLine();
-                    output.WriteLine($"report: {report.MarkdownPath}, {report.HtmlPath}, {report.JsonPath} ({report.Report.Findings.Count} finding(s))");
+                    if (!parse.GetValue(noReport))
+                    {
+                        try
+                        {
+                            var report = RunReport.Write(result.TracePath, sleepLimit);
+                            output.WriteLine();
+                            output.Write(report.Markdown);
+                            output.WriteLine();
+                            output.WriteLine($"report: {report.MarkdownPath}, {report.HtmlPath}, {report.JsonPath} ({report.Report.Findings.Count} finding(s))");
+                        }
+                        catch (CommandFailedException e)
+                        {
+                            // A stopped or filtered run may not hold the sample at all: the log is still the run's result.
+                            error.WriteLine($"alkanet: no report: {e.Message}");
+                            reportOk = false;
+                        }
+                    }
                 }
-                if (result.Complete || result.Outcome == RunOutcome.Stopped)
+                if (result.Outcome == RunOutcome.Stopped)
                 {
-                    if (result.Outcome == RunOutcome.Stopped) error.WriteLine("alkanet: the logger stopped the run; QEMU was stopped after the ring was drained");
+                    error.WriteLine("alkanet: the logger stopped the run; QEMU was stopped after the ring was drained (run marked incomplete)");
                     return loggerOk ? ExitCodes.Ok : ExitCodes.Failure;
                 }
+                if (result.Complete) return loggerOk && reportOk ? ExitCodes.Ok : ExitCodes.Failure;
                 var why = result.Outcome switch
                 {
                     RunOutcome.Timeout => $"the guest did not power off within {limit.TotalSeconds:0} s; QEMU was stopped (run marked incomplete)",
