@@ -15,7 +15,7 @@ internal static class RunCommands
     {
         var sample = new Argument<string>("SAMPLE") { Description = "The sample: a directory of C sources or a .c file (compiled static), or a static executable or #! script." };
         var timeout = new Option<string>("--timeout") { Description = "Stop the guest after this long (e.g. 60s, 2m). Default 60s.", DefaultValueFactory = _ => "60s" };
-        var outDir = new Option<string?>("--out") { Description = "Output folder for trace.jsonl, run.json and console.log. Default: out/run-SAMPLE-TIME." };
+        var outDir = new Option<string?>("--out") { Description = "Output folder for trace.jsonl (+ .meta.json), run.json, console.log and report.md/.html/.json. Default: out/run-SAMPLE-TIME." };
         var firmware = new Option<string>("--firmware") { Description = "bios (PVH boot of the vmlinux, the default) or uefi (OVMF boots the EFI-stub kernel).", DefaultValueFactory = _ => "bios" };
         var logger = new Option<string?>("--logger") { Description = "Also stream records to an Alkanet logger at HOST:PORT (alkanet logger); it can pause, filter and stop the run.", HelpName = "HOST:PORT" };
         var token = new Option<string?>("--token") { Description = "The logger's token (or --token-file, or ALKANET_LOGGER_TOKEN)." };
