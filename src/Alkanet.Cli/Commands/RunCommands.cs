@@ -180,7 +180,7 @@ internal static class RunCommands
             {
                 Endpoint = host, Token = token, RunId = runId, ClientName = "alkanet run",
                 OnFull = lossMarkers ? BufferFullPolicy.LossMarker : BufferFullPolicy.BackPressure,
-                WaitForStart = waitForStart, CloseTimeout = TimeSpan.FromSeconds(30),
+                WaitForStart = waitForStart, CloseTimeout = TimeSpan.FromSeconds(10),
             });
         }
         catch (ArgumentException e)
@@ -196,7 +196,7 @@ internal static class RunCommands
         error.WriteLine(connected
             ? $"logger: streaming run '{runId}' to {host}{(waitForStart ? " (waiting for start)" : "")}"
             : $"logger: {host} does not answer yet ({client.LastError ?? "no connection"}); records are kept and sent once it does");
-        return new RunLoggerLink(client, TimeSpan.FromSeconds(30));
+        return new RunLoggerLink(client, TimeSpan.FromSeconds(20));
     }
 
     /// <summary>Flushes to the logger and says goodbye (the run becomes complete there); false when not everything became durable.</summary>

@@ -83,9 +83,11 @@ internal sealed class RunLoggerLink : IRecordSink
         }
     }
 
+    /// <summary>Waits (bounded) until the logger has made everything durable. Once that timed out, later flushes
+    /// (the drain's and the command's) do not wait again: the logger is gone, the local file is the log.</summary>
     public void Flush()
     {
-        if (_writeError is null && !_client.Flush(_flushTimeout)) Durable = false;
+        if (_writeError is null && Durable && !_client.Flush(_flushTimeout)) Durable = false;
     }
 
     /// <summary>The client is disposed by the command (it says goodbye, which completes the run on the logger).</summary>
