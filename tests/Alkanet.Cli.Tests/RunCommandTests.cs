@@ -39,14 +39,6 @@ public sealed class RunCommandTests
     }
 
     [Fact]
-    public void The_logger_option_fails_clearly_until_the_logging_client_exists()
-    {
-        var (code, _, err) = Run("run", "samples/dropper", "--logger", "127.0.0.1:9999");
-        code.ShouldBe(ExitCodes.Failure);
-        err.ShouldContain("--logger 127.0.0.1:9999");
-    }
-
-    [Fact]
     public void A_missing_sample_names_the_path()
     {
         var (code, _, err) = Run("run", "/nonexistent/sample-xyz");

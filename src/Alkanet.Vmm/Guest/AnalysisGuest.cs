@@ -72,6 +72,20 @@ public sealed class AnalysisGuest
         File.Move(tmp, vmlinux, overwrite: true);
     }
 
+    /// <summary>Where the sample lives in the guest (guest/init runs it from there).</summary>
+    public const string SampleGuestPath = "/sample/run";
+
+    /// <summary>The sample's process name as the guest kernel shows it (task comm: the executed file's base name,
+    /// at most 15 bytes) — what the report tool matches the sample by.</summary>
+    public static string SampleProcessName
+    {
+        get
+        {
+            var name = Path.GetFileName(SampleGuestPath);
+            return name.Length > 15 ? name[..15] : name;
+        }
+    }
+
     /// <summary>Writes the initramfs: busybox, /init, and (for a run) the sample as /sample/run.</summary>
     public static void Initramfs(string path, byte[]? sample) => Initramfs(path, sample, null);
 
@@ -86,7 +100,7 @@ public sealed class AnalysisGuest
             cpio.AddFile("bin/busybox", File.ReadAllBytes(Busybox), executable: true);
             cpio.AddSymlink("bin/sh", "busybox");
             cpio.AddFile("init", InitScript(), executable: true);
-            if (sample is not null) cpio.AddFile("sample/run", sample, executable: true);
+            if (sample is not null) cpio.AddFile(SampleGuestPath.TrimStart('/'), sample, executable: true);
             if (nowHelper is not null && File.Exists(nowHelper)) cpio.AddFile("bin/alkanet-now", File.ReadAllBytes(nowHelper), executable: true);
         }
     }

@@ -26,6 +26,12 @@ public sealed class LiveRunOptions
     public IReadOnlyList<IRecordSink> ExtraSinks { get; init; } = [];
     /// <summary>Called with the ring's control block before QEMU starts (pause, process filter, drop mode).</summary>
     public Action<TraceRing>? OnRingReady { get; init; }
+    /// <summary>Called before the ring is unmapped (also on failure): whoever kept it from <see cref="OnRingReady"/> lets go.</summary>
+    public Action<TraceRing>? OnRingClosing { get; init; }
+    /// <summary>Records the drain leaves out (not numbered, not written); e.g. a logger's filter. Read per record.</summary>
+    public Func<Core.Records.SyscallRecord, bool>? RecordFilter { get; init; }
+    /// <summary>Cancelled to end the run early (e.g. a logger's stop): the ring is drained, QEMU stopped, outcome Stopped.</summary>
+    public CancellationToken Stop { get; init; }
     /// <summary>Called with the QEMU process id once it runs (tests use it to kill QEMU mid-run).</summary>
     public Action<int>? OnStarted { get; init; }
     /// <summary>Slows the drain (tests of a full ring): sleep this long after each drained batch.</summary>
@@ -41,7 +47,7 @@ public sealed class LiveRunOptions
     public string PluginExtra { get; init; } = "";
 }
 
-public enum RunOutcome { PoweredOff, Timeout, QemuDied, KernelPanic }
+public enum RunOutcome { PoweredOff, Timeout, QemuDied, KernelPanic, Stopped }
 
 public sealed class LiveRunResult
 {
@@ -50,6 +56,8 @@ public sealed class LiveRunResult
     public int? SampleExitStatus { get; set; }
     public long Records { get; set; }
     public long Lost { get; set; }
+    /// <summary>Records left out by <see cref="LiveRunOptions.RecordFilter"/>.</summary>
+    public long Filtered { get; set; }
     public ulong Hits { get; set; }
     public ulong PluginErrors { get; set; }
     public ulong Stalls { get; set; }
@@ -92,6 +100,7 @@ public static partial class LiveRun
             var console = Path.Combine(o.OutDirectory, "console.log");
             File.Delete(console);
             using var ring = TraceRing.Create(ringPath, slotCount: o.RingSlots, dropWhenFull: o.DropWhenFull);
+            using var release = new Release(() => o.OnRingClosing?.Invoke(ring)); // disposed first: before the unmap
             var launch = new QemuLaunch
             {
                 // PVH boots the ELF directly (no decompression); OVMF needs the EFI-stub bzImage.
@@ -108,13 +117,14 @@ public static partial class LiveRun
             };
             using var sink = new JsonLinesFileSink(result.TracePath);
             IRecordSink target = o.ExtraSinks.Count == 0 ? sink : new FanOutSink([sink, .. o.ExtraSinks]);
-            var drain = new RingDrain(ring, target);
+            var drain = new RingDrain(ring, target) { Filter = o.RecordFilter };
             o.OnRingReady?.Invoke(ring);
             using (var vm = QemuMachine.Start(qemu, launch))
             {
                 o.OnStarted?.Invoke(vm.ProcessId);
                 var deadline = Stopwatch.StartNew();
                 var timedOut = false;
+                var stopped = false;
                 var stop = 0;
                 Exception? drainError = null;
                 var drainer = new Thread(() =>
@@ -136,9 +146,10 @@ public static partial class LiveRun
                 while (!vm.HasExited)
                 {
                     if (deadline.Elapsed > o.Timeout) { timedOut = true; break; }
+                    if (o.Stop.IsCancellationRequested) { stopped = true; break; }
                     vm.WaitForExit(TimeSpan.FromMilliseconds(50));
                 }
-                if (timedOut) vm.Kill();
+                if (timedOut || stopped) vm.Kill();
                 vm.WaitForExit(TimeSpan.FromSeconds(10));
                 Volatile.Write(ref stop, 1);
                 drainer.Join();
@@ -147,11 +158,12 @@ public static partial class LiveRun
                 drain.Finish();
                 result.QemuExitCode = vm.HasExited ? vm.ExitCode : -1;
                 result.Detail = vm.Diagnostics();
-                result.Outcome = timedOut ? RunOutcome.Timeout : RunOutcome.QemuDied;
+                result.Outcome = timedOut ? RunOutcome.Timeout : stopped ? RunOutcome.Stopped : RunOutcome.QemuDied;
             }
             target.Flush();
             result.Records = drain.Written;
             result.Lost = drain.Lost;
+            result.Filtered = drain.Filtered;
             result.Hits = ring.Hits;
             result.PluginErrors = ring.Errors;
             result.Stalls = ring.Stalls;
@@ -187,7 +199,7 @@ public static partial class LiveRun
             var at = text.IndexOf("Kernel panic", StringComparison.Ordinal);
             r.Detail = text[at..Math.Min(text.Length, at + 200)].Split('\n')[0].Trim();
         }
-        else if (r.Outcome != RunOutcome.Timeout && text.Contains("ALKANET-POWEROFF", StringComparison.Ordinal) && r.QemuExitCode == 0)
+        else if (r.Outcome is not (RunOutcome.Timeout or RunOutcome.Stopped) && text.Contains("ALKANET-POWEROFF", StringComparison.Ordinal) && r.QemuExitCode == 0)
         {
             r.Outcome = RunOutcome.PoweredOff;
         }
@@ -206,6 +218,7 @@ public static partial class LiveRun
         if (r.SampleExitStatus is { } s) w.WriteNumber("sample_exit_status", s);
         w.WriteNumber("records", r.Records);
         w.WriteNumber("lost", r.Lost);
+        if (r.Filtered > 0) w.WriteNumber("filtered_out", r.Filtered);
         w.WriteNumber("hook_hits", r.Hits);
         w.WriteNumber("plugin_errors", r.PluginErrors);
         w.WriteNumber("ring_full_stalls", r.Stalls);
@@ -223,6 +236,12 @@ public static partial class LiveRun
 
     [GeneratedRegex(@"ALKANET-SAMPLE-EXIT status=(\d+) uptime=([0-9.]+)")]
     private static partial Regex ExitMarker();
+}
+
+/// <summary>Runs an action on dispose (a <c>using var</c> declared after another is disposed before it).</summary>
+internal sealed class Release(Action action) : IDisposable
+{
+    public void Dispose() => action();
 }
 
 /// <summary>Writes every record to several sinks (the file and, e.g., the logging client).</summary>

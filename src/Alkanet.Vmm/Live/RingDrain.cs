@@ -30,6 +30,13 @@ public sealed class RingDrain
     /// <summary>Records reported lost.</summary>
     public long Lost { get; private set; }
 
+    /// <summary>When set, records it rejects are consumed but not numbered or written (a logger's filter: applied
+    /// before numbering, so <c>no</c> stays gap-free). Read once per record; may be replaced at any time.</summary>
+    public Func<SyscallRecord, bool>? Filter { get; set; }
+
+    /// <summary>Records consumed from the ring but left out by <see cref="Filter"/>.</summary>
+    public long Filtered { get; private set; }
+
     /// <summary>The next sequence number.</summary>
     public long NextNo => _next;
 
@@ -54,6 +61,12 @@ public sealed class RingDrain
                 continue;
             }
             if (lostBefore > 0) WriteLoss(lostBefore, "ring_full");
+            if (Filter is { } keep && !keep(_record))
+            {
+                Filtered++;
+                n++;
+                continue;
+            }
             _record.No = _next++;
             sink.Write(_record);
             Written++;
