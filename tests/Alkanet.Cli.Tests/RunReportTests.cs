@@ -14,11 +14,11 @@ public sealed class RunReportTests
         using var dir = new TempDir();
         var log = dir.File("trace.jsonl");
         File.Copy(Fixture, log);
-        var meta = RunReport.WriteMeta(log, "mal");
+        var meta = RunReportWriter.WriteMeta(log, "mal");
         meta.ShouldBe(log + ".meta.json");
         RunLive.ReadJson(meta).GetProperty("sample").GetString().ShouldBe("mal");
 
-        var o = RunReport.Write(log);
+        var o = RunReportWriter.Write(log);
         o.Markdown.ShouldContain("# Alkanet report");
         File.ReadAllText(dir.File("report.md")).ShouldBe(o.Markdown);
         File.ReadAllText(dir.File("report.html")).ShouldStartWith("<!DOCTYPE html>", Case.Insensitive);
@@ -38,8 +38,8 @@ public sealed class RunReportTests
         using var dir = new TempDir();
         var log = dir.File("trace.jsonl");
         File.Copy(Fixture, log);
-        RunReport.WriteMeta(log, "not-in-this-log");
-        var e = Should.Throw<CommandFailedException>(() => RunReport.Write(log));
+        RunReportWriter.WriteMeta(log, "not-in-this-log");
+        var e = Should.Throw<CommandFailedException>(() => RunReportWriter.Write(log));
         e.Message.ShouldContain("not-in-this-log");
         File.Exists(dir.File("report.json")).ShouldBeFalse();
     }

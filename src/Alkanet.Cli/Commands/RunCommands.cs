@@ -94,12 +94,12 @@ internal static class RunCommands
                 if (!parse.GetValue(untraced) && result.Records > 0)
                 {
                     // The sidecar is written even with --no-report: `alkanet report DIR/trace.jsonl` needs no --sample then.
-                    RunReport.WriteMeta(result.TracePath, AnalysisGuest.SampleProcessName);
+                    RunReportWriter.WriteMeta(result.TracePath, AnalysisGuest.SampleProcessName);
                     if (!parse.GetValue(noReport))
                     {
                         try
                         {
-                            var report = RunReport.Write(result.TracePath, sleepLimit);
+                            var report = RunReportWriter.Write(result.TracePath, sleepLimit);
                             output.WriteLine();
                             output.Write(report.Markdown);
                             output.WriteLine();

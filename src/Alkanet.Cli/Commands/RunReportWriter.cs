@@ -8,7 +8,7 @@ namespace Alkanet.Cli.Commands;
 
 /// <summary>The last step of <c>alkanet run</c>: the meta sidecar naming the sample, then the report tool on the
 /// run's log (DIR/report.md, .html, .json). Lives in the CLI so the tracer (Vmm) does not depend on Analysis.</summary>
-internal static class RunReport
+internal static class RunReportWriter
 {
     /// <summary>Writes LOG.meta.json = {"sample": NAME}: the report tool (and <c>alkanet report LOG</c>) reads it, so no --sample is needed.</summary>
     public static string WriteMeta(string tracePath, string sampleProcessName)
