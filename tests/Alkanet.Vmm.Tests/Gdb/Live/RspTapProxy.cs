@@ -37,6 +37,9 @@ internal sealed class RspTapProxy : IDisposable
         {
             _client = _listener.AcceptTcpClient();
             _server = new TcpClient("127.0.0.1", _targetPort);
+            // Nagle plus delayed ACKs would hold each small packet ~40 ms in the relay: a hit is several round trips.
+            _client.NoDelay = true;
+            _server.NoDelay = true;
             var back = new Thread(() => Pump(_server.GetStream(), _client.GetStream(), null)) { IsBackground = true };
             back.Start();
             Pump(_client.GetStream(), _server.GetStream(), new StringBuilder());
