@@ -34,7 +34,8 @@ public sealed class TraceCommandTests
         var (code, _, err) = Run("trace", "--gdb", "127.0.0.1:9", "--os", "plan9");
         code.ShouldBe(ExitCodes.Failure);
         err.ShouldContain("unknown OS");
-        err.ShouldContain("linux, windows");
+        err.ShouldContain("known: linux, ");
+        err.ShouldContain("windows");
     }
 
     [Theory]
