@@ -57,9 +57,9 @@ public sealed class LinuxGdbDecoder : IDescribedHookDecoder
     public static LinuxGdbDecoder Discover(GdbClient client, LinuxProfile profile, string profileSource, LinuxGdbAttachOptions? attach = null)
     {
         attach ??= new LinuxGdbAttachOptions();
-        if (!LinuxProfileBuilder.IsComplete(profile))
-            throw new InvalidOperationException($"the Linux profile {profileSource} lacks sites, offsets or sizes this version reads " +
-                "(an older profile): rebuild it (delete it and run `alkanet run` once, or pass --vmlinux FILE --kallsyms FILE)");
+        if (!profile.Sites.Any(s => s.Role == HookRole.Enter64) || !profile.Sites.Any(s => s.Role == HookRole.Exit))
+            throw new InvalidOperationException($"the Linux profile {profileSource} names no x64_sys_call (ENTER) or no " +
+                "syscall_exit_to_user_mode_prepare (EXIT) site: rebuild it (delete it and run `alkanet run` once, or pass --vmlinux FILE --kallsyms FILE)");
         var threads = client.ListThreads();
         if (threads.Count == 0) throw new InvalidOperationException("the gdbstub lists no vCPUs");
         var enter = profile.Site(HookRole.Enter64);
@@ -111,7 +111,15 @@ public sealed class LinuxGdbDecoder : IDescribedHookDecoder
             if (!want[..5].SequenceEqual(GdbClient.FtraceNop))
                 warnings.Add($"{site.Symbol} does not start with the 5-byte NOP ({Convert.ToHexStringLower(want[..5])}; ftrace may be using it): its hits single-step the vCPU");
         }
-        return new LinuxGdbDecoder(profile, slide, notes, warnings);
+        try
+        {
+            return new LinuxGdbDecoder(profile, slide, notes, warnings);
+        }
+        catch (KeyNotFoundException ex)
+        {
+            throw new InvalidOperationException($"the Linux profile {source} is incomplete ({ex.Message}): rebuild it " +
+                "(delete it and run `alkanet run` once, or pass --vmlinux FILE --kallsyms FILE)", ex);
+        }
     }
 
     private static string Release(LinuxProfile p) => p.KernelRelease.Length > 0 ? p.KernelRelease : "unknown";
