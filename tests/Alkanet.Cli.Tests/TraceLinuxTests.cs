@@ -43,6 +43,27 @@ public sealed class TraceLinuxTests
     }
 
     [Fact]
+    public void A_bad_profile_file_fails_naming_its_line_and_detaches()
+    {
+        var dir = Directory.CreateTempSubdirectory("alkanet-trace-linux-").FullName;
+        try
+        {
+            var bad = Path.Combine(dir, "profile.txt");
+            File.WriteAllText(bad, "release 6.1\nsite Enter64 x64_sys_call nothex 00\n");
+            using var server = new Alkanet.Vmm.Tests.Gdb.Fakes.FakeRspServer(GdbTestKit.LinuxLikeTarget());
+            var (code, _, err) = Run("trace", "--gdb", $"127.0.0.1:{server.Port}", "--os", "linux", "--profile", bad, "--timeout", "2s");
+            code.ShouldBe(ExitCodes.Failure);
+            err.ShouldContain($"--os linux: Linux profile {bad}:2:");
+            server.Detached.ShouldBeTrue(); // the VM runs on
+            server.Received.Where(GdbTestKit.IsWritePacket).ShouldBeEmpty();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     [Trait("Category", "Live")]
     public void Traces_a_kaslr_linux_vm_with_the_real_profile()
     {
