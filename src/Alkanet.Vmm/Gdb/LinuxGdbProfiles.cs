@@ -35,7 +35,9 @@ public static class LinuxGdbProfiles
         if (File.Exists(guest.Vmlinux) && File.Exists(guest.KallsymsPath))
         {
             var built = Build(guest.Vmlinux, guest.KallsymsPath, guest.Release);
-            built.Save(guest.ProfilePath); // what alkanet run would have cached
+            try { built.Save(guest.ProfilePath); } // what alkanet run would have cached
+            catch (IOException) { } // another process saving the same profile at once: this one is in memory anyway
+            catch (UnauthorizedAccessException) { } // a read-only cache: the same
             return (built, guest.ProfilePath + " (derived now from the cached vmlinux and kallsyms)");
         }
         throw new InvalidOperationException(
