@@ -20,25 +20,31 @@ internal static class TraceCommand
         var duration = new Option<string?>("--duration") { Description = "Stop after this long (30s, 5m, 1500ms); default: until Ctrl+C or the VM shuts down." };
         var maxHits = new Option<long?>("--max-hits") { Description = "Stop after this many breakpoint hits." };
         var timeout = new Option<string>("--timeout") { Description = "Deadline of every gdbstub/QMP exchange.", DefaultValueFactory = _ => "5s" };
+        var profile = new Option<string?>("--profile") { Description = "Linux: the kernel's profile (a profile.txt saved by alkanet run); default: the analysis guest's cached one." };
+        var vmlinux = new Option<string?>("--vmlinux") { Description = "Linux: derive the profile from this vmlinux (ELF with BTF), with --kallsyms." };
+        var kallsyms = new Option<string?>("--kallsyms") { Description = "Linux: the kernel's symbols (/proc/kallsyms of a nokaslr boot, or System.map), with --vmlinux." };
         var cmd = new Command("trace", "Trace a running VM's system calls through QEMU's gdbstub (hardware breakpoints on the kernel's " +
             "system-call entry and exit; the guest is only read). For VMs under KVM or started by someone else.")
         {
-            gdb, qmp, os, output, duration, maxHits, timeout,
+            gdb, qmp, os, output, duration, maxHits, timeout, profile, vmlinux, kallsyms,
         };
         cmd.SetAction(parse => Run(
             parse.GetValue(gdb)!, parse.GetValue(qmp), parse.GetValue(os)!, parse.GetValue(output),
             parse.GetValue(duration) is { } d ? ParseDuration(d, "--duration") : null, parse.GetValue(maxHits),
             ParseDuration(parse.GetValue(timeout)!, "--timeout"),
+            new TraceDecoderOptions(parse.GetValue(profile), parse.GetValue(vmlinux), parse.GetValue(kallsyms)),
             parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         return cmd;
     }
 
     private static int Run(string gdbEndpoint, string? qmpEndpoint, string os, string? outPath, TimeSpan? duration, long? maxHits,
-        TimeSpan timeout, TextWriter stdout, TextWriter stderr)
+        TimeSpan timeout, TraceDecoderOptions decoderOptions, TextWriter stdout, TextWriter stderr)
     {
         var (host, port) = ParseHostPort(gdbEndpoint);
         if (maxHits is <= 0) throw new UsageException("--max-hits must be at least 1");
-        var factory = TraceDecoders.Find(os, out var why) ?? throw new CommandFailedException(why);
+        if ((decoderOptions.Vmlinux is null) != (decoderOptions.Kallsyms is null)) throw new UsageException("--vmlinux and --kallsyms go together");
+        if (decoderOptions.ProfilePath is not null && decoderOptions.Vmlinux is not null) throw new UsageException("--profile and --vmlinux/--kallsyms both name the kernel: give one of them");
+        var factory = TraceDecoders.Find(os, decoderOptions, out var why) ?? throw new CommandFailedException(why);
 
         QmpClient? qmp = null;
         try

@@ -15,10 +15,10 @@ public interface ISyscallTableSource
     SyscallTableChoice? Choose(int build, string? kind = null);
 }
 
-/// <summary>All registered sources, by OS. Sources add themselves with <see cref="Register"/>; the Windows one is built in.</summary>
+/// <summary>All registered sources, by OS. Sources add themselves with <see cref="Register"/>; Windows and Linux are built in.</summary>
 public static class SyscallTableSources
 {
-    private static readonly List<ISyscallTableSource> Registered = [Windows.WindowsSyscallTables.Instance];
+    private static readonly List<ISyscallTableSource> Registered = [Windows.WindowsSyscallTables.Instance, Linux.LinuxSyscallTableSource.Instance];
     private static readonly Lock Gate = new();
 
     public static void Register(ISyscallTableSource source)

@@ -8,10 +8,11 @@ using Alkanet.Vmm.Gdb;
 namespace Alkanet.Vmm.Tests.Gdb;
 
 /// <summary>
-/// A TEST decoder, not the Linux profile: it knows only the x86-64 system-call ABI (the number in ESI at
-/// x64_sys_call, the arguments and result in the pt_regs that RDI points to, whose layout is kernel ABI) and no
-/// task_struct offsets, so records carry no pid or process name. It exists so the gdbstub hook can be tested
-/// end to end before the Linux profile (issue 4's other half) is merged.
+/// A TEST decoder for the hook's own mechanics (the breakpoint loop, the write guard, failures), not the Linux
+/// profile: it knows only the x86-64 system-call ABI (the number in ESI at x64_sys_call, the arguments and result in
+/// the pt_regs that RDI points to, whose layout is kernel ABI) and no task_struct offsets, so records carry no pid or
+/// process name, and it needs neither a profile nor guest kernel data (the fake stub serves only pt_regs). The real
+/// Linux decoder is <see cref="LinuxGdbDecoder"/> (tests: LinuxGdbDecoderTests, LiveLinuxGdbDecoderTests, TraceLinuxTests).
 /// </summary>
 internal sealed class LinuxTestDecoder(ulong entrySite, ulong exitSite) : IHookDecoder
 {

@@ -8,7 +8,8 @@ namespace Alkanet.Vmm.Tests.Gdb.Live;
 
 /// <summary>
 /// A real QEMU (TCG, 2 vCPUs) booting Debian's kernel with a busybox initramfs whose init prints a few kernel
-/// symbols from /proc/kallsyms (booted with nokaslr) to the serial console and then runs a system-call loop.
+/// symbols from /proc/kallsyms (booted with nokaslr unless asked for KASLR: -kernel with the bzImage runs the
+/// decompressor, which randomises) to the serial console and then runs a system-call loop.
 /// QEMU is killed in Dispose, always; <see cref="Survivors"/> lets a test check none is left.
 /// </summary>
 internal sealed class LiveGuest : IDisposable
@@ -74,7 +75,7 @@ internal sealed class LiveGuest : IDisposable
     }
 
     /// <summary>Boots the guest and waits until its init has printed the symbols (the workload then runs).</summary>
-    public static LiveGuest Start(string workload = "cat /dev/zero > /dev/null", TimeSpan? bootTimeout = null)
+    public static LiveGuest Start(string workload = "cat /dev/zero > /dev/null", TimeSpan? bootTimeout = null, bool kaslr = false)
     {
         var marker = "alkanet-gdbtest-" + Guid.NewGuid().ToString("N")[..12];
         var work = Directory.CreateTempSubdirectory("alkanet-gdb-").FullName;
@@ -93,7 +94,7 @@ internal sealed class LiveGuest : IDisposable
             "-name", marker, "-machine", "q35", "-accel", "tcg", "-smp", "2", "-m", "256",
             "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot", "-nic", "none",
             "-kernel", KernelPath()!, "-initrd", initrd,
-            "-append", "console=ttyS0 nokaslr quiet panic=-1",
+            "-append", kaslr ? "console=ttyS0 quiet panic=-1" : "console=ttyS0 nokaslr quiet panic=-1",
             "-gdb", $"tcp:127.0.0.1:{port}", "-qmp", $"unix:{qmp},server=on,wait=off",
         }) psi.ArgumentList.Add(a);
         var qemu = Process.Start(psi) ?? throw new InvalidOperationException("qemu-system-x86_64 did not start");

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Alkanet.Cli;
+
+namespace Alkanet.Cli.Tests;
+
+/// <summary><c>alkanet syscalls --os linux</c>: the built-in x86-64 table of Debian 12's 6.1 kernel.</summary>
+public class SyscallsLinuxTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        var code = AlkanetCli.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void Lists_the_linux_table_and_prints_it_by_version()
+    {
+        var (code, list, _) = Run("syscalls", "--os", "linux");
+        code.ShouldBe(0);
+        list.ShouldContain("601  x86_64");
+        list.ShouldContain("6.1 (Debian 12");
+
+        var (code2, text, err) = Run("syscalls", "--os", "linux", "--build", "601");
+        code2.ShouldBe(0, err);
+        text.ShouldContain("# linux 6.1 (Debian 12, linux-image-6.1.0-56-amd64), build 601, x86_64:");
+        text.ShouldContain("0x0000  read");
+        text.ShouldContain("0x003b  execve");
+        text.ShouldContain("0x0101  openat");
+        text.ShouldNotContain("GUESSED");
+        err.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Json_works_as_for_windows_and_another_version_is_a_guess()
+    {
+        var (code, json, _) = Run("syscalls", "--os", "linux", "--build", "601", "--json");
+        code.ShouldBe(0);
+        using (var doc = JsonDocument.Parse(json))
+        {
+            doc.RootElement.GetProperty("os").GetString().ShouldBe("linux");
+            doc.RootElement.GetProperty("exact").GetBoolean().ShouldBeTrue();
+            doc.RootElement.GetProperty("kind").GetString().ShouldBe("x86_64");
+            doc.RootElement.GetProperty("calls").GetProperty("101").GetString().ShouldBe("openat");
+            doc.RootElement.GetProperty("calls").GetProperty("e7").GetString().ShouldBe("exit_group");
+        }
+
+        var (_, listJson, _) = Run("syscalls", "--os", "linux", "--json");
+        using (var doc = JsonDocument.Parse(listJson))
+        {
+            var t = doc.RootElement.EnumerateArray().Single();
+            t.GetProperty("build").GetInt32().ShouldBe(601);
+            t.GetProperty("calls").GetInt32().ShouldBeGreaterThan(300);
+        }
+
+        var (code2, guessed, err) = Run("syscalls", "--os", "linux", "--build", "510");
+        code2.ShouldBe(0);
+        guessed.ShouldContain("GUESSED");
+        err.ShouldContain("no table for Linux 5.10");
+
+        var (code3, _, err3) = Run("syscalls", "--os", "linux", "--build", "601", "--kind", "ia32");
+        code3.ShouldBe(ExitCodes.Failure);
+        err3.ShouldContain("kind 'ia32'");
+    }
+}
