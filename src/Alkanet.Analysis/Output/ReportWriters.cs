@@ -40,7 +40,7 @@ public static class ReportWriters
         {
             sb.AppendLine("| severity | finding | ATT&CK | evidence | records |").AppendLine("|---|---|---|---|---|");
             foreach (var f in r.Findings)
-                sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {f.Severity} | {Esc(f.Title)} | {string.Join(", ", f.Attack.Select(t => $"{t.Id} {t.Name}"))} | {Esc(string.Join("; ", f.Evidence.Take(3).Select(e => e.Object)))}{(f.Evidence.Count > 3 ? $" (+{f.Evidence.Count - 3})" : "")} | {Nos(f.Records)} |"));
+                sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {f.Severity} | {Esc(f.Title)} | {string.Join(", ", f.Attack.Select(t => $"{t.Id} {t.Name}"))} | {Esc(EvidenceText(f.Evidence))} | {Nos(f.Records)} |"));
         }
         sb.AppendLine();
 
@@ -100,6 +100,16 @@ public static class ReportWriters
             while (cur.ParentSeq is { } ps && byId.TryGetValue(ps, out var parent) && guard++ < 64) { set.Add(ps); cur = parent; }
         }
         return set;
+    }
+
+    /// <summary>Each object once, with the kinds of behaviour that name it (a dropped file is created,
+    /// written and made executable: one object, three kinds), at most three objects.</summary>
+    private static string EvidenceText(List<ReportEvidence> evidence)
+    {
+        var byObject = evidence.GroupBy(e => e.Object, StringComparer.Ordinal)
+            .Select(g => $"{g.Key} ({string.Join(", ", g.Select(e => e.Kind).Distinct(StringComparer.Ordinal))})")
+            .ToList();
+        return string.Join("; ", byObject.Take(3)) + (byObject.Count > 3 ? $" (+{byObject.Count - 3})" : "");
     }
 
     private static string Nos(List<long> nos) => nos.Count == 0 ? "" : string.Join(", ", nos.Take(6)) + (nos.Count > 6 ? ", …" : "");
