@@ -133,9 +133,10 @@ public sealed class LinuxSyscallTracer
         LinuxTaskInfo task;
         if (_pending.TryRemove(cpu.Rdi, out var p) && (origAx == ulong.MaxValue || origAx == p.Number || (long)origAx < 0))
         {
-            task = TaskOf(cpu, mem, refresh: false);
             nr = p.Number;
             name = p.Name;
+            // By the EXIT of execve or prctl(PR_SET_NAME) the kernel has already switched comm: show the new name.
+            task = TaskOf(cpu, mem, refresh: name is "execve" or "execveat" or "prctl");
             Fill(record, cpu, task, LogType.Exit, nr, name);
             if (p.Unread is { } unread)
             {   // a string unmapped at ENTER: the kernel has faulted it in by now

@@ -325,8 +325,9 @@ public sealed class LoggerClient : IRecordSink
             Monitor.PulseAll(_gate);
         }
         var readerThread = new Thread(() => ReaderLoop(reader, writer, generation)) { IsBackground = true, Name = "alkanet-logger-reader" };
-        lock (_gate) _readerThread = readerThread;
+        // Start before publishing: a closing thread that finds it must be able to Join it.
         readerThread.Start();
+        lock (_gate) _readerThread = readerThread;
         return generation;
     }
 
