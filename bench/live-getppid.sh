@@ -6,14 +6,11 @@
 # --all-args (every ENTER also carries its raw argument registers: one more guest-memory read per call).
 # Usage: bash bench/live-getppid.sh [RUNS]
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 runs="${1:-10}"
-dotnet build src/Alkanet.Cli -c Release --nologo -v q >/dev/null
-cli=(dotnet "$root/src/Alkanet.Cli/bin/Release/net10.0/alkanet.dll")
+build_cli
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 declare -A med
 for stage in untraced hit decode full allargs; do
   case "$stage" in

@@ -4,15 +4,12 @@
 # ALKANET-SAMPLE-START and -EXIT markers (run.json sample_s); medians are compared.
 # Usage: bash bench/live-samples.sh [RUNS]
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 runs="${1:-3}"
-dotnet build src/Alkanet.Cli -c Release --nologo -v q >/dev/null
-cli=(dotnet "$root/src/Alkanet.Cli/bin/Release/net10.0/alkanet.dll")
+build_cli
 out="$(mktemp -d)"
 : > "$out/sum.txt"
 trap 'rm -rf "$out"' EXIT
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 field() { jq -r ".$1" "$out/run/run.json"; }
 : > "$out/boot.txt"
 printf '%-13s %10s %10s %8s %9s\n' sample untraced_s traced_s slowdown records
@@ -24,10 +21,10 @@ for s in dropper persistence injector selfdelete beacon antianalysis; do
     "${cli[@]}" run "samples/$s" --untraced --out "$out/run" >/dev/null 2>&1
     field sample_s >> "$out/u.txt"
   done
-  t=$(median < "$out/t.txt"); u=$(median < "$out/u.txt"); n=$(median < "$out/n.txt")
+  t=$(median %.3f < "$out/t.txt"); u=$(median %.3f < "$out/u.txt"); n=$(median %.3f < "$out/n.txt")
   awk -v s="$s" -v t="$t" -v u="$u" -v n="$n" 'BEGIN { printf "%-13s %10.3f %10.3f %7.2fx %9d\n", s, u, t, (u > 0 ? t/u : 0), n }'
   echo "$u $t" >> "$out/sum.txt"
 done
 awk '{u += $1; t += $2} END { printf "%-13s %10.3f %10.3f %7.2fx   (sum of the medians)\n", "sample set", u, t, t/u }' "$out/sum.txt"
-echo "boot-to-sample (traced, guest uptime at sample start): median $(median < "$out/boot.txt") s over $((runs * 6)) boots"
+echo "boot-to-sample (traced, guest uptime at sample start): median $(median %.3f < "$out/boot.txt") s over $((runs * 6)) boots"
 echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,3 +1,6 @@
+using Alkanet.Core.Json;
+using Alkanet.Core.Records;
+
 namespace Alkanet.Cli.Tests;
 
 /// <summary>Runs the real command line in-process with captured output.</summary>
@@ -25,5 +28,18 @@ public sealed class TempDir : IDisposable
     public void Dispose()
     {
         try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>Reads a whole JSON-lines log the commands wrote.</summary>
+public static class RecordFiles
+{
+    public static List<SyscallRecord> ReadAll(string file)
+    {
+        var list = new List<SyscallRecord>();
+        using var reader = JsonLinesReader.Open(file);
+        var r = new SyscallRecord();
+        while (reader.TryRead(r)) list.Add(r.Clone());
+        return list;
     }
 }

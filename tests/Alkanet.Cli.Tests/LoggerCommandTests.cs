@@ -4,6 +4,7 @@ using Alkanet.Core.Records;
 using Alkanet.Logging.Server;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using static Alkanet.Cli.Tests.CliRunner;
 
 namespace Alkanet.Cli.Tests;
 
@@ -11,14 +12,6 @@ public class LoggerCommandTests : IDisposable
 {
     private const string Token = "cli-test-token";
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "alkanet-cli-logger-" + Guid.NewGuid().ToString("n"));
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = AlkanetCli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     private string WriteLog(int count, long firstNo = 0)
     {
@@ -50,19 +43,19 @@ public class LoggerCommandTests : IDisposable
         {
             await logger.StartAsync(TestContext.Current.CancellationToken);
             var sent = Run("logger", "send", input, "--to", $"127.0.0.1:{logger.TracerEndpoint.Port}", "--token", Token, "--run", "cli-run");
-            sent.Code.ShouldBe(0, sent.Err);
+            sent.ExitCode.ShouldBe(0, sent.Err);
             sent.Out.ShouldContain("3000 records of run cli-run acknowledged");
             // the same log again into the same run: a new stream reusing stored numbers is refused, not merged
             var again = Run("logger", "send", input, "--to", $"127.0.0.1:{logger.TracerEndpoint.Port}", "--token", Token, "--run", "cli-run");
-            again.Code.ShouldBe(ExitCodes.Failure);
+            again.ExitCode.ShouldBe(ExitCodes.Failure);
             again.Err.ShouldContain("already holds records through no 3009");
             var wrong = Run("logger", "send", input, "--to", $"127.0.0.1:{logger.TracerEndpoint.Port}", "--token", "bad", "--run", "other");
-            wrong.Code.ShouldBe(ExitCodes.Failure);
+            wrong.ExitCode.ShouldBe(ExitCodes.Failure);
             wrong.Err.ShouldContain("wrong token");
         }
         var output = Path.Combine(_dir, "out.jsonl.gz");
         var export = Run("logger", "export", "cli-run", "-o", output, "--data", data);
-        export.Code.ShouldBe(0, export.Err);
+        export.ExitCode.ShouldBe(0, export.Err);
         export.Err.ShouldContain("3000 records");
         var original = JsonLinesReader.ReadFile(input).Select(r => RecordJson.Serialize(r)).ToList();
         var exported = JsonLinesReader.ReadFile(output).Select(r => RecordJson.Serialize(r)).ToList();
@@ -88,21 +81,21 @@ public class LoggerCommandTests : IDisposable
         tracer.WaitConnected(TimeSpan.FromSeconds(10)).ShouldBeTrue();
         var http = $"127.0.0.1:{httpPort}";
         var denied = Run("logger", "control", "ctl", "pause", "--http", http, "--token", "wrong");
-        denied.Code.ShouldBe(ExitCodes.Failure);
+        denied.ExitCode.ShouldBe(ExitCodes.Failure);
         denied.Err.ShouldContain("wrong token");
         tracer.Control.State.ShouldBe(Alkanet.Logging.Wire.TracerState.Running);
-        Run("logger", "control", "ctl", "pause", "--http", http, "--token", Token).Code.ShouldBe(0);
+        Run("logger", "control", "ctl", "pause", "--http", http, "--token", Token).ExitCode.ShouldBe(0);
         var until = DateTime.UtcNow.AddSeconds(10);
         while (tracer.Control.State != Alkanet.Logging.Wire.TracerState.Paused && DateTime.UtcNow < until) Thread.Sleep(10);
         tracer.Control.State.ShouldBe(Alkanet.Logging.Wire.TracerState.Paused);
         var filter = Run("logger", "control", "ctl", "setfilter", "--calls", "NtCreateFile,NtClose", "--http", http, "--token", Token);
-        filter.Code.ShouldBe(0, filter.Err);
+        filter.ExitCode.ShouldBe(0, filter.Err);
         var status = Run("logger", "control", "ctl", "status", "--http", http, "--token", Token);
-        status.Code.ShouldBe(0, status.Err);
+        status.ExitCode.ShouldBe(0, status.Err);
         status.Out.ShouldContain("\"state\":\"Paused\"");
         status.Out.ShouldContain("NtCreateFile");
         var none = Run("logger", "control", "no-such-run", "stop", "--http", http, "--token", Token);
-        none.Code.ShouldBe(ExitCodes.Failure);
+        none.ExitCode.ShouldBe(ExitCodes.Failure);
         none.Err.ShouldContain("no tracer is connected");
         await host.StopAsync(TestContext.Current.CancellationToken);
     }
@@ -128,10 +121,10 @@ public class LoggerCommandTests : IDisposable
         });
         await logger.StartAsync(TestContext.Current.CancellationToken);
         var r = Run("logger", "send", input, "--to", $"127.0.0.1:{logger.TracerEndpoint.Port}", "--token", Token, "--run", "back");
-        r.Code.ShouldBe(ExitCodes.Failure);
+        r.ExitCode.ShouldBe(ExitCodes.Failure);
         r.Err.ShouldContain("line 4");
         r.Err.ShouldContain("goes backwards");
-        Run("logger", "send", input, "--to", $"127.0.0.1:{logger.TracerEndpoint.Port}", "--token", Token, "--run", "back2", "--renumber").Code.ShouldBe(0);
+        Run("logger", "send", input, "--to", $"127.0.0.1:{logger.TracerEndpoint.Port}", "--token", Token, "--run", "back2", "--renumber").ExitCode.ShouldBe(0);
     }
 
     [Fact]
@@ -141,7 +134,7 @@ public class LoggerCommandTests : IDisposable
         using (var store = new Alkanet.Logging.Storage.SqliteRunStore(data)) store.OpenRun("known", "test");
         var output = Path.Combine(_dir, "x.jsonl");
         var r = Run("logger", "export", "nope", "-o", output, "--data", data);
-        r.Code.ShouldBe(ExitCodes.Failure);
+        r.ExitCode.ShouldBe(ExitCodes.Failure);
         r.Err.ShouldContain("no run 'nope'");
         r.Err.ShouldContain("known");
         File.Exists(output).ShouldBeFalse();
@@ -151,7 +144,7 @@ public class LoggerCommandTests : IDisposable
     public void Export_without_a_logger_database_fails_clearly()
     {
         var r = Run("logger", "export", "any", "-o", Path.Combine(_dir, "x.jsonl"), "--data", Path.Combine(_dir, "missing"));
-        r.Code.ShouldBe(ExitCodes.Failure);
+        r.ExitCode.ShouldBe(ExitCodes.Failure);
         r.Err.ShouldContain("no logger database");
     }
 
@@ -164,7 +157,7 @@ public class LoggerCommandTests : IDisposable
         try
         {
             var noToken = Run("logger", "send", input, "--to", "127.0.0.1:1");
-            noToken.Code.ShouldBe(ExitCodes.Usage);
+            noToken.ExitCode.ShouldBe(ExitCodes.Usage);
             noToken.Err.ShouldContain("token");
         }
         finally
@@ -172,17 +165,17 @@ public class LoggerCommandTests : IDisposable
             Environment.SetEnvironmentVariable("ALKANET_LOGGER_TOKEN", saved);
         }
         var badEndpoint = Run("logger", "send", input, "--to", "nowhere", "--token", "t");
-        badEndpoint.Code.ShouldBe(ExitCodes.Usage);
+        badEndpoint.ExitCode.ShouldBe(ExitCodes.Usage);
         badEndpoint.Err.ShouldContain("--to");
         var both = Run("logger", "send", input, "--synthetic", "5", "--to", "127.0.0.1:1", "--token", "t");
-        both.Code.ShouldBe(ExitCodes.Usage);
+        both.ExitCode.ShouldBe(ExitCodes.Usage);
     }
 
     [Fact]
     public void The_logger_refuses_a_bad_listen_address()
     {
         var r = Run("logger", "--listen", "not-an-endpoint", "--data", Path.Combine(_dir, "d"), "--token", "t");
-        r.Code.ShouldBe(ExitCodes.Usage);
+        r.ExitCode.ShouldBe(ExitCodes.Usage);
         r.Err.ShouldContain("--listen");
     }
 

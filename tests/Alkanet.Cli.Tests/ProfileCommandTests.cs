@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Alkanet.Cli;
+using static Alkanet.Cli.Tests.CliRunner;
 
 namespace Alkanet.Cli.Tests;
 
@@ -16,14 +17,6 @@ public sealed class ProfileCommandTests : IDisposable
     {
         Environment.SetEnvironmentVariable("ALKANET_PROFILES", _saved);
         Directory.Delete(_dir, true);
-    }
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = AlkanetCli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
     }
 
     [Fact]
@@ -67,13 +60,13 @@ public sealed class ProfileCommandTests : IDisposable
         text.ShouldContain("AABBCCDDEEFF00112233445566778899-5");
         text.ShouldContain("warning: the table lacks");
         Run("profile", "list").Out.ShouldContain("AABBCCDDEEFF00112233445566778899-5");
-        Run("profile", "show", "AABBCCDDEEFF00112233445566778899").Code.ShouldBe(0);
+        Run("profile", "show", "AABBCCDDEEFF00112233445566778899").ExitCode.ShouldBe(0);
 
         var bad = Path.Combine(_dir, "bad.json");
         File.WriteAllText(bad, "{\"metadata\":");
         var (badCode, _, err) = Run("profile", "import", bad);
         badCode.ShouldBe(1);
         err.ShouldContain("bad.json");
-        Run("profile", "show", "no-such-profile").Code.ShouldBe(1);
+        Run("profile", "show", "no-such-profile").ExitCode.ShouldBe(1);
     }
 }

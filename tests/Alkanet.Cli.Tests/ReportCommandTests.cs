@@ -1,4 +1,5 @@
 using Alkanet.Cli;
+using static Alkanet.Cli.Tests.CliRunner;
 
 namespace Alkanet.Cli.Tests;
 
@@ -10,14 +11,6 @@ public class ReportCommandTests
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Alkanet.slnx"))) dir = dir.Parent;
         return Path.Combine(dir!.FullName, "tests", "Alkanet.Analysis.Tests", "Fixtures", name);
-    }
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = AlkanetCli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
     }
 
     [Fact]
@@ -94,7 +87,7 @@ public class ReportCommandTests
     {
         var cape = Directory.GetFiles(Fixture("cape"), "55dc*.json.gz").Single();
         var vt = Path.Combine(Directory.CreateTempSubdirectory().FullName, "vt.json");
-        Run("report", cape, "-f", "vt", "-o", vt).Code.ShouldBe(ExitCodes.Ok);
+        Run("report", cape, "-f", "vt", "-o", vt).ExitCode.ShouldBe(ExitCodes.Ok);
         var (code, output, _) = Run("compare", vt, cape);
         code.ShouldBe(ExitCodes.Ok);
         output.ShouldContain("registry_keys_opened");

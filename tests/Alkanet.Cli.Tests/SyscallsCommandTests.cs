@@ -1,18 +1,11 @@
 using System.Text.Json;
 using Alkanet.Cli;
+using static Alkanet.Cli.Tests.CliRunner;
 
 namespace Alkanet.Cli.Tests;
 
 public class SyscallsCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = AlkanetCli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public void Prints_the_1909_table()
     {

@@ -1,19 +1,12 @@
 using System.Text.Json;
 using Alkanet.Cli;
+using static Alkanet.Cli.Tests.CliRunner;
 
 namespace Alkanet.Cli.Tests;
 
 /// <summary><c>alkanet syscalls --os linux</c>: the built-in x86-64 table of Debian 12's 6.1 kernel.</summary>
 public class SyscallsLinuxTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        var code = AlkanetCli.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public void Lists_the_linux_table_and_prints_it_by_version()
     {

@@ -6,19 +6,12 @@ using Alkanet.Vmm.Qmp;
 using Alkanet.Vmm.Tests.Gdb;
 using Alkanet.Vmm.Tests.Gdb.Fakes;
 using Alkanet.Vmm.Tests.Gdb.Live;
+using static Alkanet.Cli.Tests.CliRunner;
 
 namespace Alkanet.Cli.Tests;
 
 public sealed class TraceCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = AlkanetCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Theory]
     [InlineData("--gdb", "nohostport", "--os", "linux")]
     [InlineData("--gdb", "localhost:99999", "--os", "linux")]
@@ -26,7 +19,7 @@ public sealed class TraceCommandTests
     [InlineData("--gdb", "localhost:1234")]
     [InlineData("--gdb", "localhost:1234", "--os", "linux", "--vmlinux", "vmlinux")]
     [InlineData("--gdb", "localhost:1234", "--os", "linux", "--profile", "p.txt", "--vmlinux", "v", "--kallsyms", "k")]
-    public void Bad_command_lines_are_usage_errors(params string[] args) => Run(["trace", .. args]).Code.ShouldBe(ExitCodes.Usage);
+    public void Bad_command_lines_are_usage_errors(params string[] args) => Run(["trace", .. args]).ExitCode.ShouldBe(ExitCodes.Usage);
 
     [Fact]
     public void An_os_without_a_profile_in_this_build_fails_clearly()
@@ -107,7 +100,7 @@ public sealed class TraceCommandTests
             err.ShouldContain("closed the connection");
             err.ShouldContain(file + ".partial");
             File.Exists(file).ShouldBeFalse();
-            ReadAll(file + ".partial").Select(r => r.No).ShouldBe([1L, 2L]);
+            RecordFiles.ReadAll(file + ".partial").Select(r => r.No).ShouldBe([1L, 2L]);
         }
         finally
         {
@@ -135,7 +128,7 @@ public sealed class TraceCommandTests
             var (code, _, err) = Run("trace", "--gdb", $"127.0.0.1:{server.Port}", "--os", "test-fake", "--out", file, "--max-hits", "20");
             code.ShouldBe(ExitCodes.Ok, err);
             err.ShouldContain("hitlimit: 20 records from 20 hits");
-            var records = ReadAll(file);
+            var records = RecordFiles.ReadAll(file);
             records.Select(r => r.No).ShouldBe(Enumerable.Range(1, 20).Select(i => (long)i));
             records.Count(r => r.IsEnter).ShouldBe(10);
             File.Exists(file[..^6] + ".jsonl.partial").ShouldBeFalse();
@@ -167,7 +160,7 @@ public sealed class TraceCommandTests
                 code.ShouldBe(ExitCodes.Ok, err);
                 err.ShouldContain("QMP: QEMU 10.");
                 err.ShouldContain("QMP: VM running"); // detached: the VM runs on
-                var records = ReadAll(file);
+                var records = RecordFiles.ReadAll(file);
                 records.Count.ShouldBe(100);
                 records.Select(r => r.No).ShouldBe(Enumerable.Range(1, 100).Select(i => (long)i));
                 using var qmp = QmpClient.Connect("unix:" + guest.QmpPath);
@@ -179,14 +172,5 @@ public sealed class TraceCommandTests
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private static List<SyscallRecord> ReadAll(string file)
-    {
-        var list = new List<SyscallRecord>();
-        using var reader = JsonLinesReader.Open(file);
-        var r = new SyscallRecord();
-        while (reader.TryRead(r)) list.Add(r.Clone());
-        return list;
     }
 }

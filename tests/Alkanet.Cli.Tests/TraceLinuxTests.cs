@@ -8,6 +8,7 @@ using Alkanet.Vmm.Gdb;
 using Alkanet.Vmm.Qmp;
 using Alkanet.Vmm.Tests.Gdb;
 using Alkanet.Vmm.Tests.Gdb.Live;
+using static Alkanet.Cli.Tests.CliRunner;
 
 namespace Alkanet.Cli.Tests;
 
@@ -18,14 +19,6 @@ namespace Alkanet.Cli.Tests;
 public sealed class TraceLinuxTests
 {
     private const string KnownPath = "/tmp/alkanet-gdb-known";
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = AlkanetCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     /// <summary>The analysis guest's cached profile (derived from the cached vmlinux + kallsyms if needed), or a skip.</summary>
     private static LinuxProfile CachedProfileOrSkip()
@@ -85,7 +78,7 @@ public sealed class TraceLinuxTests
                 other.Site(HookRole.Exit).Fingerprint[0] ^= 0xff;
                 other.Save(wrong);
                 var refused = Run("trace", "--gdb", $"127.0.0.1:{guest.GdbPort}", "--os", "linux", "--profile", wrong, "--max-hits", "10", "--timeout", "10s");
-                refused.Code.ShouldBe(ExitCodes.Failure, refused.Err);
+                refused.ExitCode.ShouldBe(ExitCodes.Failure, refused.Err);
                 refused.Err.ShouldContain("is not the one of the Linux profile " + wrong);
                 refused.Err.ShouldContain("syscall_exit_to_user_mode_prepare");
                 using (var qmp = QmpClient.Connect("unix:" + guest.QmpPath)) qmp.Status().ShouldBe("running");
@@ -107,7 +100,7 @@ public sealed class TraceLinuxTests
                 err.ShouldContain($"syscall_exit_to_user_mode_prepare@0x{guest.Kallsyms["syscall_exit_to_user_mode_prepare"]:x} (EXIT)");
                 err.ShouldContain("QMP: VM running");
 
-                var records = ReadAll(file);
+                var records = RecordFiles.ReadAll(file);
                 records.Count.ShouldBe(hits);
                 records.Select(r => r.No).ShouldBe(Enumerable.Range(1, hits).Select(i => (long)i));
                 records.ShouldAllBe(r => r.Pid > 0 && r.ProcName != "");
@@ -129,7 +122,7 @@ public sealed class TraceLinuxTests
                 records.Select(r => r.Pid).Distinct().Count().ShouldBeGreaterThan(1); // the shell and its cat children
 
                 var validate = Run("log", "validate", file);
-                validate.Code.ShouldBe(ExitCodes.Ok, validate.Err + validate.Out);
+                validate.ExitCode.ShouldBe(ExitCodes.Ok, validate.Err + validate.Out);
 
                 // The wire: every write is P10=SITE+5 right after the m SITE,5 check, as many as the RIP steps reported.
                 var ripSteps = int.Parse(Regex.Match(err, @"(\d+) RIP steps").Groups[1].Value, CultureInfo.InvariantCulture);
@@ -156,14 +149,5 @@ public sealed class TraceLinuxTests
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private static List<SyscallRecord> ReadAll(string file)
-    {
-        var list = new List<SyscallRecord>();
-        using var reader = JsonLinesReader.Open(file);
-        var r = new SyscallRecord();
-        while (reader.TryRead(r)) list.Add(r.Clone());
-        return list;
     }
 }

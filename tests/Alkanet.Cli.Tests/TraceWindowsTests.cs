@@ -4,6 +4,7 @@ using Alkanet.Core.Records;
 using Alkanet.Introspection.TestKit;
 using Alkanet.Vmm.Tests.Gdb;
 using Alkanet.Vmm.Tests.Gdb.Fakes;
+using static Alkanet.Cli.Tests.CliRunner;
 
 namespace Alkanet.Cli.Tests;
 
@@ -12,14 +13,6 @@ namespace Alkanet.Cli.Tests;
 [Collection("ALKANET_PROFILES")] // the trace command reads $ALKANET_PROFILES, which the profile tests change
 public sealed class TraceWindowsTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = AlkanetCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public void Traces_a_simulated_windows_vm_and_the_log_validates_and_reports_the_injection()
     {
@@ -43,7 +36,7 @@ public sealed class TraceWindowsTests
             server.Detached.ShouldBeTrue();
             server.Received.Where(GdbTestKit.IsWritePacket).ShouldBeEmpty();
 
-            var records = ReadAll(file);
+            var records = RecordFiles.ReadAll(file);
             records.Select(r => r.No).ShouldBe(Enumerable.Range(1, hits).Select(i => (long)i));
             records.Select(r => r.Name).ShouldBe(InjectionScenario.Calls);
             var create = records.Single(r => r.Name == "NtCreateFile" && r.IsEnter);
@@ -54,11 +47,11 @@ public sealed class TraceWindowsTests
                 .ShouldAllBe(r => r.AdditionalInfo["target_pid"] == "3e8");
 
             var validate = Run("log", "validate", file);
-            validate.Code.ShouldBe(ExitCodes.Ok, validate.Out + validate.Err);
+            validate.ExitCode.ShouldBe(ExitCodes.Ok, validate.Out + validate.Err);
             validate.Out.ShouldContain("valid");
 
             var report = Run("report", file, "--sample", InjectionScenario.SampleName);
-            report.Code.ShouldBe(ExitCodes.Ok, report.Err);
+            report.ExitCode.ShouldBe(ExitCodes.Ok, report.Err);
             report.Out.ShouldContain("Code written into another process and run by a remote thread");
             report.Out.ShouldContain("T1055.002");
             report.Out.ShouldContain("notepad.exe");
@@ -95,14 +88,5 @@ public sealed class TraceWindowsTests
             Environment.SetEnvironmentVariable("ALKANET_PROFILES", profiles);
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private static List<SyscallRecord> ReadAll(string file)
-    {
-        var list = new List<SyscallRecord>();
-        using var reader = JsonLinesReader.Open(file);
-        var r = new SyscallRecord();
-        while (reader.TryRead(r)) list.Add(r.Clone());
-        return list;
     }
 }

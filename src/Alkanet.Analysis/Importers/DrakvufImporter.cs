@@ -39,21 +39,7 @@ public static class DrakvufImporter
     public static LogInput.Result Read(string path, Analyzer sink, bool skipBad, Action<double>? progress)
     {
         var result = new LogInput.Result { Format = InputFormat.Drakvuf };
-        FileStream? file = null;
-        Stream stream;
-        try
-        {
-            if (path == "-") stream = LogStreams.OpenRead(path);
-            else
-            {
-                file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.SequentialScan);
-                stream = LogStreams.DecompressIfGzip(file);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new LogFormatException(new LogFormatError(path, 0, 0, $"cannot open: {ex.Message}"), ex);
-        }
+        var stream = LogInput.Open(path, out var file);
         using var reader = new StreamReader(stream, new UTF8Encoding(false, throwOnInvalidBytes: false));
         var pairer = new RecordPairer(sink, Analyzer.WantsArguments);
         var record = new SyscallRecord();

@@ -64,24 +64,29 @@ public static class LogInput
         };
     }
 
-    private static Result ReadAlkanet(string path, Analyzer sink, bool skipBad, Action<double>? progress)
+    /// <summary>Opens <paramref name="path"/> ("-" for standard input), gzip detected from the content;
+    /// <paramref name="file"/> is the underlying file (null for standard input) for progress. A file that cannot be
+    /// opened is a <see cref="LogFormatException"/> naming it.</summary>
+    internal static Stream Open(string path, out FileStream? file)
     {
-        var result = new Result { Format = InputFormat.Alkanet };
-        FileStream? file = null;
-        Stream stream;
+        file = null;
         try
         {
-            if (path == "-") stream = LogStreams.OpenRead(path);
-            else
-            {
-                file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.SequentialScan);
-                stream = LogStreams.DecompressIfGzip(file);
-            }
+            if (path == "-") return LogStreams.OpenRead(path);
+            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.SequentialScan);
+            return LogStreams.DecompressIfGzip(file);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            file?.Dispose();
             throw new LogFormatException(new LogFormatError(path, 0, 0, $"cannot open: {ex.Message}"), ex);
         }
+    }
+
+    private static Result ReadAlkanet(string path, Analyzer sink, bool skipBad, Action<double>? progress)
+    {
+        var result = new Result { Format = InputFormat.Alkanet };
+        var stream = Open(path, out var file);
         using var reader = new JsonLinesReader(stream, path, new RecordReaderOptions { SkipBad = skipBad });
         var pairer = new RecordPairer(sink, Analyzer.WantsArguments);
         var r = new SyscallRecord();

@@ -47,7 +47,7 @@ internal sealed class LiveGuest : IDisposable
         if (FindOnPath("qemu-system-x86_64") is null) return "qemu-system-x86_64 is not installed (run: sudo bash scripts/setup.sh)";
         if (!File.Exists("/bin/busybox") && FindOnPath("busybox") is null) return "busybox-static is not installed (run: sudo bash scripts/setup.sh)";
         if (FindOnPath("cpio") is null) return "cpio is not installed (run: sudo bash scripts/setup.sh)";
-        if (KernelPath() is null) return "no cached guest kernel (run: sudo bash scripts/setup.sh, which fetches it into $ALKANET_CACHE/gdbstub-guest)";
+        if (KernelPath() is null) return "no cached guest kernel (run: sudo bash scripts/setup.sh, which fetches it into $ALKANET_CACHE/linux-guest)";
         return null;
     }
 
@@ -63,7 +63,7 @@ internal sealed class LiveGuest : IDisposable
     {
         var cache = Environment.GetEnvironmentVariable("ALKANET_CACHE");
         if (string.IsNullOrEmpty(cache)) cache = Path.Combine(RepoRoot(), ".cache");
-        var path = Path.Combine(cache, "gdbstub-guest", "vmlinuz");
+        var path = Path.Combine(cache, "linux-guest", "vmlinuz");
         return File.Exists(path) ? path : null;
     }
 
