@@ -62,8 +62,12 @@ public sealed class LiveLinuxGdbDecoderTests
         if (workload.StartsWith("cat /dev/zero", StringComparison.Ordinal))
         {
             // one task: cat, reading /dev/zero and writing /dev/null; every EXIT after the first round pairs with its ENTER
-            var cat = sink.Records.Where(r => r.ProcName == "cat").ToList();
-            cat.Count.ShouldBeGreaterThan(hits * 3 / 4);
+            // Under load the trace may attach while cat is still starting (mmap, openat, a sendfile attempt):
+            // judge its steady loop, from its first read on.
+            var all = sink.Records.Where(r => r.ProcName == "cat").ToList();
+            all.Count.ShouldBeGreaterThan(hits * 3 / 4);
+            var cat = all.SkipWhile(r => !(r.IsEnter && r.Name == "read")).ToList();
+            cat.Count.ShouldBeGreaterThan(hits / 2);
             cat.Where(r => r.IsEnter).Select(r => r.Name).Distinct().Order().ShouldBe(["read", "write"]);
             cat.Where(r => r.IsEnter && r.Name == "write").ShouldAllBe(r => r.AdditionalInfo["fd_path"] == "/dev/null");
             cat.Where(r => r.IsEnter && r.Name == "read").ShouldAllBe(r => r.AdditionalInfo["fd_path"] == "/dev/zero");
