@@ -90,7 +90,7 @@ public sealed class TraceLinuxTests
                 using (var tap = new RspTapProxy(guest.GdbPort))
                 {
                     var (code, _, e) = Run("trace", "--gdb", $"127.0.0.1:{tap.Port}", "--qmp", "unix:" + guest.QmpPath,
-                        "--os", "linux", "--out", file, "--max-hits", hits.ToString(CultureInfo.InvariantCulture), "--timeout", "10s");
+                        "--os", "linux", "--out", file, "--max-hits", hits.ToString(CultureInfo.InvariantCulture), "--timeout", "30s");
                     err = e;
                     code.ShouldBe(ExitCodes.Ok, err);
                     sent = tap.Packets;
