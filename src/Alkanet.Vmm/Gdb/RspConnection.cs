@@ -148,12 +148,14 @@ public sealed class RspConnection : IDisposable
 
     private long Deadline() => DateTime.UtcNow.Ticks + Timeout.Ticks;
 
+    /// <summary>Whether a byte can be read before <paramref name="deadline"/>. The socket is always polled at least
+    /// once, even past the deadline: a check-then-read that found the socket readable must not then fail because the
+    /// deadline passed in between (under load that raced, and a stop reply already here was reported as missing).</summary>
     private bool WaitReadable(long deadline)
     {
         while (true)
         {
-            var remaining = deadline - DateTime.UtcNow.Ticks;
-            if (remaining <= 0) return false;
+            var remaining = Math.Max(0, deadline - DateTime.UtcNow.Ticks);
             var micro = (int)Math.Min(remaining / 10, int.MaxValue);
             try
             {
@@ -163,6 +165,7 @@ public sealed class RspConnection : IDisposable
             {
                 throw new GdbConnectionException($"gdbstub connection failed: {ex.Message}", ex);
             }
+            if (DateTime.UtcNow.Ticks >= deadline) return false;
         }
     }
 
