@@ -31,7 +31,7 @@ public sealed class SyntheticLinuxGuest : IVirtualMemory
             ["dentry.d_name"] = 0x20, ["qstr.len"] = 4, ["qstr.name"] = 8, ["mount.mnt"] = 0x20, ["mount.mnt_parent"] = 0x10,
             ["mount.mnt_mountpoint"] = 0x18, ["mm_struct.arg_start"] = 0x40, ["mm_struct.arg_end"] = 0x48, ["mm_struct.exe_file"] = 0x50,
             ["dentry.d_sb"] = 0x68, ["super_block.s_type"] = 0x28, ["file_system_type.name"] = 0, ["clone_args.flags"] = 0,
-            ["open_how.flags"] = 0, ["open_how.mode"] = 8,
+            ["open_how.flags"] = 0, ["open_how.mode"] = 8, ["task_struct.thread_info"] = 0, ["thread_info.status"] = 0x18,
         };
         foreach (var kv in offsets) p.Offsets[kv.Key] = kv.Value;
         p.Sizes["pt_regs"] = 168;
@@ -40,6 +40,7 @@ public sealed class SyntheticLinuxGuest : IVirtualMemory
         names[0] = "read"; names[1] = "write"; names[3] = "close"; names[56] = "clone"; names[59] = "execve"; names[101] = "ptrace";
         names[231] = "exit_group"; names[257] = "openat"; names[42] = "connect"; names[87] = "unlink"; names[157] = "prctl";
         p.Syscalls64 = new LinuxSyscallTable(names);
+        p.Syscalls32 = LinuxI386Table.Embedded.ToTable();
         p.Sites.Add(new HookSite(HookRole.Enter64, "x64_sys_call", 0xffffffff81003320, [0x81, 0xfe, 0xb0, 0, 0, 0, 0x0f, 0x84, 0x43, 0x0c, 0, 0]));
         p.Sites.Add(new HookSite(HookRole.Exit, "syscall_exit_to_user_mode_prepare", 0xffffffff81146800, [0x55, 0x48, 0x89, 0xfd, 0x53, 0x65, 0x48, 0x8b, 0x04, 0x25, 0x80, 0xfb]));
         return p;
@@ -97,4 +98,12 @@ public sealed class SyntheticLinuxGuest : IVirtualMemory
     }
 
     public void Return(ulong value) => U64(CurrentRegs + 80, value);
+
+    /// <summary>Writes a pt_regs for an int 0x80 call: the i386 argument registers ebx, ecx, edx, esi, edi, ebp.</summary>
+    public void PtRegs32(ulong nr, params ulong[] args)
+    {
+        var offs = new[] { 40, 88, 96, 104, 112, 32 };
+        for (var i = 0; i < 6; i++) U64(CurrentRegs + (ulong)offs[i], i < args.Length ? args[i] : 0);
+        U64(CurrentRegs + 120, nr);
+    }
 }
