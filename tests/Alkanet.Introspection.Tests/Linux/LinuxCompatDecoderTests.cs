@@ -1,7 +1,6 @@
-using System.Buffers.Binary;
 using Alkanet.Core.Records;
-using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Linux;
+using static Alkanet.Introspection.Tests.Linux.SyntheticLinuxGuest;
 
 namespace Alkanet.Introspection.Tests.Linux;
 
@@ -9,14 +8,6 @@ namespace Alkanet.Introspection.Tests.Linux;
 /// and compat layouts, the abi=ia32 marker on ENTER and EXIT.</summary>
 public sealed class LinuxCompatDecoderTests
 {
-    private const ulong Task1 = 0xffff888001000000;
-    private const ulong Task2 = 0xffff888002000000;
-
-    private static VcpuState Cpu(ulong nr, int index = 0, ulong regs = SyntheticLinuxGuest.Regs) => new()
-    {
-        CpuIndex = index, Rdi = regs, Rsi = nr, GsBase = SyntheticLinuxGuest.GsBase, Known = KnownRegisters.General,
-    };
-
     private static (SyntheticLinuxGuest G, LinuxSyscallTracer T, SyscallRecord R) Setup()
     {
         var g = new SyntheticLinuxGuest();
@@ -28,7 +19,7 @@ public sealed class LinuxCompatDecoderTests
     {
         var (g, t, r) = Setup();
         g.PtRegs32(nr, args);
-        t.OnEnter(true, Cpu(nr), g, r).ShouldBeTrue();
+        t.OnEnter(true, Vcpu(nr), g, r).ShouldBeTrue();
         return r;
     }
 
@@ -38,7 +29,7 @@ public sealed class LinuxCompatDecoderTests
         var (g, t, r) = Setup();
         g.Str(0x4c6010, "/tmp/i386-payload.sh");
         g.PtRegs32(5, 0x4c6010, 0x241, 0x1a4);
-        t.OnEnter(true, Cpu(5), g, r);
+        t.OnEnter(true, Vcpu(5), g, r);
         r.Name.ShouldBe("open");
         r.SysNo.ShouldBe(5UL);
         r.AdditionalInfo["abi"].ShouldBe("ia32");
@@ -47,7 +38,7 @@ public sealed class LinuxCompatDecoderTests
         r.AdditionalInfo["mode"].ShouldBe("644");
         r.Args.ToArray().ShouldBe(new ulong[] { 0x4c6010, 0x241, 0x1a4, 0, 0, 0 });
         g.Return(3);
-        t.OnExit(Cpu(0), g, r);
+        t.OnExit(Vcpu(0), g, r);
         r.Name.ShouldBe("open");
         r.SysNo.ShouldBe(5UL);
         r.AdditionalInfo["abi"].ShouldBe("ia32");
@@ -61,7 +52,7 @@ public sealed class LinuxCompatDecoderTests
         var (g, t, r) = Setup();
         g.Str(0x4c6010, "/etc/x");
         g.PtRegs32(15, 0xdead0000004c6010, 0xffffffff000001ed);
-        t.OnEnter(true, Cpu(15), g, r);
+        t.OnEnter(true, Vcpu(15), g, r);
         r.Name.ShouldBe("chmod");
         r.AdditionalInfo["path"].ShouldBe("/etc/x");
         r.AdditionalInfo["mode"].ShouldBe("755");
@@ -74,7 +65,7 @@ public sealed class LinuxCompatDecoderTests
         g.U32(0x4c7000, 3); g.U32(0x4c7004, 0x4c7100); g.U32(0x4c7008, 16);
         g.Write(0x4c7100, [2, 0, 0x11, 0x5d, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
         g.PtRegs32(102, 3, 0x4c7000);
-        t.OnEnter(true, Cpu(102), g, r);
+        t.OnEnter(true, Vcpu(102), g, r);
         r.Name.ShouldBe("connect");
         r.SysNo.ShouldBe(102UL);
         r.AdditionalInfo["via"].ShouldBe("socketcall");
@@ -82,7 +73,7 @@ public sealed class LinuxCompatDecoderTests
         r.AdditionalInfo["fd"].ShouldBe("3");
         r.AdditionalInfo["remote_address"].ShouldBe("127.0.0.1:4445");
         g.Return(0);
-        t.OnExit(Cpu(0), g, r);
+        t.OnExit(Vcpu(0), g, r);
         r.Name.ShouldBe("connect");
     }
 
@@ -92,11 +83,11 @@ public sealed class LinuxCompatDecoderTests
         var (g, t, r) = Setup();
         g.U32(0x4c7000, 2); g.U32(0x4c7004, 1); g.U32(0x4c7008, 0);
         g.PtRegs32(102, 1, 0x4c7000);
-        t.OnEnter(true, Cpu(102), g, r);
+        t.OnEnter(true, Vcpu(102), g, r);
         r.Name.ShouldBe("socket");
         r.AdditionalInfo["family"].ShouldBe("AF_INET");
         g.Return(4);
-        t.OnExit(Cpu(0), g, r);
+        t.OnExit(Vcpu(0), g, r);
         r.Name.ShouldBe("socket");
         r.AdditionalInfo["out_handle"].ShouldBe("4");
         var bad = Enter(102, 77, 0x4c7000);
@@ -114,7 +105,7 @@ public sealed class LinuxCompatDecoderTests
         uint[] s = [0, 0x2000, 3, 0x22, 0xffffffff, 0];
         for (var i = 0; i < 6; i++) g.U32(0x4c8000 + (ulong)i * 4, s[i]);
         g.PtRegs32(90, 0x4c8000);
-        t.OnEnter(true, Cpu(90), g, r);
+        t.OnEnter(true, Vcpu(90), g, r);
         r.Name.ShouldBe("mmap");
         r.AdditionalInfo["size"].ShouldBe("2000");
         r.AdditionalInfo["prot_names"].ShouldBe("PROT_READ|PROT_WRITE");
@@ -136,7 +127,7 @@ public sealed class LinuxCompatDecoderTests
         g.U32(0x4c9000, 0x4c6010); g.U32(0x4c9004, 0x4c6030); g.U32(0x4c9008, 0x4c6040); g.U32(0x4c900c, 0);
         g.U32(0x4c9010, 0x4c6030); // would be read as part of a 64-bit pointer if the width were wrong
         g.PtRegs32(11, 0x4c6010, 0x4c9000, 0);
-        t.OnEnter(true, Cpu(11), g, r);
+        t.OnEnter(true, Vcpu(11), g, r);
         r.Name.ShouldBe("execve");
         r.AdditionalInfo["path"].ShouldBe("/tmp/i386-payload.sh");
         r.AdditionalInfo["command_line"].ShouldBe("/tmp/i386-payload.sh --stage 2");
@@ -152,14 +143,14 @@ public sealed class LinuxCompatDecoderTests
         var (g2, t2, r2) = Setup();
         g2.U32(0x4ca000, 0x601000); g2.U32(0x4ca004, 8); g2.U32(0x4ca008, 0x602000); g2.U32(0x4ca00c, 0x10);
         g2.PtRegs32(348, 0x99, 0x4c6000, 1, 0x4ca000, 2, 0);
-        t2.OnEnter(true, Cpu(348), g2, r2);
+        t2.OnEnter(true, Vcpu(348), g2, r2);
         r2.AdditionalInfo["target_pid"].ShouldBe("99");
         r2.AdditionalInfo["base_address"].ShouldBe("601000");
         r2.AdditionalInfo["size"].ShouldBe("18");
         var (g3, t3, r3) = Setup();
         g3.U32(0x4cb000, 2); g3.U32(0x4cb004, 500);
         g3.PtRegs32(162, 0x4cb000, 0);
-        t3.OnEnter(true, Cpu(162), g3, r3);
+        t3.OnEnter(true, Vcpu(162), g3, r3);
         r3.Name.ShouldBe("nanosleep");
         r3.AdditionalInfo["seconds"].ShouldBe("2");
         r3.AdditionalInfo["nanoseconds"].ShouldBe("500");
@@ -183,7 +174,7 @@ public sealed class LinuxCompatDecoderTests
     {
         var (g, t, r) = Setup();
         g.PtRegs32(2);
-        t.OnEnter(true, Cpu(2), g, r);
+        t.OnEnter(true, Vcpu(2), g, r);
         r.Name.ShouldBe("fork");
         // the child (TS_COMPAT copied from the parent) returns first on vCPU 1: 2 would be open in the 64-bit table
         g.Task(Task2, 0x71, 0x71, "int80", Task1);
@@ -191,7 +182,7 @@ public sealed class LinuxCompatDecoderTests
         g.CurrentRegs = SyntheticLinuxGuest.Regs2;
         g.PtRegs32(2);
         g.Return(0);
-        t.OnExit(Cpu(0, 1, SyntheticLinuxGuest.Regs2), g, r);
+        t.OnExit(Vcpu(0, 1, SyntheticLinuxGuest.Regs2), g, r);
         r.Name.ShouldBe("fork");
         r.AdditionalInfo["unpaired"].ShouldBe("fork_child");
         r.AdditionalInfo["abi"].ShouldBe("ia32");
@@ -199,7 +190,7 @@ public sealed class LinuxCompatDecoderTests
         g.Task(Task1, 0x70, 0x70, "int80");
         g.CurrentRegs = SyntheticLinuxGuest.Regs;
         g.Return(0x71);
-        t.OnExit(Cpu(0), g, r);
+        t.OnExit(Vcpu(0), g, r);
         r.Name.ShouldBe("fork");
         r.AdditionalInfo["new_pid"].ShouldBe("71");
         r.AdditionalInfo["abi"].ShouldBe("ia32");
@@ -209,46 +200,15 @@ public sealed class LinuxCompatDecoderTests
         g.CurrentRegs = SyntheticLinuxGuest.Regs2;
         g.PtRegs(2);
         g.Return(0);
-        t.OnExit(Cpu(0, 1, SyntheticLinuxGuest.Regs2), g, r);
+        t.OnExit(Vcpu(0, 1, SyntheticLinuxGuest.Regs2), g, r);
         r.AdditionalInfo["abi"].ShouldBeNull();
     }
 
     [Fact]
-    public void Hostile_memory_and_registers_never_throw_in_the_compat_readers()
-    {
-        var profile = SyntheticLinuxGuest.Profile();
-        var rng = new Random(20261123);
-        var r = new SyscallRecord();
-        ulong[] numbers = [2, 3, 4, 5, 8, 11, 15, 23, 26, 37, 90, 102, 120, 162, 164, 172, 192, 213, 252, 267, 295, 348, 358, 407, 435, 9999];
-        for (var round = 0; round < 300; round++)
-        {
-            var g = new SyntheticLinuxGuest();
-            var tracer = new LinuxSyscallTracer(profile);
-            var noise = new byte[4096];
-            foreach (var page in new ulong[] { Task1, Task1 + 0x1000, SyntheticLinuxGuest.Regs & ~0xFFFUL, SyntheticLinuxGuest.GsBase + 0x1f000, 0x400000, 0x401000 })
+    public void Hostile_memory_and_registers_never_throw_in_the_compat_readers() =>
+        HostileRounds(20261123, ia32: true, [2, 3, 4, 5, 8, 11, 15, 23, 26, 37, 90, 102, 120, 162, 164, 172, 192, 213, 252, 267, 295, 348, 358, 407, 435, 9999],
+            rng => rng.Next(4) switch
             {
-                rng.NextBytes(noise);
-                g.Write(page, noise);
-            }
-            g.U64(SyntheticLinuxGuest.GsBase + SyntheticLinuxGuest.CurrentTask, rng.Next(4) == 0 ? (ulong)rng.NextInt64() : Task1);
-            foreach (var nr in numbers)
-            {
-                var args = new ulong[6];
-                for (var i = 0; i < 6; i++)
-                    args[i] = rng.Next(4) switch
-                    {
-                        0 => 0x400000 + (ulong)rng.Next(8192), 1 => (ulong)rng.NextInt64(), 2 => (ulong)rng.Next(1, 21), _ => (ulong)rng.Next(64),
-                    };
-                g.PtRegs32(nr, args);
-                // pointers inside the noise pages point back into them now and then (argv arrays, iovecs, socketcall args)
-                BinaryPrimitives.WriteUInt32LittleEndian(noise, 0x400000 + (uint)rng.Next(8192));
-                g.Write(0x400000 + (ulong)rng.Next(4000), noise.AsSpan(0, 4));
-                var cpu = Cpu(nr, rng.Next(3));
-                if (rng.Next(8) == 0) cpu.Rdi = (ulong)rng.NextInt64();
-                tracer.OnEnter(true, cpu, g, r);
-                g.Return((ulong)rng.NextInt64());
-                tracer.OnExit(cpu, g, r);
-            }
-        }
-    }
+                0 => 0x400000 + (ulong)rng.Next(8192), 1 => (ulong)rng.NextInt64(), 2 => (ulong)rng.Next(1, 21), _ => (ulong)rng.Next(64),
+            });
 }

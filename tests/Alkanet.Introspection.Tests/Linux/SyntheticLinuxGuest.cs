@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
+using Alkanet.Core.Records;
+using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Linux;
 using Alkanet.Introspection.Memory;
 
@@ -15,6 +17,50 @@ public sealed class SyntheticLinuxGuest : IVirtualMemory
     public const ulong CurrentTask = 0x1fb80;
     public const ulong Regs = 0xffffc90000010f58;
     public const ulong Regs2 = 0xffffc90000020f58;
+    public const ulong Task1 = 0xffff888001000000;
+    public const ulong Task2 = 0xffff888002000000;
+
+    /// <summary>The registers a hook hands the tracer at a site: pt_regs in RDI, the number in RSI.</summary>
+    public static VcpuState Vcpu(ulong nr, int index = 0, ulong regs = Regs) => new()
+    {
+        CpuIndex = index, Rdi = regs, Rsi = nr, GsBase = GsBase, Known = KnownRegisters.General,
+    };
+
+    /// <summary>300 hostile guests: random bytes over the task, the regs and the low user pages that argument
+    /// pointers (from <paramref name="arg"/>) hit, some of them pointing back into those pages (argv arrays,
+    /// iovecs, socketcall's array), a random current task now and then; each of <paramref name="numbers"/> is
+    /// entered (64-bit or int 0x80) and returns. Only a throw fails.</summary>
+    public static void HostileRounds(int seed, bool ia32, ulong[] numbers, Func<Random, ulong> arg)
+    {
+        var profile = Profile();
+        var rng = new Random(seed);
+        var r = new SyscallRecord();
+        for (var round = 0; round < 300; round++)
+        {
+            var g = new SyntheticLinuxGuest();
+            var tracer = new LinuxSyscallTracer(profile);
+            var noise = new byte[4096];
+            foreach (var page in new ulong[] { Task1, Task1 + 0x1000, Regs & ~0xFFFUL, GsBase + 0x1f000, 0x400000, 0x401000 })
+            {
+                rng.NextBytes(noise);
+                g.Write(page, noise);
+            }
+            g.U64(GsBase + CurrentTask, rng.Next(4) == 0 ? (ulong)rng.NextInt64() : Task1);
+            foreach (var nr in numbers)
+            {
+                var args = new ulong[6];
+                for (var i = 0; i < 6; i++) args[i] = arg(rng);
+                if (ia32) g.PtRegs32(nr, args); else g.PtRegs(nr, args);
+                BinaryPrimitives.WriteUInt32LittleEndian(noise, 0x400000 + (uint)rng.Next(8192));
+                g.Write(0x400000 + (ulong)rng.Next(4000), noise.AsSpan(0, 4));
+                var cpu = Vcpu(nr, rng.Next(3));
+                if (rng.Next(8) == 0) cpu.Rdi = (ulong)rng.NextInt64();
+                tracer.OnEnter(ia32, cpu, g, r);
+                g.Return((ulong)rng.NextInt64());
+                tracer.OnExit(cpu, g, r);
+            }
+        }
+    }
 
     /// <summary>Where <see cref="PtRegs"/> and <see cref="Return"/> write: each task's pt_regs sits on its own kernel stack.</summary>
     public ulong CurrentRegs { get; set; } = Regs;
