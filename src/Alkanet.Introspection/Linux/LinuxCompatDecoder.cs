@@ -63,7 +63,8 @@ public sealed class LinuxCompatDecoder(LinuxSyscallDecoder decoder)
                 return name;
             case "execve": LinuxSyscallDecoder.Exec(info, mem, a[0], a[1], pointerSize: 4); return name;
             case "execveat":
-                decoder.DecodeEnter(name, a, mem, task, info); // dirfd, flags
+                LinuxSyscallDecoder.DirFd(info, a[0]);
+                LinuxSyscallDecoder.Flags(info, "flags", a[4], null);
                 LinuxSyscallDecoder.Exec(info, mem, a[1], a[2], pointerSize: 4);
                 return name;
             case "process_vm_writev": case "process_vm_readv": LinuxSyscallDecoder.ProcessVm(info, mem, a, field: 4); return name;

@@ -181,7 +181,7 @@ public sealed class LinuxSyscallDecoder(LinuxTaskReader tasks, LinuxProfile prof
         return addr == 0 ? 0 : addr;
     }
 
-    private static ulong Flags(AdditionalInfo info, string key, ulong value, string? names)
+    internal static ulong Flags(AdditionalInfo info, string key, ulong value, string? names)
     {
         info.Set(key, Hex(value));
         if (names is not null) info.Set(key + "_names", names);
@@ -196,7 +196,7 @@ public sealed class LinuxSyscallDecoder(LinuxTaskReader tasks, LinuxProfile prof
 
     private static ulong CreateMode(AdditionalInfo info, ulong flags, ulong mode) => (flags & 0x400040) != 0 ? Mode(info, mode) : 0; // O_CREAT or O_TMPFILE
 
-    private static void DirFd(AdditionalInfo info, ulong fd)
+    internal static void DirFd(AdditionalInfo info, ulong fd)
     {
         if ((long)(int)fd != AtFdCwd) info.Set("dirfd", Hex((ulong)(uint)fd));
     }

@@ -132,6 +132,14 @@ public sealed class LinuxCompatDecoderTests
         r.AdditionalInfo["path"].ShouldBe("/tmp/i386-payload.sh");
         r.AdditionalInfo["command_line"].ShouldBe("/tmp/i386-payload.sh --stage 2");
         r.AdditionalInfo["argv"].ShouldBe("[\"/tmp/i386-payload.sh\",\"--stage\",\"2\"]");
+        // execveat(dirfd, path, argv, envp, flags): the same u32 argv, with the dirfd and flags
+        var (_, t2, r2) = Setup();
+        g.PtRegs32(358, 5, 0x4c6010, 0x4c9000, 0, 0x1000);
+        t2.OnEnter(true, Vcpu(358), g, r2);
+        r2.Name.ShouldBe("execveat");
+        r2.AdditionalInfo["dirfd"].ShouldBe("5");
+        r2.AdditionalInfo["flags"].ShouldBe("1000");
+        r2.AdditionalInfo["command_line"].ShouldBe("/tmp/i386-payload.sh --stage 2");
     }
 
     [Fact]
