@@ -50,6 +50,19 @@ public sealed class RunReportLiveTests
     }
 
     [Fact]
+    public void Int80_report_shows_the_executable_dropped_through_the_32_bit_entry()
+    {
+        var run = RunSample("int80");
+        run.Findings.ShouldContainKey("dropped-executable");
+        var b = run.Behaviour;
+        b.ShouldContain(x => x.Kind == "file_create" && x.Object == "/tmp/i386-payload.sh" && x.Tags.Contains("executable"));
+        b.ShouldContain(x => x.Kind == "file_write" && x.Object == "/tmp/i386-payload.sh");
+        b.ShouldContain(x => x.Kind == "permission_change" && x.Object == "/tmp/i386-payload.sh" && x.Detail == "755");
+        b.ShouldContain(x => x.Kind == "file_create" && x.Object == "/tmp/i386-marker");
+        b.ShouldContain(x => x.Kind == "process_create" && x.Detail.EndsWith("/tmp/i386-payload.sh --stage 2", StringComparison.Ordinal), "the script ran from an i386 execve");
+    }
+
+    [Fact]
     public void Persistence_report_finds_cron_and_rc_scripts()
     {
         var run = RunSample("persistence");

@@ -42,9 +42,9 @@ public class SyscallsLinuxTests
         var (_, listJson, _) = Run("syscalls", "--os", "linux", "--json");
         using (var doc = JsonDocument.Parse(listJson))
         {
-            var t = doc.RootElement.EnumerateArray().Single();
-            t.GetProperty("build").GetInt32().ShouldBe(601);
-            t.GetProperty("calls").GetInt32().ShouldBeGreaterThan(300);
+            var tables = doc.RootElement.EnumerateArray().ToList();
+            tables.Select(t => t.GetProperty("kind").GetString()).ShouldBe(["x86_64", "i386"]);
+            tables.ShouldAllBe(t => t.GetProperty("build").GetInt32() == 601 && t.GetProperty("calls").GetInt32() > 300);
         }
 
         var (code2, guessed, err) = Run("syscalls", "--os", "linux", "--build", "510");
@@ -52,8 +52,15 @@ public class SyscallsLinuxTests
         guessed.ShouldContain("GUESSED");
         err.ShouldContain("no table for Linux 5.10");
 
-        var (code3, _, err3) = Run("syscalls", "--os", "linux", "--build", "601", "--kind", "ia32");
-        code3.ShouldBe(ExitCodes.Failure);
-        err3.ShouldContain("kind 'ia32'");
+        var (code3, i386, err3) = Run("syscalls", "--os", "linux", "--build", "601", "--kind", "ia32");
+        code3.ShouldBe(0, err3);
+        i386.ShouldContain("build 601, i386:");
+        i386.ShouldContain("0x0005  open");
+        i386.ShouldContain("0x0066  socketcall");
+        i386.ShouldContain("0x00c0  mmap2");
+
+        var (code4, _, err4) = Run("syscalls", "--os", "linux", "--build", "601", "--kind", "arm64");
+        code4.ShouldBe(ExitCodes.Failure);
+        err4.ShouldContain("kind 'arm64'");
     }
 }

@@ -15,6 +15,7 @@ public static class LinuxProfileBuilder
         "mm_struct.arg_start", "mm_struct.arg_end", "mm_struct.exe_file",
         "dentry.d_sb", "super_block.s_type", "file_system_type.name",
         "clone_args.flags", "open_how.flags", "open_how.mode",
+        "task_struct.thread_info", "thread_info.status",
     ];
 
     public static readonly string[] RequiredSizes = ["pt_regs", "task_struct"];
@@ -23,9 +24,11 @@ public static class LinuxProfileBuilder
     /// profile is rebuilt rather than failing inside the hook).</summary>
     public static bool IsComplete(LinuxProfile profile) =>
         RequiredOffsets.All(profile.Offsets.ContainsKey) && RequiredSizes.All(profile.Sizes.ContainsKey)
-        && Enum.GetValues<HookRole>().All(r => profile.Sites.Any(s => s.Role == r));
+        && Enum.GetValues<HookRole>().All(r => profile.Sites.Any(s => s.Role == r))
+        && profile.Syscalls32.Count > 0;
 
-    public static LinuxProfile Build(ElfImage vmlinux, Kallsyms symbols, string release)
+    /// <param name="warn">Told each i386 call of data/linux/syscall_32.tbl whose entry point this kernel lacks.</param>
+    public static LinuxProfile Build(ElfImage vmlinux, Kallsyms symbols, string release, Action<string>? warn = null)
     {
         var btfSection = vmlinux.Section(".BTF") ?? throw new InvalidDataException($"{vmlinux.Path}: no .BTF section (kernel built without CONFIG_DEBUG_INFO_BTF)");
         var btf = BtfTypes.Parse(vmlinux.SectionBytes(btfSection));
@@ -40,11 +43,21 @@ public static class LinuxProfileBuilder
         AddSite(p, vmlinux, symbols, HookRole.Enter32, "ia32_sys_call");
         AddSite(p, vmlinux, symbols, HookRole.Exit, "syscall_exit_to_user_mode_prepare");
         p.Syscalls64 = LinuxSyscallTable.FromKernel(vmlinux, symbols, "sys_call_table", "__x64_sys_");
-        // 6.1 keeps no ia32_sys_call_table symbol (int 0x80 is a switch); 32-bit calls are then named unknown_N.
         p.Syscalls32 = symbols.TryGet("ia32_sys_call_table", out _)
             ? LinuxSyscallTable.FromKernel(vmlinux, symbols, "ia32_sys_call_table", "__ia32_sys_", "__ia32_compat_sys_")
-            : new LinuxSyscallTable([]);
+            : Syscalls32FromSource(symbols, warn);
         return p;
+    }
+
+    /// <summary>A kernel with the branch-history fix (Debian's 6.1) dispatches int 0x80 through a switch and keeps no
+    /// ia32_sys_call_table: the table then comes from the kernel source's syscall_32.tbl, checked against this
+    /// kernel's __ia32_* symbols (a call whose entry point is absent stays unnamed, with a warning).</summary>
+    public static LinuxSyscallTable Syscalls32FromSource(Kallsyms symbols, Action<string>? warn, LinuxI386Table? table = null)
+    {
+        table ??= LinuxI386Table.Embedded;
+        var missing = table.CrossCheck(symbols);
+        foreach (var (_, message) in missing) warn?.Invoke(message);
+        return table.ToTable(missing.Select(m => m.Number).ToHashSet());
     }
 
     private static void AddSite(LinuxProfile p, ElfImage vmlinux, Kallsyms symbols, HookRole role, string symbol)

@@ -114,14 +114,7 @@ public sealed class LinuxSyscallDecoder(LinuxTaskReader tasks, LinuxProfile prof
             }
             case "init_module": info.Set("base_address", Hex(a[0])).Set("module_size", Hex(a[1])); return Path(info, "module_args", mem, a[2], 256);
             case "finit_module": Fd(info, mem, task, a[0]); Flags(info, "flags", a[2], null); return Path(info, "module_args", mem, a[1], 256);
-            case "nanosleep": case "clock_nanosleep":
-            {
-                var ts = name == "nanosleep" ? a[0] : a[2];
-                Span<byte> b = stackalloc byte[16];
-                if (mem.Read(ts, b) == 16)
-                    info.Set("seconds", Dec(BinaryPrimitives.ReadInt64LittleEndian(b))).Set("nanoseconds", Dec(BinaryPrimitives.ReadInt64LittleEndian(b[8..])));
-                return 0;
-            }
+            case "nanosleep": case "clock_nanosleep": Timespec(info, mem, name == "nanosleep" ? a[0] : a[2]); return 0;
             default: return 0;
         }
     }
@@ -188,7 +181,7 @@ public sealed class LinuxSyscallDecoder(LinuxTaskReader tasks, LinuxProfile prof
         return addr == 0 ? 0 : addr;
     }
 
-    private static ulong Flags(AdditionalInfo info, string key, ulong value, string? names)
+    internal static ulong Flags(AdditionalInfo info, string key, ulong value, string? names)
     {
         info.Set(key, Hex(value));
         if (names is not null) info.Set(key + "_names", names);
@@ -203,7 +196,7 @@ public sealed class LinuxSyscallDecoder(LinuxTaskReader tasks, LinuxProfile prof
 
     private static ulong CreateMode(AdditionalInfo info, ulong flags, ulong mode) => (flags & 0x400040) != 0 ? Mode(info, mode) : 0; // O_CREAT or O_TMPFILE
 
-    private static void DirFd(AdditionalInfo info, ulong fd)
+    internal static void DirFd(AdditionalInfo info, ulong fd)
     {
         if ((long)(int)fd != AtFdCwd) info.Set("dirfd", Hex((ulong)(uint)fd));
     }
@@ -214,16 +207,17 @@ public sealed class LinuxSyscallDecoder(LinuxTaskReader tasks, LinuxProfile prof
         if (tasks.FdPath(mem, task, (int)fd) is { } p) info.Set("fd_path", p);
     }
 
-    private static ulong Exec(AdditionalInfo info, IVirtualMemory mem, ulong path, ulong argv)
+    /// <summary>path and argv of an exec; <paramref name="pointerSize"/> is 4 for a 32-bit (int 0x80) caller's argv array.</summary>
+    internal static ulong Exec(AdditionalInfo info, IVirtualMemory mem, ulong path, ulong argv, int pointerSize = 8)
     {
         var miss = Path(info, "path", mem, path);
         var json = new StringBuilder("[");
         var line = new StringBuilder();
         Span<byte> ptrs = stackalloc byte[8 * 32];
-        var n = argv == 0 ? 0 : mem.Read(argv, ptrs) / 8;
+        var n = argv == 0 ? 0 : mem.Read(argv, ptrs[..(pointerSize * 32)]) / pointerSize;
         for (var i = 0; i < n; i++)
         {
-            var p = BinaryPrimitives.ReadUInt64LittleEndian(ptrs[(i * 8)..]);
+            var p = pointerSize == 4 ? BinaryPrimitives.ReadUInt32LittleEndian(ptrs[(i * 4)..]) : BinaryPrimitives.ReadUInt64LittleEndian(ptrs[(i * 8)..]);
             if (p == 0) break;
             var arg = GuestReads.CString(mem, p, 256) ?? GuestReads.Unreadable(p);
             if (i > 0) { json.Append(','); line.Append(' '); }
@@ -236,17 +230,34 @@ public sealed class LinuxSyscallDecoder(LinuxTaskReader tasks, LinuxProfile prof
         return miss;
     }
 
-    private static void ProcessVm(AdditionalInfo info, IVirtualMemory mem, ReadOnlySpan<ulong> a)
+    /// <summary>The remote iovec array of process_vm_readv/writev: {base, len} of 8-byte fields, or of 4-byte
+    /// fields (struct compat_iovec) for a 32-bit caller (<paramref name="field"/> = 4).</summary>
+    internal static void ProcessVm(AdditionalInfo info, IVirtualMemory mem, ReadOnlySpan<ulong> a, int field = 8)
     {
         info.Set("target_pid", Hex((ulong)(uint)a[0]));
+        var size = 2 * field;
         Span<byte> iov = stackalloc byte[16 * 8];
         var count = (int)Math.Min(a[4], 8UL);
-        var got = count == 0 ? 0 : mem.Read(a[3], iov[..(count * 16)]) / 16;
+        var got = count == 0 ? 0 : mem.Read(a[3], iov[..(count * size)]) / size;
         if (got == 0) { if (count > 0) info.Set("base_address", GuestReads.Unreadable(a[3])); return; }
         ulong total = 0;
-        for (var i = 0; i < got; i++) total += BinaryPrimitives.ReadUInt64LittleEndian(iov[(i * 16 + 8)..]);
-        info.Set("base_address", Hex(BinaryPrimitives.ReadUInt64LittleEndian(iov))).Set("size", Hex(total));
+        for (var i = 0; i < got; i++) total += (ulong)Field(iov, i * size + field, field, signed: false);
+        info.Set("base_address", Hex((ulong)Field(iov, 0, field, signed: false))).Set("size", Hex(total));
     }
+
+    /// <summary>A sleep's duration: struct __kernel_timespec (two s64), or old_timespec32 (two s32,
+    /// <paramref name="field"/> = 4) for the time32 calls of a 32-bit caller.</summary>
+    internal static void Timespec(AdditionalInfo info, IVirtualMemory mem, ulong ts, int field = 8)
+    {
+        Span<byte> b = stackalloc byte[16];
+        if (mem.Read(ts, b[..(2 * field)]) != 2 * field) return;
+        info.Set("seconds", Dec(Field(b, 0, field, signed: true))).Set("nanoseconds", Dec(Field(b, field, field, signed: true)));
+    }
+
+    /// <summary>A little-endian 4- or 8-byte field (a 32-bit caller's structures use 4).</summary>
+    private static long Field(ReadOnlySpan<byte> b, int at, int size, bool signed) =>
+        size == 4 ? signed ? BinaryPrimitives.ReadInt32LittleEndian(b[at..]) : BinaryPrimitives.ReadUInt32LittleEndian(b[at..])
+            : BinaryPrimitives.ReadInt64LittleEndian(b[at..]);
 
     private static void SockAddr(AdditionalInfo info, IVirtualMemory mem, ulong addr, ulong len, string key)
     {

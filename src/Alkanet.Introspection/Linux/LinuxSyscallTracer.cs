@@ -22,10 +22,13 @@ public sealed class LinuxSyscallTracer
     private readonly LinuxProfile _profile;
     private readonly LinuxTaskReader _tasks;
     private readonly LinuxSyscallDecoder _decoder;
+    private readonly LinuxCompatDecoder _compat;
+    private readonly int _threadStatus;
     private readonly int _regsSize;
     private readonly int _di, _si, _dx, _r10, _r8, _r9, _ax, _origAx, _bx, _cx, _bp;
     private readonly ConcurrentDictionary<ulong, PendingCall> _pending = new();
-    private readonly HashSet<ulong> _forkCalls64;
+    private readonly HashSet<ulong> _forkCalls64, _forkCalls32;
+    private const uint TsCompat = 0x0002; // TS_COMPAT in thread_info.status (arch/x86/include/asm/thread_info.h): in a 32-bit call
     private readonly bool[] _decoded64;
     private readonly ConcurrentDictionary<ulong, LinuxTaskInfo> _taskByRegs = new();
     private readonly ConcurrentDictionary<ulong, long> _procSeqByTgid = new();
@@ -37,18 +40,24 @@ public sealed class LinuxSyscallTracer
         _profile = profile;
         _tasks = new LinuxTaskReader(profile);
         _decoder = new LinuxSyscallDecoder(_tasks, profile);
+        _compat = new LinuxCompatDecoder(_decoder);
+        _threadStatus = profile.Offset("task_struct.thread_info") + profile.Offset("thread_info.status");
         _regsSize = profile.Sizes["pt_regs"];
         _di = profile.Offset("pt_regs.di"); _si = profile.Offset("pt_regs.si"); _dx = profile.Offset("pt_regs.dx");
         _r10 = profile.Offset("pt_regs.r10"); _r8 = profile.Offset("pt_regs.r8"); _r9 = profile.Offset("pt_regs.r9");
         _ax = profile.Offset("pt_regs.ax"); _origAx = profile.Offset("pt_regs.orig_ax");
         _bx = profile.Offset("pt_regs.bx"); _cx = profile.Offset("pt_regs.cx"); _bp = profile.Offset("pt_regs.bp");
-        _forkCalls64 = [.. new[] { "clone", "clone3", "fork", "vfork" }.Select(n => (ulong)(long)profile.Syscalls64.Number(n)).Where(n => (long)n >= 0)];
+        _forkCalls64 = ForkCalls(profile.Syscalls64);
+        _forkCalls32 = ForkCalls(profile.Syscalls32);
         for (var i = 0; i < _cpuArgs.Length; i++) _cpuArgs[i] = new ulong[6];
         // the last entry stands for every number past the table (not decoded)
         _decoded64 = new bool[profile.Syscalls64.Count + 1];
         for (var n = 0; n < profile.Syscalls64.Count; n++)
             _decoded64[n] = profile.Syscalls64.Name((ulong)n) is { } callName && LinuxSyscallDecoder.DecodedCalls.Contains(callName);
     }
+
+    private static HashSet<ulong> ForkCalls(LinuxSyscallTable table) =>
+        [.. new[] { "clone", "clone3", "fork", "vfork" }.Select(n => (ulong)(long)table.Number(n)).Where(n => (long)n >= 0)];
 
     public LinuxProfile Profile => _profile;
 
@@ -84,6 +93,7 @@ public sealed class LinuxSyscallTracer
         var table = ia32 ? _profile.Syscalls32 : _profile.Syscalls64;
         var name = table.NameOrUnknown(nr);
         Fill(record, cpu, task, LogType.Enter, nr, name);
+        if (ia32) record.AdditionalInfo.Set("abi", "ia32");
         if (regsRead)
         {
             if (ia32)
@@ -97,15 +107,15 @@ public sealed class LinuxSyscallTracer
                 args[3] = U64(regs, _r10); args[4] = U64(regs, _r8); args[5] = U64(regs, _r9);
             }
             record.Args = args;
-            // 32-bit calls are logged by number and raw argument registers only (no 32-bit decoders).
             if (!ia32) _decoder.DecodeEnter(name, args, mem, task.Task, record.AdditionalInfo);
+            else record.Name = name = _compat.DecodeEnter(name, args, mem, task.Task, record.AdditionalInfo); // socketcall: the sub-call's name
         }
         else if (!skipRegs)
         {
             record.AdditionalInfo.Set("regs", GuestReads.Unreadable(cpu.Rdi));
         }
         if (name is "exit_group" or "exit") _taskByRegs.TryRemove(cpu.Rdi, out _); // never returns: nothing to pair, the stack will be reused
-        else _pending[cpu.Rdi] = new PendingCall(nr, name, HasUnreadable(record.AdditionalInfo) ? CopyOf(record.AdditionalInfo) : null);
+        else _pending[cpu.Rdi] = new PendingCall(nr, name, ia32, HasUnreadable(record.AdditionalInfo) ? CopyOf(record.AdditionalInfo) : null);
         return true;
     }
 
@@ -138,6 +148,7 @@ public sealed class LinuxSyscallTracer
             // By the EXIT of execve or prctl(PR_SET_NAME) the kernel has already switched comm: show the new name.
             task = TaskOf(cpu, mem, refresh: name is "execve" or "execveat" or "prctl");
             Fill(record, cpu, task, LogType.Exit, nr, name);
+            if (p.Ia32) record.AdditionalInfo.Set("abi", "ia32");
             if (p.Unread is { } unread)
             {   // a string unmapped at ENTER: the kernel has faulted it in by now
                 LinuxSyscallDecoder.RetryPath(unread, mem);
@@ -149,14 +160,19 @@ public sealed class LinuxSyscallTracer
         else
         {
             nr = origAx;
-            var forkChild = _forkCalls64.Contains(nr) && ret == 0;
+            // No ENTER to say which ABI: the task's TS_COMPAT (set for a 32-bit call until the return to user mode,
+            // and copied into a fork child) does.
+            var ia32 = InCompatCall(cpu, mem);
+            var table = ia32 ? _profile.Syscalls32 : _profile.Syscalls64;
+            var forkChild = (ia32 ? _forkCalls32 : _forkCalls64).Contains(nr) && ret == 0;
             task = TaskOf(cpu, mem, refresh: true, newProcess: forkChild); // a new task (first return from fork) or one running since before tracing
-            name = (long)nr < 0 ? "unknown" : _profile.Syscalls64.NameOrUnknown(nr);
+            name = (long)nr < 0 ? "unknown" : table.NameOrUnknown(nr);
             Fill(record, cpu, task, LogType.Exit, nr, name);
+            if (ia32) record.AdditionalInfo.Set("abi", "ia32");
             // Why there was no ENTER: a fork child's first return; a number the kernel refused before dispatch
             // (out of the table: x64_sys_call never runs, the EXIT sees -ENOSYS); or a call already running.
             var why = forkChild ? "fork_child"
-                : nr >= (ulong)_profile.Syscalls64.Count && nr != ulong.MaxValue && ret == unchecked((ulong)-38) ? "not_dispatched"
+                : nr >= (ulong)table.Count && nr != ulong.MaxValue && ret == unchecked((ulong)-38) ? "not_dispatched"
                 : "trace_started";
             record.AdditionalInfo.Set("unpaired", why);
         }
@@ -164,6 +180,12 @@ public sealed class LinuxSyscallTracer
         _decoder.DecodeExit(name, ret, mem, task.Task, record.AdditionalInfo);
         if (name is "execve" or "execveat" or "prctl") _taskByRegs.TryRemove(cpu.Rdi, out _); // comm may have changed: re-read next time
         return true;
+    }
+
+    private bool InCompatCall(in VcpuState cpu, IVirtualMemory mem)
+    {
+        var current = _tasks.CurrentTask(mem, cpu.GsBase);
+        return current != 0 && GuestReads.TryU32(mem, current + (ulong)_threadStatus, out var status) && (status & TsCompat) != 0;
     }
 
     private static AdditionalInfo CopyOf(AdditionalInfo info)
@@ -234,5 +256,5 @@ public sealed class LinuxSyscallTracer
     private static ulong U64(ReadOnlySpan<byte> b, int offset) =>
         offset >= 0 && offset + 8 <= b.Length ? BinaryPrimitives.ReadUInt64LittleEndian(b[offset..]) : 0;
 
-    private sealed record PendingCall(ulong Number, string Name, AdditionalInfo? Unread);
+    private sealed record PendingCall(ulong Number, string Name, bool Ia32, AdditionalInfo? Unread);
 }

@@ -34,7 +34,7 @@ public sealed class AnalysisGuest
         if (!File.Exists(g.ProfilePath) || !ProfileIsCurrent(g.ProfilePath))
         {
             log?.Invoke("guest: deriving the Linux profile (BTF offsets, hook sites, sys_call_table)");
-            var profile = LinuxProfileBuilder.Build(ElfImage.Load(g.Vmlinux), Kallsyms.Load(g.KallsymsPath), g.Release);
+            var profile = LinuxProfileBuilder.Build(ElfImage.Load(g.Vmlinux), Kallsyms.Load(g.KallsymsPath), g.Release, w => log?.Invoke("guest: warning: " + w));
             profile.Save(g.ProfilePath);
         }
         if (!File.Exists(g.NowHelper)) SampleBuilder.CompileSource(Resource("guest/now.c"), "now.c", g.NowHelper);

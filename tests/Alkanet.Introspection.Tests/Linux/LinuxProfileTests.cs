@@ -51,6 +51,23 @@ public sealed class LinuxProfileTests
     }
 
     [Fact]
+    public void The_i386_table_comes_from_syscall_32_tbl_and_every_entry_point_is_in_Debians_kernel()
+    {
+        var (vmlinux, symbols) = Kernel();
+        symbols.TryGet("ia32_sys_call_table", out _).ShouldBeFalse("6.1 with the branch-history fix dispatches int 0x80 by a switch");
+        var warnings = new List<string>();
+        var p = LinuxProfileBuilder.Build(vmlinux, symbols, "test", warnings.Add);
+        warnings.ShouldBeEmpty();
+        p.Syscalls32.Name(5).ShouldBe("open");
+        p.Syscalls32.Name(102).ShouldBe("socketcall");
+        p.Syscalls32.Name(192).ShouldBe("mmap2");
+        p.Syscalls32.Entries().Count().ShouldBeGreaterThan(400);
+        // TS_COMPAT lives in thread_info.status, the first member of task_struct on x86
+        p.Offset("task_struct.thread_info").ShouldBe(0);
+        p.Offset("thread_info.status").ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
     public void The_shipped_x86_64_table_names_calls_without_a_guest()
     {
         var t = LinuxSyscallTable.X86_64;
@@ -73,6 +90,7 @@ public sealed class LinuxProfileTests
             var q = LinuxProfile.Load(path);
             q.Offsets.OrderBy(kv => kv.Key).ShouldBe(p.Offsets.OrderBy(kv => kv.Key));
             q.Syscalls64.Entries().ShouldBe(p.Syscalls64.Entries());
+            q.Syscalls32.Entries().ShouldBe(p.Syscalls32.Entries());
             q.Site(HookRole.Exit).Fingerprint.ShouldBe(p.Site(HookRole.Exit).Fingerprint);
         }
         finally { File.Delete(path); }

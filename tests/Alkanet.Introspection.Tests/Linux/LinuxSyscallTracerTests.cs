@@ -6,13 +6,10 @@ namespace Alkanet.Introspection.Tests.Linux;
 
 public sealed class LinuxSyscallTracerTests
 {
-    private const ulong Task1 = 0xffff888001000000;
-    private const ulong Task2 = 0xffff888002000000;
+    private const ulong Task1 = SyntheticLinuxGuest.Task1;
+    private const ulong Task2 = SyntheticLinuxGuest.Task2;
 
-    private static VcpuState Cpu(ulong nr, int index = 0, ulong regs = SyntheticLinuxGuest.Regs) => new()
-    {
-        CpuIndex = index, Rdi = regs, Rsi = nr, GsBase = SyntheticLinuxGuest.GsBase, Known = KnownRegisters.General,
-    };
+    private static VcpuState Cpu(ulong nr, int index = 0, ulong regs = SyntheticLinuxGuest.Regs) => SyntheticLinuxGuest.Vcpu(nr, index, regs);
 
     [Fact]
     public void Openat_ENTER_names_the_path_and_flags_and_the_EXIT_carries_its_number_and_result()
@@ -205,34 +202,7 @@ public sealed class LinuxSyscallTracerTests
     }
 
     [Fact]
-    public void Hostile_memory_and_registers_never_throw()
-    {
-        var profile = SyntheticLinuxGuest.Profile();
-        var rng = new Random(20261122);
-        var r = new SyscallRecord();
-        for (var round = 0; round < 300; round++)
-        {
-            var g = new SyntheticLinuxGuest();
-            var tracer = new LinuxSyscallTracer(profile);
-            // random bytes over the task, the regs, and the low user pages that argument pointers hit
-            var noise = new byte[4096];
-            foreach (var page in new ulong[] { Task1, Task1 + 0x1000, SyntheticLinuxGuest.Regs & ~0xFFFUL, SyntheticLinuxGuest.GsBase + 0x1f000, 0x400000, 0x401000 })
-            {
-                rng.NextBytes(noise);
-                g.Write(page, noise);
-            }
-            g.U64(SyntheticLinuxGuest.GsBase + SyntheticLinuxGuest.CurrentTask, rng.Next(4) == 0 ? (ulong)rng.NextInt64() : Task1);
-            foreach (var nr in new ulong[] { 0, 1, 3, 42, 56, 59, 87, 101, 157, 231, 257, 9999 })
-            {
-                var args = new ulong[6];
-                for (var i = 0; i < 6; i++) args[i] = rng.Next(3) switch { 0 => 0x400000 + (ulong)rng.Next(8192), 1 => (ulong)rng.NextInt64(), _ => (ulong)rng.Next(64) };
-                g.PtRegs(nr, args);
-                var cpu = Cpu(nr, rng.Next(3));
-                if (rng.Next(8) == 0) cpu.Rdi = (ulong)rng.NextInt64();
-                tracer.OnEnter(false, cpu, g, r);
-                g.Return((ulong)rng.NextInt64());
-                tracer.OnExit(cpu, g, r);
-            }
-        }
-    }
+    public void Hostile_memory_and_registers_never_throw() =>
+        SyntheticLinuxGuest.HostileRounds(20261122, ia32: false, [0, 1, 3, 42, 56, 59, 87, 101, 157, 231, 257, 9999],
+            rng => rng.Next(3) switch { 0 => 0x400000 + (ulong)rng.Next(8192), 1 => (ulong)rng.NextInt64(), _ => (ulong)rng.Next(64) });
 }

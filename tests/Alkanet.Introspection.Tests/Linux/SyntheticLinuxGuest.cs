@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
+using Alkanet.Core.Records;
+using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Linux;
 using Alkanet.Introspection.Memory;
 
@@ -15,6 +17,50 @@ public sealed class SyntheticLinuxGuest : IVirtualMemory
     public const ulong CurrentTask = 0x1fb80;
     public const ulong Regs = 0xffffc90000010f58;
     public const ulong Regs2 = 0xffffc90000020f58;
+    public const ulong Task1 = 0xffff888001000000;
+    public const ulong Task2 = 0xffff888002000000;
+
+    /// <summary>The registers a hook hands the tracer at a site: pt_regs in RDI, the number in RSI.</summary>
+    public static VcpuState Vcpu(ulong nr, int index = 0, ulong regs = Regs) => new()
+    {
+        CpuIndex = index, Rdi = regs, Rsi = nr, GsBase = GsBase, Known = KnownRegisters.General,
+    };
+
+    /// <summary>300 hostile guests: random bytes over the task, the regs and the low user pages that argument
+    /// pointers (from <paramref name="arg"/>) hit, some of them pointing back into those pages (argv arrays,
+    /// iovecs, socketcall's array), a random current task now and then; each of <paramref name="numbers"/> is
+    /// entered (64-bit or int 0x80) and returns. Only a throw fails.</summary>
+    public static void HostileRounds(int seed, bool ia32, ulong[] numbers, Func<Random, ulong> arg)
+    {
+        var profile = Profile();
+        var rng = new Random(seed);
+        var r = new SyscallRecord();
+        for (var round = 0; round < 300; round++)
+        {
+            var g = new SyntheticLinuxGuest();
+            var tracer = new LinuxSyscallTracer(profile);
+            var noise = new byte[4096];
+            foreach (var page in new ulong[] { Task1, Task1 + 0x1000, Regs & ~0xFFFUL, GsBase + 0x1f000, 0x400000, 0x401000 })
+            {
+                rng.NextBytes(noise);
+                g.Write(page, noise);
+            }
+            g.U64(GsBase + CurrentTask, rng.Next(4) == 0 ? (ulong)rng.NextInt64() : Task1);
+            foreach (var nr in numbers)
+            {
+                var args = new ulong[6];
+                for (var i = 0; i < 6; i++) args[i] = arg(rng);
+                if (ia32) g.PtRegs32(nr, args); else g.PtRegs(nr, args);
+                BinaryPrimitives.WriteUInt32LittleEndian(noise, 0x400000 + (uint)rng.Next(8192));
+                g.Write(0x400000 + (ulong)rng.Next(4000), noise.AsSpan(0, 4));
+                var cpu = Vcpu(nr, rng.Next(3));
+                if (rng.Next(8) == 0) cpu.Rdi = (ulong)rng.NextInt64();
+                tracer.OnEnter(ia32, cpu, g, r);
+                g.Return((ulong)rng.NextInt64());
+                tracer.OnExit(cpu, g, r);
+            }
+        }
+    }
 
     /// <summary>Where <see cref="PtRegs"/> and <see cref="Return"/> write: each task's pt_regs sits on its own kernel stack.</summary>
     public ulong CurrentRegs { get; set; } = Regs;
@@ -31,7 +77,7 @@ public sealed class SyntheticLinuxGuest : IVirtualMemory
             ["dentry.d_name"] = 0x20, ["qstr.len"] = 4, ["qstr.name"] = 8, ["mount.mnt"] = 0x20, ["mount.mnt_parent"] = 0x10,
             ["mount.mnt_mountpoint"] = 0x18, ["mm_struct.arg_start"] = 0x40, ["mm_struct.arg_end"] = 0x48, ["mm_struct.exe_file"] = 0x50,
             ["dentry.d_sb"] = 0x68, ["super_block.s_type"] = 0x28, ["file_system_type.name"] = 0, ["clone_args.flags"] = 0,
-            ["open_how.flags"] = 0, ["open_how.mode"] = 8,
+            ["open_how.flags"] = 0, ["open_how.mode"] = 8, ["task_struct.thread_info"] = 0, ["thread_info.status"] = 0x18,
         };
         foreach (var kv in offsets) p.Offsets[kv.Key] = kv.Value;
         p.Sizes["pt_regs"] = 168;
@@ -40,6 +86,7 @@ public sealed class SyntheticLinuxGuest : IVirtualMemory
         names[0] = "read"; names[1] = "write"; names[3] = "close"; names[56] = "clone"; names[59] = "execve"; names[101] = "ptrace";
         names[231] = "exit_group"; names[257] = "openat"; names[42] = "connect"; names[87] = "unlink"; names[157] = "prctl";
         p.Syscalls64 = new LinuxSyscallTable(names);
+        p.Syscalls32 = LinuxI386Table.Embedded.ToTable();
         p.Sites.Add(new HookSite(HookRole.Enter64, "x64_sys_call", 0xffffffff81003320, [0x81, 0xfe, 0xb0, 0, 0, 0, 0x0f, 0x84, 0x43, 0x0c, 0, 0]));
         p.Sites.Add(new HookSite(HookRole.Exit, "syscall_exit_to_user_mode_prepare", 0xffffffff81146800, [0x55, 0x48, 0x89, 0xfd, 0x53, 0x65, 0x48, 0x8b, 0x04, 0x25, 0x80, 0xfb]));
         return p;
@@ -97,4 +144,12 @@ public sealed class SyntheticLinuxGuest : IVirtualMemory
     }
 
     public void Return(ulong value) => U64(CurrentRegs + 80, value);
+
+    /// <summary>Writes a pt_regs for an int 0x80 call: the i386 argument registers ebx, ecx, edx, esi, edi, ebp.</summary>
+    public void PtRegs32(ulong nr, params ulong[] args)
+    {
+        var offs = new[] { 40, 88, 96, 104, 112, 32 };
+        for (var i = 0; i < 6; i++) U64(CurrentRegs + (ulong)offs[i], i < args.Length ? args[i] : 0);
+        U64(CurrentRegs + 120, nr);
+    }
 }

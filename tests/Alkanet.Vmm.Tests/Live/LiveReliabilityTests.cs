@@ -131,8 +131,9 @@ public sealed class LiveReliabilityTests
         t.ShouldBeGapFree();
         t.Find("run", "openat", ("path", "<unreadable@deadbeef>"));
         t.Find("run", "open", ("path", new string('A', GuestReads.MaxPath)));
-        // int 0x80 goes through ia32_sys_call: logged by number (6.1 keeps no 32-bit table to name it), paired with its EXIT
-        var int80 = t.Records.First(x => x.IsEnter && x.ProcName == "run" && x.SysNo == 20 && x.Name == "unknown_14");
+        // int 0x80 goes through ia32_sys_call: named from the i386 table (20 is getpid there), paired with its EXIT
+        var int80 = t.Records.First(x => x.IsEnter && x.ProcName == "run" && x.SysNo == 20 && x.Name == "getpid");
+        int80.AdditionalInfo["abi"].ShouldBe("ia32");
         t.ExitOf(int80)!.RetVal.ShouldBe(int80.Pid);
         int80.Args.Length.ShouldBe(6);
         // a number past the table never reaches x64_sys_call: only its EXIT (-ENOSYS), labelled as such

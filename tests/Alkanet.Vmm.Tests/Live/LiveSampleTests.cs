@@ -89,6 +89,41 @@ public sealed class LiveSampleTests
     }
 
     [Fact]
+    public void Int80_dropper_calls_through_the_32_bit_entry_are_named_and_decoded()
+    {
+        var t = RunOk("int80");
+        (string, string) ia32 = ("abi", "ia32");
+        var open = t.Find("run", "open", ia32, ("path", "/tmp/i386-payload.sh"), ("flags_names", "O_WRONLY|O_CREAT|O_TRUNC"), ("mode", "644"));
+        open.SysNo.ShouldBe(5UL, "the i386 number, not x86-64's");
+        var openExit = t.ExitOf(open)!;
+        openExit.AdditionalInfo["abi"].ShouldBe("ia32");
+        openExit.AdditionalInfo["fd_path"].ShouldBe("/tmp/i386-payload.sh");
+        var fd = openExit.AdditionalInfo["out_handle"]!;
+        var write = t.Find("run", "write", ia32, ("fd", fd), ("fd_path", "/tmp/i386-payload.sh"), ("size", "38"));
+        write.SysNo.ShouldBe(4UL);
+        t.Find("run", "close", ia32, ("fd", fd));
+        t.Find("run", "chmod", ia32, ("path", "/tmp/i386-payload.sh"), ("mode", "755")).SysNo.ShouldBe(15UL);
+        t.Find("run", "creat", ia32, ("path", "/tmp/i386-marker"), ("mode", "600")).SysNo.ShouldBe(8UL);
+        t.Find("run", "mmap", ia32, ("size", "2000"), ("prot_names", "PROT_READ|PROT_WRITE")).SysNo.ShouldBe(90UL);
+        t.Find("run", "mmap2", ia32, ("size", "3000"), ("prot_names", "PROT_READ|PROT_WRITE|PROT_EXEC")).SysNo.ShouldBe(192UL);
+        var socket = t.Find("run", "socket", ia32, ("via", "socketcall"), ("family", "AF_INET"));
+        socket.SysNo.ShouldBe(102UL);
+        var sfd = t.ExitOf(socket)!.AdditionalInfo["out_handle"]!;
+        var connect = t.Find("run", "connect", ia32, ("via", "socketcall"), ("fd", sfd), ("remote_address", "127.0.0.1:4445"), ("fd_path", "sockfs:"));
+        t.ExitOf(connect)!.RetVal.ShouldBe(0UL);
+        var fork = t.Find("run", "fork", ia32);
+        fork.SysNo.ShouldBe(2UL);
+        var child = t.ExitOf(fork)!.AdditionalInfo["new_pid"];
+        child.ShouldNotBeNull();
+        t.Records.ShouldContain(r => r.IsExit && r.Pid.ToString("x") == child && r.Name == "fork" && r.AdditionalInfo["unpaired"] == "fork_child"
+            && r.AdditionalInfo["abi"] == "ia32", "the child's first return is named by TS_COMPAT, not as x86-64 call 2 (open)");
+        // argv as the child passed it (u32 pointers), or, when its pages were not mapped at ENTER, the new image's (#! adds /bin/sh)
+        t.Records.ShouldContain(r => r.Name == "execve" && r.Pid.ToString("x") == child && r.AdditionalInfo["abi"] == "ia32"
+            && (r.AdditionalInfo["command_line"] ?? "").EndsWith("/tmp/i386-payload.sh --stage 2", StringComparison.Ordinal));
+        t.Records.ShouldNotContain(r => r.ProcName == "run" && r.AdditionalInfo["abi"] == "ia32" && r.Name.StartsWith("unknown_"));
+    }
+
+    [Fact]
     public void Uefi_boot_through_OVMF_finds_the_KASLR_slide_and_traces()
     {
         var r = LiveGuest.Run("injector", o => new LiveRunOptions
