@@ -33,6 +33,38 @@ internal sealed class QemuBoot : IDisposable
 
     public Result Run(TimeSpan timeout, int memoryMiB = 512, int cpus = 1, IEnumerable<string>? extraArguments = null)
     {
+        using var p = Start(memoryMiB, cpus, extraArguments);
+        return p.Wait(timeout);
+    }
+
+    /// <summary>A started QEMU; <see cref="Running.Wait"/> collects the result (killing QEMU after the timeout).</summary>
+    public sealed class Running(Process p, string serial) : IDisposable
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly Task<string> _stderr = p.StandardError.ReadToEndAsync();
+        private readonly Task<string> _stdout = p.StandardOutput.ReadToEndAsync();
+
+        public string Serial => File.Exists(serial) ? File.ReadAllText(serial) : "";
+
+        public Result Wait(TimeSpan timeout)
+        {
+            var exited = p.WaitForExit(timeout);
+            if (!exited) p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+            _clock.Stop();
+            _ = _stdout.Result;
+            return new Result(exited, exited ? p.ExitCode : -1, Serial, _clock.Elapsed, _stderr.Result);
+        }
+
+        public void Dispose()
+        {
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+            p.Dispose();
+        }
+    }
+
+    public Running Start(int memoryMiB = 512, int cpus = 1, IEnumerable<string>? extraArguments = null)
+    {
         var (qemu, code, varsTemplate) = Require();
         var vars = Path.Combine(_dir, "OVMF_VARS.fd");
         File.Copy(varsTemplate, vars, overwrite: true);
@@ -48,16 +80,8 @@ internal sealed class QemuBoot : IDisposable
             "-drive", $"file={DiskPath},format=raw,if=ide",
         }.Concat(extraArguments ?? []))
             psi.ArgumentList.Add(a);
-        var clock = Stopwatch.StartNew();
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("qemu did not start");
-        var stderr = p.StandardError.ReadToEndAsync();
-        _ = p.StandardOutput.ReadToEndAsync();
-        var exited = p.WaitForExit(timeout);
-        if (!exited) p.Kill(entireProcessTree: true);
-        p.WaitForExit();
-        clock.Stop();
-        var text = File.Exists(serial) ? File.ReadAllText(serial) : "";
-        return new Result(exited, exited ? p.ExitCode : -1, text, clock.Elapsed, stderr.Result);
+        var p = Process.Start(psi) ?? throw new InvalidOperationException("qemu did not start");
+        return new Running(p, serial);
     }
 
     public void Dispose()

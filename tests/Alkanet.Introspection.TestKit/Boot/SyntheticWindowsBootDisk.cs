@@ -41,8 +41,9 @@ public sealed class SyntheticWindowsBootDisk
     public const string PowerOffMessage = "alkanet synthetic kernel: NtTerminateProcess, powering off";
 
     private SyntheticWindowsBootDisk(SyntheticWindowsGuest guest, SyntheticProcess sample, SyntheticThread thread, SyntheticProcess target,
-        IReadOnlyList<GuestCall> calls, byte[] efi, ulong windowEnd, ulong idtBase)
+        IReadOnlyList<GuestCall> calls, byte[] efi, ulong windowEnd, ulong idtBase, ulong sampleEntry)
     {
+        SampleEntry = sampleEntry;
         IdtBase = idtBase;
         Guest = guest;
         Sample = sample;
@@ -66,6 +67,10 @@ public sealed class SyntheticWindowsBootDisk
 
     /// <summary>The IDT (also in KPCR.IdtBase): vector 0 is KiDivideErrorFault, where discovery without LSTAR starts.</summary>
     public ulong IdtBase { get; }
+
+    /// <summary>The sample's first instruction (user mode, the sample's CR3): a breakpoint here stops the VM once the
+    /// synthetic kernel is in place (e.g. to attach a gdbstub tracer before the first call).</summary>
+    public ulong SampleEntry { get; }
 
     public ulong WindowStart => Guest.Physical.FirstFrame;
     public ulong WindowEnd { get; }
@@ -110,7 +115,7 @@ public sealed class SyntheticWindowsBootDisk
         var calls = new List<GuestCall>();
         for (var i = 0; i < options.Iterations; i++) calls.AddRange(round);
         calls.Add(terminate);
-        return new SyntheticWindowsBootDisk(g, sample, thread, target, calls, efi, windowEnd, kernel.IdtBase);
+        return new SyntheticWindowsBootDisk(g, sample, thread, target, calls, efi, windowEnd, kernel.IdtBase, codeVa);
     }
 
     /// <summary>The raw disk image (FAT16 superfloppy with <see cref="BootPath"/>).</summary>
