@@ -108,6 +108,8 @@ public class GuestLayoutTests
         d.ExpectedCalls.Count.ShouldBe((12 * 3) + 1);
         d.ExpectedCalls.Count(c => c.Name == "NtWriteFile").ShouldBe(3);
         Should.Throw<ArgumentOutOfRangeException>(() => BootDisks.Build(new SyntheticBootOptions { Iterations = 0 }));
+        Should.Throw<ArgumentOutOfRangeException>(() => BootDisks.Build(new SyntheticBootOptions { KernelBase = 0xFFFF_F804_5A01_0000UL })).Message.ShouldContain("2 MiB");
+        Should.Throw<ArgumentOutOfRangeException>(() => BootDisks.Build(new SyntheticBootOptions { PhysicalStart = 0x1000 })).Message.ShouldContain("PhysicalStart");
     }
 
     /// <summary>What the synthetic services write before returning (SyntheticKernelCode's NtCreateFile & co.).</summary>

@@ -80,6 +80,10 @@ public sealed class SyntheticWindowsBootDisk
     {
         options ??= new SyntheticBootOptions();
         if (options.Iterations < 1) throw new ArgumentOutOfRangeException(nameof(options), "Iterations must be at least 1");
+        if ((options.KernelBase & 0x1F_FFFF) != 0 || options.KernelBase < 0xFFFF_8000_0000_0000UL)
+            throw new ArgumentOutOfRangeException(nameof(options), $"KernelBase 0x{options.KernelBase:x} must be a 2 MiB aligned kernel address");
+        if ((options.PhysicalStart & 0xFFF) != 0 || options.PhysicalStart < 0x10_0000)
+            throw new ArgumentOutOfRangeException(nameof(options), $"PhysicalStart 0x{options.PhysicalStart:x} must be page aligned and at least 1 MiB");
         var table = WindowsSyscallTables.Instance.ByRelease("1909") ?? throw new InvalidOperationException("no 1909 system-call table");
         var g = new SyntheticWindowsGuest(isf, new SyntheticGuestOptions { KernelBase = options.KernelBase, PhysicalStart = options.PhysicalStart });
         var sample = g.AddProcess(SamplePid, "sample.exe", SampleParentPid, SampleImagePath, SampleCommandLine);
