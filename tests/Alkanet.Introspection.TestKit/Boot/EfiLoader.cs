@@ -102,7 +102,7 @@ internal static class EfiLoader
 
             // serial: r9 = text, r8 = length → COM1 (OVMF has set the UART up).
             a.Label(ref serial);
-            EmitSerialLoop(a);
+            SyntheticKernelCode.EmitSerialWrite(a);
 
             a.Label(ref banner);
             a.db(Encoding.ASCII.GetBytes(Banner));
@@ -116,29 +116,6 @@ internal static class EfiLoader
             a.db(blob);
         });
         return (code, 0);
-    }
-
-    private static void EmitSerialLoop(Assembler a)
-    {
-        var loop = a.CreateLabel();
-        var wait = a.CreateLabel();
-        var done = a.CreateLabel();
-        a.test(r8, r8);
-        a.jz(done);
-        a.Label(ref loop);
-        a.mov(dx, (ushort)(SyntheticKernelCode.Com1 + 5));
-        a.Label(ref wait);
-        a.@in(al, dx);
-        a.test(al, 0x20);
-        a.jz(wait);
-        a.mov(dx, SyntheticKernelCode.Com1);
-        a.mov(al, __byte_ptr[r9]);
-        a.@out(dx, al);
-        a.inc(r9);
-        a.dec(r8);
-        a.jnz(loop);
-        a.Label(ref done);
-        a.ret();
     }
 
     /// <summary>Contiguous written frames merged into runs: (u64 address, u64 length, bytes)*, then (0, 0).</summary>

@@ -97,29 +97,7 @@ internal sealed class SyntheticKernelCode
 
     private void WriteHelpers(IReadOnlyList<ulong> handles)
     {
-        // SerialWrite: r9 = buffer, r8 = length; clobbers rax, rdx, r8, r9 (never a register a caller keeps).
-        SerialWrite = Scratch(0, "SerialWrite", a =>
-        {
-            var loop = a.CreateLabel();
-            var wait = a.CreateLabel();
-            var done = a.CreateLabel();
-            a.test(r8, r8);
-            a.jz(done);
-            a.Label(ref loop);
-            a.mov(dx, (ushort)(Com1 + 5));
-            a.Label(ref wait);
-            a.@in(al, dx);
-            a.test(al, 0x20); // transmitter holding register empty
-            a.jz(wait);
-            a.mov(dx, Com1);
-            a.mov(al, __byte_ptr[r9]);
-            a.@out(dx, al);
-            a.inc(r9);
-            a.dec(r8);
-            a.jnz(loop);
-            a.Label(ref done);
-            a.ret();
-        });
+        SerialWrite = Scratch(0, "SerialWrite", EmitSerialWrite);
         PowerOff = Scratch(0, "PowerOff", a =>
         {
             var hang = a.CreateLabel();
@@ -139,6 +117,31 @@ internal sealed class SyntheticKernelCode
         HandleQueue = Scratch(16 + ((ulong)Math.Max(handles.Count, 1) * 8), "handle queue");
         _g.System.WriteU64(HandleQueue + 8, (ulong)handles.Count);
         for (var i = 0; i < handles.Count; i++) _g.System.WriteU64(HandleQueue + 16 + ((ulong)i * 8), handles[i]);
+    }
+
+    /// <summary>A routine: r9 = text, r8 = length → COM1, polling the line status for an empty transmitter; clobbers
+    /// rax, rdx, r8, r9 only (shared by the kernel and the UEFI loader, which finds the UART set up by OVMF).</summary>
+    public static void EmitSerialWrite(Assembler a)
+    {
+        var loop = a.CreateLabel();
+        var wait = a.CreateLabel();
+        var done = a.CreateLabel();
+        a.test(r8, r8);
+        a.jz(done);
+        a.Label(ref loop);
+        a.mov(dx, (ushort)(Com1 + 5));
+        a.Label(ref wait);
+        a.@in(al, dx);
+        a.test(al, 0x20); // transmitter holding register empty
+        a.jz(wait);
+        a.mov(dx, Com1);
+        a.mov(al, __byte_ptr[r9]);
+        a.@out(dx, al);
+        a.inc(r9);
+        a.dec(r8);
+        a.jnz(loop);
+        a.Label(ref done);
+        a.ret();
     }
 
     private ulong Text(string s)
