@@ -43,6 +43,16 @@ public class LiveBootTests
     }
 
     [Fact]
+    public void The_kva_shadow_variant_boots_and_runs_its_calls_across_the_cr3_switches()
+    {
+        using var boot = new QemuBoot();
+        QemuBoot.Require();
+        BootDisks.Build(new SyntheticBootOptions { KvaShadow = true, Iterations = 2 }).WriteDiskImage(boot.DiskPath);
+        var r = boot.Run(Timeout);
+        AssertRanToPowerOff(r, 2);
+    }
+
+    [Fact]
     public void Too_little_memory_for_the_window_is_reported_on_the_serial_console_and_the_vm_shuts_down()
     {
         using var boot = new QemuBoot();

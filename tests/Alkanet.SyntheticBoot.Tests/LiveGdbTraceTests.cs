@@ -20,12 +20,17 @@ public class LiveGdbTraceTests
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    [Fact]
-    public void The_gdbstub_tracer_records_every_call_of_the_sample_with_its_decoded_fields()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_gdbstub_tracer_records_every_call_of_the_sample_with_its_decoded_fields(bool kva)
     {
         using var boot = new QemuBoot();
         QemuBoot.Require();
-        var disk = BootDisks.Build();
+        var disk = BootDisks.Build(new SyntheticBootOptions { KvaShadow = kva });
+        // Where to stop before tracing: the sample's first instruction; with KVA shadow the user CR3 does not map the
+        // kernel (discovery needs it), so the first dispatch instead (the tracer's own breakpoint there hits again).
+        var attachAt = kva ? disk.Guest.Symbol("KiSystemServiceUser") : disk.SampleEntry;
         disk.WriteDiskImage(boot.DiskPath);
         var port = FreePort();
         using var qemu = boot.Start(extraArguments: ["-S", "-gdb", $"tcp:127.0.0.1:{port}"]);
@@ -33,14 +38,16 @@ public class LiveGdbTraceTests
         using (var client = ConnectWithRetry(port))
         {
             // Stopped at reset: run OVMF and the loader until the sample's first instruction (user mode, its CR3).
-            client.SetHardwareBreakpoint(disk.SampleEntry);
+            client.SetHardwareBreakpoint(attachAt);
             client.Continue();
             var stop = client.WaitForStop(TimeSpan.FromSeconds(90)) ?? throw new TimeoutException($"the sample never started; serial:\n{qemu.Serial}");
             stop.Kind.ShouldBe(GdbStopKind.Signal, qemu.Serial);
-            client.RemoveHardwareBreakpoint(disk.SampleEntry);
+            client.RemoveHardwareBreakpoint(attachAt);
             var decoder = WindowsGdbDecoder.Discover(client, new ProfileStore(Path.Combine(Path.GetTempPath(), "alkanet-no-such-profiles")));
             decoder.Kernel.KernelBase.ShouldBe(disk.Guest.KernelBase);
             decoder.Kernel.HookSites!.Exit.ShouldBe(disk.Guest.ExpectedReturnSite);
+            decoder.Kernel.HookSites.Enter.ShouldBe(disk.Guest.ExpectedEnterSite);
+            decoder.Kernel.HookSites.KvaShadow.ShouldBe(kva);
             var summary = new GdbSyscallTracer(client, decoder, sink, new GdbTracerOptions { Duration = TimeSpan.FromSeconds(60) }).Run();
             summary.End.ShouldBe(GdbTraceEnd.TargetExited, qemu.Serial);
             client.Connection.Guard.Refused.ShouldBe(0);

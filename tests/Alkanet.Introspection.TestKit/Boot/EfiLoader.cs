@@ -197,6 +197,11 @@ internal static class EfiLoader
         a.mov(rcx, t.UserEntry);
         a.mov(r11, 0x2UL); // RFLAGS: interrupts stay off (the guest programs no interrupt source)
         a.mov(rsp, t.UserStack);
+        if (t.UserCr3 is { } user)
+        {
+            a.mov(rax, user); // KVA shadow: user mode runs on the user tables (this page is mapped there too)
+            a.mov(cr3, rax);
+        }
         a.sysretq();
         a.Label(ref message);
         a.db(Encoding.ASCII.GetBytes(TrampolineMessage));
@@ -214,4 +219,4 @@ internal static class EfiLoader
 }
 
 internal sealed record TrampolineTarget(ulong Cr3, ulong KernelStack, ulong Gdtr, ulong Idtr, ulong Lstar, ulong Teb, ulong Kpcr,
-    ulong SerialWrite, ulong UserEntry, ulong UserStack);
+    ulong SerialWrite, ulong UserEntry, ulong UserStack, ulong? UserCr3);
