@@ -22,35 +22,25 @@ public class LiveBootTests
         r.Serial.TrimEnd().ShouldEndWith(SyntheticWindowsBootDisk.PowerOffMessage, Case.Sensitive, r.Serial);
     }
 
-    [Fact]
-    public void OVMF_boots_the_disk_and_the_sample_writes_through_the_synthetic_kernel_then_powers_off()
+    private static void BootsToPowerOff(SyntheticBootOptions options, int writes, int memoryMiB = 512, int cpus = 1)
     {
         using var boot = new QemuBoot();
         QemuBoot.Require();
-        BootDisks.Build().WriteDiskImage(boot.DiskPath);
-        var r = boot.Run(Timeout);
-        AssertRanToPowerOff(r, 1);
+        BootDisks.Build(options).WriteDiskImage(boot.DiskPath);
+        AssertRanToPowerOff(boot.Run(Timeout, memoryMiB, cpus), writes);
     }
 
     [Fact]
-    public void Another_kernel_base_more_iterations_two_vcpus_and_1G_boot_the_same_way()
-    {
-        using var boot = new QemuBoot();
-        QemuBoot.Require();
-        BootDisks.Build(new SyntheticBootOptions { KernelBase = 0xFFFF_F800_1260_0000UL, Iterations = 3 }).WriteDiskImage(boot.DiskPath);
-        var r = boot.Run(Timeout, memoryMiB: 1024, cpus: 2);
-        AssertRanToPowerOff(r, 3);
-    }
+    public void OVMF_boots_the_disk_and_the_sample_writes_through_the_synthetic_kernel_then_powers_off() =>
+        BootsToPowerOff(new SyntheticBootOptions(), writes: 1);
 
     [Fact]
-    public void The_kva_shadow_variant_boots_and_runs_its_calls_across_the_cr3_switches()
-    {
-        using var boot = new QemuBoot();
-        QemuBoot.Require();
-        BootDisks.Build(new SyntheticBootOptions { KvaShadow = true, Iterations = 2 }).WriteDiskImage(boot.DiskPath);
-        var r = boot.Run(Timeout);
-        AssertRanToPowerOff(r, 2);
-    }
+    public void Another_kernel_base_more_iterations_two_vcpus_and_1G_boot_the_same_way() =>
+        BootsToPowerOff(new SyntheticBootOptions { KernelBase = 0xFFFF_F800_1260_0000UL, Iterations = 3 }, writes: 3, memoryMiB: 1024, cpus: 2);
+
+    [Fact]
+    public void The_kva_shadow_variant_boots_and_runs_its_calls_across_the_cr3_switches() =>
+        BootsToPowerOff(new SyntheticBootOptions { KvaShadow = true, Iterations = 2 }, writes: 2);
 
     [Fact]
     public void Too_little_memory_for_the_window_is_reported_on_the_serial_console_and_the_vm_shuts_down()
