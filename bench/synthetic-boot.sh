@@ -3,6 +3,7 @@
 # wall time from QEMU start to its power-off exit for 1 round of sample.exe's 12 calls (the boot time), and for
 # ROUNDS rounds (default 20000), hence the untraced cost of one synthetic system call (SYSCALL, KiSystemCall64,
 # KiServiceTable dispatch, service, SYSRETQ) under TCG. Each configuration runs RUNS times (default 5); medians.
+# The disks come from the benchmarks' `gen-windows-disk FILE ITERATIONS` (bench/Alkanet.Benchmarks/Windows).
 # Usage: bash bench/synthetic-boot.sh [RUNS] [ROUNDS]
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -11,7 +12,7 @@ rounds="${2:-20000}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 dotnet build bench/Alkanet.Benchmarks -c Release -v q --nologo >/dev/null
-gen() { dotnet bench/Alkanet.Benchmarks/bin/Release/net10.0/Alkanet.Benchmarks.dll gen-synthetic-windows-disk "$@"; }
+gen() { dotnet bench/Alkanet.Benchmarks/bin/Release/net10.0/Alkanet.Benchmarks.dll gen-windows-disk "$@" >/dev/null; }
 gen "$out/one.img" 1
 gen "$out/many.img" "$rounds"
 code=/usr/share/OVMF/OVMF_CODE_4M.fd; vars=/usr/share/OVMF/OVMF_VARS_4M.fd

@@ -4,7 +4,5 @@ using BenchmarkDotNet.Running;
 // Micro-benchmarks: dotnet run -c Release --project bench/Alkanet.Benchmarks -- --filter '*JsonLines*'
 // Test data for the end-to-end scripts: dotnet run -c Release --project bench/Alkanet.Benchmarks -- gen-log FILE COUNT
 if (args.Length > 0 && args[0] == "gen-log") return LogGenerator.Run(args);
-// The bootable synthetic Windows guest's disk: dotnet run ... -- gen-synthetic-windows-disk FILE [ITERATIONS] [KERNEL_BASE_HEX] [kva]
-if (args.Length > 0 && args[0] == "gen-synthetic-windows-disk") return Alkanet.Benchmarks.SyntheticBoot.SyntheticDiskGenerator.Run(args);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
