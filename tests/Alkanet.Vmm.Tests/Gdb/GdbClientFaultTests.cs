@@ -75,4 +75,42 @@ public sealed class GdbClientFaultTests
         var ex = Should.Throw<GdbConnectionException>(() => GdbClient.Connect("127.0.0.1", port, new GdbClientOptions { Timeout = ShortTimeout }));
         ex.Message.ShouldContain($"127.0.0.1:{port}");
     }
+
+    [Fact]
+    public void A_step_that_reports_a_stop_without_leaving_the_site_is_stepped_again()
+    {
+        var target = LinuxLikeTarget();
+        target.Script.Enqueue(new ScriptedHit(0, At(ExitSite)));
+        using var server = new FakeRspServer(target, new FakeRspFaults { StepsThatStay = 2 });
+        var (client, sent) = Connect(server);
+        using var _c = client;
+        client.SetHardwareBreakpoint(ExitSite);
+        client.Continue();
+        var thread = client.WaitForStop(ShortTimeout)!.Thread!.Value;
+
+        client.StepOver(thread, ExitSite, client.ReadRegisters(thread).Rip).ShouldBe(StepOverMethod.SingleStepped);
+
+        target.Cpus[0].Rip.ShouldBe(ExitSite + (ulong)target.StepLength);
+        sent.Count(p => p.StartsWith("vCont;s:", StringComparison.Ordinal)).ShouldBe(3);
+        client.Connection.Guard.AllowedRegisterWrites.ShouldBe(0);
+    }
+
+    [Fact]
+    public void A_site_no_step_ever_leaves_is_a_clear_error_not_an_endless_loop()
+    {
+        var target = LinuxLikeTarget();
+        target.Script.Enqueue(new ScriptedHit(0, At(ExitSite)));
+        using var server = new FakeRspServer(target, new FakeRspFaults { StepsNeverMove = true });
+        var (client, sent) = Connect(server);
+        using var _c = client;
+        client.SetHardwareBreakpoint(ExitSite);
+        client.Continue();
+        var thread = client.WaitForStop(ShortTimeout)!.Thread!.Value;
+
+        var ex = Should.Throw<GdbProtocolException>(() => client.StepOver(thread, ExitSite, ExitSite));
+
+        ex.Message.ShouldContain($"{GdbClient.MaxStepAttempts} single steps");
+        ex.Message.ShouldContain($"0x{ExitSite:x}");
+        sent.Count(p => p.StartsWith("vCont;s:", StringComparison.Ordinal)).ShouldBe(GdbClient.MaxStepAttempts);
+    }
 }

@@ -35,6 +35,13 @@ internal sealed class FakeRspFaults
 
     /// <summary>Replace the x86-64 description by one whose registers come in another order (rip first).</summary>
     public bool ShuffledLayout { get; init; }
+
+    /// <summary>The first N single steps report a stop without moving RIP (QEMU under TCG was seen doing this once in
+    /// about a dozen loaded runs; the client must notice and step again).</summary>
+    public int StepsThatStay { get; init; }
+
+    /// <summary>Every single step stays put (a stub that never makes progress: the client must give up clearly).</summary>
+    public bool StepsNeverMove { get; init; }
 }
 
 /// <summary>
@@ -55,7 +62,7 @@ internal sealed class FakeRspServer : IDisposable
     private readonly HashSet<ulong> _breakpoints = [];
     private Socket? _client;
     private volatile bool _stopping;
-    private int _badChecksumsLeft, _naksLeft, _disconnectMatches;
+    private int _badChecksumsLeft, _naksLeft, _disconnectMatches, _stepsThatStayed;
     private int _gThread = 1;
     private int? _stoppedAtBreakpoint;
 
@@ -190,6 +197,11 @@ internal sealed class FakeRspServer : IDisposable
             GdbThreadId.TryParse(p.AsSpan(8), out var id).ShouldBeTrue(p);
             var cpu = id.CpuIndex;
             var s = _target.Cpus[cpu];
+            if (_faults.StepsNeverMove || _stepsThatStayed++ < _faults.StepsThatStay)
+            {
+                yield return $"T05thread:p01.{cpu + 1:x2};";
+                yield break;
+            }
             s.Rip += (ulong)_target.StepLength;
             _target.Cpus[cpu] = s;
             if (_stoppedAtBreakpoint == cpu) _stoppedAtBreakpoint = null;
