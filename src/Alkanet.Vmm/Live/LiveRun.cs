@@ -119,47 +119,10 @@ public static partial class LiveRun
             IRecordSink target = o.ExtraSinks.Count == 0 ? sink : new FanOutSink([sink, .. o.ExtraSinks]);
             var drain = new RingDrain(ring, target) { Filter = o.RecordFilter };
             o.OnRingReady?.Invoke(ring);
-            using (var vm = QemuMachine.Start(qemu, launch))
-            {
-                o.OnStarted?.Invoke(vm.ProcessId);
-                var deadline = Stopwatch.StartNew();
-                var timedOut = false;
-                var stopped = false;
-                var stop = 0;
-                Exception? drainError = null;
-                var drainer = new Thread(() =>
-                {
-                    // Optional: a drain that yields to the vCPU threads (costs no data: back-pressure keeps every record).
-                    HostThread.LowerPriority(o.DrainNice);
-                    try
-                    {
-                        while (Volatile.Read(ref stop) == 0)
-                        {
-                            var n = drain.DrainAvailable(4096);
-                            if (n > 0 && o.DrainDelay > TimeSpan.Zero) Thread.Sleep(o.DrainDelay);
-                            if (n == 0) Thread.Sleep(2);
-                        }
-                    }
-                    catch (Exception e) { drainError = e; ring.HostAttached = false; }
-                }) { Name = "alkanet ring drain", IsBackground = true };
-                drainer.Start();
-                while (!vm.HasExited)
-                {
-                    if (deadline.Elapsed > o.Timeout) { timedOut = true; break; }
-                    if (o.Stop.IsCancellationRequested) { stopped = true; break; }
-                    vm.WaitForExit(TimeSpan.FromMilliseconds(50));
-                }
-                if (timedOut || stopped) vm.Kill();
-                vm.WaitForExit(TimeSpan.FromSeconds(10));
-                Volatile.Write(ref stop, 1);
-                drainer.Join();
-                ring.HostAttached = false;
-                if (drainError is not null) throw new IOException($"writing the trace failed: {drainError.Message}", drainError);
-                drain.Finish();
-                result.QemuExitCode = vm.HasExited ? vm.ExitCode : -1;
-                result.Detail = vm.Diagnostics();
-                result.Outcome = timedOut ? RunOutcome.Timeout : stopped ? RunOutcome.Stopped : RunOutcome.QemuDied;
-            }
+            var session = QemuRingSession.Run(qemu, launch, ring, drain, new QemuRingSession.Limits(o.Timeout, o.OnStarted, o.DrainDelay, o.DrainNice, o.Stop));
+            result.QemuExitCode = session.ExitCode;
+            result.Detail = session.Diagnostics;
+            result.Outcome = session.TimedOut ? RunOutcome.Timeout : session.Stopped ? RunOutcome.Stopped : RunOutcome.QemuDied;
             target.Flush();
             result.Records = drain.Written;
             result.Lost = drain.Lost;
