@@ -5,13 +5,26 @@ namespace Alkanet.Introspection.TestKit;
 /// <summary>Guest-physical memory of a given size whose pages exist only once written (untouched RAM reads as
 /// zeros), so a synthetic guest can place a kernel at realistic addresses without gigabytes of arrays.
 /// Ranges can be marked as holes (not backed) to test failed reads.</summary>
-public sealed class SparsePhysicalMemory(ulong size) : IPhysicalMemory
+/// <param name="size">Size of the physical address space.</param>
+/// <param name="firstFrame">Where frame allocation starts: 1 MiB by default (frames below are left alone, as on a PC);
+/// a bootable guest puts its frames in the window its loader reserves.</param>
+public sealed class SparsePhysicalMemory(ulong size, ulong firstFrame = 0x10_0000) : IPhysicalMemory
 {
     private readonly Dictionary<ulong, byte[]> _frames = [];
     private readonly List<(ulong Start, ulong End)> _holes = [];
-    private ulong _nextFree = 0x10_0000; // frames below 1 MiB are left alone, as on a PC
+    private ulong _nextFree = firstFrame;
 
     public ulong Size { get; } = size;
+
+    /// <summary>The first frame the allocator hands out.</summary>
+    public ulong FirstFrame { get; } = firstFrame;
+
+    /// <summary>One past the last allocated frame: [FirstFrame, NextFree) holds every allocated frame.</summary>
+    public ulong NextFree => _nextFree;
+
+    /// <summary>The written frames (physical address, 4 KiB contents), in address order.</summary>
+    public IEnumerable<(ulong Address, byte[] Contents)> WrittenFrames() =>
+        _frames.OrderBy(f => f.Key).Select(f => (f.Key << 12, f.Value));
 
     public int BackedFrames => _frames.Count;
 

@@ -23,6 +23,10 @@ public sealed class SyntheticGuestOptions
     /// <summary>Override the PDB identity written in the image's RSDS record (default: the ISF's).</summary>
     public string? PdbGuid { get; init; }
     public int? PdbAge { get; init; }
+
+    /// <summary>First physical frame the guest's allocator uses (default 1 MiB). A bootable guest sets it to the
+    /// window its UEFI loader reserves (see Boot/SyntheticWindowsBootDisk).</summary>
+    public ulong PhysicalStart { get; init; } = 0x10_0000;
 }
 
 /// <summary>A synthetic Windows x64 guest laid out in a sparse physical memory with the offsets of the ISF it is
@@ -48,7 +52,7 @@ public sealed class SyntheticWindowsGuest
     {
         Isf = isf;
         Options = options ?? new SyntheticGuestOptions();
-        Physical = new SparsePhysicalMemory(16UL << 30);
+        Physical = new SparsePhysicalMemory(16UL << 30, Options.PhysicalStart);
         System = new PageTableBuilder(Physical, Options.Paging);
         KernelBase = Options.KernelBase;
         BuildKernelImage();

@@ -1,0 +1,141 @@
+using System.Text;
+using Alkanet.Introspection.Syscalls;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Alkanet.Introspection.TestKit.Boot;
+
+/// <summary>The user half of the bootable guest: "sample.exe" (a dropper and injector in miniature) calls through
+/// ntdll-style stubs (<c>mov r10, rcx; mov eax, N; syscall; ret</c>) with the x64 convention, so at the syscall
+/// RSP is <see cref="SyntheticThread.UserRsp"/> and arguments 5.. sit at RSP+0x28, as the kit's EnterState models.
+/// The argument blocks (OBJECT_ATTRIBUTES, UNICODE_STRINGs, CLIENT_ID, buffers) are laid out by the kit.</summary>
+internal static class SampleProgram
+{
+    public const string DroppedPath = @"\??\C:\Users\Public\evil.exe";
+    public const string DroppedFileObjectName = @"\Users\Public\evil.exe";
+    public const string RunKey = @"\Registry\Machine\Software\Microsoft\Windows\CurrentVersion\Run";
+    public const string RunKeyObjectName = @"\REGISTRY\MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Run";
+    public const string RunValueName = "Updater";
+    public const string Payload = "alkanet synthetic sample: MZ payload written by NtWriteFile\r\n";
+    public const ulong CurrentProcess = ulong.MaxValue; // NtCurrentProcess()
+
+    public static List<GuestCall> Calls(SyntheticWindowsGuest g, SyntheticProcess sample, SyntheticProcess target, SyntheticThread targetThread,
+        SyscallTable table, List<ulong> handleQueue)
+    {
+        uint N(string name) => table.TryGetNumber(name, out var n) ? n : throw new InvalidOperationException($"{name} is not in {table.Release}");
+        var calls = new List<GuestCall>();
+        var p = sample;
+
+        var fileHandle = p.AddHandle(g.AddFile(DroppedFileObjectName), 0x120116);
+        var processHandle = p.AddHandle(target.Eprocess, 0x1FFFFF);
+        var threadHandle = p.AddHandle(targetThread.Ethread, 0x1FFFFF);
+        var keyHandle = p.AddHandle(g.AddKey(RunKeyObjectName), 0x20006);
+        handleQueue.AddRange([fileHandle, processHandle, threadHandle, keyHandle]);
+
+        var fileOut = p.U64(0);
+        var iosb = p.UserAlloc(16, 8);
+        calls.Add(new GuestCall("NtCreateFile", N("NtCreateFile"),
+            [fileOut, 0x40100000 /* GENERIC_WRITE|SYNCHRONIZE */, p.ObjectAttributes(DroppedPath), iosb, 0, 0x80 /* NORMAL */, 0, 5 /* FILE_OVERWRITE_IF */, 0x60 /* synchronous, non-directory */, 0, 0], 0)
+        {
+            OutHandle = fileHandle,
+            Enter = new Dictionary<string, string> { ["file_name"] = DroppedPath },
+            Exit = new Dictionary<string, string> { ["out_handle"] = Hex(fileHandle), ["object_name"] = DroppedFileObjectName },
+        });
+        var payload = Encoding.ASCII.GetBytes(Payload);
+        calls.Add(new GuestCall("NtWriteFile", N("NtWriteFile"), [fileHandle, 0, 0, 0, iosb, p.Bytes(payload), (ulong)payload.Length, 0, 0], 0)
+        {
+            Enter = new Dictionary<string, string> { ["file_handle"] = Hex(fileHandle), ["object_name"] = DroppedFileObjectName, ["size"] = Hex((ulong)payload.Length) },
+            Exit = new Dictionary<string, string> { ["bytes_written"] = payload.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        });
+        calls.Add(new GuestCall("NtClose", N("NtClose"), [fileHandle], 0));
+
+        var processOut = p.U64(0);
+        calls.Add(new GuestCall("NtOpenProcess", N("NtOpenProcess"), [processOut, 0x1FFFFF, p.ObjectAttributes(null, 0, 0), p.ClientId(target.Pid, 0)], 0)
+        {
+            OutHandle = processHandle,
+            Enter = new Dictionary<string, string> { ["target_pid"] = Hex(target.Pid) },
+            Exit = new Dictionary<string, string> { ["out_handle"] = Hex(processHandle) },
+        });
+        var baseOut = p.U64(0);
+        var sizeInOut = p.U64(0x1000);
+        calls.Add(new GuestCall("NtAllocateVirtualMemory", N("NtAllocateVirtualMemory"), [processHandle, baseOut, 0, sizeInOut, 0x3000, 0x40 /* PAGE_EXECUTE_READWRITE */], 0)
+        {
+            Exit = new Dictionary<string, string> { ["base_address"] = Hex(SyntheticKernelCode.AllocationBase) },
+        });
+        var shellcode = p.Bytes([0x90, 0x90, 0xC3]);
+        calls.Add(new GuestCall("NtWriteVirtualMemory", N("NtWriteVirtualMemory"), [processHandle, SyntheticKernelCode.AllocationBase, shellcode, 3, p.U64(0)], 0)
+        {
+            Enter = new Dictionary<string, string> { ["base_address"] = Hex(SyntheticKernelCode.AllocationBase), ["size"] = "3" },
+        });
+        var threadOut = p.U64(0);
+        calls.Add(new GuestCall("NtCreateThreadEx", N("NtCreateThreadEx"), [threadOut, 0x1FFFFF, 0, processHandle, SyntheticKernelCode.AllocationBase, 0, 0, 0, 0, 0, 0], 0)
+        {
+            OutHandle = threadHandle,
+            Enter = new Dictionary<string, string> { ["start_address"] = Hex(SyntheticKernelCode.AllocationBase) },
+            Exit = new Dictionary<string, string> { ["out_handle"] = Hex(threadHandle), ["new_pid"] = Hex(target.Pid), ["new_tid"] = Hex(targetThread.Tid) },
+        });
+
+        var keyOut = p.U64(0);
+        calls.Add(new GuestCall("NtCreateKey", N("NtCreateKey"), [keyOut, 0x20006 /* KEY_WRITE */, p.ObjectAttributes(RunKey), 0, 0, 0, p.UserAlloc(4, 4)], 0)
+        {
+            OutHandle = keyHandle,
+            Enter = new Dictionary<string, string> { ["key_name"] = RunKey },
+            Exit = new Dictionary<string, string> { ["out_handle"] = Hex(keyHandle) },
+        });
+        var data = Encoding.Unicode.GetBytes(@"C:\Users\Public\evil.exe" + "\0");
+        calls.Add(new GuestCall("NtSetValueKey", N("NtSetValueKey"), [keyHandle, p.UnicodeString(RunValueName), 0, 1 /* REG_SZ */, p.Bytes(data), (ulong)data.Length], 0)
+        {
+            Enter = new Dictionary<string, string> { ["key_handle"] = Hex(keyHandle), ["value_name"] = RunValueName },
+        });
+        calls.Add(new GuestCall("NtClose", N("NtClose"), [keyHandle], 0));
+        calls.Add(new GuestCall("NtClose", N("NtClose"), [threadHandle], 0));
+        calls.Add(new GuestCall("NtClose", N("NtClose"), [processHandle], 0));
+        return calls;
+    }
+
+    public static GuestCall Terminate(SyscallTable table) =>
+        new("NtTerminateProcess", table.TryGetNumber("NtTerminateProcess", out var n) ? n : throw new InvalidOperationException("NtTerminateProcess"), [CurrentProcess, 0], 0) { Returns = false };
+
+    internal static string Hex(ulong v) => v.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Assembles the program at <paramref name="codeVa"/>: <paramref name="iterations"/> rounds of
+    /// <paramref name="loop"/>, then <paramref name="last"/>.</summary>
+    public static byte[] Assemble(ulong codeVa, ulong userRsp, IReadOnlyList<GuestCall> loop, GuestCall last, int iterations) =>
+        CodeEmitter.Assemble(codeVa, a =>
+        {
+            var stubs = new Dictionary<string, Iced.Intel.Label>();
+            Iced.Intel.Label Stub(string name)
+            {
+                if (!stubs.TryGetValue(name, out var l)) stubs[name] = l = a.CreateLabel(name);
+                return l;
+            }
+            void Call(GuestCall c)
+            {
+                var regs = new[] { rcx, rdx, r8, r9 };
+                for (var i = 4; i < c.Args.Count; i++)
+                {
+                    a.mov(rax, c.Args[i]);
+                    a.mov(__qword_ptr[rsp + 0x20 + ((i - 4) * 8)], rax);
+                }
+                for (var i = 0; i < 4; i++) a.mov(regs[i], i < c.Args.Count ? c.Args[i] : 0UL);
+                a.call(Stub(c.Name));
+            }
+            var top = a.CreateLabel();
+            a.mov(rsp, userRsp + 8); // inside a stub, after the call, RSP = userRsp
+            a.mov(r15, (ulong)iterations);
+            a.Label(ref top);
+            foreach (var c in loop) Call(c);
+            a.dec(r15);
+            a.jnz(top);
+            Call(last);
+            a.ud2();
+            foreach (var c in loop.Append(last).DistinctBy(c => c.Name))
+            {
+                var l = Stub(c.Name);
+                a.Label(ref l);
+                a.mov(r10, rcx);
+                a.mov(eax, c.Number);
+                a.syscall();
+                a.ret();
+            }
+        });
+}

@@ -1,0 +1,128 @@
+using Alkanet.Introspection.Symbols;
+using Alkanet.Introspection.Syscalls;
+using Alkanet.Introspection.Windows;
+
+namespace Alkanet.Introspection.TestKit.Boot;
+
+public sealed class SyntheticBootOptions
+{
+    /// <summary>Where the kernel image is mapped (2 MiB aligned); discovery must find it wherever it is.</summary>
+    public ulong KernelBase { get; init; } = 0xFFFF_F804_5A00_0000UL;
+
+    /// <summary>Start of the physical window the loader reserves and the guest's frames live in (64 MiB: free in
+    /// OVMF's memory map with -m 512M or more).</summary>
+    public ulong PhysicalStart { get; init; } = 64UL << 20;
+
+    /// <summary>How many times the sample repeats its calls before NtTerminateProcess (for benchmarks).</summary>
+    public int Iterations { get; init; } = 1;
+}
+
+/// <summary>A raw disk image OVMF boots into a synthetic Windows-like guest: a FAT16 file system with
+/// \EFI\BOOT\BOOTX64.EFI, a UEFI application (written here, code assembled with Iced) that copies the kit's
+/// <see cref="SyntheticWindowsGuest"/> into guest RAM and enters it. The kernel's system-call path (KiSystemCall64 →
+/// KiSystemServiceUser → call r10 after KiSystemServiceCopyEnd → KiSystemServiceExit) and a few services are real
+/// code at the ISF's symbol addresses; "sample.exe" makes real calls (<see cref="ExpectedCalls"/>), NtWriteFile
+/// echoes to COM1, and NtTerminateProcess powers the VM off. It is not Windows: it proves a hook reads the same
+/// structures at the same sites.</summary>
+public sealed class SyntheticWindowsBootDisk
+{
+    public const string BootPath = @"\EFI\BOOT\BOOTX64.EFI";
+    public const ulong SamplePid = 0x1a4c, SampleTid = 0x1a50, SampleParentPid = 0x0f2c, TargetPid = 0x0e10, TargetTid = 0x0e14;
+    public const string SampleImagePath = @"C:\Users\Public\sample.exe";
+    public const string SampleCommandLine = "\"C:\\Users\\Public\\sample.exe\" --drop";
+
+    /// <summary>Guest RAM the image needs (QEMU -m, in MiB); 512 or more works.</summary>
+    public const int MemoryMiB = 512;
+
+    /// <summary>The text NtWriteFile echoes to COM1 (once per iteration).</summary>
+    public const string SerialEcho = SampleProgram.Payload;
+
+    /// <summary>What the kernel prints on COM1 right before it powers the VM off.</summary>
+    public const string PowerOffMessage = "alkanet synthetic kernel: NtTerminateProcess, powering off";
+
+    private SyntheticWindowsBootDisk(SyntheticWindowsGuest guest, SyntheticProcess sample, SyntheticThread thread, SyntheticProcess target,
+        IReadOnlyList<GuestCall> calls, byte[] efi, ulong windowEnd)
+    {
+        Guest = guest;
+        Sample = sample;
+        SampleThread = thread;
+        Target = target;
+        ExpectedCalls = calls;
+        EfiApplication = efi;
+        WindowEnd = windowEnd;
+    }
+
+    public SyntheticWindowsGuest Guest { get; }
+    public SyntheticProcess Sample { get; }
+    public SyntheticThread SampleThread { get; }
+    public SyntheticProcess Target { get; }
+
+    /// <summary>Every call the sample makes, in order, for all iterations, ending with NtTerminateProcess.</summary>
+    public IReadOnlyList<GuestCall> ExpectedCalls { get; }
+
+    /// <summary>The PE32+ UEFI application (BOOTX64.EFI).</summary>
+    public byte[] EfiApplication { get; }
+
+    public ulong WindowStart => Guest.Physical.FirstFrame;
+    public ulong WindowEnd { get; }
+
+    /// <summary>Builds the guest (1909 offsets from <paramref name="isf"/>, numbers from the 1909 table).</summary>
+    public static SyntheticWindowsBootDisk Build(IsfFile isf, SyntheticBootOptions? options = null)
+    {
+        options ??= new SyntheticBootOptions();
+        if (options.Iterations < 1) throw new ArgumentOutOfRangeException(nameof(options), "Iterations must be at least 1");
+        var table = WindowsSyscallTables.Instance.ByRelease("1909") ?? throw new InvalidOperationException("no 1909 system-call table");
+        var g = new SyntheticWindowsGuest(isf, new SyntheticGuestOptions { KernelBase = options.KernelBase, PhysicalStart = options.PhysicalStart });
+        var sample = g.AddProcess(SamplePid, "sample.exe", SampleParentPid, SampleImagePath, SampleCommandLine);
+        var thread = sample.AddThread(SampleTid);
+        var target = g.AddProcess(TargetPid, "notepad.exe", SampleParentPid, @"C:\Windows\System32\notepad.exe", "notepad.exe");
+        var targetThread = target.AddThread(TargetTid);
+
+        var handles = new List<ulong>();
+        var round = SampleProgram.Calls(g, sample, target, targetThread, table, handles);
+        var terminate = SampleProgram.Terminate(table);
+        var emitter = new CodeEmitter(g.System);
+        var kernel = new SyntheticKernelCode(g, table, emitter);
+        kernel.Install(thread, handles);
+
+        var codeVa = sample.UserAlloc(0x4000, 4096);
+        var program = SampleProgram.Assemble(codeVa, thread.UserRsp, round, terminate, options.Iterations);
+        if (program.Length > 0x4000) throw new InvalidOperationException($"the sample program ({program.Length} bytes) outgrew its 16 KiB");
+        sample.Tables.Write(codeVa, program);
+
+        // The trampoline's page: the same address before and after the CR3 switch (firmware identity map; mapped
+        // here in the sample's tables, user half, like any low identity mapping).
+        var trampolinePa = g.Physical.AllocateFrame();
+        sample.Tables.Map(trampolinePa, trampolinePa);
+        var trampoline = EfiLoader.Trampoline(trampolinePa, new TrampolineTarget(
+            sample.Tables.Cr3(), thread.TrapFrame - 0x800, kernel.Gdtr, kernel.Idtr, g.Lstar, thread.Teb, g.Kpcr,
+            kernel.SerialWrite, codeVa, thread.UserRsp + 8));
+        g.Physical.Write(trampolinePa, trampoline);
+
+        var windowEnd = (g.Physical.NextFree + 0xF_FFFF) & ~0xF_FFFFUL;
+        var (section, entry) = EfiLoader.Build(g.Physical.FirstFrame, windowEnd, g.Physical.WrittenFrames(), trampolinePa);
+        var efi = EfiPeWriter.Write(section, entry);
+
+        var calls = new List<GuestCall>();
+        for (var i = 0; i < options.Iterations; i++) calls.AddRange(round);
+        calls.Add(terminate);
+        return new SyntheticWindowsBootDisk(g, sample, thread, target, calls, efi, windowEnd);
+    }
+
+    /// <summary>The raw disk image (FAT16 superfloppy with <see cref="BootPath"/>).</summary>
+    public byte[] DiskImage()
+    {
+        var fat = new Fat16ImageWriter();
+        fat.AddFile(BootPath, EfiApplication);
+        return fat.Build();
+    }
+
+    /// <summary>Writes <see cref="DiskImage"/> to <paramref name="path"/> (through a temporary file, so a failed write
+    /// leaves nothing half-written).</summary>
+    public void WriteDiskImage(string path)
+    {
+        var tmp = path + ".tmp";
+        File.WriteAllBytes(tmp, DiskImage());
+        File.Move(tmp, path, overwrite: true);
+    }
+}
