@@ -37,14 +37,14 @@ internal static class SampleProgram
             [fileOut, 0x40100000 /* GENERIC_WRITE|SYNCHRONIZE */, p.ObjectAttributes(DroppedPath), iosb, 0, 0x80 /* NORMAL */, 0, 5 /* FILE_OVERWRITE_IF */, 0x60 /* synchronous, non-directory */, 0, 0], 0)
         {
             OutHandle = fileHandle,
-            Enter = new Dictionary<string, string> { ["file_name"] = DroppedPath },
+            Enter = new Dictionary<string, string> { ["file_name"] = @"0\" + DroppedPath },
             Exit = new Dictionary<string, string> { ["out_handle"] = Hex(fileHandle), ["object_name"] = DroppedFileObjectName },
         });
         var payload = Encoding.ASCII.GetBytes(Payload);
         calls.Add(new GuestCall("NtWriteFile", N("NtWriteFile"), [fileHandle, 0, 0, 0, iosb, p.Bytes(payload), (ulong)payload.Length, 0, 0], 0)
         {
             Enter = new Dictionary<string, string> { ["file_handle"] = Hex(fileHandle), ["object_name"] = DroppedFileObjectName, ["size"] = Hex((ulong)payload.Length) },
-            Exit = new Dictionary<string, string> { ["bytes_written"] = payload.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            Exit = new Dictionary<string, string> { ["bytes_written"] = Hex((ulong)payload.Length) },
         });
         calls.Add(new GuestCall("NtClose", N("NtClose"), [fileHandle], 0));
 
@@ -78,7 +78,7 @@ internal static class SampleProgram
         calls.Add(new GuestCall("NtCreateKey", N("NtCreateKey"), [keyOut, 0x20006 /* KEY_WRITE */, p.ObjectAttributes(RunKey), 0, 0, 0, p.UserAlloc(4, 4)], 0)
         {
             OutHandle = keyHandle,
-            Enter = new Dictionary<string, string> { ["key_name"] = RunKey },
+            Enter = new Dictionary<string, string> { ["key_name"] = @"0\" + RunKey },
             Exit = new Dictionary<string, string> { ["out_handle"] = Hex(keyHandle) },
         });
         var data = Encoding.Unicode.GetBytes(@"C:\Users\Public\evil.exe" + "\0");

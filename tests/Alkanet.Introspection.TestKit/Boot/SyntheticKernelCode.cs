@@ -46,6 +46,7 @@ internal sealed class SyntheticKernelCode
 
     public ulong Gdtr { get; private set; }
     public ulong Idtr { get; private set; }
+    public ulong IdtBase { get; private set; }
     public ulong SerialWrite { get; private set; }
     public ulong PowerOff { get; private set; }
     public ulong HandleQueue { get; private set; }
@@ -244,6 +245,7 @@ internal sealed class SyntheticKernelCode
         Idtr = g.PoolAlloc(16, 16);
         g.System.WriteU16(Idtr, 256 * 16 - 1);
         g.System.WriteU64(Idtr + 2, idt);
+        IdtBase = idt;
         g.System.WriteU64(g.Kpcr + Off("_KPCR", "IdtBase"), idt);
         g.System.WriteU64(g.Kpcr + Off("_KPCR", "GdtBase"), gdt);
         g.System.WriteU64(g.Kpcr + Off("_KPCR", "TssBase"), tss);

@@ -41,8 +41,9 @@ public sealed class SyntheticWindowsBootDisk
     public const string PowerOffMessage = "alkanet synthetic kernel: NtTerminateProcess, powering off";
 
     private SyntheticWindowsBootDisk(SyntheticWindowsGuest guest, SyntheticProcess sample, SyntheticThread thread, SyntheticProcess target,
-        IReadOnlyList<GuestCall> calls, byte[] efi, ulong windowEnd)
+        IReadOnlyList<GuestCall> calls, byte[] efi, ulong windowEnd, ulong idtBase)
     {
+        IdtBase = idtBase;
         Guest = guest;
         Sample = sample;
         SampleThread = thread;
@@ -62,6 +63,9 @@ public sealed class SyntheticWindowsBootDisk
 
     /// <summary>The PE32+ UEFI application (BOOTX64.EFI).</summary>
     public byte[] EfiApplication { get; }
+
+    /// <summary>The IDT (also in KPCR.IdtBase): vector 0 is KiDivideErrorFault, where discovery without LSTAR starts.</summary>
+    public ulong IdtBase { get; }
 
     public ulong WindowStart => Guest.Physical.FirstFrame;
     public ulong WindowEnd { get; }
@@ -106,7 +110,7 @@ public sealed class SyntheticWindowsBootDisk
         var calls = new List<GuestCall>();
         for (var i = 0; i < options.Iterations; i++) calls.AddRange(round);
         calls.Add(terminate);
-        return new SyntheticWindowsBootDisk(g, sample, thread, target, calls, efi, windowEnd);
+        return new SyntheticWindowsBootDisk(g, sample, thread, target, calls, efi, windowEnd, kernel.IdtBase);
     }
 
     /// <summary>The raw disk image (FAT16 superfloppy with <see cref="BootPath"/>).</summary>
