@@ -74,7 +74,7 @@ internal static class RunCommands
             if (imageRun)
             {
                 return RunImageCommand.Run(parse, image, new RunImageCommand.Common(parse.GetValue(sample), parse.GetValue(outDir), limit, smp,
-                    parse.GetValue(network), parse.GetValue(drop), parse.GetValue(allArgs), parse.GetValue(noReport), sleepLimit,
+                    parse.GetValue(network), parse.GetValue(drop), parse.GetValue(allArgs), parse.GetValue(noReport), parse.GetValue(untraced), sleepLimit,
                     host, theToken, parse.GetValue(runId), parse.GetValue(lossMarkers), parse.GetValue(waitForStart)));
             }
             var path = parse.GetValue(sample)!;

@@ -48,7 +48,7 @@ internal sealed class RunImageOptions
 internal static class RunImageCommand
 {
     public sealed record Common(string? Sample, string? OutDir, TimeSpan Timeout, int Cpus, bool Network, bool DropWhenFull, bool AllArgs,
-        bool NoReport, TimeSpan? LongSleep, string? Logger, string? Token, string? RunId, bool LossMarkers, bool WaitForStart);
+        bool NoReport, bool Untraced, TimeSpan? LongSleep, string? Logger, string? Token, string? RunId, bool LossMarkers, bool WaitForStart);
 
     public static int Run(ParseResult parse, RunImageOptions options, Common c)
     {
@@ -70,7 +70,7 @@ internal static class RunImageCommand
             var result = WindowsImageRun.Execute(new WindowsImageRunOptions
             {
                 Image = image, Sample = c.Sample, OutDirectory = dir, Timeout = c.Timeout, MemoryMiB = memory, Cpus = c.Cpus,
-                Network = c.Network, Profiles = parse.GetValue(options.Profiles), DropWhenFull = c.DropWhenFull, AllArgs = c.AllArgs,
+                Network = c.Network, Profiles = parse.GetValue(options.Profiles), DropWhenFull = c.DropWhenFull, AllArgs = c.AllArgs, Traced = !c.Untraced,
                 ExtraSinks = link is null ? [] : [link],
                 RecordFilter = link is null ? null : link.Keep,
                 OnRingReady = link is null ? null : link.Attach,
@@ -88,12 +88,12 @@ internal static class RunImageCommand
                 error.WriteLine("alkanet: the logger stopped the run; QEMU was stopped after the ring was drained (run marked incomplete)");
                 return loggerOk ? ExitCodes.Ok : ExitCodes.Failure;
             }
-            if (!result.PluginStarted)
+            if (!c.Untraced && !result.PluginStarted)
             {
                 error.WriteLine($"alkanet: {result.Discovery}");
                 return ExitCodes.Failure;
             }
-            if (result.Complete) return loggerOk && reportOk && result.KernelFound ? ExitCodes.Ok : ExitCodes.Failure;
+            if (result.Complete) return loggerOk && reportOk && (c.Untraced || result.KernelFound) ? ExitCodes.Ok : ExitCodes.Failure;
             error.WriteLine(result.Outcome switch
             {
                 RunOutcome.Timeout => $"alkanet: the guest did not power off within {c.Timeout.TotalSeconds:0} s; QEMU was stopped (run marked incomplete; the trace holds what ran)",

@@ -23,6 +23,8 @@ public sealed class WindowsImageRunOptions
     /// <summary>The ISF folder the plugin searches (null: the default profile folder, plus the embedded ISF).</summary>
     public string? Profiles { get; init; }
     public bool DropWhenFull { get; init; }
+    /// <summary>False: boot the same image without the plugin (an untraced baseline for the figures).</summary>
+    public bool Traced { get; init; } = true;
     public bool AllArgs { get; init; }
     public IReadOnlyList<IRecordSink> ExtraSinks { get; init; } = [];
     public Action<TraceRing>? OnRingReady { get; init; }
@@ -77,7 +79,7 @@ public static class WindowsImageRun
         var format = DiskFormat(image);
         var qemu = QemuInstallation.Find();
         var ovmf = QemuInstallation.Ovmf();
-        var plugin = PluginLocator.Locate(log);
+        var plugin = o.Traced ? PluginLocator.Locate(log) : null;
         Directory.CreateDirectory(o.OutDirectory);
         var work = Directory.CreateTempSubdirectory("alkanet-winrun-");
         var ringPath = Path.Combine("/dev/shm", $"alkanet-{Environment.ProcessId}-{Guid.NewGuid():N}.ring");
@@ -98,8 +100,8 @@ public static class WindowsImageRun
             File.Delete(console);
             using var ring = TraceRing.Create(ringPath, dropWhenFull: o.DropWhenFull);
             using var release = new Release(() => o.OnRingClosing?.Invoke(ring)); // disposed first: before the unmap
-            var pluginArgs = $"{plugin},os=windows,ring={ringPath},args={(o.AllArgs ? "all" : "decoded")}";
-            if (o.Profiles is not null) pluginArgs += ",profiles=" + Path.GetFullPath(o.Profiles);
+            var pluginArgs = plugin is null ? null : $"{plugin},os=windows,ring={ringPath},args={(o.AllArgs ? "all" : "decoded")}";
+            if (pluginArgs is not null && o.Profiles is not null) pluginArgs += ",profiles=" + Path.GetFullPath(o.Profiles);
             var launch = new QemuLaunch
             {
                 ConsoleLog = console, Firmware = Firmware.Uefi, OvmfVars = vars, Cpus = o.Cpus, MemoryMiB = o.MemoryMiB,
@@ -127,7 +129,7 @@ public static class WindowsImageRun
             result.KernelBase = ring.KernelBase;
             result.DiscoveryAttempts = ring.DiscoveryAttempts;
             result.DiscoveryFailures = ring.DiscoveryFailures;
-            result.Discovery = result.PluginStarted ? ring.OsStatus : "the plugin did not start: " + FirstLines(result.Detail);
+            result.Discovery = !o.Traced ? "untraced run (no plugin)" : result.PluginStarted ? ring.OsStatus : "the plugin did not start: " + FirstLines(result.Detail);
         }
         finally
         {
@@ -198,6 +200,7 @@ public static class WindowsImageRun
         if (r.SampleProcessName is not null) w.WriteString("sample_process", r.SampleProcessName);
         w.WriteBoolean("complete", r.Complete);
         w.WriteString("outcome", r.Outcome.ToString());
+        w.WriteBoolean("traced", o.Traced);
         w.WriteString("firmware", "uefi");
         w.WriteStartObject("discovery");
         w.WriteBoolean("kernel_found", r.KernelFound);
