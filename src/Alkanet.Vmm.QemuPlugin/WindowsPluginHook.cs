@@ -28,6 +28,7 @@ internal static unsafe class WindowsPluginHook
 {
     private const ulong KernelHalf = 0xFFFF800000000000;
     private static readonly long AttemptInterval = Stopwatch.Frequency / 20; // 50 ms
+    private const long SlowDownAfter = 200;
     private static WindowsLiveHook? s_hook;
     private static TraceRing? s_ring;
     private static Slot[] s_vcpus = [];
@@ -104,9 +105,11 @@ internal static unsafe class WindowsPluginHook
             if (Volatile.Read(ref s_phase) != 0 || vcpu >= s_vcpus.Length) return;
             var now = Stopwatch.GetTimestamp();
             var next = Volatile.Read(ref s_nextAttempt);
-            if (now < next || Interlocked.CompareExchange(ref s_nextAttempt, now + AttemptInterval, next) != next) return;
-            var slot = s_vcpus[vcpu] ??= new Slot();
             var hook = s_hook!;
+            // After many failures (e.g. a kernel with no ISF: each attempt scans for its header again) try once a second.
+            var interval = hook.Failures > SlowDownAfter ? Stopwatch.Frequency : AttemptInterval;
+            if (now < next || Interlocked.CompareExchange(ref s_nextAttempt, now + interval, next) != next) return;
+            var slot = s_vcpus[vcpu] ??= new Slot();
             var ring = s_ring!;
             var found = hook.TryDiscover((int)vcpu, slot.Registers, slot.Memory);
             ring.DiscoveryAttempts = (ulong)hook.Attempts;

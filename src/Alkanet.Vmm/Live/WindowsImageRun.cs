@@ -180,7 +180,7 @@ public static class WindowsImageRun
             program = Path.GetFileName(sample);
             File.Copy(sample, Path.Combine(dir, program));
         }
-        File.WriteAllText(Path.Combine(dir, "run.cmd"), $"@echo off\r\ncd /d \"%~dp0\"\r\n\"%~dp0{program}\"\r\necho ALKANET-SAMPLE-EXIT status=%ERRORLEVEL%\r\nshutdown /s /t 0\r\n");
+        File.WriteAllText(Path.Combine(dir, "run.cmd"), $"@echo off\r\ncd /d \"%~dp0\"\r\n\"%~dp0{program}\"\r\nshutdown /s /t 0\r\n");
         File.WriteAllText(Path.Combine(dir, "sample.txt"), program + "\r\n");
         processName = program.Length > 14 ? program[..14] : program; // EPROCESS.ImageFileName keeps 14 characters
         return root;
