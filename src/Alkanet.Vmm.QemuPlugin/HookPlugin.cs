@@ -207,10 +207,7 @@ public static unsafe class HookPlugin
             }
             var record = slot.Record;
             if (!s_tracer!.OnHit(role, cpu, slot.Memory, record) || s_stage == 1) return;
-            var filter = ring.FilterPid;
-            if (filter != 0 && record.Pid != filter) return;
-            record.TimestampNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
-            ring.TryWrite(record);
+            RingOutput.Publish(ring, record);
         }
         catch (Exception)
         {

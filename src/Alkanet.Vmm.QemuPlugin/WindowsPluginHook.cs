@@ -180,11 +180,7 @@ internal static unsafe class WindowsPluginHook
             if (ring.Paused || vcpu >= s_vcpus.Length) return;
             var slot = s_vcpus[vcpu] ??= new Slot();
             var record = slot.Record;
-            if (!s_hook!.OnHit((int)vcpu, (HookSiteKind)(int)(nint)userData, slot.Registers, slot.Memory, record)) return;
-            var filter = ring.FilterPid;
-            if (filter != 0 && record.Pid != filter) return;
-            record.TimestampNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
-            ring.TryWrite(record);
+            if (s_hook!.OnHit((int)vcpu, (HookSiteKind)(int)(nint)userData, slot.Registers, slot.Memory, record)) RingOutput.Publish(ring, record);
         }
         catch (Exception)
         {

@@ -109,23 +109,7 @@ internal static class RunCommands
                 {
                     // The sidecar is written even with --no-report: `alkanet report DIR/trace.jsonl` needs no --sample then.
                     RunReportWriter.WriteMeta(result.TracePath, AnalysisGuest.SampleProcessName);
-                    if (!parse.GetValue(noReport))
-                    {
-                        try
-                        {
-                            var report = RunReportWriter.Write(result.TracePath, sleepLimit);
-                            output.WriteLine();
-                            output.Write(report.Markdown);
-                            output.WriteLine();
-                            output.WriteLine($"report: {report.MarkdownPath}, {report.HtmlPath}, {report.JsonPath} ({report.Report.Findings.Count} finding(s))");
-                        }
-                        catch (CommandFailedException e)
-                        {
-                            // A stopped or filtered run may not hold the sample at all: the log is still the run's result.
-                            error.WriteLine($"alkanet: no report: {e.Message}");
-                            reportOk = false;
-                        }
-                    }
+                    if (!parse.GetValue(noReport)) reportOk = RunReportWriter.WriteAndPrint(result.TracePath, sleepLimit, output, error);
                 }
                 if (result.Outcome == RunOutcome.Stopped)
                 {

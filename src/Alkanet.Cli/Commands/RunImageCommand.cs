@@ -120,20 +120,6 @@ internal static class RunImageCommand
     {
         if (result.SampleProcessName is null || result.Records == 0) return true;
         RunReportWriter.WriteMeta(result.TracePath, result.SampleProcessName);
-        if (c.NoReport) return true;
-        try
-        {
-            var report = RunReportWriter.Write(result.TracePath, c.LongSleep);
-            output.WriteLine();
-            output.Write(report.Markdown);
-            output.WriteLine();
-            output.WriteLine($"report: {report.MarkdownPath}, {report.HtmlPath}, {report.JsonPath} ({report.Report.Findings.Count} finding(s))");
-            return true;
-        }
-        catch (CommandFailedException e)
-        {
-            error.WriteLine($"alkanet: no report: {e.Message}");
-            return false;
-        }
+        return c.NoReport || RunReportWriter.WriteAndPrint(result.TracePath, c.LongSleep, output, error);
     }
 }

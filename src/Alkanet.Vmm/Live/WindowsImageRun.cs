@@ -35,9 +35,8 @@ public sealed class WindowsImageRunOptions
     public string CpuModel { get; init; } = "max";
 }
 
-public sealed class WindowsImageRunResult
+public sealed class WindowsImageRunResult : TracedRunResult
 {
-    public RunOutcome Outcome { get; set; }
     /// <summary>The guest powered off (or, with -no-reboot, rebooted) by itself.</summary>
     public bool Complete => Outcome == RunOutcome.PoweredOff;
     public bool KernelFound { get; set; }
@@ -46,17 +45,7 @@ public sealed class WindowsImageRunResult
     public string Discovery { get; set; } = "";
     public ulong DiscoveryAttempts { get; set; }
     public ulong DiscoveryFailures { get; set; }
-    public long Records { get; set; }
-    public long Lost { get; set; }
-    public long Filtered { get; set; }
-    public ulong Hits { get; set; }
-    public ulong PluginErrors { get; set; }
-    public ulong Stalls { get; set; }
     public bool PluginStarted { get; set; }
-    public double WallSeconds { get; set; }
-    public int QemuExitCode { get; set; }
-    public string Detail { get; set; } = "";
-    public string TracePath { get; set; } = "";
     /// <summary>The sample's process name as Windows keeps it (EPROCESS.ImageFileName: at most 14 characters).</summary>
     public string? SampleProcessName { get; set; }
 }
@@ -82,7 +71,6 @@ public static class WindowsImageRun
         var plugin = o.Traced ? PluginLocator.Locate(log) : null;
         Directory.CreateDirectory(o.OutDirectory);
         var work = Directory.CreateTempSubdirectory("alkanet-winrun-");
-        var ringPath = Path.Combine("/dev/shm", $"alkanet-{Environment.ProcessId}-{Guid.NewGuid():N}.ring");
         var result = new WindowsImageRunResult { TracePath = Path.Combine(o.OutDirectory, "trace.jsonl") };
         var wall = Stopwatch.StartNew();
         try
@@ -98,42 +86,28 @@ public static class WindowsImageRun
             }
             var console = Path.Combine(o.OutDirectory, "console.log");
             File.Delete(console);
-            using var ring = TraceRing.Create(ringPath, dropWhenFull: o.DropWhenFull);
-            using var release = new Release(() => o.OnRingClosing?.Invoke(ring)); // disposed first: before the unmap
-            var pluginArgs = plugin is null ? null : $"{plugin},os=windows,ring={ringPath},args={(o.AllArgs ? "all" : "decoded")}";
-            if (pluginArgs is not null && o.Profiles is not null) pluginArgs += ",profiles=" + Path.GetFullPath(o.Profiles);
-            var launch = new QemuLaunch
+            log?.Invoke($"run: booting {image} ({format}, snapshot=on) through OVMF, {o.Cpus} vCPUs, {o.MemoryMiB} MiB");
+            var session = QemuRingSession.Run(qemu, ringPath => new QemuLaunch
             {
                 ConsoleLog = console, Firmware = Firmware.Uefi, OvmfVars = vars, Cpus = o.Cpus, MemoryMiB = o.MemoryMiB,
-                Network = o.Network, Drives = drives, CpuModel = o.CpuModel, Plugin = pluginArgs,
-            };
-            using var sink = new JsonLinesFileSink(result.TracePath);
-            IRecordSink target = o.ExtraSinks.Count == 0 ? sink : new FanOutSink([sink, .. o.ExtraSinks]);
-            var drain = new RingDrain(ring, target) { Filter = o.RecordFilter };
-            o.OnRingReady?.Invoke(ring);
-            log?.Invoke($"run: booting {image} ({format}, snapshot=on) through OVMF, {o.Cpus} vCPUs, {o.MemoryMiB} MiB");
-            var session = QemuRingSession.Run(qemu, launch, ring, drain, new QemuRingSession.Limits(o.Timeout, Stop: o.Stop));
-            target.Flush();
-            result.QemuExitCode = session.ExitCode;
-            result.Detail = session.Diagnostics;
-            result.Outcome = session.TimedOut ? RunOutcome.Timeout : session.Stopped ? RunOutcome.Stopped
-                : session.ExitCode == 0 ? RunOutcome.PoweredOff : RunOutcome.QemuDied;
-            result.Records = drain.Written;
-            result.Lost = drain.Lost;
-            result.Filtered = drain.Filtered;
-            result.Hits = ring.Hits;
-            result.PluginErrors = ring.Errors;
-            result.Stalls = ring.Stalls;
-            result.PluginStarted = ring.PluginState != 0;
-            result.KernelFound = (ring.PluginState & RingLayout.PluginKernelFound) != 0;
-            result.KernelBase = ring.KernelBase;
-            result.DiscoveryAttempts = ring.DiscoveryAttempts;
-            result.DiscoveryFailures = ring.DiscoveryFailures;
-            result.Discovery = !o.Traced ? "untraced run (no plugin)" : result.PluginStarted ? ring.OsStatus : "the plugin did not start: " + FirstLines(result.Detail);
+                Network = o.Network, Drives = drives, CpuModel = o.CpuModel,
+                Plugin = plugin is null ? null
+                    : $"{plugin},os=windows,ring={ringPath},args={(o.AllArgs ? "all" : "decoded")}{(o.Profiles is null ? "" : ",profiles=" + Path.GetFullPath(o.Profiles))}",
+            }, new QemuRingSession.Output
+            {
+                TracePath = result.TracePath, ExtraSinks = o.ExtraSinks, Filter = o.RecordFilter, OnRingReady = o.OnRingReady,
+                OnRingClosing = o.OnRingClosing, DropWhenFull = o.DropWhenFull,
+            }, new QemuRingSession.Limits(o.Timeout, Stop: o.Stop));
+            result.Take(session, session.ExitCode == 0 ? RunOutcome.PoweredOff : RunOutcome.QemuDied);
+            result.PluginStarted = session.PluginState != 0;
+            result.KernelFound = (session.PluginState & RingLayout.PluginKernelFound) != 0;
+            result.KernelBase = session.KernelBase;
+            result.DiscoveryAttempts = session.DiscoveryAttempts;
+            result.DiscoveryFailures = session.DiscoveryFailures;
+            result.Discovery = !o.Traced ? "untraced run (no plugin)" : result.PluginStarted ? session.OsStatus : "the plugin did not start: " + FirstLines(result.Detail);
         }
         finally
         {
-            File.Delete(ringPath);
             work.Delete(true);
         }
         result.WallSeconds = wall.Elapsed.TotalSeconds;
