@@ -73,6 +73,9 @@ internal static class RunCommands
             }
             if (imageRun)
             {
+                if (fw != Firmware.Uefi && parse.GetResult(firmware) is { Implicit: false })
+                    throw new UsageException("--image boots through OVMF (UEFI) only: Windows 10 x64 images are UEFI installs; leave out --firmware");
+                if (parse.GetValue(stage) is not null) throw new UsageException("--hook-stage applies to the Linux analysis guest only");
                 return RunImageCommand.Run(parse, image, new RunImageCommand.Common(parse.GetValue(sample), parse.GetValue(outDir), limit, smp,
                     parse.GetValue(network), parse.GetValue(drop), parse.GetValue(allArgs), parse.GetValue(noReport), parse.GetValue(untraced), sleepLimit,
                     host, theToken, parse.GetValue(runId), parse.GetValue(lossMarkers), parse.GetValue(waitForStart)));

@@ -262,6 +262,54 @@ public class WindowsLiveHookTests
         r.Cr3.ShouldNotBe(0UL);
     }
 
+    [Fact]
+    public void A_call_entered_on_one_vcpu_pairs_with_its_exit_on_another()
+    {
+        var f = new Fixture();
+        f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeTrue(f.Hook.LastError);
+        var number = f.Hook.Kernel!.Syscalls!.Table.TryGetNumber("NtClose", out var n) ? n : throw new InvalidOperationException();
+        var r = new SyscallRecord();
+        f.Hook.OnHit(0, HookSiteKind.Enter, new StateRegisters(f.Guest.EnterState(f.Thread, number, 0x44)), f.Memory, r).ShouldBeTrue();
+        f.Hook.OnHit(1, HookSiteKind.Exit, new StateRegisters(f.Guest.ExitState(f.Thread, 0)), f.Memory, r).ShouldBeTrue();
+        r.Name.ShouldBe("NtClose");
+        r.AdditionalInfo["unpaired"].ShouldBeNull();
+    }
+
+    [Fact]
+    public void Vcpu_threads_decode_concurrently_and_every_exit_pairs()
+    {
+        var f = new Fixture();
+        f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeTrue(f.Hook.LastError);
+        var number = f.Hook.Kernel!.Syscalls!.Table.TryGetNumber("NtClose", out var n) ? n : throw new InvalidOperationException();
+        // Each vCPU has its own KPCR whose current thread is its own guest thread; the states are built first
+        // (building writes guest memory).
+        var g = f.Guest;
+        var work = Enumerable.Range(0, 4).Select(cpu =>
+        {
+            var thread = f.Process.AddThread((ulong)(0x3000 + (cpu * 4)));
+            var kpcr = g.PoolAlloc(g.Size("_KPCR"), 4096);
+            g.System.WriteU64(kpcr + g.Off("_KPCR", "Self"), kpcr);
+            g.System.WriteU64(kpcr + g.Off("_KPCR", "Prcb") + g.Off("_KPRCB", "CurrentThread"), thread.Ethread);
+            var enter = g.EnterState(thread, number, 0x44);
+            var exit = g.ExitState(thread, 0);
+            enter.KernelGsBase = exit.GsBase = kpcr;
+            return (Cpu: cpu, Enter: new StateRegisters(enter), Exit: new StateRegisters(exit), Memory: g.MemoryOf(f.Process), Tid: thread.Tid);
+        }).ToList();
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = 4 }, w =>
+        {
+            var r = new SyscallRecord();
+            for (var i = 0; i < 2000; i++)
+            {
+                f.Hook.OnHit(w.Cpu, HookSiteKind.Enter, w.Enter, w.Memory, r);
+                f.Hook.OnHit(w.Cpu, HookSiteKind.Exit, w.Exit, w.Memory, r);
+                if (r.Name != "NtClose" || r.Tid != w.Tid || r.AdditionalInfo["unpaired"] is not null)
+                    failures.Add($"vCPU {w.Cpu} round {i}: {RecordJson.Serialize(r)}");
+            }
+        });
+        failures.ShouldBeEmpty();
+    }
+
     private static SyscallRecord WithoutCr3(string json)
     {
         var r = RecordJson.Parse(json);
