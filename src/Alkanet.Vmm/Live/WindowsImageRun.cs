@@ -90,7 +90,7 @@ public static class WindowsImageRun
             var session = QemuRingSession.Run(qemu, ringPath => new QemuLaunch
             {
                 ConsoleLog = console, Firmware = Firmware.Uefi, OvmfVars = vars, Cpus = o.Cpus, MemoryMiB = o.MemoryMiB,
-                Network = o.Network, Drives = drives, CpuModel = o.CpuModel,
+                Network = o.Network, NicModel = "e1000e", Drives = drives, CpuModel = o.CpuModel,
                 Plugin = plugin is null ? null
                     : $"{plugin},os=windows,ring={ringPath},args={(o.AllArgs ? "all" : "decoded")}{(o.Profiles is null ? "" : ",profiles=" + Path.GetFullPath(o.Profiles))}",
             }, new QemuRingSession.Output

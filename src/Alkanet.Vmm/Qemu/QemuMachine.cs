@@ -17,6 +17,8 @@ public sealed class QemuLaunch
     public IReadOnlyList<string> Drives { get; init; } = [];
     /// <summary>"-cpu" model; null keeps QEMU's default.</summary>
     public string? CpuModel { get; init; }
+    /// <summary>The network device model when <see cref="Network"/> is on (Windows has no in-box virtio driver: e1000e).</summary>
+    public string NicModel { get; init; } = "virtio-net-pci";
     public Firmware Firmware { get; init; } = Firmware.Bios;
     public int Cpus { get; init; } = 2;
     public int MemoryMiB { get; init; } = 512;
@@ -60,7 +62,7 @@ public sealed class QemuMachine : IDisposable
         if (l.MemoryFile is not null)
             a.AddRange(["-object", $"memory-backend-file,id=ram,size={l.MemoryMiB}M,mem-path={l.MemoryFile},share=on"]);
         if (!l.Network) a.AddRange(["-nic", "none"]);
-        else a.AddRange(["-nic", "user,model=virtio-net-pci"]);
+        else a.AddRange(["-nic", "user,model=" + l.NicModel]);
         if (l.Firmware == Firmware.Uefi)
         {
             var (code, _) = QemuInstallation.Ovmf();
