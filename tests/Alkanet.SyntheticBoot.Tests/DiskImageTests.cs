@@ -54,6 +54,14 @@ public class DiskImageTests
     }
 
     [Fact]
+    public void The_same_options_give_the_same_disk_bytes_and_another_base_a_different_one()
+    {
+        var again = BootDisks.Build().DiskImage();
+        again.ShouldBe(Disk.Value.DiskImage()); // no clock, no random: a disk can be cached by its options
+        BootDisks.Build(new SyntheticBootOptions { KernelBase = 0xFFFF_F800_1260_0000UL }).EfiApplication.ShouldNotBe(Disk.Value.EfiApplication);
+    }
+
+    [Fact]
     public void An_8_3_name_is_required_and_files_that_do_not_fit_are_refused()
     {
         var w = new Fat16ImageWriter();

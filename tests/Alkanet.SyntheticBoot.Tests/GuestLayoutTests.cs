@@ -16,11 +16,12 @@ public class GuestLayoutTests
     private static readonly ProfileStore Store = new(Path.Combine(Path.GetTempPath(), "alkanet-no-such-profiles"));
 
     [Theory]
-    [InlineData(0xFFFF_F804_5A00_0000UL)]
-    [InlineData(0xFFFF_F800_1260_0000UL)]
-    public void Discovery_from_the_idt_finds_the_kernel_and_the_sites_the_code_is_at(ulong kernelBase)
+    [InlineData(0xFFFF_F804_5A00_0000UL, false)]
+    [InlineData(0xFFFF_F800_1260_0000UL, false)]
+    [InlineData(0xFFFF_F806_4E20_0000UL, true)]
+    public void Discovery_from_the_idt_finds_the_kernel_and_the_sites_the_code_is_at(ulong kernelBase, bool kva)
     {
-        var d = BootDisks.Build(new SyntheticBootOptions { KernelBase = kernelBase });
+        var d = BootDisks.Build(new SyntheticBootOptions { KernelBase = kernelBase, KvaShadow = kva });
         var s = d.Guest.EnterState(d.SampleThread, 0);
         s.Known = (s.Known & ~KnownRegisters.Lstar) | KnownRegisters.IdtBase;
         s.Lstar = 0;
@@ -28,8 +29,9 @@ public class GuestLayoutTests
         var k = WindowsKernel.Discover(s, d.Guest.Physical, Store);
         k.Ok.ShouldBeTrue(k.Error);
         k.KernelBase.ShouldBe(kernelBase);
-        k.HookSites!.KvaShadow.ShouldBeFalse();
-        k.HookSites.Enter.ShouldBe(d.Guest.Symbol("KiSystemCall64"));
+        k.HookSites!.KvaShadow.ShouldBe(kva);
+        k.HookSites.Enter.ShouldBe(d.Guest.ExpectedEnterSite);
+        k.HookSites.Lstar.ShouldBe(d.Guest.Lstar);
         k.HookSites.Exit.ShouldBe(d.Guest.ExpectedReturnSite);
         k.HookSites.ExitIsReturnSite.ShouldBeTrue();
         k.Syscalls!.Table.Release.ShouldBe("Windows 10 (1909)");
@@ -71,9 +73,30 @@ public class GuestLayoutTests
     }
 
     [Fact]
-    public void Every_expected_call_decodes_at_enter_and_exit_with_its_listed_fields()
+    public void With_kva_shadow_the_user_tables_map_the_shadow_entry_but_not_the_kernel_image()
     {
-        var d = BootDisks.Build();
+        var d = BootDisks.Build(new SyntheticBootOptions { KvaShadow = true });
+        var g = d.Guest;
+        var m = g.MemoryOf(d.Sample);
+        m.TryReadU64(d.Sample.Eprocess + g.Off("_KPROCESS", "UserDirectoryTableBase"), out var userCr3).ShouldBeTrue();
+        userCr3.ShouldNotBe(d.Sample.Tables.Cr3());
+        var user = new PagedVirtualMemory(g.Physical, userCr3, PagingMode.FourLevel);
+        user.TryReadU8(g.Symbol("KiSystemCall64Shadow"), out _).ShouldBeTrue();
+        user.TryReadU8(g.Symbol("KiKernelSysretExit"), out _).ShouldBeTrue();
+        user.TryReadU8(g.Symbol("KiDivideErrorFaultShadow"), out _).ShouldBeTrue();
+        user.TryReadU8(d.SampleEntry, out _).ShouldBeTrue();
+        user.TryReadU8(g.KernelBase, out _).ShouldBeFalse(); // the image header: what Meltdown must not reach
+        user.TryReadU8(g.Symbol("KiSystemServiceUser"), out _).ShouldBeFalse();
+        m.TryReadU8(g.Symbol("KiKvaShadow"), out var flag).ShouldBeTrue();
+        flag.ShouldBe((byte)1);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Every_expected_call_decodes_at_enter_and_exit_with_its_listed_fields(bool kva)
+    {
+        var d = BootDisks.Build(new SyntheticBootOptions { KvaShadow = kva });
         var g = d.Guest;
         var probe = g.EnterState(d.SampleThread, 0);
         var k = WindowsKernel.Discover(probe, g.Physical, Store);
@@ -108,6 +131,8 @@ public class GuestLayoutTests
         d.ExpectedCalls.Count.ShouldBe((12 * 3) + 1);
         d.ExpectedCalls.Count(c => c.Name == "NtWriteFile").ShouldBe(3);
         Should.Throw<ArgumentOutOfRangeException>(() => BootDisks.Build(new SyntheticBootOptions { Iterations = 0 }));
+        Should.Throw<ArgumentOutOfRangeException>(() => BootDisks.Build(new SyntheticBootOptions { KernelBase = 0xFFFF_F804_5A01_0000UL })).Message.ShouldContain("2 MiB");
+        Should.Throw<ArgumentOutOfRangeException>(() => BootDisks.Build(new SyntheticBootOptions { PhysicalStart = 0x1000 })).Message.ShouldContain("PhysicalStart");
     }
 
     /// <summary>What the synthetic services write before returning (SyntheticKernelCode's NtCreateFile & co.).</summary>

@@ -102,7 +102,7 @@ internal static class EfiLoader
 
             // serial: r9 = text, r8 = length → COM1 (OVMF has set the UART up).
             a.Label(ref serial);
-            EmitSerialLoop(a);
+            SyntheticKernelCode.EmitSerialWrite(a);
 
             a.Label(ref banner);
             a.db(Encoding.ASCII.GetBytes(Banner));
@@ -116,29 +116,6 @@ internal static class EfiLoader
             a.db(blob);
         });
         return (code, 0);
-    }
-
-    private static void EmitSerialLoop(Assembler a)
-    {
-        var loop = a.CreateLabel();
-        var wait = a.CreateLabel();
-        var done = a.CreateLabel();
-        a.test(r8, r8);
-        a.jz(done);
-        a.Label(ref loop);
-        a.mov(dx, (ushort)(SyntheticKernelCode.Com1 + 5));
-        a.Label(ref wait);
-        a.@in(al, dx);
-        a.test(al, 0x20);
-        a.jz(wait);
-        a.mov(dx, SyntheticKernelCode.Com1);
-        a.mov(al, __byte_ptr[r9]);
-        a.@out(dx, al);
-        a.inc(r9);
-        a.dec(r8);
-        a.jnz(loop);
-        a.Label(ref done);
-        a.ret();
     }
 
     /// <summary>Contiguous written frames merged into runs: (u64 address, u64 length, bytes)*, then (0, 0).</summary>
@@ -220,6 +197,11 @@ internal static class EfiLoader
         a.mov(rcx, t.UserEntry);
         a.mov(r11, 0x2UL); // RFLAGS: interrupts stay off (the guest programs no interrupt source)
         a.mov(rsp, t.UserStack);
+        if (t.UserCr3 is { } user)
+        {
+            a.mov(rax, user); // KVA shadow: user mode runs on the user tables (this page is mapped there too)
+            a.mov(cr3, rax);
+        }
         a.sysretq();
         a.Label(ref message);
         a.db(Encoding.ASCII.GetBytes(TrampolineMessage));
@@ -237,4 +219,4 @@ internal static class EfiLoader
 }
 
 internal sealed record TrampolineTarget(ulong Cr3, ulong KernelStack, ulong Gdtr, ulong Idtr, ulong Lstar, ulong Teb, ulong Kpcr,
-    ulong SerialWrite, ulong UserEntry, ulong UserStack);
+    ulong SerialWrite, ulong UserEntry, ulong UserStack, ulong? UserCr3);

@@ -32,12 +32,15 @@ internal sealed class SyntheticKernelCode
     private readonly CodeEmitter _emit;
     private readonly SyscallTable _table;
     private ulong _codeNext, _dataNext;
+    private readonly bool _kva;
+    private readonly List<(ulong Va, ulong Length)> _shadow = [];
 
     public SyntheticKernelCode(SyntheticWindowsGuest guest, SyscallTable table, CodeEmitter emitter)
     {
         _g = guest;
         _table = table;
         _emit = emitter;
+        _kva = guest.Options.KvaShadow;
         // Helpers and data the ISF has no symbol for go near the end of the 10 MiB image the kit maps (code and data
         // apart: a helper's text is placed while the helper is being assembled).
         _codeNext = guest.KernelBase + 0x9F_0000;
@@ -51,6 +54,10 @@ internal sealed class SyntheticKernelCode
     public ulong PowerOff { get; private set; }
     public ulong HandleQueue { get; private set; }
     public ulong NotImplemented { get; private set; }
+
+    /// <summary>With KVA shadow: the kernel ranges the user page tables must map too (entry and exit stubs, exception
+    /// path, descriptor tables, the KPCR page with the shadow fields, the stack exceptions land on).</summary>
+    public IReadOnlyList<(ulong Va, ulong Length)> ShadowRanges => _shadow;
 
     private ulong Sym(string name) => _g.Symbol(name);
     private uint Off(string type, string field) => _g.Off(type, field);
@@ -72,7 +79,8 @@ internal sealed class SyntheticKernelCode
 
     /// <summary>Lays everything out for one running thread; <paramref name="handles"/> is the queue the handle-making
     /// services hand out in order (wrapping around, so a looping program gets the same handles each round).</summary>
-    public void Install(SyntheticThread thread, IReadOnlyList<ulong> handles)
+    /// <param name="userCr3">With KVA shadow, the user page tables' CR3 (KiKernelSysretExit loads it before SYSRETQ).</param>
+    public void Install(SyntheticThread thread, IReadOnlyList<ulong> handles, ulong userCr3 = 0)
     {
         var g = _g;
         // The kit's own writes inside the image, so nothing here overlaps them.
@@ -81,11 +89,11 @@ internal sealed class SyntheticKernelCode
         _emit.Claim(Sym("ObTypeIndexTable"), 0x100 * 8, "ObTypeIndexTable");
         _emit.Claim(Sym("ObHeaderCookie"), 1, "ObHeaderCookie");
         _emit.Claim(Sym("ObpKernelHandleTable"), 8, "ObpKernelHandleTable");
-        _emit.Claim(Sym("KiSystemCall64Shadow"), 3, "KiSystemCall64Shadow");
+        if (!_kva) _emit.Claim(Sym("KiSystemCall64Shadow"), 3, "KiSystemCall64Shadow");
 
         WriteHelpers(handles);
         WriteDescriptorTables(thread);
-        WriteDispatcher();
+        WriteDispatcher(userCr3);
         WriteServices();
         // Per-thread state the entry code reads: KPRCB.RspBase (top of the trap frame), the current thread.
         var prcb = g.Kpcr + Off("_KPCR", "Prcb");
@@ -93,33 +101,22 @@ internal sealed class SyntheticKernelCode
         g.System.WriteU64(prcb + Off("_KPRCB", "CurrentThread"), thread.Ethread);
         g.System.WriteU64(thread.Ethread + Off("_KTHREAD", "InitialStack"), thread.TrapFrame + g.Size("_KTRAP_FRAME"));
         g.System.WriteU64(thread.Ethread + Off("_KTHREAD", "Teb"), thread.Teb);
+        if (_kva)
+        {
+            // The shadow fields the entry stub reads through GS while CR3 is still the user's.
+            g.System.WriteU64(prcb + Off("_KPRCB", "KernelDirectoryTableBase"), thread.Process.Tables.Cr3());
+            g.System.WriteU64(prcb + Off("_KPRCB", "RspBaseShadow"), thread.TrapFrame + g.Size("_KTRAP_FRAME"));
+            g.System.WriteU64(thread.Process.Eprocess + Off("_KPROCESS", "UserDirectoryTableBase"), userCr3);
+            g.System.WriteU8(Sym("KiKvaShadow"), 1);
+            _emit.Claim(Sym("KiKvaShadow"), 1, "KiKvaShadow");
+            _shadow.Add((prcb + Off("_KPRCB", "KernelDirectoryTableBase"), 0x18));
+            _shadow.Add((thread.TrapFrame - 0x1000, 0x1000 + g.Size("_KTRAP_FRAME")));
+        }
     }
 
     private void WriteHelpers(IReadOnlyList<ulong> handles)
     {
-        // SerialWrite: r9 = buffer, r8 = length; clobbers rax, rdx, r8, r9 (never a register a caller keeps).
-        SerialWrite = Scratch(0, "SerialWrite", a =>
-        {
-            var loop = a.CreateLabel();
-            var wait = a.CreateLabel();
-            var done = a.CreateLabel();
-            a.test(r8, r8);
-            a.jz(done);
-            a.Label(ref loop);
-            a.mov(dx, (ushort)(Com1 + 5));
-            a.Label(ref wait);
-            a.@in(al, dx);
-            a.test(al, 0x20); // transmitter holding register empty
-            a.jz(wait);
-            a.mov(dx, Com1);
-            a.mov(al, __byte_ptr[r9]);
-            a.@out(dx, al);
-            a.inc(r9);
-            a.dec(r8);
-            a.jnz(loop);
-            a.Label(ref done);
-            a.ret();
-        });
+        SerialWrite = Scratch(0, "SerialWrite", EmitSerialWrite);
         PowerOff = Scratch(0, "PowerOff", a =>
         {
             var hang = a.CreateLabel();
@@ -139,6 +136,31 @@ internal sealed class SyntheticKernelCode
         HandleQueue = Scratch(16 + ((ulong)Math.Max(handles.Count, 1) * 8), "handle queue");
         _g.System.WriteU64(HandleQueue + 8, (ulong)handles.Count);
         for (var i = 0; i < handles.Count; i++) _g.System.WriteU64(HandleQueue + 16 + ((ulong)i * 8), handles[i]);
+    }
+
+    /// <summary>A routine: r9 = text, r8 = length → COM1, polling the line status for an empty transmitter; clobbers
+    /// rax, rdx, r8, r9 only (shared by the kernel and the UEFI loader, which finds the UART set up by OVMF).</summary>
+    public static void EmitSerialWrite(Assembler a)
+    {
+        var loop = a.CreateLabel();
+        var wait = a.CreateLabel();
+        var done = a.CreateLabel();
+        a.test(r8, r8);
+        a.jz(done);
+        a.Label(ref loop);
+        a.mov(dx, (ushort)(Com1 + 5));
+        a.Label(ref wait);
+        a.@in(al, dx);
+        a.test(al, 0x20); // transmitter holding register empty
+        a.jz(wait);
+        a.mov(dx, Com1);
+        a.mov(al, __byte_ptr[r9]);
+        a.@out(dx, al);
+        a.inc(r9);
+        a.dec(r8);
+        a.jnz(loop);
+        a.Label(ref done);
+        a.ret();
     }
 
     private ulong Text(string s)
@@ -235,8 +257,13 @@ internal sealed class SyntheticKernelCode
                 a.push(vector);
                 a.jmp(report);
             };
-            var handler = v == 0 ? Sym("KiDivideErrorFault") : Scratch(0, $"exception stub {v}", stub);
-            if (v == 0) _emit.Emit(handler, "KiDivideErrorFault", stub);
+            var vector0 = _kva ? "KiDivideErrorFaultShadow" : "KiDivideErrorFault";
+            var handler = v == 0 ? Sym(vector0) : Scratch(0, $"exception stub {v}", stub);
+            if (v == 0)
+            {
+                _emit.Emit(handler, vector0, stub);
+                _shadow.Add((handler, 16));
+            }
             var gate = idt + ((ulong)v * 16);
             var gateLow = (handler & 0xFFFF) | ((ulong)KernelCs << 16) | (0x8EUL << 40) | (((handler >> 16) & 0xFFFF) << 48);
             g.System.WriteU64(gate, gateLow);
@@ -249,9 +276,12 @@ internal sealed class SyntheticKernelCode
         g.System.WriteU64(g.Kpcr + Off("_KPCR", "IdtBase"), idt);
         g.System.WriteU64(g.Kpcr + Off("_KPCR", "GdtBase"), gdt);
         g.System.WriteU64(g.Kpcr + Off("_KPCR", "TssBase"), tss);
+        // A user-mode exception under KVA shadow starts with the user CR3: the CPU reads these, the report runs.
+        _shadow.AddRange([(gdt, 0x60), (tss, tssSize), (idt, 256 * 16), (Gdtr, 10), (Idtr, 10)]);
+        _shadow.Add((g.KernelBase + 0x9F_0000, 0x1_0000)); // scratch code and data (report, SerialWrite, PowerOff, texts)
     }
 
-    private void WriteDispatcher()
+    private void WriteDispatcher(ulong userCr3)
     {
         var g = _g;
         var trapSize = g.Size("_KTRAP_FRAME");
@@ -261,23 +291,53 @@ internal sealed class SyntheticKernelCode
         var prcb = (long)Off("_KPCR", "Prcb");
         var hasNumber = g.Isf.TryGetField("_KTHREAD", "SystemCallNumber", out var numberField);
 
-        _emit.Emit(Sym("KiSystemCall64"), "KiSystemCall64", a =>
+        var userRspField = (long)Off("_KPCR", "UserRsp");
+        // After swapgs (and, with KVA shadow, the CR3 switch): the trap frame and KPCR.UserRsp, then the dispatcher.
+        void FillTrapFrame(Assembler a, long userRspFrom)
         {
-            a.swapgs();
-            a.mov(__qword_ptr.gs[(long)Off("_KPCR", "UserRsp")], rsp);
             a.mov(rsp, __qword_ptr.gs[prcb + Off("_KPRCB", "RspBase")]);
             a.sub(rsp, (int)trapSize); // rsp = KTHREAD.TrapFrame
             a.mov(__qword_ptr[rsp + tfRip], rcx);
             a.mov(__qword_ptr[rsp + tfFlags], r11);
-            a.mov(r11, __qword_ptr.gs[(long)Off("_KPCR", "UserRsp")]);
+            a.mov(r11, __qword_ptr.gs[userRspFrom]);
             a.mov(__qword_ptr[rsp + tfRsp], r11);
+            if (userRspFrom != userRspField) a.mov(__qword_ptr.gs[userRspField], r11);
             if (hasNumber)
             {
                 a.mov(r11, __qword_ptr.gs[prcb + Off("_KPRCB", "CurrentThread")]);
                 a.mov(__dword_ptr[r11 + (int)numberField.Offset], eax);
             }
             a.jmp(Sym("KiSystemServiceUser"));
+        }
+
+        _emit.Emit(Sym("KiSystemCall64"), "KiSystemCall64", a =>
+        {
+            a.swapgs();
+            a.mov(__qword_ptr.gs[userRspField], rsp);
+            FillTrapFrame(a, userRspField);
         });
+        if (_kva)
+        {
+            // Windows' shadow entry: only this page and the KPCR's shadow fields are mapped in the user CR3.
+            var userRspShadow = prcb + Off("_KPRCB", "UserRspShadow");
+            var shadowEntry = _emit.Emit(Sym("KiSystemCall64Shadow"), "KiSystemCall64Shadow", a =>
+            {
+                a.swapgs();
+                a.mov(__qword_ptr.gs[userRspShadow], rsp);
+                a.mov(rsp, __qword_ptr.gs[prcb + Off("_KPRCB", "KernelDirectoryTableBase")]);
+                a.mov(cr3, rsp);
+                FillTrapFrame(a, userRspShadow);
+            });
+            _shadow.Add((Sym("KiSystemCall64Shadow"), (ulong)shadowEntry.Length));
+            var sysretExit = _emit.Emit(Sym("KiKernelSysretExit"), "KiKernelSysretExit", a =>
+            {
+                a.mov(r10, userCr3); // r10 is volatile across a system call
+                a.mov(cr3, r10);
+                a.swapgs();
+                a.sysretq();
+            });
+            _shadow.Add((Sym("KiKernelSysretExit"), (ulong)sysretExit.Length));
+        }
 
         _emit.Emit(Sym("KiSystemServiceUser"), "KiSystemServiceUser", a =>
         {
@@ -321,8 +381,12 @@ internal sealed class SyntheticKernelCode
             a.mov(rcx, __qword_ptr[rsp + tfRip]);
             a.mov(r11, __qword_ptr[rsp + tfFlags]);
             a.mov(rsp, __qword_ptr[rsp + tfRsp]);
-            a.swapgs();
-            a.sysretq();
+            if (_kva) a.jmp(Sym("KiKernelSysretExit"));
+            else
+            {
+                a.swapgs();
+                a.sysretq();
+            }
         });
     }
 

@@ -15,6 +15,11 @@ public sealed class SyntheticBootOptions
 
     /// <summary>How many times the sample repeats its calls before NtTerminateProcess (for benchmarks).</summary>
     public int Iterations { get; init; } = 1;
+
+    /// <summary>KVA shadow as Windows does it against Meltdown: LSTAR = KiSystemCall64Shadow, user mode runs on page
+    /// tables that map only the user half and the kernel's shadow stubs; the ENTER site becomes KiSystemServiceUser
+    /// (after the CR3 switch) and IDT vector 0 is KiDivideErrorFaultShadow.</summary>
+    public bool KvaShadow { get; init; }
 }
 
 /// <summary>A raw disk image OVMF boots into a synthetic Windows-like guest: a FAT16 file system with
@@ -41,8 +46,9 @@ public sealed class SyntheticWindowsBootDisk
     public const string PowerOffMessage = "alkanet synthetic kernel: NtTerminateProcess, powering off";
 
     private SyntheticWindowsBootDisk(SyntheticWindowsGuest guest, SyntheticProcess sample, SyntheticThread thread, SyntheticProcess target,
-        IReadOnlyList<GuestCall> calls, byte[] efi, ulong windowEnd, ulong idtBase)
+        IReadOnlyList<GuestCall> calls, byte[] efi, ulong windowEnd, ulong idtBase, ulong sampleEntry)
     {
+        SampleEntry = sampleEntry;
         IdtBase = idtBase;
         Guest = guest;
         Sample = sample;
@@ -67,6 +73,10 @@ public sealed class SyntheticWindowsBootDisk
     /// <summary>The IDT (also in KPCR.IdtBase): vector 0 is KiDivideErrorFault, where discovery without LSTAR starts.</summary>
     public ulong IdtBase { get; }
 
+    /// <summary>The sample's first instruction (user mode, the sample's CR3): a breakpoint here stops the VM once the
+    /// synthetic kernel is in place (e.g. to attach a gdbstub tracer before the first call).</summary>
+    public ulong SampleEntry { get; }
+
     public ulong WindowStart => Guest.Physical.FirstFrame;
     public ulong WindowEnd { get; }
 
@@ -75,8 +85,12 @@ public sealed class SyntheticWindowsBootDisk
     {
         options ??= new SyntheticBootOptions();
         if (options.Iterations < 1) throw new ArgumentOutOfRangeException(nameof(options), "Iterations must be at least 1");
+        if ((options.KernelBase & 0x1F_FFFF) != 0 || options.KernelBase < 0xFFFF_8000_0000_0000UL)
+            throw new ArgumentOutOfRangeException(nameof(options), $"KernelBase 0x{options.KernelBase:x} must be a 2 MiB aligned kernel address");
+        if ((options.PhysicalStart & 0xFFF) != 0 || options.PhysicalStart < 0x10_0000)
+            throw new ArgumentOutOfRangeException(nameof(options), $"PhysicalStart 0x{options.PhysicalStart:x} must be page aligned and at least 1 MiB");
         var table = WindowsSyscallTables.Instance.ByRelease("1909") ?? throw new InvalidOperationException("no 1909 system-call table");
-        var g = new SyntheticWindowsGuest(isf, new SyntheticGuestOptions { KernelBase = options.KernelBase, PhysicalStart = options.PhysicalStart });
+        var g = new SyntheticWindowsGuest(isf, new SyntheticGuestOptions { KernelBase = options.KernelBase, PhysicalStart = options.PhysicalStart, KvaShadow = options.KvaShadow });
         var sample = g.AddProcess(SamplePid, "sample.exe", SampleParentPid, SampleImagePath, SampleCommandLine);
         var thread = sample.AddThread(SampleTid);
         var target = g.AddProcess(TargetPid, "notepad.exe", SampleParentPid, @"C:\Windows\System32\notepad.exe", "notepad.exe");
@@ -87,7 +101,9 @@ public sealed class SyntheticWindowsBootDisk
         var terminate = SampleProgram.Terminate(table);
         var emitter = new CodeEmitter(g.System);
         var kernel = new SyntheticKernelCode(g, table, emitter);
-        kernel.Install(thread, handles);
+        // With KVA shadow, user mode runs on its own tables (filled at the end, once every user page is mapped).
+        var userTables = options.KvaShadow ? new PageTableBuilder(g.Physical, g.Options.Paging) : null;
+        kernel.Install(thread, handles, userTables?.Cr3() ?? 0);
 
         var codeVa = sample.UserAlloc(0x4000, 4096);
         var program = SampleProgram.Assemble(codeVa, thread.UserRsp, round, terminate, options.Iterations);
@@ -98,9 +114,10 @@ public sealed class SyntheticWindowsBootDisk
         // here in the sample's tables, user half, like any low identity mapping).
         var trampolinePa = g.Physical.AllocateFrame();
         sample.Tables.Map(trampolinePa, trampolinePa);
+        if (userTables is not null) ShadowMap(g, sample, userTables, kernel.ShadowRanges);
         var trampoline = EfiLoader.Trampoline(trampolinePa, new TrampolineTarget(
             sample.Tables.Cr3(), thread.TrapFrame - 0x800, kernel.Gdtr, kernel.Idtr, g.Lstar, thread.Teb, g.Kpcr,
-            kernel.SerialWrite, codeVa, thread.UserRsp + 8));
+            kernel.SerialWrite, codeVa, thread.UserRsp + 8, userTables?.Cr3()));
         g.Physical.Write(trampolinePa, trampoline);
 
         var windowEnd = (g.Physical.NextFree + 0xF_FFFF) & ~0xF_FFFFUL;
@@ -110,7 +127,25 @@ public sealed class SyntheticWindowsBootDisk
         var calls = new List<GuestCall>();
         for (var i = 0; i < options.Iterations; i++) calls.AddRange(round);
         calls.Add(terminate);
-        return new SyntheticWindowsBootDisk(g, sample, thread, target, calls, efi, windowEnd, kernel.IdtBase);
+        return new SyntheticWindowsBootDisk(g, sample, thread, target, calls, efi, windowEnd, kernel.IdtBase, codeVa);
+    }
+
+    /// <summary>The user tables of KVA shadow: the sample's user half (its root's lower 256 entries, so the same
+    /// lower-level tables) plus the kernel pages the shadow entry, the sysret exit and a user-mode exception touch.</summary>
+    private static void ShadowMap(SyntheticWindowsGuest g, SyntheticProcess sample, PageTableBuilder user, IEnumerable<(ulong Va, ulong Length)> ranges)
+    {
+        Span<byte> half = stackalloc byte[2048];
+        g.Physical.TryRead(sample.Tables.Root, half);
+        g.Physical.Write(user.Root, half);
+        var pages = new HashSet<ulong>();
+        foreach (var (va, length) in ranges)
+            for (var page = va & ~0xFFFUL; page < va + length; page += 4096)
+                if (pages.Add(page))
+                {
+                    var t = sample.Tables.Translate(page);
+                    if (!t.Ok) throw new InvalidOperationException($"KVA shadow: kernel page {page:x} is not mapped ({t})");
+                    user.Map(page, t.PhysicalAddress & ~0xFFFUL);
+                }
     }
 
     /// <summary>The raw disk image (FAT16 superfloppy with <see cref="BootPath"/>).</summary>
