@@ -12,13 +12,15 @@ namespace Alkanet.Cli.Tests;
 /// The plugin finds the kernel inside the guest from GS/KPCR/IDT, resets itself onto the two sites and decodes.</summary>
 public sealed class RunImageLiveTests
 {
-    [Fact]
-    public void The_synthetic_windows_guest_is_traced_from_inside_qemu()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // KVA shadow: ENTER at KiSystemServiceUser; discovery fails while a user CR3 (no kernel) is live, and retries
+    public void The_synthetic_windows_guest_is_traced_from_inside_qemu(bool kvaShadow)
     {
         RunImageTests.RequireQemuOvmfAndPlugin();
         using var dir = new TempDir();
         var profiles = dir.File("no-profiles"); // the embedded 1909 ISF is the kernel's
-        var boot = SyntheticWindowsBootDisk.Build(new ProfileStore(profiles).LoadDefault(), new SyntheticBootOptions { Iterations = 3 });
+        var boot = SyntheticWindowsBootDisk.Build(new ProfileStore(profiles).LoadDefault(), new SyntheticBootOptions { Iterations = 3, KvaShadow = kvaShadow });
         var disk = dir.File("synthetic-windows.img");
         boot.WriteDiskImage(disk);
         var before = SHA256.HashData(File.ReadAllBytes(disk));
@@ -31,6 +33,7 @@ public sealed class RunImageLiveTests
         SHA256.HashData(File.ReadAllBytes(disk)).ShouldBe(before);
         err.ShouldContain($"alkanet: windows: ntoskrnl at 0x{boot.Guest.KernelBase:x}, ntkrnlmp.pdb");
         err.ShouldContain("build 18363");
+        err.ShouldContain($"KVA shadow {(kvaShadow ? "on" : "off")}");
         stdout.ShouldContain("outcome PoweredOff");
         stdout.ShouldContain("report: ");
 
