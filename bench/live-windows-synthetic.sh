@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Cost of the Windows plugin path per system call, end to end: the kit's bootable synthetic Windows guest
 # (tests/Alkanet.Introspection.TestKit/Boot) booted by `alkanet run --image DISK --os windows`, traced and
-# --untraced, RUNS times each (median). Its sample repeats a round of 12 real system calls ITERATIONS times and
+# --untraced, and the hook's stages (--hook-stage hit: callback only; decode: records built, not written), RUNS
+# times each (median). Its sample repeats a round of 12 real system calls ITERATIONS times and
 # each round echoes one 61-byte line to COM1 (NtWriteFile), so the guest's pace is read from the growth of
 # console.log, polled every 2 ms: the time between 10% and 90% of the echo lines, per call. Boot, discovery and
 # QEMU's start are outside that window. Traced includes ENTER + EXIT decode, ring write and the host's drain.
@@ -35,9 +36,12 @@ print(f"{(t2 - t1) / (0.8 * iterations * calls_per_round):.0f}")
 PY
 }
 declare -A med
-for config in untraced traced; do
-  extra=()
-  [ "$config" = untraced ] && extra=(--untraced)
+for config in untraced hit decode traced; do
+  case "$config" in
+    untraced) extra=(--untraced) ;;
+    traced) extra=() ;;
+    *) extra=(--hook-stage "$config") ;;
+  esac
   : > "$out/$config.txt"
   for _ in $(seq "$runs"); do
     rm -rf "$out/run"
@@ -47,5 +51,6 @@ for config in untraced traced; do
   med[$config]=$(median '%.0f' < "$out/$config.txt")
   echo "$config: median ${med[$config]} ns per call (guest pace, $((iterations * 12)) calls; all: $(tr '\n' ' ' < "$out/$config.txt"))"
 done
-echo "added by the hook per call (ENTER + EXIT, decoded, written, drained): $((med[traced] - med[untraced])) ns"
+echo "added per call (ENTER + EXIT): callback only $((med[hit] - med[untraced])) ns, decoded $((med[decode] - med[untraced])) ns," \
+  "decoded, written and drained $((med[traced] - med[untraced])) ns"
 echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -35,6 +35,7 @@ internal static unsafe class WindowsPluginHook
     private static int s_phase; // 0 discovering, 1 reset requested, 2 tracing
     private static long s_nextAttempt;
     private static ulong s_enter, s_exit;
+    private static int s_stage = 2; // bench/live-windows-synthetic.sh measures the stages: 0 = callback only, 1 = + decode, 2 = + ring write
 
     private sealed class Slot
     {
@@ -43,7 +44,7 @@ internal static unsafe class WindowsPluginHook
         public readonly SyscallRecord Record = new();
     }
 
-    /// <summary>Arguments: <c>ring=FILE[,profiles=DIR][,cr3=on][,args=all|decoded]</c>.</summary>
+    /// <summary>Arguments: <c>ring=FILE[,profiles=DIR][,cr3=on][,args=all|decoded][,stage=hit|decode|full]</c>.</summary>
     public static int Install(ulong id, int maxVcpus, IReadOnlyDictionary<string, string> args)
     {
         if (!args.TryGetValue("ring", out var ringPath))
@@ -54,6 +55,7 @@ internal static unsafe class WindowsPluginHook
         var store = new ProfileStore(args.TryGetValue("profiles", out var dir) && dir.Length > 0 ? dir : null);
         var options = new WindowsDecoderOptions { CaptureArgs = args.TryGetValue("args", out var a) && a == "all" };
         s_hook = new WindowsLiveHook(store, options, readCr3: args.TryGetValue("cr3", out var c) && c is "on" or "1" or "true");
+        s_stage = args.GetValueOrDefault("stage") switch { "hit" => 0, "decode" => 1, _ => 2 };
         s_ring = TraceRing.Open(ringPath);
         s_vcpus = new Slot[Math.Clamp(maxVcpus, 1, 1024)];
         QemuApi.RegisterVcpuInit(id, &OnVcpuInit);
@@ -177,10 +179,10 @@ internal static unsafe class WindowsPluginHook
         try
         {
             ring.CountHit();
-            if (ring.Paused || vcpu >= s_vcpus.Length) return;
+            if (ring.Paused || vcpu >= s_vcpus.Length || s_stage == 0) return;
             var slot = s_vcpus[vcpu] ??= new Slot();
             var record = slot.Record;
-            if (s_hook!.OnHit((int)vcpu, (HookSiteKind)(int)(nint)userData, slot.Registers, slot.Memory, record)) RingOutput.Publish(ring, record);
+            if (s_hook!.OnHit((int)vcpu, (HookSiteKind)(int)(nint)userData, slot.Registers, slot.Memory, record) && s_stage == 2) RingOutput.Publish(ring, record);
         }
         catch (Exception)
         {

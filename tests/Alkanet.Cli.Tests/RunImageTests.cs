@@ -21,7 +21,6 @@ public sealed class RunImageTests
     [InlineData(new[] { "run", "--image", "disk.img", "--os", "windows", "--memory", "lots" }, "--memory 'lots' is not a size")]
     [InlineData(new[] { "run", "--image", "disk.img", "--os", "windows", "--memory", "64M" }, "between 256M and 1024G")]
     [InlineData(new[] { "run", "--image", "disk.img", "--os", "windows", "--firmware", "bios" }, "--image boots through OVMF (UEFI) only")]
-    [InlineData(new[] { "run", "--image", "disk.img", "--os", "windows", "--hook-stage", "hit" }, "--hook-stage applies to the Linux analysis guest only")]
     public void Option_mistakes_are_usage_errors(string[] args, string message)
     {
         var (code, _, err) = Run(args);

@@ -75,9 +75,9 @@ internal static class RunCommands
             {
                 if (fw != Firmware.Uefi && parse.GetResult(firmware) is { Implicit: false })
                     throw new UsageException("--image boots through OVMF (UEFI) only: Windows 10 x64 images are UEFI installs; leave out --firmware");
-                if (parse.GetValue(stage) is not null) throw new UsageException("--hook-stage applies to the Linux analysis guest only");
                 return RunImageCommand.Run(parse, image, new RunImageCommand.Common(parse.GetValue(sample), parse.GetValue(outDir), limit, smp,
-                    parse.GetValue(network), parse.GetValue(drop), parse.GetValue(allArgs), parse.GetValue(noReport), parse.GetValue(untraced), sleepLimit,
+                    parse.GetValue(network), parse.GetValue(drop), parse.GetValue(allArgs), parse.GetValue(noReport), parse.GetValue(untraced),
+                    parse.GetValue(stage) is { } imageStage ? ",stage=" + imageStage : "", sleepLimit,
                     host, theToken, parse.GetValue(runId), parse.GetValue(lossMarkers), parse.GetValue(waitForStart)));
             }
             var path = parse.GetValue(sample)!;

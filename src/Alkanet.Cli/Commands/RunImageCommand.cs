@@ -48,7 +48,7 @@ internal sealed class RunImageOptions
 internal static class RunImageCommand
 {
     public sealed record Common(string? Sample, string? OutDir, TimeSpan Timeout, int Cpus, bool Network, bool DropWhenFull, bool AllArgs,
-        bool NoReport, bool Untraced, TimeSpan? LongSleep, string? Logger, string? Token, string? RunId, bool LossMarkers, bool WaitForStart);
+        bool NoReport, bool Untraced, string PluginExtra, TimeSpan? LongSleep, string? Logger, string? Token, string? RunId, bool LossMarkers, bool WaitForStart);
 
     public static int Run(ParseResult parse, RunImageOptions options, Common c)
     {
@@ -70,7 +70,7 @@ internal static class RunImageCommand
             var result = WindowsImageRun.Execute(new WindowsImageRunOptions
             {
                 Image = image, Sample = c.Sample, OutDirectory = dir, Timeout = c.Timeout, MemoryMiB = memory, Cpus = c.Cpus,
-                Network = c.Network, Profiles = parse.GetValue(options.Profiles), DropWhenFull = c.DropWhenFull, AllArgs = c.AllArgs, Traced = !c.Untraced,
+                Network = c.Network, Profiles = parse.GetValue(options.Profiles), DropWhenFull = c.DropWhenFull, AllArgs = c.AllArgs, Traced = !c.Untraced, PluginExtra = c.PluginExtra,
                 ExtraSinks = link is null ? [] : [link],
                 RecordFilter = link is null ? null : link.Keep,
                 OnRingReady = link is null ? null : link.Attach,

@@ -26,6 +26,8 @@ public sealed class WindowsImageRunOptions
     /// <summary>False: boot the same image without the plugin (an untraced baseline for the figures).</summary>
     public bool Traced { get; init; } = true;
     public bool AllArgs { get; init; }
+    /// <summary>Extra plugin arguments (",key=value..."), e.g. the bench's stage=hit|decode.</summary>
+    public string PluginExtra { get; init; } = "";
     public IReadOnlyList<IRecordSink> ExtraSinks { get; init; } = [];
     public Action<TraceRing>? OnRingReady { get; init; }
     public Action<TraceRing>? OnRingClosing { get; init; }
@@ -92,7 +94,7 @@ public static class WindowsImageRun
                 ConsoleLog = console, Firmware = Firmware.Uefi, OvmfVars = vars, Cpus = o.Cpus, MemoryMiB = o.MemoryMiB,
                 Network = o.Network, NicModel = "e1000e", Drives = drives, CpuModel = o.CpuModel,
                 Plugin = plugin is null ? null
-                    : $"{plugin},os=windows,ring={ringPath},args={(o.AllArgs ? "all" : "decoded")}{(o.Profiles is null ? "" : ",profiles=" + Path.GetFullPath(o.Profiles))}",
+                    : $"{plugin},os=windows,ring={ringPath},args={(o.AllArgs ? "all" : "decoded")}{(o.Profiles is null ? "" : ",profiles=" + Path.GetFullPath(o.Profiles))}{o.PluginExtra}",
             }, new QemuRingSession.Output
             {
                 TracePath = result.TracePath, ExtraSinks = o.ExtraSinks, Filter = o.RecordFilter, OnRingReady = o.OnRingReady,
