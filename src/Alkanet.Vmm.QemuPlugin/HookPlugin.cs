@@ -10,7 +10,8 @@ namespace Alkanet.Vmm.QemuPlugin;
 
 /// <summary>
 /// The in-QEMU hook. QEMU calls <see cref="Install"/> with the plugin arguments
-/// (<c>profile=FILE,ring=FILE[,cr3=on]</c>); at translation time the hook attaches an execution callback to the
+/// (Linux, the default: <c>profile=FILE,ring=FILE[,cr3=on]</c>; Windows: <c>os=windows,ring=FILE[,profiles=DIR]</c>, see
+/// <see cref="WindowsPluginHook"/>); at translation time the hook attaches an execution callback to the
 /// profile's entry and exit site instructions only (recognising them, and so the KASLR slide, by their bytes);
 /// each hit reads a few registers and guest memory, decodes the call with the shared Introspection code and
 /// writes the record into the shared-memory ring the host drains. It never writes guest memory or registers.
@@ -49,14 +50,27 @@ public static unsafe class HookPlugin
                 Console.Error.WriteLine($"alkanet plugin: QEMU does not export {missing} (QEMU >= 10.0 with plugin API 4 is required)");
                 return -1;
             }
-            string? profilePath = null, ringPath = null;
+            var args = new Dictionary<string, string>(StringComparer.Ordinal);
             for (var i = 0; i < argc; i++)
             {
                 var arg = Marshal.PtrToStringUTF8((nint)argv[i]) ?? "";
                 var eq = arg.IndexOf('=', StringComparison.Ordinal);
-                var (key, value) = eq < 0 ? (arg, "") : (arg[..eq], arg[(eq + 1)..]);
+                args[eq < 0 ? arg : arg[..eq]] = eq < 0 ? "" : arg[(eq + 1)..];
+            }
+            var maxVcpus = info is null ? 1 : *(int*)((byte*)info + 24); // qemu_info_t.system.max_vcpus
+            switch (args.GetValueOrDefault("os", "linux"))
+            {
+                case "windows": return WindowsPluginHook.Install(id, maxVcpus, args);
+                case "linux": break;
+                case var os: Console.Error.WriteLine($"alkanet plugin: unknown os '{os}' (linux or windows)"); return -1;
+            }
+            string? profilePath = null, ringPath = null;
+            foreach (var (key, value) in args)
+            {
+                var arg = $"{key}={value}";
                 switch (key)
                 {
+                    case "os": break;
                     case "profile": profilePath = value; break;
                     case "ring": ringPath = value; break;
                     case "cr3": s_readCr3 = value is "on" or "1" or "true"; break;
@@ -74,7 +88,6 @@ public static unsafe class HookPlugin
             s_tracer = new LinuxSyscallTracer(profile) { ArgsForEveryCall = s_allArgs };
             s_sites = [.. profile.Sites];
             s_ring = TraceRing.Open(ringPath);
-            var maxVcpus = info is null ? 1 : *(int*)((byte*)info + 24); // qemu_info_t.system.max_vcpus
             s_vcpus = new VcpuSlot[Math.Clamp(maxVcpus, 1, 1024)];
             QemuApi.RegisterVcpuInit(id, &OnVcpuInit);
             QemuApi.RegisterTbTrans(id, &OnTranslate);
@@ -194,10 +207,7 @@ public static unsafe class HookPlugin
             }
             var record = slot.Record;
             if (!s_tracer!.OnHit(role, cpu, slot.Memory, record) || s_stage == 1) return;
-            var filter = ring.FilterPid;
-            if (filter != 0 && record.Pid != filter) return;
-            record.TimestampNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
-            ring.TryWrite(record);
+            RingOutput.Publish(ring, record);
         }
         catch (Exception)
         {

@@ -23,6 +23,7 @@ internal static unsafe class QemuApi
     public static delegate* unmanaged[SuppressGCTransition]<ulong, void*, nuint, byte> ReadMemoryVaddr;
     public static delegate* unmanaged<byte*, void> Outs;
     public static delegate* unmanaged<void*> GByteArrayNew;
+    public static delegate* unmanaged<ulong, delegate* unmanaged<ulong, void>, void> Reset;
 
     /// <summary>Resolves every function; returns the name of the first one missing, or null.</summary>
     public static string? Resolve()
@@ -55,6 +56,8 @@ internal static unsafe class QemuApi
         Outs = (delegate* unmanaged<byte*, void>)p;
         if (!Get(h, "g_byte_array_new", out p)) return "g_byte_array_new";
         GByteArrayNew = (delegate* unmanaged<void*>)p;
+        if (!Get(h, "qemu_plugin_reset", out p)) return "qemu_plugin_reset";
+        Reset = (delegate* unmanaged<ulong, delegate* unmanaged<ulong, void>, void>)p;
         return null;
     }
 

@@ -13,8 +13,13 @@ internal static class RunCommands
 {
     public static Command Create()
     {
-        var sample = new Argument<string>("SAMPLE") { Description = "The sample: a directory of C sources or a .c file (compiled static), or a static executable or #! script." };
-        var timeout = new Option<string>("--timeout") { Description = "Stop the guest after this long (e.g. 60s, 2m). Default 60s.", DefaultValueFactory = _ => "60s" };
+        var sample = new Argument<string?>("SAMPLE")
+        {
+            Description = "The sample: a directory of C sources or a .c file (compiled static), or a static executable or #! script. " +
+                "With --image: a Windows program (or folder) put on a read-only second drive under \\alkanet\\ (optional).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var timeout = new Option<string?>("--timeout") { Description = "Stop the guest after this long (e.g. 60s, 2m). Default 60s (10m with --image)." };
         var outDir = new Option<string?>("--out") { Description = "Output folder for trace.jsonl (+ .meta.json), run.json, console.log and report.md/.html/.json. Default: out/run-SAMPLE-TIME." };
         var firmware = new Option<string>("--firmware") { Description = "bios (PVH boot of the vmlinux, the default) or uefi (OVMF boots the EFI-stub kernel).", DefaultValueFactory = _ => "bios" };
         var logger = new Option<string?>("--logger") { Description = "Also stream records to an Alkanet logger at HOST:PORT (alkanet logger); it can pause, filter and stop the run.", HelpName = "HOST:PORT" };
@@ -26,21 +31,24 @@ internal static class RunCommands
         var noReport = new Option<bool>("--no-report") { Description = "Do not run the report tool on the log (DIR/report.md, .html, .json)." };
         var longSleep = new Option<string?>("--long-sleep") { Description = "Report sleeps at least this long as anti-analysis (default 30s).", HelpName = "DURATION" };
         var network = new Option<bool>("--network") { Description = "Give the guest a (user-mode) network device; off by default." };
-        var cpus = new Option<int>("--smp") { Description = "vCPUs (default 2).", DefaultValueFactory = _ => 2 };
+        var cpus = new Option<int>("--smp", "--cpus") { Description = "vCPUs (default 2).", DefaultValueFactory = _ => 2 };
         var drop = new Option<bool>("--drop-when-full") { Description = "When the ring is full, drop records (logged as LOSS) instead of slowing the guest." };
         var untraced = new Option<bool>("--untraced") { Description = "Boot the same guest without the hook (a baseline for timing)." };
         var allArgs = new Option<bool>("--all-args") { Description = "Record the raw argument registers of every call, not only of the decoded ones (slower)." };
         var stage = new Option<string?>("--hook-stage") { Description = "Benchmarking: hit (callback only), decode (no ring write) or full (default).", Hidden = true };
-        var cmd = new Command("run", "Run SAMPLE in the Linux analysis guest under QEMU and trace every system call of every process from inside the hypervisor.")
+        var image = new RunImageOptions();
+        var cmd = new Command("run", "Run SAMPLE in the Linux analysis guest under QEMU and trace every system call of every process from inside the hypervisor; " +
+            "or, with --image DISK --os windows, boot your own Windows 10 x64 image and trace it the same way.")
         {
             sample, timeout, outDir, firmware, logger, token, tokenFile, runId, lossMarkers, waitForStart, noReport, longSleep,
-            network, cpus, drop, untraced, allArgs, stage,
+            network, cpus, drop, untraced, allArgs, stage, image.Image, image.Os, image.Memory, image.Profiles,
         };
         cmd.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
-            var limit = ParseDuration(parse.GetValue(timeout)!);
+            var imageRun = image.Validate(parse, parse.GetValue(sample));
+            var limit = ParseDuration(parse.GetValue(timeout) ?? (imageRun ? "10m" : "60s"));
             var fw = parse.GetValue(firmware) switch
             {
                 "bios" => Firmware.Bios,
@@ -62,6 +70,15 @@ internal static class RunCommands
             else if (parse.GetValue(runId) is not null || parse.GetValue(waitForStart) || parse.GetValue(lossMarkers))
             {
                 throw new UsageException("--run-id, --wait-for-start and --loss-markers need --logger");
+            }
+            if (imageRun)
+            {
+                if (fw != Firmware.Uefi && parse.GetResult(firmware) is { Implicit: false })
+                    throw new UsageException("--image boots through OVMF (UEFI) only: Windows 10 x64 images are UEFI installs; leave out --firmware");
+                return RunImageCommand.Run(parse, image, new RunImageCommand.Common(parse.GetValue(sample), parse.GetValue(outDir), limit, smp,
+                    parse.GetValue(network), parse.GetValue(drop), parse.GetValue(allArgs), parse.GetValue(noReport), parse.GetValue(untraced),
+                    parse.GetValue(stage) is { } imageStage ? ",stage=" + imageStage : "", sleepLimit,
+                    host, theToken, parse.GetValue(runId), parse.GetValue(lossMarkers), parse.GetValue(waitForStart)));
             }
             var path = parse.GetValue(sample)!;
             RunLoggerLink? link = null;
@@ -95,23 +112,7 @@ internal static class RunCommands
                 {
                     // The sidecar is written even with --no-report: `alkanet report DIR/trace.jsonl` needs no --sample then.
                     RunReportWriter.WriteMeta(result.TracePath, AnalysisGuest.SampleProcessName);
-                    if (!parse.GetValue(noReport))
-                    {
-                        try
-                        {
-                            var report = RunReportWriter.Write(result.TracePath, sleepLimit);
-                            output.WriteLine();
-                            output.Write(report.Markdown);
-                            output.WriteLine();
-                            output.WriteLine($"report: {report.MarkdownPath}, {report.HtmlPath}, {report.JsonPath} ({report.Report.Findings.Count} finding(s))");
-                        }
-                        catch (CommandFailedException e)
-                        {
-                            // A stopped or filtered run may not hold the sample at all: the log is still the run's result.
-                            error.WriteLine($"alkanet: no report: {e.Message}");
-                            reportOk = false;
-                        }
-                    }
+                    if (!parse.GetValue(noReport)) reportOk = RunReportWriter.WriteAndPrint(result.TracePath, sleepLimit, output, error);
                 }
                 if (result.Outcome == RunOutcome.Stopped)
                 {
@@ -171,7 +172,7 @@ internal static class RunCommands
 
     /// <summary>Connects to the logger and waits briefly for its answer, so a wrong token or run id fails before the guest boots.
     /// A logger that is not up yet is not fatal: records buffer and are sent once it answers.</summary>
-    private static RunLoggerLink ConnectLogger(string host, string token, string runId, bool lossMarkers, bool waitForStart, TextWriter error)
+    internal static RunLoggerLink ConnectLogger(string host, string token, string runId, bool lossMarkers, bool waitForStart, TextWriter error)
     {
         LoggerClient client;
         try
@@ -200,7 +201,7 @@ internal static class RunCommands
     }
 
     /// <summary>Flushes to the logger and says goodbye (the run becomes complete there); false when not everything became durable.</summary>
-    private static bool CloseLogger(RunLoggerLink link, TextWriter output, TextWriter error)
+    internal static bool CloseLogger(RunLoggerLink link, TextWriter output, TextWriter error)
     {
         link.Flush();
         var c = link.Client;

@@ -28,6 +28,27 @@ internal static class RunReportWriter
 
     public sealed record Outputs(Report Report, string Markdown, string MarkdownPath, string HtmlPath, string JsonPath);
 
+    /// <summary>Writes the report and prints it (Markdown, then where the files are); false, with the reason on
+    /// <paramref name="error"/>, when no report can be made (a stopped or filtered run may not hold the sample at all:
+    /// the log is still the run's result).</summary>
+    public static bool WriteAndPrint(string tracePath, TimeSpan? longSleep, TextWriter output, TextWriter error)
+    {
+        try
+        {
+            var report = Write(tracePath, longSleep);
+            output.WriteLine();
+            output.Write(report.Markdown);
+            output.WriteLine();
+            output.WriteLine($"report: {report.MarkdownPath}, {report.HtmlPath}, {report.JsonPath} ({report.Report.Findings.Count} finding(s))");
+            return true;
+        }
+        catch (CommandFailedException e)
+        {
+            error.WriteLine($"alkanet: no report: {e.Message}");
+            return false;
+        }
+    }
+
     /// <summary>Builds the report of <paramref name="tracePath"/> (the sample from its meta sidecar) and writes the three files beside it.</summary>
     public static Outputs Write(string tracePath, TimeSpan? longSleep = null)
     {

@@ -49,25 +49,44 @@ public sealed class LiveRunOptions
 
 public enum RunOutcome { PoweredOff, Timeout, QemuDied, KernelPanic, Stopped }
 
-public sealed class LiveRunResult
+/// <summary>What every traced run reports: how it ended and the ring's counters.</summary>
+public abstract class TracedRunResult
 {
     public RunOutcome Outcome { get; set; }
-    public bool Complete => Outcome == RunOutcome.PoweredOff && SampleExitStatus is not null;
-    public int? SampleExitStatus { get; set; }
     public long Records { get; set; }
     public long Lost { get; set; }
-    /// <summary>Records left out by <see cref="LiveRunOptions.RecordFilter"/>.</summary>
+    /// <summary>Records left out by the run's record filter (e.g. a logger's).</summary>
     public long Filtered { get; set; }
     public ulong Hits { get; set; }
     public ulong PluginErrors { get; set; }
     public ulong Stalls { get; set; }
-    public ulong Slide { get; set; }
-    public double? BootToSampleSeconds { get; set; }
-    public double? SampleSeconds { get; set; }
     public double WallSeconds { get; set; }
     public int QemuExitCode { get; set; }
     public string Detail { get; set; } = "";
     public string TracePath { get; set; } = "";
+
+    /// <summary>Takes QEMU's end and the ring's counters; the outcome is Timeout, Stopped, or <paramref name="exited"/>.</summary>
+    internal void Take(QemuRingSession.Result s, RunOutcome exited)
+    {
+        QemuExitCode = s.ExitCode;
+        Detail = s.Diagnostics;
+        Outcome = s.TimedOut ? RunOutcome.Timeout : s.Stopped ? RunOutcome.Stopped : exited;
+        Records = s.Records;
+        Lost = s.Lost;
+        Filtered = s.Filtered;
+        Hits = s.Hits;
+        PluginErrors = s.PluginErrors;
+        Stalls = s.Stalls;
+    }
+}
+
+public sealed class LiveRunResult : TracedRunResult
+{
+    public bool Complete => Outcome == RunOutcome.PoweredOff && SampleExitStatus is not null;
+    public int? SampleExitStatus { get; set; }
+    public ulong Slide { get; set; }
+    public double? BootToSampleSeconds { get; set; }
+    public double? SampleSeconds { get; set; }
 }
 
 /// <summary>
@@ -84,7 +103,6 @@ public static partial class LiveRun
         var plugin = o.Traced ? PluginLocator.Locate(log) : null;
         Directory.CreateDirectory(o.OutDirectory);
         var work = Directory.CreateTempSubdirectory("alkanet-run-");
-        var ringPath = Path.Combine("/dev/shm", $"alkanet-{Environment.ProcessId}-{Guid.NewGuid():N}.ring");
         var result = new LiveRunResult { TracePath = Path.Combine(o.OutDirectory, "trace.jsonl") };
         var wall = Stopwatch.StartNew();
         try
@@ -99,9 +117,7 @@ public static partial class LiveRun
             }
             var console = Path.Combine(o.OutDirectory, "console.log");
             File.Delete(console);
-            using var ring = TraceRing.Create(ringPath, slotCount: o.RingSlots, dropWhenFull: o.DropWhenFull);
-            using var release = new Release(() => o.OnRingClosing?.Invoke(ring)); // disposed first: before the unmap
-            var launch = new QemuLaunch
+            var session = QemuRingSession.Run(qemu, ringPath => new QemuLaunch
             {
                 // PVH boots the ELF directly (no decompression); OVMF needs the EFI-stub bzImage.
                 Kernel = o.Firmware == Firmware.Uefi ? guest.Vmlinuz : guest.Vmlinux,
@@ -114,66 +130,18 @@ public static partial class LiveRun
                 OvmfVars = vars,
                 MemoryFile = o.MemoryFile,
                 Plugin = plugin is null ? null : $"{plugin},profile={guest.ProfilePath},ring={ringPath},args={(o.AllArgs ? "all" : "decoded")}{o.PluginExtra}",
-            };
-            using var sink = new JsonLinesFileSink(result.TracePath);
-            IRecordSink target = o.ExtraSinks.Count == 0 ? sink : new FanOutSink([sink, .. o.ExtraSinks]);
-            var drain = new RingDrain(ring, target) { Filter = o.RecordFilter };
-            o.OnRingReady?.Invoke(ring);
-            using (var vm = QemuMachine.Start(qemu, launch))
+            }, new QemuRingSession.Output
             {
-                o.OnStarted?.Invoke(vm.ProcessId);
-                var deadline = Stopwatch.StartNew();
-                var timedOut = false;
-                var stopped = false;
-                var stop = 0;
-                Exception? drainError = null;
-                var drainer = new Thread(() =>
-                {
-                    // Optional: a drain that yields to the vCPU threads (costs no data: back-pressure keeps every record).
-                    HostThread.LowerPriority(o.DrainNice);
-                    try
-                    {
-                        while (Volatile.Read(ref stop) == 0)
-                        {
-                            var n = drain.DrainAvailable(4096);
-                            if (n > 0 && o.DrainDelay > TimeSpan.Zero) Thread.Sleep(o.DrainDelay);
-                            if (n == 0) Thread.Sleep(2);
-                        }
-                    }
-                    catch (Exception e) { drainError = e; ring.HostAttached = false; }
-                }) { Name = "alkanet ring drain", IsBackground = true };
-                drainer.Start();
-                while (!vm.HasExited)
-                {
-                    if (deadline.Elapsed > o.Timeout) { timedOut = true; break; }
-                    if (o.Stop.IsCancellationRequested) { stopped = true; break; }
-                    vm.WaitForExit(TimeSpan.FromMilliseconds(50));
-                }
-                if (timedOut || stopped) vm.Kill();
-                vm.WaitForExit(TimeSpan.FromSeconds(10));
-                Volatile.Write(ref stop, 1);
-                drainer.Join();
-                ring.HostAttached = false;
-                if (drainError is not null) throw new IOException($"writing the trace failed: {drainError.Message}", drainError);
-                drain.Finish();
-                result.QemuExitCode = vm.HasExited ? vm.ExitCode : -1;
-                result.Detail = vm.Diagnostics();
-                result.Outcome = timedOut ? RunOutcome.Timeout : stopped ? RunOutcome.Stopped : RunOutcome.QemuDied;
-            }
-            target.Flush();
-            result.Records = drain.Written;
-            result.Lost = drain.Lost;
-            result.Filtered = drain.Filtered;
-            result.Hits = ring.Hits;
-            result.PluginErrors = ring.Errors;
-            result.Stalls = ring.Stalls;
-            result.Slide = ring.Slide;
+                TracePath = result.TracePath, ExtraSinks = o.ExtraSinks, Filter = o.RecordFilter, OnRingReady = o.OnRingReady,
+                OnRingClosing = o.OnRingClosing, RingSlots = o.RingSlots, DropWhenFull = o.DropWhenFull,
+            }, new QemuRingSession.Limits(o.Timeout, o.OnStarted, o.DrainDelay, o.DrainNice, o.Stop));
+            result.Take(session, RunOutcome.QemuDied); // ReadConsole decides PoweredOff from the guest's own markers
+            result.Slide = session.Slide;
             ReadConsole(console, result);
-            if (o.Traced && ring.PluginState == 0) result.Detail = "the plugin did not start: " + result.Detail;
+            if (o.Traced && session.PluginState == 0) result.Detail = "the plugin did not start: " + result.Detail;
         }
         finally
         {
-            File.Delete(ringPath);
             work.Delete(true);
         }
         result.WallSeconds = wall.Elapsed.TotalSeconds;

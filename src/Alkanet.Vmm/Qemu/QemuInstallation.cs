@@ -28,16 +28,17 @@ public sealed partial class QemuInstallation
         return new QemuInstallation { Binary = binary, Version = v };
     }
 
-    /// <summary>OVMF code and variable-store templates (Debian's ovmf package).</summary>
+    /// <summary>OVMF code and variable-store templates (Debian's ovmf package; $ALKANET_OVMF names another folder).</summary>
     public static (string Code, string Vars) Ovmf()
     {
+        var dir = Environment.GetEnvironmentVariable("ALKANET_OVMF") is { Length: > 0 } env ? env : "/usr/share/OVMF";
         foreach (var (code, vars) in new[] { ("OVMF_CODE_4M.fd", "OVMF_VARS_4M.fd"), ("OVMF_CODE.fd", "OVMF_VARS.fd") })
         {
-            var c = Path.Combine("/usr/share/OVMF", code);
-            var v = Path.Combine("/usr/share/OVMF", vars);
+            var c = Path.Combine(dir, code);
+            var v = Path.Combine(dir, vars);
             if (File.Exists(c) && File.Exists(v)) return (c, v);
         }
-        throw new PrerequisiteMissingException($"OVMF (UEFI firmware, /usr/share/OVMF) is not installed; install it with: {PrerequisiteMissingException.InstallCommand}");
+        throw new PrerequisiteMissingException($"OVMF (UEFI firmware, {dir}) is not installed; install it with: {PrerequisiteMissingException.InstallCommand}");
     }
 
     public static string? FindOnPath(string name)

@@ -4,14 +4,21 @@ namespace Alkanet.Vmm.Qemu;
 
 public enum Firmware { Bios, Uefi }
 
-/// <summary>What to boot: the analysis guest's kernel and initramfs under TCG (never KVM: TCG plugins run only
-/// under TCG), serial console to a file, no network device unless asked.</summary>
+/// <summary>What to boot under TCG (never KVM: TCG plugins run only under TCG): the analysis guest's kernel and
+/// initramfs, or disks (a user's image) through the firmware; serial console to a file, no network device unless asked.</summary>
 public sealed class QemuLaunch
 {
-    public required string Kernel { get; init; }
-    public required string Initrd { get; init; }
-    public required string CommandLine { get; init; }
+    /// <summary>Direct kernel boot (with <see cref="Initrd"/> and <see cref="CommandLine"/>); null boots <see cref="Drives"/>.</summary>
+    public string? Kernel { get; init; }
+    public string? Initrd { get; init; }
+    public string? CommandLine { get; init; }
     public required string ConsoleLog { get; init; }
+    /// <summary>"-drive" values, in order (the first is the boot disk).</summary>
+    public IReadOnlyList<string> Drives { get; init; } = [];
+    /// <summary>"-cpu" model; null keeps QEMU's default.</summary>
+    public string? CpuModel { get; init; }
+    /// <summary>The network device model when <see cref="Network"/> is on (Windows has no in-box virtio driver: e1000e).</summary>
+    public string NicModel { get; init; } = "virtio-net-pci";
     public Firmware Firmware { get; init; } = Firmware.Bios;
     public int Cpus { get; init; } = 2;
     public int MemoryMiB { get; init; } = 512;
@@ -48,11 +55,14 @@ public sealed class QemuMachine : IDisposable
     {
         var a = new List<string> { "-machine", l.MemoryFile is null ? "q35" : "q35,memory-backend=ram", "-accel", "tcg,thread=multi", "-m", l.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-smp", l.Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), "-display", "none", "-monitor", "none", "-no-reboot",
-            "-serial", "file:" + l.ConsoleLog, "-kernel", l.Kernel, "-initrd", l.Initrd, "-append", l.CommandLine };
+            "-serial", "file:" + l.ConsoleLog };
+        if (l.Kernel is not null) a.AddRange(["-kernel", l.Kernel, "-initrd", l.Initrd ?? "", "-append", l.CommandLine ?? ""]);
+        if (l.CpuModel is not null) a.AddRange(["-cpu", l.CpuModel]);
+        foreach (var d in l.Drives) a.AddRange(["-drive", d]);
         if (l.MemoryFile is not null)
             a.AddRange(["-object", $"memory-backend-file,id=ram,size={l.MemoryMiB}M,mem-path={l.MemoryFile},share=on"]);
         if (!l.Network) a.AddRange(["-nic", "none"]);
-        else a.AddRange(["-nic", "user,model=virtio-net-pci"]);
+        else a.AddRange(["-nic", "user,model=" + l.NicModel]);
         if (l.Firmware == Firmware.Uefi)
         {
             var (code, _) = QemuInstallation.Ovmf();

@@ -38,11 +38,20 @@ public static class RingLayout
     public const int OffErrors = 280;
     public const int OffStalls = 288;
 
+    // Windows mode (os=windows): kernel discovery inside the plugin. The status text is UTF-8, a u32 length then
+    // the bytes, written only by the one vCPU thread that holds the discovery turn; the host reads it at the end.
+    public const int OffDiscoveryAttempts = 296;
+    public const int OffDiscoveryFailures = 304;
+    public const int OffKernelBase = 312;
+    public const int OffOsStatus = 1024;
+    public const int OsStatusCapacity = 2048;
+
     public const uint FlagPaused = 1;
     public const uint FlagDropWhenFull = 2;
 
     public const ulong PluginLoaded = 1;
     public const ulong PluginSlideFound = 2;
+    public const ulong PluginKernelFound = 4;
 
     // Slot: u64 commit (seq + 1 once published), u32 payload length, u32 records lost just before this one.
     public const int SlotCommit = 0;

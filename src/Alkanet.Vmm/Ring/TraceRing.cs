@@ -129,6 +129,32 @@ public sealed unsafe class TraceRing : IDisposable
 
     public ulong TotalDropped => Volatile.Read(ref U64(RingLayout.TotalDropped));
 
+    /// <summary>Windows mode: kernel discovery attempts and failed attempts (a failure is retried later).</summary>
+    public ulong DiscoveryAttempts { get => Volatile.Read(ref U64(RingLayout.OffDiscoveryAttempts)); set => Volatile.Write(ref U64(RingLayout.OffDiscoveryAttempts), value); }
+
+    public ulong DiscoveryFailures { get => Volatile.Read(ref U64(RingLayout.OffDiscoveryFailures)); set => Volatile.Write(ref U64(RingLayout.OffDiscoveryFailures), value); }
+
+    /// <summary>Windows mode: ntoskrnl's base once discovery found it (0 until then).</summary>
+    public ulong KernelBase { get => Volatile.Read(ref U64(RingLayout.OffKernelBase)); set => Volatile.Write(ref U64(RingLayout.OffKernelBase), value); }
+
+    /// <summary>Windows mode: one line on discovery ("ntoskrnl at ..., build ..." or why not yet), cut to the capacity.</summary>
+    public string OsStatus
+    {
+        get
+        {
+            var n = (int)Math.Min(Volatile.Read(ref U32(RingLayout.OffOsStatus)), (uint)(RingLayout.OsStatusCapacity - 4));
+            return System.Text.Encoding.UTF8.GetString(new ReadOnlySpan<byte>(_base + RingLayout.OffOsStatus + 4, n));
+        }
+        set
+        {
+            var dst = new Span<byte>(_base + RingLayout.OffOsStatus + 4, RingLayout.OsStatusCapacity - 4);
+            var bytes = System.Text.Encoding.UTF8.GetBytes(value);
+            var n = Math.Min(bytes.Length, dst.Length);
+            bytes.AsSpan(0, n).CopyTo(dst);
+            Volatile.Write(ref U32(RingLayout.OffOsStatus), (uint)n);
+        }
+    }
+
     public void CountHit() => Interlocked.Increment(ref U64(RingLayout.OffHits));
 
     public void CountError() => Interlocked.Increment(ref U64(RingLayout.OffErrors));

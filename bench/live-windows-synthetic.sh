@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Cost of the Windows plugin path per system call, end to end: the kit's bootable synthetic Windows guest
+# (tests/Alkanet.Introspection.TestKit/Boot) booted by `alkanet run --image DISK --os windows`, traced and
+# --untraced, and the hook's stages (--hook-stage hit: callback only; decode: records built, not written), RUNS
+# times each (median). Its sample repeats a round of 12 real system calls ITERATIONS times and
+# each round echoes one 61-byte line to COM1 (NtWriteFile), so the guest's pace is read from the growth of
+# console.log, polled every 2 ms: the time between 10% and 90% of the echo lines, per call. Boot, discovery and
+# QEMU's start are outside that window. Traced includes ENTER + EXIT decode, ring write and the host's drain.
+# Usage: bash bench/live-windows-synthetic.sh [ITERATIONS] [RUNS]
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+iterations="${1:-40000}"
+runs="${2:-5}"
+build_cli
+dotnet build bench/Alkanet.Benchmarks -c Release --nologo -v q >/dev/null
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+dotnet "$root/bench/Alkanet.Benchmarks/bin/Release/net10.0/Alkanet.Benchmarks.dll" gen-windows-disk "$out/disk.img" "$iterations" >/dev/null
+# Runs the command (after --), polls FILE's size, prints ns per call between 10% and 90% of the echo lines.
+pace() {
+  python3 - "$@" <<'PY'
+import os, subprocess, sys, time
+console, iterations, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[4:]
+line, calls_per_round = 61, 12
+p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+samples = []
+while p.poll() is None:
+    samples.append((time.monotonic_ns(), os.path.getsize(console) if os.path.exists(console) else 0))
+    time.sleep(0.002)
+if p.returncode != 0: sys.exit(f"run failed: exit {p.returncode}")
+final = os.path.getsize(console)
+lo, hi = final - 0.9 * iterations * line, final - 0.1 * iterations * line
+t1 = next(t for t, s in samples if s >= lo)
+t2 = next(t for t, s in samples if s >= hi)
+print(f"{(t2 - t1) / (0.8 * iterations * calls_per_round):.0f}")
+PY
+}
+declare -A med
+for config in untraced hit decode traced; do
+  case "$config" in
+    untraced) extra=(--untraced) ;;
+    traced) extra=() ;;
+    *) extra=(--hook-stage "$config") ;;
+  esac
+  : > "$out/$config.txt"
+  for _ in $(seq "$runs"); do
+    rm -rf "$out/run"
+    pace "$out/run/console.log" "$iterations" -- "${cli[@]}" run --image "$out/disk.img" --os windows --memory 512M --timeout 30m \
+      --no-report --out "$out/run" "${extra[@]}" >> "$out/$config.txt"
+  done
+  med[$config]=$(median '%.0f' < "$out/$config.txt")
+  echo "$config: median ${med[$config]} ns per call (guest pace, $((iterations * 12)) calls; all: $(tr '\n' ' ' < "$out/$config.txt"))"
+done
+echo "added per call (ENTER + EXIT): callback only $((med[hit] - med[untraced])) ns, decoded $((med[decode] - med[untraced])) ns," \
+  "decoded, written and drained $((med[traced] - med[untraced])) ns"
+echo "load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"
