@@ -107,7 +107,11 @@ internal sealed class IngestConnection
             session = _sessions.GetOrAdd(hello.RunId);
             _sessions.Attach(session, this);
             var compression = (hello.Offered & _options.Compression).HasFlag(WireCompression.Brotli) ? WireCompression.Brotli : WireCompression.None;
-            await Writer.SendAsync(new WelcomeMessage(compression, run.LastNo, _options.MaxFrameBytes).ToFrame(), cancel).ConfigureAwait(false);
+            // "Durable through" speaks for this stream only: a tracer prunes what it holds up to that number, so telling a
+            // new stream the run's last number would make it drop records it never sent (and a resend of the same
+            // numbers would then look accepted instead of being refused below).
+            var durableForThisStream = floor >= 0 ? -1 : run.LastNo;
+            await Writer.SendAsync(new WelcomeMessage(compression, durableForThisStream, _options.MaxFrameBytes).ToFrame(), cancel).ConfigureAwait(false);
             _log.LogInformation("tracer {Remote} ({Client}) streams run {Run}, resuming after no {Last}, compression {Compression}",
                 Remote, ClientName, runId, run.LastNo, compression);
             _sessions.Note(Remote, runId, $"connected ({ClientName}), durable through {run.LastNo}");
