@@ -246,7 +246,17 @@ internal sealed class ThrottledStore(SqliteRunStore inner, TimeSpan delay) : IRu
 
     public IReadOnlyList<RunInfo> ListRuns() => inner.ListRuns();
 
-    public void EndRun(string runId, RunState state) => inner.EndRun(runId, state);
+    /// <summary>When set, EndRun (a goodbye being stored) waits for it to open; <see cref="EndRunWaiting"/> says one arrived.</summary>
+    public ManualResetEventSlim? EndRunGate { get; init; }
+
+    public ManualResetEventSlim EndRunWaiting { get; } = new();
+
+    public void EndRun(string runId, RunState state)
+    {
+        EndRunWaiting.Set();
+        EndRunGate?.Wait(TimeSpan.FromSeconds(30));
+        inner.EndRun(runId, state);
+    }
 
     public IReadOnlyList<string> ReadJson(string runId, RecordQuery query) => inner.ReadJson(runId, query);
 

@@ -132,7 +132,7 @@ internal sealed class IngestConnection
                                                         $"a new tracer must continue numbering after {floor} or use a new run id");
                         list.Encode(count);
                         Interlocked.Add(ref session.RecordsReceived, count);
-                        await _pipeline.EnqueueAsync(new IngestItem { RunId = runId, Records = list, Count = count }, cancel).ConfigureAwait(false);
+                        await _pipeline.EnqueueAsync(new IngestItem { RunId = runId, Records = list, Count = count, Source = this }, cancel).ConfigureAwait(false);
                         break;
                     }
                     case FrameType.Status:

@@ -18,6 +18,9 @@ internal sealed class IngestItem
 
     /// <summary>Set for a goodbye: the tracer's last <c>no</c>.</summary>
     public long? ByeLastNo { get; init; }
+
+    /// <summary>The connection the records came in on: it, and only it, is acknowledged once they are durable.</summary>
+    public IngestConnection? Source { get; init; }
 }
 
 /// <summary>
@@ -184,10 +187,14 @@ internal sealed class IngestPipeline : IDisposable
                 _log.LogError(ex, "could not mark run {Run} as ended", item.RunId);
             }
         }
-        foreach (var run in touched)
+        // Acknowledge the connections whose records these were, not whoever holds the run's session now: a new
+        // tracer stream that joined the run meanwhile must never be told numbers it did not send are durable (it
+        // would drop its own unsent records as acknowledged, and a resend of stored numbers would look accepted).
+        var acked = new HashSet<(string Run, IngestConnection Source)>();
+        foreach (var item in batch)
         {
-            var conn = _sessions.Find(run)?.Connection;
-            if (conn is not null && _lastNo.TryGetValue(run, out var last) && last >= 0) conn.SendAck(last);
+            if (item.Records is null || item.Source is not { } source || !acked.Add((item.RunId, source))) continue;
+            if (_lastNo.TryGetValue(item.RunId, out var last) && last >= 0) source.SendAck(last);
         }
         ReturnLists(batch);
         Committed?.Invoke(touched);
