@@ -109,19 +109,11 @@ public static unsafe class HookPlugin
         {
             if (vcpu < s_vcpus.Length) s_vcpus[vcpu] ??= new VcpuSlot();
             if (s_regRdi != null) return;
-            var regs = (GArray*)QemuApi.GetRegisters();
-            var d = (RegDescriptor*)regs->Data;
-            for (var i = 0; i < regs->Len; i++)
-            {
-                var name = Marshal.PtrToStringUTF8((nint)d[i].Name);
-                switch (name)
-                {
-                    case "rdi": s_regRdi = d[i].Handle; break;
-                    case "rsi": s_regRsi = d[i].Handle; break;
-                    case "gs_base": s_regGsBase = d[i].Handle; break;
-                    case "cr3": s_regCr3 = d[i].Handle; break;
-                }
-            }
+            var handles = QemuRegisters.HandlesOf(["rdi", "rsi", "gs_base", "cr3"]);
+            s_regRdi = (void*)handles[0];
+            s_regRsi = (void*)handles[1];
+            s_regGsBase = (void*)handles[2];
+            s_regCr3 = (void*)handles[3];
             if (s_regRdi == null || s_regRsi == null || s_regGsBase == null)
                 Console.Error.WriteLine("alkanet plugin: QEMU's register list lacks rdi, rsi or gs_base; nothing will be traced");
         }
@@ -216,13 +208,7 @@ public static unsafe class HookPlugin
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong ReadRegister(VcpuSlot slot, void* handle)
-    {
-        var buf = slot.RegBuffer;
-        buf->Len = 0; // qemu_plugin_read_register appends
-        var n = QemuApi.ReadRegister(handle, buf);
-        return n >= 8 ? *(ulong*)buf->Data : n == 4 ? *(uint*)buf->Data : 0;
-    }
+    private static ulong ReadRegister(VcpuSlot slot, void* handle) => QemuRegisters.ReadWith(handle, slot.RegBuffer);
 
     [UnmanagedCallersOnly]
     private static void OnExit(ulong id, void* userData)

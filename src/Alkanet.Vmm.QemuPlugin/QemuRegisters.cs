@@ -14,22 +14,35 @@ internal sealed unsafe class QemuRegisters : IGuestRegisters
     /// <summary>Takes the handles from QEMU's register list (vCPU init); returns the names it lacks.</summary>
     public static List<string> Resolve()
     {
+        HandlesOf(Names).CopyTo(Handles, 0);
+        return [.. Names.Where((_, i) => Handles[i] == 0)];
+    }
+
+    /// <summary>QEMU's handles for <paramref name="names"/>, in that order (0 where QEMU lists no such register).
+    /// Only valid on a vCPU thread (vCPU init or a callback).</summary>
+    public static nint[] HandlesOf(IReadOnlyList<string> names)
+    {
+        var handles = new nint[names.Count];
         var regs = (GArray*)QemuApi.GetRegisters();
         var d = (RegDescriptor*)regs->Data;
         for (var i = 0; i < regs->Len; i++)
         {
-            var index = Array.IndexOf(Names, System.Runtime.InteropServices.Marshal.PtrToStringUTF8((nint)d[i].Name));
-            if (index >= 0) Handles[index] = (nint)d[i].Handle;
+            var name = System.Runtime.InteropServices.Marshal.PtrToStringUTF8((nint)d[i].Name);
+            for (var j = 0; j < names.Count; j++)
+                if (names[j] == name) handles[j] = (nint)d[i].Handle;
         }
-        return [.. Names.Where((_, i) => Handles[i] == 0)];
+        return handles;
     }
 
-    public ulong Read(GuestRegister register)
+    /// <summary>One register's value through a vCPU's own buffer (0 for an unknown handle or an odd size).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static ulong ReadWith(void* handle, GByteArray* buffer)
     {
-        var handle = Handles[(int)register];
-        if (handle == 0) return 0;
-        _buffer->Len = 0; // qemu_plugin_read_register appends
-        var n = QemuApi.ReadRegister((void*)handle, _buffer);
-        return n >= 8 ? *(ulong*)_buffer->Data : n == 4 ? *(uint*)_buffer->Data : 0;
+        if (handle == null) return 0;
+        buffer->Len = 0; // qemu_plugin_read_register appends
+        var n = QemuApi.ReadRegister(handle, buffer);
+        return n >= 8 ? *(ulong*)buffer->Data : n == 4 ? *(uint*)buffer->Data : 0;
     }
+
+    public ulong Read(GuestRegister register) => ReadWith((void*)Handles[(int)register], _buffer);
 }
