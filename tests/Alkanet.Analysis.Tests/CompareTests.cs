@@ -1,4 +1,5 @@
 using Alkanet.Analysis.Compare;
+using Alkanet.Analysis.Model;
 using Alkanet.Analysis.Output;
 
 namespace Alkanet.Analysis.Tests;

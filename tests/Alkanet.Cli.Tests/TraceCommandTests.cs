@@ -145,12 +145,12 @@ public sealed class TraceCommandTests
     [Trait("Category", "Live")]
     public void Traces_a_real_qemu_vm_and_leaves_it_running()
     {
-        LiveGuest.SkipUnlessAvailable();
+        GdbstubGuest.SkipUnlessAvailable();
         string marker;
         var dir = Directory.CreateTempSubdirectory("alkanet-trace-").FullName;
         try
         {
-            using (var guest = LiveGuest.Start())
+            using (var guest = GdbstubGuest.Start())
             {
                 marker = guest.Marker;
                 TraceDecoders.Register("test-live", _ => new LinuxTestDecoder(guest.Kallsyms["x64_sys_call"], guest.Kallsyms["syscall_exit_to_user_mode_prepare"]));
@@ -166,7 +166,7 @@ public sealed class TraceCommandTests
                 using var qmp = QmpClient.Connect("unix:" + guest.QmpPath);
                 qmp.Status().ShouldBe("running");
             }
-            LiveGuest.Survivors(marker).ShouldBeEmpty();
+            GdbstubGuest.Survivors(marker).ShouldBeEmpty();
         }
         finally
         {

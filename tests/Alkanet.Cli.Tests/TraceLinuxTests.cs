@@ -60,13 +60,13 @@ public sealed class TraceLinuxTests
     [Trait("Category", "Live")]
     public void Traces_a_kaslr_linux_vm_with_the_real_profile()
     {
-        LiveGuest.SkipUnlessAvailable();
+        GdbstubGuest.SkipUnlessAvailable();
         var profile = CachedProfileOrSkip();
         string marker;
         var dir = Directory.CreateTempSubdirectory("alkanet-trace-linux-").FullName;
         try
         {
-            using (var guest = LiveGuest.Start($"echo alkanet-known > {KnownPath}; while true; do cat {KnownPath} > /dev/null; done", kaslr: true))
+            using (var guest = GdbstubGuest.Start($"echo alkanet-known > {KnownPath}; while true; do cat {KnownPath} > /dev/null; done", kaslr: true))
             {
                 marker = guest.Marker;
                 var slide = guest.Kallsyms["x64_sys_call"] - profile.Site(HookRole.Enter64).LinkAddress;
@@ -143,7 +143,7 @@ public sealed class TraceLinuxTests
                     BitConverter.ToUInt64(value.Concat(new byte[8]).Take(8).ToArray()).ShouldBe(site + 5);
                 }
             }
-            LiveGuest.Survivors(marker).ShouldBeEmpty();
+            GdbstubGuest.Survivors(marker).ShouldBeEmpty();
         }
         finally
         {

@@ -264,7 +264,7 @@ internal sealed class ThrottledStore(SqliteRunStore inner, TimeSpan delay) : IRu
 
     public RunStatistics Statistics(string runId) => inner.Statistics(runId);
 
-    public IReadOnlyList<ProcessNode> Processes(string runId) => inner.Processes(runId);
+    public IReadOnlyList<RunProcess> Processes(string runId) => inner.Processes(runId);
 
     public void Dispose() => inner.Dispose();
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Alkanet.Analysis.Model;
 
 namespace Alkanet.Analysis.Compare;
 

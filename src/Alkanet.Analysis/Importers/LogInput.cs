@@ -50,19 +50,34 @@ public static class LogInput
     }
 
     /// <summary>Reads <paramref name="path"/> into <paramref name="sink"/>. <paramref name="progress"/> gets the
-    /// fraction of the (compressed) file consumed.</summary>
-    public static Result Read(string path, InputFormat format, Analyzer sink, bool skipBad = false, Action<double>? progress = null)
+    /// fraction of the (compressed) file consumed; <paramref name="cancellationToken"/> is checked as records are read.</summary>
+    public static Result Read(string path, InputFormat format, Analyzer sink, bool skipBad = false, Action<double>? progress = null,
+        CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         // Standard input cannot be read twice: without --from it is taken as an Alkanet log.
         if (format == InputFormat.Auto) format = path == "-" ? InputFormat.Alkanet : Detect(path);
         return format switch
         {
-            InputFormat.Alkanet => ReadAlkanet(path, sink, skipBad, progress),
-            InputFormat.Drakvuf => DrakvufImporter.Read(path, sink, skipBad, progress),
+            InputFormat.Alkanet => ReadAlkanet(path, sink, skipBad, progress, cancellationToken),
+            InputFormat.Drakvuf => DrakvufImporter.Read(path, sink, skipBad, CancellingProgress(progress, cancellationToken)),
             InputFormat.Cape => CapeImporter.Read(path, sink),
             _ => throw new ArgumentOutOfRangeException(nameof(format)),
         };
     }
+
+    /// <summary>Reads an Alkanet JSON Lines stream (e.g. a logger's stored records) into <paramref name="sink"/>;
+    /// <paramref name="name"/> names it in errors. The stream is disposed.</summary>
+    public static Result Read(Stream stream, string name, Analyzer sink, bool skipBad = false, CancellationToken cancellationToken = default) =>
+        ReadAlkanet(stream, null, name, sink, skipBad, null, cancellationToken);
+
+    /// <summary>The importers report progress as they read: that is where a cancellation is noticed too.</summary>
+    private static Action<double>? CancellingProgress(Action<double>? progress, CancellationToken cancellationToken) =>
+        !cancellationToken.CanBeCanceled ? progress : f =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress?.Invoke(f);
+        };
 
     /// <summary>Opens <paramref name="path"/> ("-" for standard input), gzip detected from the content;
     /// <paramref name="file"/> is the underlying file (null for standard input) for progress. A file that cannot be
@@ -83,11 +98,18 @@ public static class LogInput
         }
     }
 
-    private static Result ReadAlkanet(string path, Analyzer sink, bool skipBad, Action<double>? progress)
+    private static Result ReadAlkanet(string path, Analyzer sink, bool skipBad, Action<double>? progress, CancellationToken cancellationToken)
+    {
+        var stream = Open(path, out var file);
+        return ReadAlkanet(stream, file, path, sink, skipBad, progress, cancellationToken);
+    }
+
+    private static Result ReadAlkanet(Stream stream, FileStream? file, string path, Analyzer sink, bool skipBad, Action<double>? progress,
+        CancellationToken cancellationToken)
     {
         var result = new Result { Format = InputFormat.Alkanet };
-        var stream = Open(path, out var file);
         using var reader = new JsonLinesReader(stream, path, new RecordReaderOptions { SkipBad = skipBad });
+        cancellationToken.ThrowIfCancellationRequested();
         var pairer = new RecordPairer(sink, Analyzer.WantsArguments);
         var r = new SyscallRecord();
         var length = file?.Length ?? 0;
@@ -96,7 +118,9 @@ public static class LogInput
             while (reader.TryRead(r))
             {
                 pairer.Add(r);
-                if (progress is not null && (reader.RecordsRead & 0xffff) == 0 && length > 0) progress((double)file!.Position / length);
+                if ((reader.RecordsRead & 0xffff) != 0) continue;
+                cancellationToken.ThrowIfCancellationRequested();
+                if (progress is not null && length > 0) progress((double)file!.Position / length);
             }
         }
         catch (InvalidDataException ex)

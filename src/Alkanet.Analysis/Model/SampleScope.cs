@@ -97,9 +97,13 @@ public sealed class SampleScope
             .OrderByDescending(n => n.ParentSource == ParentSource.Creation).ThenByDescending(n => n.Calls).Take(20).ToList();
 }
 
-public sealed class SampleNotFoundException(string spec, IReadOnlyList<ProcessNode> candidates)
+/// <summary>No sample was named (<see cref="Spec"/> null) or none matched it; <see cref="Candidates"/> lists
+/// processes to choose from.</summary>
+public sealed class SampleNotFoundException(string? spec, IReadOnlyList<ProcessNode> candidates)
     : Exception(Describe(spec, candidates))
 {
+    public string? Spec { get; } = spec;
+
     public IReadOnlyList<ProcessNode> Candidates { get; } = candidates;
 
     public static string Describe(string? spec, IReadOnlyList<ProcessNode> candidates)

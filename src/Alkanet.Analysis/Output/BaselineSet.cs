@@ -1,5 +1,4 @@
 using Alkanet.Analysis.Model;
-using Alkanet.Analysis.Compare;
 
 namespace Alkanet.Analysis.Output;
 

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Alkanet.Analysis.Compare;
 using Alkanet.Analysis.Model;
 using Alkanet.Analysis.Rules;
 

@@ -1,16 +1,14 @@
-using Alkanet.Analysis.Events;
 using Alkanet.Analysis.Model;
-using Alkanet.Analysis.Output;
+using Alkanet.Analysis.Pipeline;
 using Alkanet.Analysis.Rules;
 using Alkanet.Core.Json;
-using Alkanet.Core.Records;
 using Alkanet.Logging.Server;
 
 namespace Alkanet.Cli.Commands;
 
 /// <summary>
-/// The report tool behind the logger's page: runs the same pipeline as <c>alkanet report</c> (pairing, analysis,
-/// sample scope, rules) over a run's stored JSON Lines. Lives in the CLI so Logging and Analysis stay independent.
+/// The report tool behind the logger's page: runs <see cref="ReportPipeline"/>, as <c>alkanet report</c> does, over a run's
+/// stored JSON Lines. Lives in the CLI so Logging and Analysis stay independent.
 /// </summary>
 public sealed class LoggerReportProvider(RuleSet? rules = null) : IRunReportProvider
 {
@@ -21,69 +19,36 @@ public sealed class LoggerReportProvider(RuleSet? rules = null) : IRunReportProv
 
     private RunReport Render(RunReportRequest request, CancellationToken cancellationToken)
     {
-        var name = request.LogPath ?? request.Run.RunId;
-        var analyzer = new Analyzer();
-        var input = new ReportInput { Files = [name], Format = "alkanet" };
-        try
+        var source = ReportSource.FromStream(request.OpenRecords, request.LogPath ?? request.Run.RunId, sidecarOf: request.LogPath);
+        var options = new ReportPipelineOptions
         {
-            using var stream = request.OpenRecords();
-            using var reader = new JsonLinesReader(stream, name);
-            var pairer = new RecordPairer(analyzer, Analyzer.WantsArguments);
-            var r = new SyscallRecord();
-            while (reader.TryRead(r))
-            {
-                pairer.Add(r);
-                if ((reader.RecordsRead & 0xffff) == 0) cancellationToken.ThrowIfCancellationRequested();
-            }
-            pairer.Finish();
-            input.Records = reader.RecordsRead;
-        }
-        catch (Exception ex) when (ex is LogFormatException or IOException)
-        {
-            return Failed(ex.Message);
-        }
-
-        string? spec;
-        string chosenBy;
-        if (request.Sample is not null) (spec, chosenBy) = (request.Sample, "?sample= (the page)");
-        else if (request.LogPath is null) (spec, chosenBy) = (null, "");
-        else
-        {
-            try
-            {
-                (spec, chosenBy) = ReportCommand.ChooseSample(null, request.LogPath, null);
-            }
-            catch (CommandFailedException ex)
-            {
-                return Failed(ex.Message);
-            }
-        }
-        if (spec is null) return NeedsSample(null, analyzer);
-        SampleScope scope;
-        try
-        {
-            scope = SampleScope.Resolve(analyzer, spec);
-        }
-        catch (SampleNotFoundException)
-        {
-            return NeedsSample(spec, analyzer);
-        }
-        var report = ReportBuilder.Build(analyzer, scope, new ReportOptions { Rules = _rules, ChosenBy = chosenBy }, input);
-        return new RunReport { Status = RunReportStatus.Ok, Json = ReportWriters.ToJson(report), Html = HtmlReportWriter.Write(report) };
-    }
-
-    private static RunReport Failed(string error) => new() { Status = RunReportStatus.Failed, Error = error };
-
-    private static RunReport NeedsSample(string? spec, Analyzer analyzer)
-    {
-        var candidates = SampleScope.Candidates(analyzer);
-        return new RunReport
-        {
-            Status = RunReportStatus.NeedsSample,
-            Error = spec is null
-                ? "no sample chosen: pick one of the candidates (or name it in the run file's .meta.json sidecar)"
-                : $"no process matches sample '{spec}'",
-            Candidates = [.. candidates.Select(n => new SampleCandidate($"#{n.Seq}", n.Name, $"0x{n.Pid:x}", n.Calls, n.ParentSource == ParentSource.Creation))],
+            Sample = request.Sample, SampleChosenBy = "?sample= (the page)", Rules = _rules, Cancellation = cancellationToken,
         };
+        try
+        {
+            var report = ReportPipeline.Run(source, options);
+            return new RunReport
+            {
+                Status = RunReportStatus.Ok, Json = ReportFormats.Write(report, ReportFormat.Json), Html = ReportFormats.Write(report, ReportFormat.Html),
+            };
+        }
+        catch (Exception ex) when (ex is LogFormatException or IOException or SidecarFormatException)
+        {
+            return new RunReport { Status = RunReportStatus.Failed, Error = ex.Message };
+        }
+        catch (SampleNotFoundException ex)
+        {
+            return NeedsSample(ex);
+        }
     }
+
+    private static RunReport NeedsSample(SampleNotFoundException ex) => new()
+    {
+        Status = RunReportStatus.NeedsSample,
+        Error = ex.Spec is null
+            ? "no sample chosen: pick one of the candidates (or name it in the run file's .meta.json sidecar)"
+            : $"no process matches sample '{ex.Spec}'",
+        Candidates = [.. ex.Candidates.Select(n =>
+            new SampleCandidate($"#{n.Seq}", n.Name, $"0x{n.Pid:x}", n.Calls, n.ParentSource == ParentSource.Creation))],
+    };
 }

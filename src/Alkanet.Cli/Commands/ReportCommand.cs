@@ -1,9 +1,8 @@
 using System.CommandLine;
-using System.Text.Json;
-using Alkanet.Analysis.Compare;
 using Alkanet.Analysis.Importers;
 using Alkanet.Analysis.Model;
 using Alkanet.Analysis.Output;
+using Alkanet.Analysis.Pipeline;
 using Alkanet.Analysis.Rules;
 using Spectre.Console;
 
@@ -36,47 +35,16 @@ internal static class ReportCommand
             try { ruleSet = RuleSet.LoadDefault(parse.GetValue(rules)); }
             catch (RuleFormatException ex) { throw new CommandFailedException(ex.Message); }
 
-            var paths = parse.GetValue(files)!;
-            var analyzer = new Analyzer();
-            var input = new ReportInput { Files = [.. paths] };
-            string? suggested = null;
-            foreach (var path in paths)
+            var source = ReportSource.FromFiles(parse.GetValue(files)!, inputFormat, parse.GetValue(skipBad));
+            var options = new ReportPipelineOptions
             {
-                var result = ReadWithProgress(path, inputFormat, analyzer, parse.GetValue(skipBad), !parse.GetValue(noProgress));
-                input.Format = result.Format.ToString().ToLowerInvariant();
-                input.Records += result.Records;
-                input.SkippedRecords += result.Skipped;
-                input.SkippedErrors.AddRange(result.SkippedErrors);
-                suggested ??= result.SuggestedSample;
-            }
-
-            var (spec, chosenBy) = ChooseSample(parse.GetValue(sample), paths[0], suggested);
-            if (spec is null) throw new UsageException(SampleNotFoundException.Describe(null, SampleScope.Candidates(analyzer)));
-            SampleScope scope;
-            try { scope = SampleScope.Resolve(analyzer, spec); }
-            catch (SampleNotFoundException ex) { throw new UsageException(ex.Message); }
-
-            BaselineSet? baselineSet = null;
-            var baselines = parse.GetValue(baseline) ?? [];
-            if (baselines.Length > 0)
-            {
-                baselineSet = new BaselineSet();
-                foreach (var b in baselines)
-                {
-                    var clean = new Analyzer();
-                    ReadWithProgress(b, InputFormat.Auto, clean, parse.GetValue(skipBad), !parse.GetValue(noProgress));
-                    baselineSet.AddFrom(clean);
-                    baselineSet.Files.Add(b);
-                }
-            }
-            var report = ReportBuilder.Build(analyzer, scope, new ReportOptions { Rules = ruleSet, Baseline = baselineSet, ChosenBy = chosenBy }, input);
-            var text = parse.GetValue(format) switch
-            {
-                "json" => ReportWriters.ToJson(report),
-                "html" => HtmlReportWriter.Write(report),
-                "vt" => BehaviourSummary.FromReport(report).ToVirusTotalJson(),
-                _ => ReportWriters.ToMarkdown(report),
+                Sample = parse.GetValue(sample), Baselines = parse.GetValue(baseline) ?? [], Rules = ruleSet,
             };
+            Report report;
+            try { report = RunWithProgress(source, options, !parse.GetValue(noProgress)); }
+            catch (SampleNotFoundException ex) { throw new UsageException(ex.Message); }
+            catch (SidecarFormatException ex) { throw new CommandFailedException(ex.Message); }
+            var text = ReportFormats.Write(report, Enum.Parse<ReportFormat>(parse.GetValue(format)!, ignoreCase: true));
             WriteOutput(parse.GetValue(output), text, parse.InvocationConfiguration.Output);
             return ExitCodes.Ok;
         });
@@ -98,39 +66,27 @@ internal static class ReportCommand
         File.Move(tmp, full, overwrite: true);
     }
 
-    /// <summary>--sample wins; then LOG.meta.json's "sample" (written beside a log by whoever started the run); then what the importer knows.</summary>
-    internal static (string? Spec, string ChosenBy) ChooseSample(string? option, string firstLog, string? suggested)
+    /// <summary>The pipeline, with a progress bar on standard error for files over 8 MiB when that is a terminal.</summary>
+    private static Report RunWithProgress(ReportSource source, ReportPipelineOptions options, bool allowProgress)
     {
-        if (!string.IsNullOrWhiteSpace(option)) return (option, "--sample");
-        var sidecar = firstLog + ".meta.json";
-        if (File.Exists(sidecar))
-        {
-            try
-            {
-                using var doc = JsonDocument.Parse(File.ReadAllText(sidecar));
-                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("sample", out var s) && s.ValueKind == JsonValueKind.String)
-                    return (s.GetString(), Path.GetFileName(sidecar));
-            }
-            catch (JsonException ex)
-            {
-                throw new CommandFailedException($"{sidecar}: not JSON: {ex.Message}");
-            }
-        }
-        return suggested is not null ? (suggested, "the input (analysed process)") : (null, "");
-    }
-
-    internal static LogInput.Result ReadWithProgress(string path, InputFormat format, Analyzer analyzer, bool skipBad, bool allowProgress)
-    {
-        var show = allowProgress && path != "-" && !Console.IsErrorRedirected && File.Exists(path) && new FileInfo(path).Length > 8 << 20;
-        if (!show) return LogInput.Read(path, format, analyzer, skipBad);
+        static bool Large(string path) => path != "-" && File.Exists(path) && new FileInfo(path).Length > 8 << 20;
+        if (!allowProgress || Console.IsErrorRedirected || !source.Names.Concat(options.Baselines).Any(Large))
+            return ReportPipeline.Run(source, options);
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        LogInput.Result? result = null;
-        console.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+        Report? report = null;
+        console.Progress().AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
-                var task = ctx.AddTask(Path.GetFileName(path), maxValue: 1000);
-                result = LogInput.Read(path, format, analyzer, skipBad, f => task.Value = f * 1000);
+                var tasks = new Dictionary<string, ProgressTask>();
+                void Show(string path, double fraction)
+                {
+                    if (!Large(path)) return;
+                    if (!tasks.TryGetValue(path, out var task)) tasks[path] = task = ctx.AddTask(Path.GetFileName(path), maxValue: 1000);
+                    task.Value = fraction * 1000;
+                }
+                report = ReportPipeline.Run(source, options with { Progress = Show });
             });
-        return result!;
+        return report!;
     }
 }

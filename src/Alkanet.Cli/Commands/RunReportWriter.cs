@@ -1,8 +1,7 @@
-using System.Text.Json;
 using Alkanet.Analysis.Importers;
 using Alkanet.Analysis.Model;
 using Alkanet.Analysis.Output;
-using Alkanet.Analysis.Rules;
+using Alkanet.Analysis.Pipeline;
 
 namespace Alkanet.Cli.Commands;
 
@@ -11,20 +10,7 @@ namespace Alkanet.Cli.Commands;
 internal static class RunReportWriter
 {
     /// <summary>Writes LOG.meta.json = {"sample": NAME}: the report tool (and <c>alkanet report LOG</c>) reads it, so no --sample is needed.</summary>
-    public static string WriteMeta(string tracePath, string sampleProcessName)
-    {
-        var path = tracePath + ".meta.json";
-        var tmp = path + ".tmp";
-        using (var fs = File.Create(tmp))
-        using (var w = new Utf8JsonWriter(fs, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteString("sample", sampleProcessName);
-            w.WriteEndObject();
-        }
-        File.Move(tmp, path, overwrite: true);
-        return path;
-    }
+    public static string WriteMeta(string tracePath, string sampleProcessName) => MetaSidecar.Write(tracePath, sampleProcessName);
 
     public sealed record Outputs(Report Report, string Markdown, string MarkdownPath, string HtmlPath, string JsonPath);
 
@@ -52,20 +38,26 @@ internal static class RunReportWriter
     /// <summary>Builds the report of <paramref name="tracePath"/> (the sample from its meta sidecar) and writes the three files beside it.</summary>
     public static Outputs Write(string tracePath, TimeSpan? longSleep = null)
     {
-        var analyzer = new Analyzer(longSleep is { } ls ? new AnalyzerOptions { LongSleep = ls } : null);
-        var read = LogInput.Read(tracePath, InputFormat.Alkanet, analyzer, skipBad: false);
-        var input = new ReportInput { Files = [tracePath], Format = "alkanet", Records = read.Records, SkippedRecords = read.Skipped };
-        var (spec, chosenBy) = ReportCommand.ChooseSample(null, tracePath, read.SuggestedSample);
-        if (spec is null) throw new CommandFailedException($"{tracePath}.meta.json: no sample named; cannot write the report");
-        SampleScope scope;
-        try { scope = SampleScope.Resolve(analyzer, spec); }
-        catch (SampleNotFoundException ex) { throw new CommandFailedException($"report: {ex.Message}"); }
-        var report = ReportBuilder.Build(analyzer, scope, new ReportOptions { Rules = RuleSet.LoadDefault(), ChosenBy = chosenBy }, input);
+        Report report;
+        try
+        {
+            report = ReportPipeline.Run(ReportSource.FromFiles([tracePath], InputFormat.Alkanet), new ReportPipelineOptions { LongSleep = longSleep });
+        }
+        catch (SampleNotFoundException ex)
+        {
+            throw new CommandFailedException(ex.Spec is null
+                ? $"{MetaSidecar.PathOf(tracePath)}: no sample named; cannot write the report"
+                : $"report: {ex.Message}");
+        }
+        catch (SidecarFormatException ex)
+        {
+            throw new CommandFailedException(ex.Message);
+        }
         var dir = Path.GetDirectoryName(Path.GetFullPath(tracePath))!;
-        var md = ReportWriters.ToMarkdown(report);
+        var md = ReportFormats.Write(report, ReportFormat.Md);
         var outputs = new Outputs(report, md, Path.Combine(dir, "report.md"), Path.Combine(dir, "report.html"), Path.Combine(dir, "report.json"));
-        ReportCommand.WriteOutput(outputs.JsonPath, ReportWriters.ToJson(report), TextWriter.Null);
-        ReportCommand.WriteOutput(outputs.HtmlPath, HtmlReportWriter.Write(report), TextWriter.Null);
+        ReportCommand.WriteOutput(outputs.JsonPath, ReportFormats.Write(report, ReportFormat.Json), TextWriter.Null);
+        ReportCommand.WriteOutput(outputs.HtmlPath, ReportFormats.Write(report, ReportFormat.Html), TextWriter.Null);
         ReportCommand.WriteOutput(outputs.MarkdownPath, md, TextWriter.Null);
         return outputs;
     }

@@ -48,8 +48,9 @@ public sealed record CountBy(string Key, long Count);
 
 public sealed record RunStatistics(RunInfo Run, IReadOnlyList<CountBy> Calls, IReadOnlyList<CountBy> Processes, long EnterCount, long ExitCount, long LossMarkers);
 
-/// <summary>One process of a run's tree (from <c>proc_pid</c>/<c>proc_ppid</c>).</summary>
-public sealed record ProcessNode(ulong Pid, ulong? ParentPid, string Name, long FirstNo, long LastNo, long Records);
+/// <summary>One process (by pid) of a stored run's tree, from <c>proc_pid</c>/<c>proc_ppid</c>; not the report's per-lifetime
+/// <c>Alkanet.Analysis.Model.ProcessNode</c>.</summary>
+public sealed record RunProcess(ulong Pid, ulong? ParentPid, string Name, long FirstNo, long LastNo, long Records);
 
 /// <summary>
 /// Where the logger keeps runs. The embedded default is <see cref="SqliteRunStore"/> (one SQLite database per
@@ -79,5 +80,5 @@ public interface IRunStore : IDisposable
 
     RunStatistics Statistics(string runId);
 
-    IReadOnlyList<ProcessNode> Processes(string runId);
+    IReadOnlyList<RunProcess> Processes(string runId);
 }

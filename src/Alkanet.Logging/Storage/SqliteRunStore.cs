@@ -699,7 +699,7 @@ public sealed class SqliteRunStore : IRunStore
         return new RunStatistics(info, calls, procs, types.GetValueOrDefault(0), types.GetValueOrDefault(1), types.GetValueOrDefault(2));
     }
 
-    public IReadOnlyList<ProcessNode> Processes(string runId)
+    public IReadOnlyList<RunProcess> Processes(string runId)
     {
         var run = Run(runId);
         using var c = OpenRead();
@@ -712,9 +712,9 @@ public sealed class SqliteRunStore : IRunStore
             """;
         cmd.Parameters.AddWithValue("$run", run.Key);
         using var r = cmd.ExecuteReader();
-        var list = new List<ProcessNode>();
+        var list = new List<RunProcess>();
         while (r.Read())
-            list.Add(new ProcessNode((ulong)r.GetInt64(0), r.IsDBNull(1) ? null : (ulong)r.GetInt64(1), r.GetString(2),
+            list.Add(new RunProcess((ulong)r.GetInt64(0), r.IsDBNull(1) ? null : (ulong)r.GetInt64(1), r.GetString(2),
                 r.GetInt64(3) & MaxNo, r.GetInt64(4) & MaxNo, r.GetInt64(5)));
         return list;
     }

@@ -9,9 +9,9 @@ public sealed class LiveQmpTests
     [Fact]
     public void Qmp_on_real_qemu_queries_stops_resumes_with_events_and_quits()
     {
-        LiveGuest.SkipUnlessAvailable();
+        GdbstubGuest.SkipUnlessAvailable();
         string marker;
-        using (var guest = LiveGuest.Start())
+        using (var guest = GdbstubGuest.Start())
         {
             marker = guest.Marker;
             using var qmp = QmpClient.Connect("unix:" + guest.QmpPath);
@@ -27,6 +27,6 @@ public sealed class LiveQmpTests
             qmp.WaitForEvent("SHUTDOWN", TimeSpan.FromSeconds(10));
             SpinWait.SpinUntil(() => guest.HasExited, TimeSpan.FromSeconds(20)).ShouldBeTrue();
         }
-        LiveGuest.Survivors(marker).ShouldBeEmpty();
+        GdbstubGuest.Survivors(marker).ShouldBeEmpty();
     }
 }

@@ -10,9 +10,9 @@ public sealed class LiveGdbClientTests
     [Fact]
     public void Attaches_reads_registers_and_memory_breaks_on_a_kernel_function_and_detaches()
     {
-        LiveGuest.SkipUnlessAvailable();
+        GdbstubGuest.SkipUnlessAvailable();
         string marker;
-        using (var guest = LiveGuest.Start())
+        using (var guest = GdbstubGuest.Start())
         {
             marker = guest.Marker;
             var entry = guest.Kallsyms["x64_sys_call"];
@@ -57,6 +57,6 @@ public sealed class LiveGdbClientTests
             client.Detach();
             client.Connection.Guard.AllowedRegisterWrites.ShouldBe(20);
         }
-        LiveGuest.Survivors(marker).ShouldBeEmpty();
+        GdbstubGuest.Survivors(marker).ShouldBeEmpty();
     }
 }

@@ -9,7 +9,7 @@ namespace Alkanet.Vmm.Tests.Gdb.Live;
 public sealed class LiveGdbFailureTests
 {
     /// <summary>Kills QEMU from inside the decoder at the given hit.</summary>
-    private sealed class KillingDecoder(IHookDecoder inner, LiveGuest guest, int killAt) : IHookDecoder
+    private sealed class KillingDecoder(IHookDecoder inner, GdbstubGuest guest, int killAt) : IHookDecoder
     {
         private int _hits;
 
@@ -26,8 +26,8 @@ public sealed class LiveGdbFailureTests
     [Fact]
     public void Qemu_killed_mid_run_ends_the_trace_with_a_connection_error_the_records_so_far_flushed()
     {
-        LiveGuest.SkipUnlessAvailable();
-        var guest = LiveGuest.Start();
+        GdbstubGuest.SkipUnlessAvailable();
+        var guest = GdbstubGuest.Start();
         var marker = guest.Marker;
         var sink = new ListSink();
         try
@@ -43,6 +43,6 @@ public sealed class LiveGdbFailureTests
         sink.Records.Count.ShouldBe(20);
         sink.Records.Select(r => r.No).ShouldBe(Enumerable.Range(1, 20).Select(i => (long)i));
         sink.Flushes.ShouldBe(1);
-        LiveGuest.Survivors(marker).ShouldBeEmpty();
+        GdbstubGuest.Survivors(marker).ShouldBeEmpty();
     }
 }

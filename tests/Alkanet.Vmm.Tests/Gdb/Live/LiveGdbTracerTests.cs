@@ -11,7 +11,7 @@ public sealed class LiveGdbTracerTests
     [Fact]
     public void A_traced_run_on_real_qemu_is_gap_free_decodes_the_loop_and_writes_nothing_but_verified_rip_steps()
     {
-        LiveGuest.SkipUnlessAvailable();
+        GdbstubGuest.SkipUnlessAvailable();
         var hits = int.TryParse(Environment.GetEnvironmentVariable("ALKANET_GDB_BENCH_HITS"), out var h) ? h : 200;
         string marker;
         GdbTraceSummary summary;
@@ -19,7 +19,7 @@ public sealed class LiveGdbTracerTests
         var sent = new List<string>();
         var workload = Environment.GetEnvironmentVariable("ALKANET_GDB_BENCH_WORKLOAD") is { Length: > 0 } w ? w : "cat /dev/zero > /dev/null";
         string roundTrips;
-        using (var guest = LiveGuest.Start(workload))
+        using (var guest = GdbstubGuest.Start(workload))
         {
             marker = guest.Marker;
             var entry = guest.Kallsyms["x64_sys_call"];
@@ -45,7 +45,7 @@ public sealed class LiveGdbTracerTests
             }
             sent.Count(IsWritePacket).ShouldBe((int)summary.RipSteps);
         }
-        LiveGuest.Survivors(marker).ShouldBeEmpty();
+        GdbstubGuest.Survivors(marker).ShouldBeEmpty();
 
         summary.End.ShouldBe(GdbTraceEnd.HitLimit);
         summary.Hits.ShouldBe(hits);

@@ -13,7 +13,7 @@ public sealed class LiveLinuxGdbDecoderTests
     [Fact]
     public void The_linux_profile_decodes_a_real_kaslr_guest_with_pids_names_and_pairs()
     {
-        LiveGuest.SkipUnlessAvailable();
+        GdbstubGuest.SkipUnlessAvailable();
         LinuxProfile profile;
         try { profile = LinuxGdbProfiles.Resolve(null, null, null).Profile; }
         catch (InvalidOperationException ex)
@@ -29,7 +29,7 @@ public sealed class LiveLinuxGdbDecoderTests
         GdbTraceSummary summary;
         LinuxGdbDecoder decoder;
         string marker;
-        using (var guest = LiveGuest.Start(workload, kaslr: true))
+        using (var guest = GdbstubGuest.Start(workload, kaslr: true))
         {
             marker = guest.Marker;
             using var client = GdbClient.Connect("127.0.0.1", guest.GdbPort, new GdbClientOptions { Timeout = TimeSpan.FromSeconds(10) });
@@ -54,7 +54,7 @@ public sealed class LiveLinuxGdbDecoderTests
             TestContext.Current.SendDiagnosticMessage(report);
             if (Environment.GetEnvironmentVariable("ALKANET_GDB_BENCH_OUT") is { Length: > 0 } path) File.AppendAllText(path, report + "\n");
         }
-        LiveGuest.Survivors(marker).ShouldBeEmpty();
+        GdbstubGuest.Survivors(marker).ShouldBeEmpty();
 
         summary.Hits.ShouldBe(hits);
         sink.Records.Select(r => r.No).ShouldBe(Enumerable.Range(1, hits).Select(i => (long)i));

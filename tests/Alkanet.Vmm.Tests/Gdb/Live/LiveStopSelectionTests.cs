@@ -13,9 +13,9 @@ public sealed class LiveStopSelectionTests
     [Fact]
     public void After_a_stop_g_reads_the_vcpu_the_stop_reply_named()
     {
-        LiveGuest.SkipUnlessAvailable();
+        GdbstubGuest.SkipUnlessAvailable();
         string marker;
-        using (var guest = LiveGuest.Start("cat /dev/zero > /dev/null & cat /dev/zero > /dev/null"))
+        using (var guest = GdbstubGuest.Start("cat /dev/zero > /dev/null & cat /dev/zero > /dev/null"))
         {
             marker = guest.Marker;
             var entry = guest.Kallsyms["x64_sys_call"];
@@ -40,6 +40,6 @@ public sealed class LiveStopSelectionTests
             cpus.Distinct().Count().ShouldBe(2);
             cpus.Zip(cpus.Skip(1)).Count(p => p.First != p.Second).ShouldBeGreaterThan(0);
         }
-        LiveGuest.Survivors(marker).ShouldBeEmpty();
+        GdbstubGuest.Survivors(marker).ShouldBeEmpty();
     }
 }

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Alkanet.Analysis.Compare;
+namespace Alkanet.Analysis.Model;
 
 /// <summary>
 /// Puts file paths and registry keys from different tools into one form so they can be compared: case folded,

@@ -12,7 +12,7 @@ namespace Alkanet.Vmm.Tests.Gdb.Live;
 /// decompressor, which randomises) to the serial console and then runs a system-call loop.
 /// QEMU is killed in Dispose, always; <see cref="Survivors"/> lets a test check none is left.
 /// </summary>
-internal sealed class LiveGuest : IDisposable
+internal sealed class GdbstubGuest : IDisposable
 {
     private static readonly string[] Symbols = ["x64_sys_call", "syscall_exit_to_user_mode_prepare", "current_task", "__x64_sys_getppid"];
 
@@ -20,7 +20,7 @@ internal sealed class LiveGuest : IDisposable
     private readonly StringBuilder _console = new();
     private readonly string _workDir;
 
-    private LiveGuest(Process qemu, string marker, int gdbPort, string qmpPath, string workDir)
+    private GdbstubGuest(Process qemu, string marker, int gdbPort, string qmpPath, string workDir)
     {
         _qemu = qemu;
         Marker = marker;
@@ -75,7 +75,7 @@ internal sealed class LiveGuest : IDisposable
     }
 
     /// <summary>Boots the guest and waits until its init has printed the symbols (the workload then runs).</summary>
-    public static LiveGuest Start(string workload = "cat /dev/zero > /dev/null", TimeSpan? bootTimeout = null, bool kaslr = false)
+    public static GdbstubGuest Start(string workload = "cat /dev/zero > /dev/null", TimeSpan? bootTimeout = null, bool kaslr = false)
     {
         var marker = "alkanet-gdbtest-" + Guid.NewGuid().ToString("N")[..12];
         var work = Directory.CreateTempSubdirectory("alkanet-gdb-").FullName;
@@ -98,7 +98,7 @@ internal sealed class LiveGuest : IDisposable
             "-gdb", $"tcp:127.0.0.1:{port}", "-qmp", $"unix:{qmp},server=on,wait=off",
         }) psi.ArgumentList.Add(a);
         var qemu = Process.Start(psi) ?? throw new InvalidOperationException("qemu-system-x86_64 did not start");
-        var guest = new LiveGuest(qemu, marker, port, qmp, work);
+        var guest = new GdbstubGuest(qemu, marker, port, qmp, work);
         qemu.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (guest._console) guest._console.AppendLine(e.Data); };
         qemu.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (guest._console) guest._console.AppendLine("qemu: " + e.Data); };
         qemu.BeginOutputReadLine();
