@@ -29,7 +29,9 @@ public sealed class LoggerReportProvider(RuleSet? rules = null) : IRunReportProv
             var report = ReportPipeline.Run(source, options);
             return new RunReport
             {
-                Status = RunReportStatus.Ok, Json = ReportFormats.Write(report, ReportFormat.Json), Html = ReportFormats.Write(report, ReportFormat.Html),
+                Status = RunReportStatus.Ok,
+                Json = ReportFormats.Write(report, ReportFormat.Json),
+                Html = ReportFormats.Write(report, ReportFormat.Html),
             };
         }
         catch (Exception ex) when (ex is LogFormatException or IOException or SidecarFormatException)

@@ -41,7 +41,8 @@ internal static class RunReportWriter
         Report report;
         try
         {
-            report = ReportPipeline.Run(ReportSource.FromFiles([tracePath], InputFormat.Alkanet), new ReportPipelineOptions { LongSleep = longSleep });
+            var source = ReportSource.FromFiles([tracePath], InputFormat.Alkanet);
+            report = ReportPipeline.Run(source, new ReportPipelineOptions { LongSleep = longSleep });
         }
         catch (SampleNotFoundException ex)
         {
