@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Alkanet.Vmm.Guest;
+using Alkanet.Vmm.Host;
 using Alkanet.Vmm.Live;
 using Alkanet.Vmm.Qemu;
 using static Alkanet.Cli.Tests.CliRunner;
@@ -57,7 +57,7 @@ public sealed class RunImageTests
     {
         using var dir = new TempDir();
         File.WriteAllBytes(dir.File("d"), head);
-        WindowsImageRun.DiskFormat(dir.File("d")).ShouldBe(format);
+        DiskImageLaunch.DiskFormat(dir.File("d")).ShouldBe(format);
     }
 
     [Fact]
