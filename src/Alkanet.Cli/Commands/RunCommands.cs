@@ -21,25 +21,37 @@ internal static class RunCommands
                 "With --image: a Windows program (or folder) put on a read-only second drive under \\alkanet\\ (optional).",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var timeout = new Option<string?>("--timeout") { Description = "Stop the guest after this long (e.g. 60s, 2m). Default 60s (10m with --image)." };
-        var outDir = new Option<string?>("--out") { Description = "Output folder for trace.jsonl (+ .meta.json), run.json, console.log and report.md/.html/.json. Default: out/run-SAMPLE-TIME." };
-        var firmware = new Option<string>("--firmware") { Description = "bios (PVH boot of the vmlinux, the default) or uefi (OVMF boots the EFI-stub kernel).", DefaultValueFactory = _ => "bios" };
-        var logger = new Option<string?>("--logger") { Description = "Also stream records to an Alkanet logger at HOST:PORT (alkanet logger); it can pause, filter and stop the run.", HelpName = "HOST:PORT" };
+        var timeout = new Option<string?>("--timeout") { Description = "Stop the guest after this long (e.g. 60s, 2m). Default 60s (10m with " +
+            "--image)." };
+        var outDir = new Option<string?>("--out") { Description = "Output folder for trace.jsonl (+ .meta.json), run.json, console.log and " +
+            "report.md/.html/.json. Default: out/run-SAMPLE-TIME." };
+        var firmware = new Option<string>("--firmware") { Description = "bios (PVH boot of the vmlinux, the default) or uefi (OVMF boots the " +
+            "EFI-stub kernel).", DefaultValueFactory = _ => "bios" };
+        var logger = new Option<string?>("--logger") { Description = "Also stream records to an Alkanet logger at HOST:PORT (alkanet logger); it " +
+            "can pause, filter and stop the run.", HelpName = "HOST:PORT" };
         var token = new Option<string?>("--token") { Description = "The logger's token (or --token-file, or ALKANET_LOGGER_TOKEN)." };
         var tokenFile = new Option<string?>("--token-file") { Description = "Read the logger's token from this file." };
-        var runId = new Option<string?>("--run-id") { Description = "The run's id on the logger (A-Z a-z 0-9 . _ -). Default: the output folder's name." };
-        var lossMarkers = new Option<bool>("--loss-markers") { Description = "When the logger falls behind, drop records for it (an explicit LOSS record) instead of slowing the guest." };
-        var waitForStart = new Option<bool>("--wait-for-start") { Description = "Trace nothing until the logger says start (the guest boots all the same)." };
+        var runId = new Option<string?>("--run-id") { Description = "The run's id on the logger (A-Z a-z 0-9 . _ -). Default: the output folder's " +
+            "name." };
+        var lossMarkers = new Option<bool>("--loss-markers") { Description = "When the logger falls behind, drop records for it (an explicit LOSS " +
+            "record) instead of slowing the guest." };
+        var waitForStart = new Option<bool>("--wait-for-start") { Description = "Trace nothing until the logger says start (the guest boots all " +
+            "the same)." };
         var noReport = new Option<bool>("--no-report") { Description = "Do not run the report tool on the log (DIR/report.md, .html, .json)." };
-        var longSleep = new Option<string?>("--long-sleep") { Description = "Report sleeps at least this long as anti-analysis (default 30s).", HelpName = "DURATION" };
+        var longSleep = new Option<string?>("--long-sleep") { Description = "Report sleeps at least this long as anti-analysis (default " +
+            "30s).", HelpName = "DURATION" };
         var network = new Option<bool>("--network") { Description = "Give the guest a (user-mode) network device; off by default." };
         var cpus = new Option<int>("--smp", "--cpus") { Description = "vCPUs (default 2).", DefaultValueFactory = _ => 2 };
-        var drop = new Option<bool>("--drop-when-full") { Description = "When the ring is full, drop records (logged as LOSS) instead of slowing the guest." };
+        var drop = new Option<bool>("--drop-when-full") { Description = "When the ring is full, drop records (logged as LOSS) instead of slowing " +
+            "the guest." };
         var untraced = new Option<bool>("--untraced") { Description = "Boot the same guest without the hook (a baseline for timing)." };
-        var allArgs = new Option<bool>("--all-args") { Description = "Record the raw argument registers of every call, not only of the decoded ones (slower)." };
-        var stage = new Option<string?>("--hook-stage") { Description = "Benchmarking: hit (callback only), decode (no ring write) or full (default).", Hidden = true };
+        var allArgs = new Option<bool>("--all-args") { Description = "Record the raw argument registers of every call, not only of the decoded " +
+            "ones (slower)." };
+        var stage = new Option<string?>("--hook-stage") { Description = "Benchmarking: hit (callback only), decode (no ring write) or full " +
+            "(default).", Hidden = true };
         var image = new RunImageOptions();
-        var cmd = new Command("run", "Run SAMPLE in the Linux analysis guest under QEMU and trace every system call of every process from inside the hypervisor; " +
+        var cmd = new Command("run", "Run SAMPLE in the Linux analysis guest under QEMU and trace every system call of every process from inside " +
+            "the hypervisor; " +
             "or, with --image DISK --os windows, boot your own Windows 10 x64 image and trace it the same way.")
         {
             sample, timeout, outDir, firmware, logger, token, tokenFile, runId, lossMarkers, waitForStart, noReport, longSleep,
@@ -126,7 +138,8 @@ internal static class RunCommands
 
     /// <summary>The run's end, the same for every launch: the summary line, the logger's goodbye, the meta sidecar and
     /// the report, then the exit code (0 only for a complete run whose plugin found the kernel, report and logger included).</summary>
-    private static int Finish(TracedRunResult result, TracedRunOptions o, RunLoggerLink? link, ReportRequest? report, TextWriter output, TextWriter error)
+    private static int Finish(TracedRunResult result, TracedRunOptions o, RunLoggerLink? link, ReportRequest? report, TextWriter output,
+        TextWriter error)
     {
         if (result.Discovery.Length > 0) error.WriteLine($"alkanet: {o.Launch.Os}: {result.Discovery}");
         var filtered = result.Filtered > 0 ? $", {result.Filtered} left out by the logger's filter" : "";
@@ -170,7 +183,8 @@ internal static class RunCommands
     /// <summary><c>alkanet guest build</c>: prepare (and cache) the analysis guest and its Linux profile now.</summary>
     public static Command CreateGuest()
     {
-        var build = new Command("build", "Unpack the kernel, read its kallsyms (one nokaslr boot), derive the Linux profile and build the plugin; all cached.");
+        var build = new Command("build", "Unpack the kernel, read its kallsyms (one nokaslr boot), derive the Linux profile and build the plugin; " +
+            "all cached.");
         build.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -179,7 +193,8 @@ internal static class RunCommands
                 var g = AnalysisGuest.Prepare(QemuInstallation.Find(), msg => parse.InvocationConfiguration.Error.WriteLine(msg));
                 var plugin = PluginLocator.Locate(msg => parse.InvocationConfiguration.Error.WriteLine(msg));
                 var p = g.LoadProfile();
-                output.WriteLine($"guest: {g.Directory} ({p.KernelRelease}); profile {g.ProfilePath}: {p.Syscalls64.Entries().Count()} calls, {p.Offsets.Count} offsets; plugin {plugin}");
+                output.WriteLine($"guest: {g.Directory} ({p.KernelRelease}); profile {g.ProfilePath}: {p.Syscalls64.Entries().Count()} calls, " +
+                    $"{p.Offsets.Count} offsets; plugin {plugin}");
                 return ExitCodes.Ok;
             }
             catch (PrerequisiteMissingException e)

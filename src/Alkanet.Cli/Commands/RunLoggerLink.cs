@@ -75,10 +75,12 @@ internal sealed class RunLoggerLink : IRecordSink
         }
         if (!Durable || _client.Fault is not null)
         {
-            error.WriteLine($"alkanet: the logger did not acknowledge every record (through no {_client.LastAckedNo}); {_client.Fault ?? _client.LastError}");
+            error.WriteLine($"alkanet: the logger did not acknowledge every record (through no {_client.LastAckedNo}); " +
+                $"{_client.Fault ?? _client.LastError}");
             return false;
         }
-        output.WriteLine($"logger: run '{_client.Options.RunId}' stored through no {_client.LastAckedNo} ({_client.RecordsDropped} dropped for the logger)");
+        output.WriteLine($"logger: run '{_client.Options.RunId}' stored through no {_client.LastAckedNo} " +
+            $"({_client.RecordsDropped} dropped for the logger)");
         return true;
     }
 

@@ -78,7 +78,8 @@ public sealed record DiskImageLaunch : RunLaunch
 
     public override string Summary(TracedRunResult r) =>
         $"kernel {(r.KernelFound ? $"found at 0x{r.KernelBase:x}" : "not found")}, " +
-        $"{r.DiscoveryAttempts.ToString(CultureInfo.InvariantCulture)} discovery attempt(s), {r.Hits.ToString(CultureInfo.InvariantCulture)} hook hits";
+        $"{r.DiscoveryAttempts.ToString(CultureInfo.InvariantCulture)} discovery attempt(s), " +
+        $"{r.Hits.ToString(CultureInfo.InvariantCulture)} hook hits";
 
     /// <summary>QEMU's -drive option splits on commas: a comma in a path is written twice.</summary>
     private static string QemuPath(string path) => path.Replace(",", ",,", StringComparison.Ordinal);

@@ -23,7 +23,8 @@ public sealed class DiskImageRunTests
         Boot.Value.WriteDiskImage(disk);
         var r = TracedRun.Execute(new TracedRunOptions
         {
-            Launch = new DiskImageLaunch { Image = disk, MemoryMiB = 512 }, OutDirectory = Path.Combine(dir, "out"), Timeout = TimeSpan.FromMinutes(3),
+            Launch = new DiskImageLaunch { Image = disk, MemoryMiB = 512 }, OutDirectory = Path.Combine(dir, "out"),
+            Timeout = TimeSpan.FromMinutes(3),
             OnRingReady = onRingReady,
         });
         r.Outcome.ShouldBe(RunOutcome.PoweredOff, r.Detail);

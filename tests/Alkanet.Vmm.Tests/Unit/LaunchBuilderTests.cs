@@ -115,7 +115,8 @@ public sealed class LaunchBuilderTests : IDisposable
             .Message.ShouldContain("no.exe does not exist");
         var folder = Directory.CreateDirectory(Path.Combine(_dir, "tools")).FullName;
         File.WriteAllText(Path.Combine(folder, "readme.txt"), "x");
-        Should.Throw<InvalidDataException>(() => new DiskImageLaunch { Image = image, Sample = folder }.Stage(Work, "/tmp/c.log", Options(new DiskImageLaunch { Image = image }), null))
+        var withFolder = new DiskImageLaunch { Image = image, Sample = folder };
+        Should.Throw<InvalidDataException>(() => withFolder.Stage(Work, "/tmp/c.log", Options(withFolder), null))
             .Message.ShouldContain("has no .exe at its top level");
     }
 }
