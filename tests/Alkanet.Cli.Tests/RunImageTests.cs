@@ -75,7 +75,8 @@ public sealed class RunImageTests
         var mtime = File.GetLastWriteTimeUtc(disk);
         File.WriteAllBytes(dir.File("sample.exe"), "MZ not really a program"u8.ToArray());
 
-        var (code, stdout, err) = Run("run", "--image", disk, "--os", "windows", dir.File("sample.exe"), "--timeout", "30s", // OVMF prints its boot failures after ≈ 10 s under TCG, later on a loaded host
+        // OVMF prints its boot failures after ≈ 10 s under TCG, later on a loaded host: 30 s leaves room for both
+        var (code, stdout, err) = Run("run", "--image", disk, "--os", "windows", dir.File("sample.exe"), "--timeout", "30s",
             "--memory", "512M", "--out", dir.File("out"));
 
         code.ShouldBe(ExitCodes.Failure, err); // no Windows here: it times out with the kernel not found
