@@ -22,7 +22,8 @@ public abstract record RunLaunch
     public abstract bool GuestReportsSample { get; }
 
     /// <summary>Checks the inputs and readies what is kept across runs (the cached guest); throws, naming what is
-    /// missing, before the run writes anything.</summary>
+    /// missing, before the run writes anything. The CLI calls it before it connects to a logger; <see cref="TracedRun"/>
+    /// calls it again, which is cheap (what it readied is kept).</summary>
     public abstract void Check(QemuInstallation qemu, Action<string>? log);
 
     /// <summary>Writes this run's files into <paramref name="work"/> (an initramfs, a copy of the UEFI variable store,
