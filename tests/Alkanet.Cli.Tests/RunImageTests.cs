@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Alkanet.Vmm.Guest;
+using Alkanet.Vmm.Host;
 using Alkanet.Vmm.Live;
 using Alkanet.Vmm.Qemu;
 using static Alkanet.Cli.Tests.CliRunner;
@@ -57,7 +57,7 @@ public sealed class RunImageTests
     {
         using var dir = new TempDir();
         File.WriteAllBytes(dir.File("d"), head);
-        WindowsImageRun.DiskFormat(dir.File("d")).ShouldBe(format);
+        DiskImageLaunch.DiskFormat(dir.File("d")).ShouldBe(format);
     }
 
     [Fact]
@@ -75,13 +75,14 @@ public sealed class RunImageTests
         var mtime = File.GetLastWriteTimeUtc(disk);
         File.WriteAllBytes(dir.File("sample.exe"), "MZ not really a program"u8.ToArray());
 
-        var (code, stdout, err) = Run("run", "--image", disk, "--os", "windows", dir.File("sample.exe"), "--timeout", "12s",
+        // OVMF prints its boot failures after ≈ 10 s under TCG, later on a loaded host: 30 s leaves room for both
+        var (code, stdout, err) = Run("run", "--image", disk, "--os", "windows", dir.File("sample.exe"), "--timeout", "30s",
             "--memory", "512M", "--out", dir.File("out"));
 
         code.ShouldBe(ExitCodes.Failure, err); // no Windows here: it times out with the kernel not found
         SHA256.HashData(File.ReadAllBytes(disk)).ShouldBe(before);
         File.GetLastWriteTimeUtc(disk).ShouldBe(mtime);
-        err.ShouldContain("did not power off within 12 s");
+        err.ShouldContain("did not power off within 30 s");
         stdout.ShouldContain("kernel not found");
         using var run = JsonDocument.Parse(File.ReadAllText(dir.File("out/run.json")));
         var r = run.RootElement;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Alkanet.Vmm.Guest;
+using Alkanet.Vmm.Host;
 using Alkanet.Vmm.Live;
 using Alkanet.Vmm.Qemu;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Alkanet.Vmm.Guest;
+using Alkanet.Vmm.Host;
 using Alkanet.Vmm.Qemu;
 
 namespace Alkanet.SyntheticBoot.Tests;

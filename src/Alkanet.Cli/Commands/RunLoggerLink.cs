@@ -2,6 +2,7 @@ using Alkanet.Core.Records;
 using Alkanet.Core.Sinks;
 using Alkanet.Logging.Client;
 using Alkanet.Logging.Wire;
+using Alkanet.Vmm.Live;
 using Alkanet.Vmm.Ring;
 
 namespace Alkanet.Cli.Commands;
@@ -26,6 +27,62 @@ internal sealed class RunLoggerLink : IRecordSink
     }
 
     public LoggerClient Client => _client;
+
+    /// <summary>Connects to the logger and waits briefly for its answer, so a wrong token or run id fails before the guest boots.
+    /// A logger that is not up yet is not fatal: records buffer and are sent once it answers.</summary>
+    public static RunLoggerLink Connect(string host, string token, string runId, bool lossMarkers, bool waitForStart, TextWriter error)
+    {
+        LoggerClient client;
+        try
+        {
+            client = LoggerClient.Connect(new LoggerClientOptions
+            {
+                Endpoint = host, Token = token, RunId = runId, ClientName = "alkanet run",
+                OnFull = lossMarkers ? BufferFullPolicy.LossMarker : BufferFullPolicy.BackPressure,
+                WaitForStart = waitForStart, CloseTimeout = TimeSpan.FromSeconds(10),
+            });
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--logger/--run-id: {e.Message}");
+        }
+        var connected = client.WaitConnected(TimeSpan.FromSeconds(5));
+        if (client.Fault is { } fault)
+        {
+            client.Dispose();
+            throw new CommandFailedException($"the logger at {host} refused run '{runId}': {fault}");
+        }
+        error.WriteLine(connected
+            ? $"logger: streaming run '{runId}' to {host}{(waitForStart ? " (waiting for start)" : "")}"
+            : $"logger: {host} does not answer yet ({client.LastError ?? "no connection"}); records are kept and sent once it does");
+        return new RunLoggerLink(client, TimeSpan.FromSeconds(20));
+    }
+
+    /// <summary>The run's options with this link wired in: a second sink, the drain's filter, the ring's control, the stop.</summary>
+    public TracedRunOptions Wire(TracedRunOptions o) => o with
+    {
+        ExtraSinks = [this], RecordFilter = Keep, OnRingReady = Attach, OnRingClosing = Detach, Stop = StopRequested,
+    };
+
+    /// <summary>Flushes to the logger and says goodbye (the run becomes complete there); false when not everything became durable.</summary>
+    public bool Close(TextWriter output, TextWriter error)
+    {
+        Flush();
+        if (WriteError is { } why)
+        {
+            error.WriteLine($"alkanet: the logger refused the stream ({why}); the local trace.jsonl is the complete log");
+            return false;
+        }
+        if (!Durable || _client.Fault is not null)
+        {
+            error.WriteLine($"alkanet: the logger did not acknowledge every record (through no {_client.LastAckedNo}); " +
+                $"{_client.Fault ?? _client.LastError}");
+            return false;
+        }
+        output.WriteLine($"logger: run '{_client.Options.RunId}' stored through no {_client.LastAckedNo} " +
+            $"({_client.RecordsDropped} dropped for the logger)");
+        return true;
+    }
 
     /// <summary>Why records stopped reaching the logger (it refused the stream), or null.</summary>
     public string? WriteError => _writeError;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Alkanet.Introspection.Linux;
+using Alkanet.Vmm.Host;
 using Alkanet.Vmm.Qemu;
 
 namespace Alkanet.Vmm.Guest;
@@ -57,7 +58,7 @@ public sealed class AnalysisGuest
         var data = File.ReadAllBytes(vmlinuz);
         var at = data.AsSpan().IndexOf((ReadOnlySpan<byte>)[0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]);
         if (at < 0) throw new InvalidDataException($"{vmlinuz}: no xz stream (the kernel is not xz-compressed)");
-        var xz = QemuInstallation.FindOnPath("xz") ?? throw new PrerequisiteMissingException($"xz is not installed; install it with: {PrerequisiteMissingException.InstallCommand}");
+        var xz = HostTools.FindOnPath("xz") ?? throw new PrerequisiteMissingException($"xz is not installed; install it with: {PrerequisiteMissingException.InstallCommand}");
         var stream = vmlinux + ".xz";
         using (var f = File.Create(stream)) f.Write(data, at, data.Length - at);
         var psi = new ProcessStartInfo(xz) { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Alkanet.Vmm.Guest;
+using Alkanet.Vmm.Host;
 
 namespace Alkanet.Vmm.Live;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Alkanet.Vmm.Guest;
+using Alkanet.Vmm.Host;
 
 namespace Alkanet.Vmm.Qemu;
 
@@ -13,7 +13,7 @@ public sealed partial class QemuInstallation
     /// <summary>QEMU from <paramref name="binary"/>, $ALKANET_QEMU, or PATH.</summary>
     public static QemuInstallation Find(string? binary = null)
     {
-        binary ??= Environment.GetEnvironmentVariable("ALKANET_QEMU") ?? FindOnPath("qemu-system-x86_64");
+        binary ??= Environment.GetEnvironmentVariable("ALKANET_QEMU") ?? HostTools.FindOnPath("qemu-system-x86_64");
         if (binary is not null && !File.Exists(binary)) binary = null;
         binary = binary
             ?? throw new PrerequisiteMissingException($"qemu-system-x86_64 (QEMU >= 10.0) is not installed; install it with: {PrerequisiteMissingException.InstallCommand}");
@@ -39,16 +39,6 @@ public sealed partial class QemuInstallation
             if (File.Exists(c) && File.Exists(v)) return (c, v);
         }
         throw new PrerequisiteMissingException($"OVMF (UEFI firmware, {dir}) is not installed; install it with: {PrerequisiteMissingException.InstallCommand}");
-    }
-
-    public static string? FindOnPath(string name)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':'))
-        {
-            var p = Path.Combine(dir, name);
-            if (File.Exists(p)) return p;
-        }
-        return null;
     }
 
     [GeneratedRegex(@"QEMU emulator version (\d+)\.(\d+)")]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Alkanet.Vmm.Host;
 
 namespace Alkanet.Vmm.Qemu;
 
@@ -6,7 +7,7 @@ public enum Firmware { Bios, Uefi }
 
 /// <summary>What to boot under TCG (never KVM: TCG plugins run only under TCG): the analysis guest's kernel and
 /// initramfs, or disks (a user's image) through the firmware; serial console to a file, no network device unless asked.</summary>
-public sealed class QemuLaunch
+public sealed record QemuLaunch
 {
     /// <summary>Direct kernel boot (with <see cref="Initrd"/> and <see cref="CommandLine"/>); null boots <see cref="Drives"/>.</summary>
     public string? Kernel { get; init; }
@@ -74,7 +75,7 @@ public sealed class QemuMachine : IDisposable
 
     public static QemuMachine Start(QemuInstallation qemu, QemuLaunch launch)
     {
-        var setpriv = QemuInstallation.FindOnPath("setpriv");
+        var setpriv = HostTools.FindOnPath("setpriv");
         var psi = new ProcessStartInfo(setpriv ?? qemu.Binary)
         {
             RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false,

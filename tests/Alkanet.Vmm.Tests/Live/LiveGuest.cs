@@ -1,4 +1,5 @@
 using Alkanet.Vmm.Guest;
+using Alkanet.Vmm.Host;
 using Alkanet.Vmm.Live;
 using Alkanet.Vmm.Qemu;
 
@@ -44,18 +45,18 @@ public sealed class LiveGuest
 
     public static string Repo => AlkanetPaths.RepositoryRoot() ?? throw new InvalidOperationException("tests must run inside the repository");
 
-    public static LiveRunResult Run(string sample, Func<LiveRunOptions, LiveRunOptions>? adjust = null, byte[]? bytes = null, TimeSpan? timeout = null)
+    public static TracedRunResult Run(string sample, Func<TracedRunOptions, TracedRunOptions>? adjust = null, byte[]? bytes = null, TimeSpan? timeout = null)
     {
         Require();
         var (name, content) = bytes is null ? SampleBuilder.Load(Path.Combine(Repo, "samples", sample)) : (sample, bytes);
-        var o = new LiveRunOptions
+        var o = new TracedRunOptions
         {
-            SampleName = name, Sample = content, Timeout = timeout ?? TimeSpan.FromSeconds(90),
+            Launch = new AnalysisGuestLaunch { SampleName = name, Sample = content }, Timeout = timeout ?? TimeSpan.FromSeconds(90),
             OutDirectory = NewOutputDirectory(sample),
             OnStarted = pid => LastQemuPid = pid,
         };
         if (adjust is not null) o = adjust(o);
-        var r = LiveRun.Execute(o);
+        var r = TracedRun.Execute(o);
         AssertNoOrphan(LastQemuPid);
         return r;
     }

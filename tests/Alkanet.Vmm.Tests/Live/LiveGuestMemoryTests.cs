@@ -44,11 +44,7 @@ public sealed class LiveGuestMemoryTests
         }
     }
 
-    private static LiveRunOptions Clone(LiveRunOptions o, string ram, bool traced) => new()
-    {
-        SampleName = o.SampleName, Sample = o.Sample, OutDirectory = o.OutDirectory, Timeout = o.Timeout, OnStarted = o.OnStarted,
-        MemoryFile = ram, Traced = traced,
-    };
+    private static TracedRunOptions Clone(TracedRunOptions o, string ram, bool traced) => o with { MemoryFile = ram, Traced = traced };
 
     private static byte[] Read(string file, ulong offset, int length)
     {

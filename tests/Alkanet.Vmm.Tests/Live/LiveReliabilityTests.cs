@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Alkanet.Introspection.Linux;
 using Alkanet.Vmm.Guest;
+using Alkanet.Vmm.Host;
 using Alkanet.Vmm.Live;
 using Alkanet.Vmm.Qemu;
 
@@ -12,10 +13,11 @@ public sealed class LiveReliabilityTests
 {
     private static byte[] Script(string body) => Encoding.ASCII.GetBytes("#!/bin/sh\n" + body + "\n");
 
-    private static LiveRunOptions With(LiveRunOptions o, TimeSpan? timeout = null, bool? drop = null, int? slots = null, TimeSpan? delay = null, Action<int>? started = null) => new()
+    private static TracedRunOptions With(TracedRunOptions o, TimeSpan? timeout = null, bool? drop = null, int? slots = null, TimeSpan? delay = null,
+        Action<int>? started = null) => o with
     {
-        SampleName = o.SampleName, Sample = o.Sample, OutDirectory = o.OutDirectory, OnStarted = started ?? o.OnStarted,
-        Timeout = timeout ?? o.Timeout, DropWhenFull = drop ?? o.DropWhenFull, RingSlots = slots ?? o.RingSlots, DrainDelay = delay ?? o.DrainDelay,
+        OnStarted = started ?? o.OnStarted, Timeout = timeout ?? o.Timeout, DropWhenFull = drop ?? o.DropWhenFull,
+        RingSlots = slots ?? o.RingSlots, DrainDelay = delay ?? o.DrainDelay,
     };
 
     [Fact]
@@ -32,7 +34,7 @@ public sealed class LiveReliabilityTests
     [Fact]
     public void QEMU_killed_mid_run_leaves_a_flushed_log_marked_incomplete()
     {
-        LiveRunOptions? options = null;
+        TracedRunOptions? options = null;
         var r = LiveGuest.Run("busy", o => options = With(o, started: pid =>
         {
             LiveGuest.LastQemuPid = pid;
@@ -91,17 +93,11 @@ public sealed class LiveReliabilityTests
     [Fact]
     public void The_control_block_pauses_recording_and_filters_by_process()
     {
-        var paused = LiveGuest.Run("dropper", o => new LiveRunOptions
-        {
-            SampleName = o.SampleName, Sample = o.Sample, OutDirectory = o.OutDirectory, OnStarted = o.OnStarted, OnRingReady = ring => ring.Paused = true,
-        });
+        var paused = LiveGuest.Run("dropper", o => o with { OnRingReady = ring => ring.Paused = true });
         paused.Outcome.ShouldBe(RunOutcome.PoweredOff, paused.Detail);
         paused.Hits.ShouldBeGreaterThan(1000UL);
         paused.Records.ShouldBe(0);
-        var init = LiveGuest.Run("dropper", o => new LiveRunOptions
-        {
-            SampleName = o.SampleName, Sample = o.Sample, OutDirectory = o.OutDirectory, OnStarted = o.OnStarted, OnRingReady = ring => ring.FilterPid = 1,
-        });
+        var init = LiveGuest.Run("dropper", o => o with { OnRingReady = ring => ring.FilterPid = 1 });
         init.Outcome.ShouldBe(RunOutcome.PoweredOff, init.Detail);
         var t = Trace.Load(init.TracePath);
         t.Records.Count.ShouldBeGreaterThan(50);
@@ -112,7 +108,7 @@ public sealed class LiveReliabilityTests
     [Fact]
     public void An_untraced_boot_runs_the_same_guest_without_the_plugin()
     {
-        var r = LiveGuest.Run("dropper", o => new LiveRunOptions { SampleName = o.SampleName, Sample = o.Sample, OutDirectory = o.OutDirectory, OnStarted = o.OnStarted, Traced = false });
+        var r = LiveGuest.Run("dropper", o => o with { Traced = false });
         r.Outcome.ShouldBe(RunOutcome.PoweredOff, r.Detail);
         r.Records.ShouldBe(0);
     }

@@ -6,7 +6,7 @@ namespace Alkanet.Vmm.Tests.Live;
 /// appears in trace.jsonl with the right process and arguments.</summary>
 public sealed class LiveSampleTests
 {
-    private static Trace RunOk(string sample, Func<LiveRunOptions, LiveRunOptions>? adjust = null)
+    private static Trace RunOk(string sample, Func<TracedRunOptions, TracedRunOptions>? adjust = null)
     {
         var r = LiveGuest.Run(sample, adjust);
         r.Outcome.ShouldBe(RunOutcome.PoweredOff, r.Detail);
@@ -126,11 +126,7 @@ public sealed class LiveSampleTests
     [Fact]
     public void Uefi_boot_through_OVMF_finds_the_KASLR_slide_and_traces()
     {
-        var r = LiveGuest.Run("injector", o => new LiveRunOptions
-        {
-            SampleName = o.SampleName, Sample = o.Sample, OutDirectory = o.OutDirectory, Timeout = o.Timeout, OnStarted = o.OnStarted,
-            Firmware = Qemu.Firmware.Uefi,
-        });
+        var r = LiveGuest.Run("injector", o => o with { Launch = (AnalysisGuestLaunch)o.Launch with { Firmware = Qemu.Firmware.Uefi } });
         r.Outcome.ShouldBe(RunOutcome.PoweredOff, r.Detail);
         r.Slide.ShouldNotBe(0UL, "the EFI-stub kernel randomises its base; the plugin found it by the site bytes");
         var t = Trace.Load(r.TracePath);

@@ -6,24 +6,26 @@ using Alkanet.Vmm.Ring;
 
 namespace Alkanet.Vmm.Tests.Live;
 
-/// <summary>The plugin's Windows mode through <see cref="WindowsImageRun"/> on the kit's bootable synthetic Windows
+/// <summary>The plugin's Windows mode through <see cref="TracedRun"/> with a <see cref="DiskImageLaunch"/> on the kit's bootable synthetic Windows
 /// guest: the ring's control block (pause, process filter) is honoured as in Linux mode, and the ring carries the
 /// discovery result.</summary>
-public sealed class WindowsImageRunTests
+public sealed class DiskImageRunTests
 {
     private static readonly Lazy<SyntheticWindowsBootDisk> Boot = new(() =>
         SyntheticWindowsBootDisk.Build(new ProfileStore(Path.Combine(Path.GetTempPath(), "alkanet-no-such-profiles")).LoadDefault()));
 
-    private static WindowsImageRunResult Run(Action<TraceRing> onRingReady)
+    private static TracedRunResult Run(Action<TraceRing> onRingReady)
     {
         LiveGuest.Require();
         QemuInstallation.Ovmf();
         var dir = LiveGuest.NewOutputDirectory("windows-image");
         var disk = Path.Combine(dir, "disk.img");
         Boot.Value.WriteDiskImage(disk);
-        var r = WindowsImageRun.Execute(new WindowsImageRunOptions
+        var r = TracedRun.Execute(new TracedRunOptions
         {
-            Image = disk, OutDirectory = Path.Combine(dir, "out"), MemoryMiB = 512, Timeout = TimeSpan.FromMinutes(3), OnRingReady = onRingReady,
+            Launch = new DiskImageLaunch { Image = disk, MemoryMiB = 512 }, OutDirectory = Path.Combine(dir, "out"),
+            Timeout = TimeSpan.FromMinutes(3),
+            OnRingReady = onRingReady,
         });
         r.Outcome.ShouldBe(RunOutcome.PoweredOff, r.Detail);
         r.KernelFound.ShouldBeTrue(r.Discovery);

@@ -1,4 +1,4 @@
-namespace Alkanet.Vmm.Guest;
+namespace Alkanet.Vmm.Host;
 
 /// <summary>Something the live tracer needs is not installed; the message names it and the command that installs it.</summary>
 public sealed class PrerequisiteMissingException(string message) : Exception(message)

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Alkanet.Vmm.Qemu;
+using Alkanet.Vmm.Ring;
+
+namespace Alkanet.Vmm.Live;
+
+/// <summary>
+/// <c>alkanet run</c>: one traced QEMU run of whatever <see cref="TracedRunOptions.Launch"/> boots. QEMU runs under
+/// TCG with the plugin (<see cref="QemuRingSession"/>: setpriv --pdeathsig, the ring, the drain into DIR/trace.jsonl
+/// and any extra sinks, the timeout and the stop token); the guest's console markers and QEMU's exit decide the
+/// outcome. Writes DIR/run.json (the summary) and DIR/console.log (the guest's serial console).
+/// </summary>
+public static partial class TracedRun
+{
+    public static TracedRunResult Execute(TracedRunOptions o, Action<string>? log = null)
+    {
+        var launch = o.Launch;
+        var qemu = QemuInstallation.Find();
+        launch.Check(qemu, log);
+        var plugin = o.Traced ? PluginLocator.Locate(log) : null;
+        Directory.CreateDirectory(o.OutDirectory);
+        var work = Directory.CreateTempSubdirectory("alkanet-run-");
+        var result = new TracedRunResult
+        {
+            TracePath = Path.Combine(o.OutDirectory, "trace.jsonl"), SampleReportsExit = launch.GuestReportsSample,
+        };
+        var wall = Stopwatch.StartNew();
+        try
+        {
+            var console = Path.Combine(o.OutDirectory, "console.log");
+            File.Delete(console);
+            var staged = launch.Stage(work.FullName, console, o, log);
+            result.SampleProcessName = staged.SampleProcessName;
+            var session = QemuRingSession.Run(qemu, ringPath => Launch(staged, o, plugin, ringPath), new QemuRingSession.Output
+            {
+                TracePath = result.TracePath, ExtraSinks = o.ExtraSinks, Filter = o.RecordFilter, OnRingReady = o.OnRingReady,
+                OnRingClosing = o.OnRingClosing, RingSlots = o.RingSlots, DropWhenFull = o.DropWhenFull,
+            }, new QemuRingSession.Limits(o.Timeout ?? launch.DefaultTimeout, o.OnStarted, o.DrainDelay, o.DrainNice, o.Stop));
+            Take(result, session, o, launch);
+            ReadConsole(console, result);
+        }
+        finally
+        {
+            work.Delete(true);
+        }
+        result.WallSeconds = wall.Elapsed.TotalSeconds;
+        WriteSummary(o, result);
+        return result;
+    }
+
+    /// <summary>QEMU's launch: the launch builder's, plus what every run sets (vCPUs, network, RAM file, the plugin).</summary>
+    internal static QemuLaunch Launch(RunLaunch.Staged staged, TracedRunOptions o, string? plugin, string ringPath) => staged.Qemu with
+    {
+        Cpus = o.Cpus, Network = o.Network, MemoryFile = o.MemoryFile,
+        Plugin = plugin is null ? null : o.Launch.PluginArguments(plugin, ringPath, o.AllArgs) + o.PluginExtra,
+    };
+
+    /// <summary>QEMU's end and the ring's counters. The outcome is Timeout, Stopped, or by QEMU's exit: a clean exit
+    /// is a power-off unless the guest reports its own (then <see cref="ReadConsole"/> decides from its marker).</summary>
+    private static void Take(TracedRunResult r, QemuRingSession.Result s, TracedRunOptions o, RunLaunch launch)
+    {
+        var exited = !launch.GuestReportsSample && s.ExitCode == 0 ? RunOutcome.PoweredOff : RunOutcome.QemuDied;
+        r.QemuExitCode = s.ExitCode;
+        r.Detail = s.Diagnostics;
+        r.Outcome = s.TimedOut ? RunOutcome.Timeout : s.Stopped ? RunOutcome.Stopped : exited;
+        r.Records = s.Records;
+        r.Lost = s.Lost;
+        r.Filtered = s.Filtered;
+        r.Hits = s.Hits;
+        r.PluginErrors = s.PluginErrors;
+        r.Stalls = s.Stalls;
+        r.Slide = s.Slide;
+        r.PluginStarted = s.PluginState != 0;
+        r.KernelFound = (s.PluginState & (RingLayout.PluginKernelFound | RingLayout.PluginSlideFound)) != 0;
+        r.KernelBase = s.KernelBase;
+        r.DiscoveryAttempts = s.DiscoveryAttempts;
+        r.DiscoveryFailures = s.DiscoveryFailures;
+        r.Discovery = !o.Traced ? "untraced run (no plugin)"
+            : r.PluginStarted ? s.OsStatus
+            : "the plugin did not start: " + string.Join(" | ", s.Diagnostics.Split('\n').Where(l => l.Length > 0).Take(3));
+        if (o.Traced && !r.PluginStarted) r.Detail = "the plugin did not start: " + r.Detail;
+    }
+
+    /// <summary>The guest's own markers: the sample's start and exit (the analysis guest's init prints them), a power-off
+    /// after the sample, a kernel panic. A guest that prints none leaves the outcome QEMU's exit gave.</summary>
+    private static void ReadConsole(string console, TracedRunResult r)
+    {
+        var text = File.Exists(console) ? File.ReadAllText(console) : "";
+        var start = StartMarker().Match(text);
+        var exit = ExitMarker().Match(text);
+        if (start.Success) r.BootToSampleSeconds = double.Parse(start.Groups[1].Value, CultureInfo.InvariantCulture);
+        if (exit.Success)
+        {
+            r.SampleExitStatus = int.Parse(exit.Groups[1].Value, CultureInfo.InvariantCulture);
+            if (start.Success) r.SampleSeconds = double.Parse(exit.Groups[2].Value, CultureInfo.InvariantCulture) - r.BootToSampleSeconds;
+        }
+        if (text.Contains("Kernel panic", StringComparison.Ordinal))
+        {
+            r.Outcome = RunOutcome.KernelPanic;
+            var at = text.IndexOf("Kernel panic", StringComparison.Ordinal);
+            r.Detail = text[at..Math.Min(text.Length, at + 200)].Split('\n')[0].Trim();
+        }
+        else if (r.Outcome is not (RunOutcome.Timeout or RunOutcome.Stopped) && r.QemuExitCode == 0
+            && text.Contains("ALKANET-POWEROFF", StringComparison.Ordinal))
+        {
+            r.Outcome = RunOutcome.PoweredOff;
+        }
+    }
+
+    private static void WriteSummary(TracedRunOptions o, TracedRunResult r)
+    {
+        using var fs = File.Create(Path.Combine(o.OutDirectory, "run.json"));
+        using var w = new Utf8JsonWriter(fs, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        w.WriteString("os", o.Launch.Os);
+        o.Launch.WriteFacts(w, r);
+        if (r.SampleProcessName is not null) w.WriteString("sample_process", r.SampleProcessName);
+        w.WriteBoolean("complete", r.Complete);
+        w.WriteString("outcome", r.Outcome.ToString());
+        w.WriteBoolean("traced", o.Traced);
+        if (r.SampleExitStatus is { } s) w.WriteNumber("sample_exit_status", s);
+        w.WriteStartObject("discovery");
+        w.WriteBoolean("kernel_found", r.KernelFound);
+        if (r.KernelBase != 0) w.WriteString("kernel_base", r.KernelBase.ToString("x", CultureInfo.InvariantCulture));
+        w.WriteString("status", r.Discovery);
+        w.WriteNumber("attempts", r.DiscoveryAttempts);
+        w.WriteNumber("failed_attempts", r.DiscoveryFailures);
+        w.WriteEndObject();
+        w.WriteNumber("records", r.Records);
+        w.WriteNumber("lost", r.Lost);
+        if (r.Filtered > 0) w.WriteNumber("filtered_out", r.Filtered);
+        w.WriteNumber("hook_hits", r.Hits);
+        w.WriteNumber("plugin_errors", r.PluginErrors);
+        w.WriteNumber("ring_full_stalls", r.Stalls);
+        if (r.BootToSampleSeconds is { } b) w.WriteNumber("boot_to_sample_s", b);
+        if (r.SampleSeconds is { } ss) w.WriteNumber("sample_s", Math.Round(ss, 6));
+        w.WriteNumber("cpus", o.Cpus);
+        w.WriteNumber("wall_s", Math.Round(r.WallSeconds, 3));
+        w.WriteNumber("qemu_exit_code", r.QemuExitCode);
+        w.WriteString("detail", r.Detail);
+        w.WriteEndObject();
+    }
+
+    [GeneratedRegex(@"ALKANET-SAMPLE-START uptime=([0-9.]+)")]
+    private static partial Regex StartMarker();
+
+    [GeneratedRegex(@"ALKANET-SAMPLE-EXIT status=(\d+) uptime=([0-9.]+)")]
+    private static partial Regex ExitMarker();
+}
