@@ -94,7 +94,7 @@ internal sealed class GdbstubGuest : IDisposable
             "-name", marker, "-machine", "q35", "-accel", "tcg", "-smp", "2", "-m", "256",
             "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot", "-nic", "none",
             "-kernel", KernelPath()!, "-initrd", initrd,
-            "-append", kaslr ? "console=ttyS0 quiet panic=-1" : "console=ttyS0 nokaslr quiet panic=-1",
+            "-append", kaslr ? "console=ttyS0 quiet panic=-1 no_timer_check" : "console=ttyS0 nokaslr quiet panic=-1 no_timer_check",
             "-gdb", $"tcp:127.0.0.1:{port}", "-qmp", $"unix:{qmp},server=on,wait=off",
         }) psi.ArgumentList.Add(a);
         var qemu = Process.Start(psi) ?? throw new InvalidOperationException("qemu-system-x86_64 did not start");
