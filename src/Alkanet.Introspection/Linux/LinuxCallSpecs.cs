@@ -142,7 +142,8 @@ public static class LinuxCallSpecs
             specs[name] = new LinuxCallSpec(name, args, decode);
         }
         foreach (var name in enter.Keys)
-            if (!specs.ContainsKey(name)) throw new InvalidOperationException($"LinuxCallSpecs decodes '{name}', which LinuxDecodedCalls does not name");
+            if (!specs.ContainsKey(name))
+                throw new InvalidOperationException($"LinuxCallSpecs decodes '{name}', which LinuxDecodedCalls does not name");
         return specs;
     }
 

@@ -153,7 +153,8 @@ public sealed class LinuxSyscallTracer
             {   // a string unmapped at ENTER: the kernel has faulted it in by now
                 LinuxSyscallDecoder.RetryPath(unread, mem);
                 foreach (var kv in unread) if (!kv.Value.IsJson && !kv.Value.IsUnreadable) record.AdditionalInfo.Set(kv.Key, kv.Value);
-                if (name is "execve" or "execveat") record.AdditionalInfo.Set("path", unread.TryGet("path", out var path) ? path : InfoValue.String(""));
+                if (name is "execve" or "execveat")
+                    record.AdditionalInfo.Set("path", unread.TryGet("path", out var path) ? path : InfoValue.String(""));
                 if (name is "execve" or "execveat" && unread.TryGet("argv", out var argv)) record.AdditionalInfo.Set("argv", argv);
             }
         }

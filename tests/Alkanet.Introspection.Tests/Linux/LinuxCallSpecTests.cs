@@ -107,7 +107,10 @@ public sealed class LinuxCallSpecTests
         { "memfd_create", [P1, 1], "name=/p1 flags=1 flags_names=MFD_CLOEXEC" },
         { "init_module", [0x7f0000, 0x3000, P1], "base_address=7f0000 module_size=3000 module_args=/p1" },
         { "finit_module", [3, P1, 2], "fd=3 fd_path=/tmp/payload flags=2 module_args=/p1" },
-        { "mmap", [0, 0x2000, 5, 2, 3, 0], "base_address=0 size=2000 prot=5 prot_names=PROT_READ|PROT_EXEC flags=2 flags_names=MAP_PRIVATE fd=3 fd_path=/tmp/payload" },
+        {
+            "mmap", [0, 0x2000, 5, 2, 3, 0],
+            "base_address=0 size=2000 prot=5 prot_names=PROT_READ|PROT_EXEC flags=2 flags_names=MAP_PRIVATE fd=3 fd_path=/tmp/payload"
+        },
         { "mprotect", [0x7f0000, 0x1000, 7], "base_address=7f0000 size=1000 prot=7 prot_names=PROT_READ|PROT_WRITE|PROT_EXEC" },
         { "socket", [2, 1, 6], "family=AF_INET type=1 protocol=6" },
         { "connect", [3, Sock, 16], "fd=3 fd_path=/tmp/payload family=AF_INET remote_address=10.0.0.7:4444" },
@@ -221,5 +224,33 @@ public sealed class LinuxCallSpecTests
     {
         Decode("unlink", [0]).TryGet("path", out var path).ShouldBeTrue();
         path.ShouldBe(InfoValue.String(""));
+    }
+
+    [Fact]
+    public void An_exec_whose_path_was_unreadable_at_ENTER_is_named_at_EXIT_from_the_new_image()
+    {
+        var g = Guest();
+        OpenFd(g, 5, "payload.sh"); // the file the new image's mm->exe_file points to
+        const ulong mm = 0xffff888006000000, exeFile = 0xffff888003003000;
+        g.U64(Task + 0x120, mm);
+        g.Write(0x900000, "/tmp/payload.sh\0-x\0"u8);
+        g.U64(mm + 0x40, 0x900000); g.U64(mm + 0x48, 0x900000 + 19); g.U64(mm + 0x50, exeFile);
+        var info = Decode("execve", [Unmapped, Argv, 0], g);
+        info.TryGet("path", out var atEnter).ShouldBeTrue();
+        atEnter.IsUnreadable.ShouldBeTrue();
+        new LinuxSyscallDecoder(new LinuxTaskReader(Profile), Profile).DecodeExit("execve", 0, g, Task, info);
+        info["path"].ShouldBe("/tmp/payload.sh");
+        info["argv"].ShouldBe("[\"/tmp/payload.sh\",\"-x\"]");
+        info["command_line"].ShouldBe("/tmp/payload.sh -x");
+        info["argv_source"].ShouldBe("new_image");
+    }
+
+    [Fact]
+    public void An_exec_read_whole_at_ENTER_is_left_as_it_was_at_EXIT()
+    {
+        var info = Decode("execve", [P1, Argv, 0]);
+        new LinuxSyscallDecoder(new LinuxTaskReader(Profile), Profile).DecodeExit("execve", 0, Guest(), Task, info);
+        info["argv_source"].ShouldBeNull();
+        info["path"].ShouldBe("/p1");
     }
 }
