@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Alkanet.Core.Records;
 using F = Alkanet.Introspection.Linux.LinuxFlagNames;
 
@@ -18,7 +19,7 @@ public sealed record LinuxCallSpec(string Name, string[] Arguments, LinuxEnterDe
 /// </summary>
 public static class LinuxCallSpecs
 {
-    public static readonly IReadOnlyDictionary<string, LinuxCallSpec> All = Build();
+    public static readonly FrozenDictionary<string, LinuxCallSpec> All = Build().ToFrozenDictionary(StringComparer.Ordinal);
 
     private static Dictionary<string, LinuxCallSpec> Build()
     {

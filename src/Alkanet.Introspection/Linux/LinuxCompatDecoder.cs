@@ -7,10 +7,11 @@ namespace Alkanet.Introspection.Linux;
 /// <summary>
 /// Decodes 32-bit system calls (int 0x80, also from 64-bit processes) into the same <c>additional_info</c> keys as
 /// the 64-bit ones. Arguments are the i386 registers (ebx, ecx, edx, esi, edi, ebp, zero-extended by the tracer);
-/// pointers are 32-bit. Where the i386 ABI differs from x86-64 it is translated here and the shared
-/// <see cref="LinuxSyscallDecoder"/> does the rest: socketcall's multiplexed u32 argument array (the record is named
-/// after the sub-call, with <c>via=socketcall</c>), old_mmap's argument struct, mmap2, 16-bit uid calls, the
-/// <c>*32</c> uid calls, argv arrays of u32 pointers, struct compat_iovec and old_timespec32.
+/// pointers are 32-bit. Where the i386 ABI has calls of its own they are translated here: socketcall's multiplexed
+/// u32 argument array (the record is named after the sub-call, with <c>via=socketcall</c>), old_mmap's argument
+/// struct, mmap2, 16-bit uid calls, the <c>*32</c> uid calls, clock_nanosleep_time64. Every call then runs the same
+/// <see cref="LinuxCallSpecs"/> entry as on x86-64, with the compat layouts (<see cref="LinuxCallContext.Compat"/>:
+/// argv arrays of u32 pointers, struct compat_iovec, old_timespec32).
 /// </summary>
 public sealed class LinuxCompatDecoder(LinuxSyscallDecoder decoder)
 {
