@@ -29,6 +29,24 @@ public class BatchCodecTests
     }
 
     [Fact]
+    public void An_unreadable_value_crosses_the_wire_as_a_value_with_its_address()
+    {
+        var original = TestRecords.Make(1);
+        original.AdditionalInfo.Set("path", InfoValue.Unreadable(0x7ffd0010, "/tm"))
+            .Set("argv", RecordJsonWriter.StringArray([InfoValue.String("a"), InfoValue.Unreadable(0x500000)]));
+        var enc = new BatchEncoder();
+        enc.Add(original);
+        var decoded = new List<SyscallRecord>();
+        new BatchDecoder().Decode(enc.Seal().FrameBody(WireCompression.None), decoded).ShouldBe(1);
+        decoded[0].AdditionalInfo.TryGet("path", out var path).ShouldBeTrue();
+        path.ShouldBe(InfoValue.Unreadable(0x7ffd0010, "/tm"));
+        decoded[0].AdditionalInfo.TryGet("argv", out var argv).ShouldBeTrue();
+        argv.Kind.ShouldBe(InfoValueKind.PartlyUnreadableJson);
+        argv.Address.ShouldBe(0x500000UL);
+        RecordJson.Serialize(decoded[0]).ShouldBe(RecordJson.Serialize(original));
+    }
+
+    [Fact]
     public void A_loss_marker_covers_its_range_and_the_next_record_follows_it()
     {
         var enc = new BatchEncoder();

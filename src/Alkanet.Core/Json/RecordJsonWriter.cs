@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Alkanet.Core.Records;
@@ -54,7 +56,7 @@ public sealed class RecordJsonWriter
             }
             else
             {
-                w.WriteString(key, value.Text);
+                w.WriteString(key, ValueText(value));
             }
         }
         w.WriteEndObject();
@@ -83,6 +85,53 @@ public sealed class RecordJsonWriter
         }
         w.WriteEndObject();
         w.Flush();
+    }
+
+    /// <summary>The log's text for a value: the string or JSON fragment, and for a failed guest read the text read
+    /// before it followed by <c>&lt;unreadable@ADDRESS&gt;</c> (hex), the form docs/RECORD.md names. The only place
+    /// that form is written.</summary>
+    public static string ValueText(InfoValue value) =>
+        value.Kind == InfoValueKind.Unreadable
+            ? string.Create(CultureInfo.InvariantCulture, $"{value.Text}<unreadable@{value.Address:x}>")
+            : value.Text ?? "";
+
+    /// <summary>A JSON array of strings (an argv) whose unreadable elements take the log's unreadable form; the
+    /// result says where the first unreadable element was (<see cref="InfoValueKind.PartlyUnreadableJson"/>).</summary>
+    public static InfoValue StringArray(IReadOnlyList<InfoValue> items)
+    {
+        var sb = new StringBuilder("[");
+        var unreadable = false;
+        ulong firstUnread = 0;
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (i > 0) sb.Append(',');
+            if (items[i].HasUnreadable && !unreadable) { unreadable = true; firstUnread = items[i].Address; }
+            AppendJsonString(sb, ValueText(items[i]));
+        }
+        var json = sb.Append(']').ToString();
+        return unreadable ? new InfoValue(json, InfoValueKind.PartlyUnreadableJson, firstUnread) : InfoValue.Json(json);
+    }
+
+    /// <summary>A JSON string literal (quotes included) with the escapes the original log uses.</summary>
+    private static void AppendJsonString(StringBuilder sb, string s)
+    {
+        sb.Append('"');
+        foreach (var c in s)
+        {
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                default:
+                    if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    else sb.Append(c);
+                    break;
+            }
+        }
+        sb.Append('"');
     }
 
     private static void WriteHex(Utf8JsonWriter w, JsonEncodedText name, ulong value)

@@ -1,4 +1,5 @@
 using System.Text;
+using Alkanet.Core.Json;
 using Alkanet.Core.Records;
 
 namespace Alkanet.Core.Logs;
@@ -16,9 +17,10 @@ public static class RecordText
         foreach (var (key, value) in r.AdditionalInfo)
         {
             sb.Append(' ').Append(key).Append('=');
-            if (value.IsJson) sb.Append(value.Text);
-            else if (NeedsQuotes(value.Text)) sb.Append('"').Append(value.Text.Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
-            else sb.Append(value.Text);
+            var text = RecordJsonWriter.ValueText(value);
+            if (value.IsJson) sb.Append(text);
+            else if (NeedsQuotes(text)) sb.Append('"').Append(text.Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
+            else sb.Append(text);
         }
         if (r.LogType == LogType.Exit) sb.Append(" = ").Append(r.RetVal.ToString("x"));
         return sb.ToString();

@@ -13,8 +13,8 @@ public sealed class AdditionalInfo : IReadOnlyList<KeyValuePair<string, InfoValu
 
     public KeyValuePair<string, InfoValue> this[int index] => _items[index];
 
-    /// <summary>The value of <paramref name="name"/>, or null when the record has none.</summary>
-    public string? this[string name] => TryGet(name, out var v) ? v.Text : null;
+    /// <summary>The value of <paramref name="name"/> as the log writes it, or null when the record has none.</summary>
+    public string? this[string name] => TryGet(name, out var v) ? v.ToString() : null;
 
     public bool TryGet(string name, out InfoValue value)
     {

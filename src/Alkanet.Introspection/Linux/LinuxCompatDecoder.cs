@@ -7,10 +7,11 @@ namespace Alkanet.Introspection.Linux;
 /// <summary>
 /// Decodes 32-bit system calls (int 0x80, also from 64-bit processes) into the same <c>additional_info</c> keys as
 /// the 64-bit ones. Arguments are the i386 registers (ebx, ecx, edx, esi, edi, ebp, zero-extended by the tracer);
-/// pointers are 32-bit. Where the i386 ABI differs from x86-64 it is translated here and the shared
-/// <see cref="LinuxSyscallDecoder"/> does the rest: socketcall's multiplexed u32 argument array (the record is named
-/// after the sub-call, with <c>via=socketcall</c>), old_mmap's argument struct, mmap2, 16-bit uid calls, the
-/// <c>*32</c> uid calls, argv arrays of u32 pointers, struct compat_iovec and old_timespec32.
+/// pointers are 32-bit. Where the i386 ABI has calls of its own they are translated here: socketcall's multiplexed
+/// u32 argument array (the record is named after the sub-call, with <c>via=socketcall</c>), old_mmap's argument
+/// struct, mmap2, 16-bit uid calls, the <c>*32</c> uid calls, clock_nanosleep_time64. Every call then runs the same
+/// <see cref="LinuxCallSpecs"/> entry as on x86-64, with the compat layouts (<see cref="LinuxCallContext.Compat"/>:
+/// argv arrays of u32 pointers, struct compat_iovec, old_timespec32).
 /// </summary>
 public sealed class LinuxCompatDecoder(LinuxSyscallDecoder decoder)
 {
@@ -23,7 +24,7 @@ public sealed class LinuxCompatDecoder(LinuxSyscallDecoder decoder)
         ("getsockopt", 5), ("sendmsg", 3), ("recvmsg", 3), ("accept4", 4), ("recvmmsg", 5), ("sendmmsg", 4),
     ];
 
-    /// <summary>The i386 calls decoded here (besides those <see cref="LinuxSyscallDecoder.DecodedCalls"/> names).</summary>
+    /// <summary>The i386 calls decoded here (besides those <see cref="LinuxDecodedCalls"/> names).</summary>
     public static readonly IReadOnlySet<string> CompatOnlyCalls = new HashSet<string>(StringComparer.Ordinal)
     {
         "socketcall", "mmap2", "setuid32", "setgid32", "setfsuid32", "setfsgid32", "setreuid32", "setregid32", "setresuid32",
@@ -42,37 +43,31 @@ public sealed class LinuxCompatDecoder(LinuxSyscallDecoder decoder)
             case "mmap": // old_mmap: one pointer to struct mmap_arg_struct32 {addr, len, prot, flags, fd, offset}, all u32
             {
                 Span<byte> s = stackalloc byte[24];
-                if (mem.Read(a[0], s) != 24) { info.Set("args", GuestReads.Unreadable(a[0])); return name; }
+                if (mem.Read(a[0], s) != 24) { info.Set("args", InfoValue.Unreadable(a[0])); return name; }
                 Span<ulong> m = stackalloc ulong[6];
                 for (var i = 0; i < 6; i++) m[i] = BinaryPrimitives.ReadUInt32LittleEndian(s[(i * 4)..]);
                 m[4] = SignExtend(m[4]);
-                decoder.DecodeEnter("mmap", m, mem, task, info);
+                decoder.DecodeEnter("mmap", m, mem, task, info, compat: true);
                 return name;
             }
             case "mmap2": // the offset (a[5]) is in pages; the keys are mmap's
                 a[4] = SignExtend(a[4]);
-                decoder.DecodeEnter("mmap", a, mem, task, info);
+                decoder.DecodeEnter("mmap", a, mem, task, info, compat: true);
                 return name;
             case "setuid": case "setgid": case "setfsuid": case "setfsgid": case "setreuid": case "setregid": case "setresuid": case "setresgid":
                 // the i386 calls of these names take 16-bit ids (old_uid_t); 0xffff means "unchanged" (-1)
                 for (var i = 0; i < 3; i++) a[i] = (a[i] & 0xFFFF) == 0xFFFF ? 0xFFFFFFFF : a[i] & 0xFFFF;
-                decoder.DecodeEnter(name, a, mem, task, info);
+                decoder.DecodeEnter(name, a, mem, task, info, compat: true);
                 return name;
             case "setuid32": case "setgid32": case "setfsuid32": case "setfsgid32": case "setreuid32": case "setregid32": case "setresuid32": case "setresgid32":
-                decoder.DecodeEnter(name[..^2], a, mem, task, info);
+                decoder.DecodeEnter(name[..^2], a, mem, task, info, compat: true);
                 return name;
-            case "execve": LinuxSyscallDecoder.Exec(info, mem, a[0], a[1], pointerSize: 4); return name;
-            case "execveat":
-                LinuxSyscallDecoder.DirFd(info, a[0]);
-                LinuxSyscallDecoder.Flags(info, "flags", a[4], null);
-                LinuxSyscallDecoder.Exec(info, mem, a[1], a[2], pointerSize: 4);
-                return name;
-            case "process_vm_writev": case "process_vm_readv": LinuxSyscallDecoder.ProcessVm(info, mem, a, field: 4); return name;
-            case "nanosleep": LinuxSyscallDecoder.Timespec(info, mem, a[0], field: 4); return name; // nanosleep_time32
-            case "clock_nanosleep": LinuxSyscallDecoder.Timespec(info, mem, a[2], field: 4); return name;
+            // nanosleep and clock_nanosleep are the time32 calls (old_timespec32, as compat selects); the time64 one is
+            // clock_nanosleep with a 64-bit timespec
             case "clock_nanosleep_time64": decoder.DecodeEnter("clock_nanosleep", a, mem, task, info); return name;
             default:
-                if (LinuxSyscallDecoder.DecodedCalls.Contains(name)) decoder.DecodeEnter(name, a, mem, task, info);
+                // the same spec as the 64-bit call: 32-bit pointers in argv, struct compat_iovec, old_timespec32
+                decoder.DecodeEnter(name, a, mem, task, info, compat: true);
                 return name;
         }
     }
@@ -91,13 +86,12 @@ public sealed class LinuxCompatDecoder(LinuxSyscallDecoder decoder)
         Span<byte> raw = stackalloc byte[6 * 4];
         if (mem.Read(a[1], raw[..(count * 4)]) != count * 4)
         {
-            info.Set("args", GuestReads.Unreadable(a[1]));
+            info.Set("args", InfoValue.Unreadable(a[1]));
             return sub;
         }
         Span<ulong> s = stackalloc ulong[6];
         for (var i = 0; i < count; i++) s[i] = BinaryPrimitives.ReadUInt32LittleEndian(raw[(i * 4)..]);
-        if (sub == "send") decoder.DecodeEnter("sendto", s, mem, task, info); // send = sendto without an address
-        else if (LinuxSyscallDecoder.DecodedCalls.Contains(sub)) decoder.DecodeEnter(sub, s, mem, task, info);
+        decoder.DecodeEnter(sub == "send" ? "sendto" : sub, s, mem, task, info, compat: true); // send = sendto without an address
         return sub;
     }
 

@@ -53,7 +53,7 @@ public sealed class LinuxSyscallTracer
         // the last entry stands for every number past the table (not decoded)
         _decoded64 = new bool[profile.Syscalls64.Count + 1];
         for (var n = 0; n < profile.Syscalls64.Count; n++)
-            _decoded64[n] = profile.Syscalls64.Name((ulong)n) is { } callName && LinuxSyscallDecoder.DecodedCalls.Contains(callName);
+            _decoded64[n] = profile.Syscalls64.Name((ulong)n) is { } callName && LinuxDecodedCalls.HasArguments(callName);
     }
 
     private static HashSet<ulong> ForkCalls(LinuxSyscallTable table) =>
@@ -112,7 +112,7 @@ public sealed class LinuxSyscallTracer
         }
         else if (!skipRegs)
         {
-            record.AdditionalInfo.Set("regs", GuestReads.Unreadable(cpu.Rdi));
+            record.AdditionalInfo.Set("regs", InfoValue.Unreadable(cpu.Rdi));
         }
         if (name is "exit_group" or "exit") _taskByRegs.TryRemove(cpu.Rdi, out _); // never returns: nothing to pair, the stack will be reused
         else _pending[cpu.Rdi] = new PendingCall(nr, name, ia32, HasUnreadable(record.AdditionalInfo) ? CopyOf(record.AdditionalInfo) : null);
@@ -134,8 +134,8 @@ public sealed class LinuxSyscallTracer
         }
         else
         {
-            if (GuestReads.TryU64(mem, cpu.Rdi + (ulong)_ax, out var r)) ret = r;
-            if (GuestReads.TryU64(mem, cpu.Rdi + (ulong)_origAx, out var o)) origAx = o;
+            if (mem.TryReadU64(cpu.Rdi + (ulong)_ax, out var r)) ret = r;
+            if (mem.TryReadU64(cpu.Rdi + (ulong)_origAx, out var o)) origAx = o;
         }
         string name;
         ulong nr;
@@ -152,8 +152,9 @@ public sealed class LinuxSyscallTracer
             if (p.Unread is { } unread)
             {   // a string unmapped at ENTER: the kernel has faulted it in by now
                 LinuxSyscallDecoder.RetryPath(unread, mem);
-                foreach (var kv in unread) if (!kv.Value.IsJson && !kv.Value.Text.StartsWith("<unreadable@", StringComparison.Ordinal)) record.AdditionalInfo.Set(kv.Key, kv.Value);
-                if (name is "execve" or "execveat") record.AdditionalInfo.Set("path", unread["path"] ?? "");
+                foreach (var kv in unread) if (!kv.Value.IsJson && !kv.Value.IsUnreadable) record.AdditionalInfo.Set(kv.Key, kv.Value);
+                if (name is "execve" or "execveat")
+                    record.AdditionalInfo.Set("path", unread.TryGet("path", out var path) ? path : InfoValue.String(""));
                 if (name is "execve" or "execveat" && unread.TryGet("argv", out var argv)) record.AdditionalInfo.Set("argv", argv);
             }
         }
@@ -185,7 +186,7 @@ public sealed class LinuxSyscallTracer
     private bool InCompatCall(in VcpuState cpu, IVirtualMemory mem)
     {
         var current = _tasks.CurrentTask(mem, cpu.GsBase);
-        return current != 0 && GuestReads.TryU32(mem, current + (ulong)_threadStatus, out var status) && (status & TsCompat) != 0;
+        return current != 0 && mem.TryReadU32(current + (ulong)_threadStatus, out var status) && (status & TsCompat) != 0;
     }
 
     private static AdditionalInfo CopyOf(AdditionalInfo info)
@@ -197,7 +198,7 @@ public sealed class LinuxSyscallTracer
 
     private static bool HasUnreadable(AdditionalInfo info)
     {
-        foreach (var kv in info) if (kv.Value.Text.StartsWith("<unreadable@", StringComparison.Ordinal)) return true;
+        foreach (var kv in info) if (kv.Value.IsUnreadable) return true;
         return false;
     }
 

@@ -64,7 +64,7 @@ public sealed class LinuxTaskReader(LinuxProfile profile)
 
     /// <summary>The running task: <c>*(gs_base + current_task)</c> (gs_base is the kernel's per-cpu base in a hook).</summary>
     public ulong CurrentTask(IVirtualMemory mem, ulong gsBase) =>
-        gsBase != 0 && GuestReads.TryU64(mem, gsBase + _currentTask, out var t) ? t : 0;
+        gsBase != 0 && mem.TryReadU64(gsBase + _currentTask, out var t) ? t : 0;
 
     public LinuxTaskInfo Read(IVirtualMemory mem, ulong task)
     {
@@ -77,8 +77,8 @@ public sealed class LinuxTaskReader(LinuxProfile profile)
             info.Tgid = BitConverter.ToUInt32(ids[4..]);
         }
         info.Comm = Comm(mem, task);
-        if (GuestReads.TryU64(mem, task + (ulong)_realParent, out var parent) && parent != 0
-            && GuestReads.TryU32(mem, parent + (ulong)_tgid, out var ptgid))
+        if (mem.TryReadU64(task + (ulong)_realParent, out var parent) && parent != 0
+            && mem.TryReadU32(parent + (ulong)_tgid, out var ptgid))
             info.ParentTgid = ptgid;
         return info;
     }
@@ -91,20 +91,20 @@ public sealed class LinuxTaskReader(LinuxProfile profile)
         return Encoding.UTF8.GetString(end < 0 ? comm : comm[..end]);
     }
 
-    public ulong Tgid(IVirtualMemory mem, ulong task) => GuestReads.TryU32(mem, task + (ulong)_tgid, out var v) ? v : 0;
+    public ulong Tgid(IVirtualMemory mem, ulong task) => mem.TryReadU32(task + (ulong)_tgid, out var v) ? v : 0;
 
     /// <summary>The path of <paramref name="task"/>'s open file <paramref name="fd"/>, or null when the fd is not open
     /// or the structures cannot be read.</summary>
     public string? FdPath(IVirtualMemory mem, ulong task, long fd)
     {
         if (fd < 0 || task == 0) return null;
-        if (!GuestReads.TryU64(mem, task + (ulong)_files, out var files) || files == 0) return null;
-        if (!GuestReads.TryU64(mem, files + (ulong)_fdt, out var fdt) || fdt == 0) return null;
-        if (!GuestReads.TryU32(mem, fdt + (ulong)_maxFds, out var maxFds) || (ulong)fd >= maxFds) return null;
-        if (!GuestReads.TryU64(mem, fdt + (ulong)_fdArray, out var array) || array == 0) return null;
-        if (!GuestReads.TryU64(mem, array + (ulong)fd * 8, out var file) || file == 0) return null;
-        if (!GuestReads.TryU64(mem, file + (ulong)_fPathDentry, out var dentry) || dentry == 0) return null;
-        if (!GuestReads.TryU64(mem, file + (ulong)_fPathMnt, out var mnt)) return null;
+        if (!mem.TryReadU64(task + (ulong)_files, out var files) || files == 0) return null;
+        if (!mem.TryReadU64(files + (ulong)_fdt, out var fdt) || fdt == 0) return null;
+        if (!mem.TryReadU32(fdt + (ulong)_maxFds, out var maxFds) || (ulong)fd >= maxFds) return null;
+        if (!mem.TryReadU64(fdt + (ulong)_fdArray, out var array) || array == 0) return null;
+        if (!mem.TryReadU64(array + (ulong)fd * 8, out var file) || file == 0) return null;
+        if (!mem.TryReadU64(file + (ulong)_fPathDentry, out var dentry) || dentry == 0) return null;
+        if (!mem.TryReadU64(file + (ulong)_fPathMnt, out var mnt)) return null;
         return DentryPath(mem, dentry, mnt);
     }
 
@@ -112,9 +112,9 @@ public sealed class LinuxTaskReader(LinuxProfile profile)
     /// /proc/PID/cmdline shows it) and the path of its executable (mm->exe_file), after an execve.</summary>
     public (List<string>? Argv, string? Exe) Image(IVirtualMemory mem, ulong task)
     {
-        if (task == 0 || !GuestReads.TryU64(mem, task + (ulong)_mm, out var mm) || mm == 0) return (null, null);
+        if (task == 0 || !mem.TryReadU64(task + (ulong)_mm, out var mm) || mm == 0) return (null, null);
         List<string>? argv = null;
-        if (GuestReads.TryU64(mem, mm + (ulong)_argStart, out var start) && GuestReads.TryU64(mem, mm + (ulong)_argEnd, out var end) && end > start)
+        if (mem.TryReadU64(mm + (ulong)_argStart, out var start) && mem.TryReadU64(mm + (ulong)_argEnd, out var end) && end > start)
         {
             var buf = new byte[(int)Math.Min(end - start, 4096UL)];
             var n = mem.Read(start, buf);
@@ -126,9 +126,9 @@ public sealed class LinuxTaskReader(LinuxProfile profile)
             }
         }
         string? exe = null;
-        if (GuestReads.TryU64(mem, mm + (ulong)_exeFile, out var file) && file != 0
-            && GuestReads.TryU64(mem, file + (ulong)_fPathDentry, out var dentry) && dentry != 0
-            && GuestReads.TryU64(mem, file + (ulong)_fPathMnt, out var mnt))
+        if (mem.TryReadU64(mm + (ulong)_exeFile, out var file) && file != 0
+            && mem.TryReadU64(file + (ulong)_fPathDentry, out var dentry) && dentry != 0
+            && mem.TryReadU64(file + (ulong)_fPathMnt, out var mnt))
             exe = DentryPath(mem, dentry, mnt);
         return (argv, exe);
     }
@@ -144,14 +144,14 @@ public sealed class LinuxTaskReader(LinuxProfile profile)
         var m = mnt;
         for (var depth = 0; depth < MaxDepth; depth++)
         {
-            if (!GuestReads.TryU64(mem, d + (ulong)_dParent, out var parent) || parent == 0) break;
+            if (!mem.TryReadU64(d + (ulong)_dParent, out var parent) || parent == 0) break;
             if (parent == d)
             {
                 // The root of this mount: continue from where it is mounted, unless it is the root mount.
                 if (m == 0) break;
                 var mount = m - (ulong)_mountMnt;
-                if (!GuestReads.TryU64(mem, mount + (ulong)_mountParent, out var parentMount) || parentMount == mount || parentMount == 0) break;
-                if (!GuestReads.TryU64(mem, mount + (ulong)_mountPoint, out var mountPoint) || mountPoint == 0) break;
+                if (!mem.TryReadU64(mount + (ulong)_mountParent, out var parentMount) || parentMount == mount || parentMount == 0) break;
+                if (!mem.TryReadU64(mount + (ulong)_mountPoint, out var mountPoint) || mountPoint == 0) break;
                 d = mountPoint;
                 m = parentMount + (ulong)_mountMnt;
                 continue;
@@ -171,15 +171,15 @@ public sealed class LinuxTaskReader(LinuxProfile profile)
 
     private string? FileSystemName(IVirtualMemory mem, ulong dentry)
     {
-        if (!GuestReads.TryU64(mem, dentry + (ulong)_dSb, out var sb) || sb == 0) return null;
-        if (!GuestReads.TryU64(mem, sb + (ulong)_sType, out var type) || type == 0) return null;
-        return GuestReads.TryU64(mem, type + (ulong)_fsName, out var name) ? GuestReads.CString(mem, name, 32) : null;
+        if (!mem.TryReadU64(dentry + (ulong)_dSb, out var sb) || sb == 0) return null;
+        if (!mem.TryReadU64(sb + (ulong)_sType, out var type) || type == 0) return null;
+        return mem.TryReadU64(type + (ulong)_fsName, out var name) ? mem.ReadCString(name, 32).Text : null;
     }
 
     private string DentryName(IVirtualMemory mem, ulong dentry)
     {
-        if (!GuestReads.TryU32(mem, dentry + (ulong)_dNameLen, out var len) || !GuestReads.TryU64(mem, dentry + (ulong)_dNameName, out var name))
+        if (!mem.TryReadU32(dentry + (ulong)_dNameLen, out var len) || !mem.TryReadU64(dentry + (ulong)_dNameName, out var name))
             return "?";
-        return GuestReads.CString(mem, name, (int)Math.Min(len + 1, 256u)) ?? "?";
+        return mem.ReadCString(name, (int)Math.Min(len + 1, 256u)).Text ?? "?";
     }
 }

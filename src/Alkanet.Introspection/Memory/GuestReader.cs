@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Alkanet.Core.Records;
 
 namespace Alkanet.Introspection.Memory;
 
@@ -121,8 +122,44 @@ public static class GuestReader
         return Encoding.Latin1.GetString(nul >= 0 ? bytes[..nul] : bytes);
     }
 
-    /// <summary>The record's text for an address that could not be read.</summary>
-    public static string UnreadableText(ulong address) => $"<unreadable@{address:x}>";
+    /// <summary>Default cap on a C string (a path) read from the guest.</summary>
+    public const int MaxPathBytes = 512;
+
+    private const ulong PageSize = 4096;
+
+    /// <summary>Reads the NUL-terminated UTF-8 string at <paramref name="address"/> (at most <paramref name="maxBytes"/>
+    /// bytes, invalid bytes replaced), page by page, so a string that runs into an unmapped page keeps its readable
+    /// part (and says where reading stopped). Unreadable when the address is 0 or its first byte cannot be read.</summary>
+    public static GuestString ReadCString(this IVirtualMemory m, ulong address, int maxBytes = MaxPathBytes)
+    {
+        if (address == 0) return GuestString.Unreadable(0);
+        if (maxBytes <= 0) return new GuestString("", 0, true, 0);
+        var rented = maxBytes <= 1024 ? null : System.Buffers.ArrayPool<byte>.Shared.Rent(maxBytes);
+        Span<byte> buf = rented is null ? stackalloc byte[maxBytes] : rented.AsSpan(0, maxBytes);
+        try
+        {
+            var got = 0;
+            while (got < maxBytes)
+            {
+                var here = address + (ulong)got;
+                var toPageEnd = (int)Math.Min(PageSize - (here & (PageSize - 1)), 128UL);
+                var want = Math.Min(toPageEnd, maxBytes - got);
+                var n = m.Read(here, buf.Slice(got, want));
+                if (n <= 0) break;
+                var nul = buf.Slice(got, n).IndexOf((byte)0);
+                if (nul >= 0) return new GuestString(Encoding.UTF8.GetString(buf[..(got + nul)]), 0, false, (ulong)(got + nul));
+                got += n;
+                if (n < want) break;
+            }
+            if (got == 0) return GuestString.Unreadable(address);
+            var text = Encoding.UTF8.GetString(buf[..got]);
+            return new GuestString(text, got < maxBytes ? address + (ulong)got : 0, true, (ulong)got);
+        }
+        finally
+        {
+            if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
 }
 
 /// <summary>Offsets of a counted string descriptor, from the symbol table (_UNICODE_STRING.Length/Buffer).</summary>
@@ -139,9 +176,11 @@ public readonly record struct GuestString(string? Text, ulong FailedAt, bool Tru
     /// <summary>True when a page in the middle of the string was unmapped (a partial text was kept).</summary>
     public bool IsPartial => Text is not null && FailedAt != 0;
 
-    /// <summary>The text for a record: the string, a partial string followed by the unreadable marker, or the marker.</summary>
-    public string ToRecordText() =>
-        Text is null ? GuestReader.UnreadableText(FailedAt)
-        : FailedAt != 0 ? Text + GuestReader.UnreadableText(FailedAt)
-        : Text;
+    /// <summary>The value for a record: the string (after <paramref name="prefix"/>), or an unreadable value at
+    /// <see cref="FailedAt"/> holding the prefix and the partial text read before it.</summary>
+    public InfoValue ToInfoValue(string prefix = "") =>
+        Text is null || FailedAt != 0 ? InfoValue.Unreadable(FailedAt, prefix + Text) : InfoValue.String(prefix + Text);
+
+    /// <summary>The value as the log writes it (for names kept as plain strings: a process's image, a cached name).</summary>
+    public string ToRecordText() => ToInfoValue().ToString();
 }

@@ -47,6 +47,9 @@ public sealed class DecodeContext
 
     public void Text(string name, string value) => Info.Set(name, value);
 
+    /// <summary>A value read from the guest (a string, or where reading it failed).</summary>
+    public void Text(string name, InfoValue value) => Info.Set(name, value);
+
     public void HexValue(string name, ulong value) => Info.Set(name, Hex.Get(value));
 
     public void Decimal(string name, long value) => Info.Set(name, value.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -76,7 +79,7 @@ public sealed class DecodeContext
         Info.Set("info_class_name", table.NameOf(value));
     }
 
-    public void Unreadable(string name, ulong address) => Info.Set(name, GuestReader.UnreadableText(address));
+    public void Unreadable(string name, ulong address) => Info.Set(name, InfoValue.Unreadable(address));
 
     /// <summary>OBJECT_ATTRIBUTES as the original logged it: RootDirectory handle in hex, a backslash, then
     /// ObjectName (so "0\\??\C:\x" for an absolute path).</summary>
@@ -88,20 +91,20 @@ public sealed class DecodeContext
             Unreadable(name, oa);
             return;
         }
-        Info.Set(name, string.Concat(Hex.Get(root), "\\", objectName.ToRecordText()));
+        Info.Set(name, objectName.ToInfoValue(string.Concat(Hex.Get(root), "\\")));
     }
 
     /// <summary>Only the ObjectName of OBJECT_ATTRIBUTES (named kernel objects: mutants, sections).</summary>
     public void ObjectNameOnly(string name, ulong oa)
     {
         if (oa == 0 || !Memory.TryReadU64(oa + Profile.ObjAttrObjectName, out var objectName) || objectName == 0) return;
-        Info.Set(name, Memory.ReadUnicodeString(objectName, Profile.UnicodeString, Options.MaxStringBytes).ToRecordText());
+        Info.Set(name, Memory.ReadUnicodeString(objectName, Profile.UnicodeString, Options.MaxStringBytes).ToInfoValue());
     }
 
     public void UnicodeStringAt(string name, ulong descriptor)
     {
         if (descriptor == 0) return;
-        Info.Set(name, Memory.ReadUnicodeString(descriptor, Profile.UnicodeString, Options.MaxStringBytes).ToRecordText());
+        Info.Set(name, Memory.ReadUnicodeString(descriptor, Profile.UnicodeString, Options.MaxStringBytes).ToInfoValue());
     }
 
     /// <summary>A handle and, when the caller's handle table resolves it, the object's name.</summary>

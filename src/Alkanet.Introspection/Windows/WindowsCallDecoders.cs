@@ -243,7 +243,8 @@ public static class WindowsCallDecoders
         switch (cls)
         {
             case 10 or 65: // FileRenameInformation(Ex): FILE_RENAME_INFORMATION { flags; RootDirectory @8; FileNameLength @16; FileName @20 }
-                if (c.Memory.TryReadU32(info + 16, out var len)) c.Text("new_name", c.Memory.ReadUtf16(info + 20, (int)Math.Min(len, 4096u), c.Options.MaxStringBytes).ToRecordText());
+                if (c.Memory.TryReadU32(info + 16, out var len))
+                    c.Text("new_name", c.Memory.ReadUtf16(info + 20, (int)Math.Min(len, 4096u), c.Options.MaxStringBytes).ToInfoValue());
                 else c.Unreadable("new_name", info);
                 break;
             case 13: // FileDispositionInformation { BOOLEAN DeleteFile }
@@ -300,7 +301,7 @@ public static class WindowsCallDecoders
                 return;
             }
             if (!normalized) buf += parameters;
-            c.Text(name, c.Memory.ReadUtf16(buf, len, c.Options.MaxStringBytes).ToRecordText());
+            c.Text(name, c.Memory.ReadUtf16(buf, len, c.Options.MaxStringBytes).ToInfoValue());
         }
     }
 

@@ -1,3 +1,4 @@
+using Alkanet.Core.Records;
 using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Memory;
 
@@ -46,7 +47,8 @@ public sealed class WindowsCaller(WindowsProfile profile)
     {
         if (process == 0) return "";
         if (_names.TryGetValue((process, pid), out var name)) return name;
-        name = m.ReadFixedAnsi(process + Profile.EprocessImageFileName, Profile.ImageFileNameSize) ?? GuestReader.UnreadableText(process + Profile.EprocessImageFileName);
+        var at = process + Profile.EprocessImageFileName;
+        name = m.ReadFixedAnsi(at, Profile.ImageFileNameSize) ?? InfoValue.Unreadable(at).ToString(); // the log's form, as a name
         if (_names.Count >= MaxCachedNames) _names.Clear();
         _names[(process, pid)] = name;
         return name;

@@ -104,8 +104,9 @@ public sealed class BatchEncoder
         foreach (var (key, value) in r.AdditionalInfo)
         {
             WriteRef(key);
-            w.WriteByte(value.IsJson ? (byte)1 : (byte)0);
+            w.WriteByte((byte)value.Kind);
             w.WriteString(value.Text);
+            if (value.HasUnreadable) w.WriteVarUInt(value.Address);
         }
         if (r.ExtraFields is { Count: > 0 } extra)
         {
@@ -224,10 +225,11 @@ public sealed class BatchDecoder
             for (var k = 0; k < infoCount; k++)
             {
                 var key = ReadRef(ref r, "additional_info key");
-                var isJson = r.ReadByte("additional_info kind");
-                if (isJson > 1) throw new ProtocolException($"bad additional_info kind {isJson} in record {i}");
+                var kind = (InfoValueKind)r.ReadByte("additional_info kind");
+                if (kind > InfoValueKind.PartlyUnreadableJson) throw new ProtocolException($"bad additional_info kind {(byte)kind} in record {i}");
                 var text = r.ReadString("additional_info value");
-                rec.AdditionalInfo.Set(key, isJson == 1 ? InfoValue.Json(text) : InfoValue.String(text));
+                var address = kind is InfoValueKind.Unreadable or InfoValueKind.PartlyUnreadableJson ? r.ReadVarUInt("unreadable address") : 0;
+                rec.AdditionalInfo.Set(key, new InfoValue(text, kind, address));
             }
             if ((flags & BatchEncoder.FlagExtra) != 0)
             {

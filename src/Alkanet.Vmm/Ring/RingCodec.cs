@@ -31,8 +31,14 @@ public static class RingCodec
         {
             var save = pos;
             if (pos + 1 > dst.Length) { flags |= Truncated; break; }
-            dst[pos++] = value.IsJson ? (byte)1 : (byte)0;
+            dst[pos++] = (byte)value.Kind;
             if (!TryStr(dst, ref pos, key) || !TryStr(dst, ref pos, value.Text)) { pos = save; flags |= Truncated; break; }
+            if (value.HasUnreadable)
+            {   // a failed read carries its address
+                if (pos + 8 > dst.Length) { pos = save; flags |= Truncated; break; }
+                BinaryPrimitives.WriteUInt64LittleEndian(dst[pos..], value.Address);
+                pos += 8;
+            }
             written++;
         }
         BinaryPrimitives.WriteUInt16LittleEndian(dst[countPos..], written);
@@ -91,10 +97,18 @@ public static class RingCodec
         for (var i = 0; i < count; i++)
         {
             if (pos >= src.Length) throw new InvalidDataException("ring record truncated in additional_info");
-            var isJson = src[pos++] != 0;
+            var kind = (InfoValueKind)src[pos++];
+            if (kind > InfoValueKind.PartlyUnreadableJson) throw new InvalidDataException($"ring record has additional_info kind {(byte)kind}");
             var key = intern(Str(src, ref pos));
             var value = Encoding.UTF8.GetString(Str(src, ref pos));
-            r.AdditionalInfo.Set(key, new InfoValue(value, isJson));
+            ulong address = 0;
+            if (kind is InfoValueKind.Unreadable or InfoValueKind.PartlyUnreadableJson)
+            {
+                if (pos + 8 > src.Length) throw new InvalidDataException("ring record truncated in an unreadable value's address");
+                address = BinaryPrimitives.ReadUInt64LittleEndian(src[pos..]);
+                pos += 8;
+            }
+            r.AdditionalInfo.Set(key, new InfoValue(value, kind, address));
         }
         if ((flags & Truncated) != 0) r.AdditionalInfo.Set("truncated", "1");
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Alkanet.Introspection.Memory;
 using System.Text;
 using Alkanet.Introspection.Linux;
 using Alkanet.Vmm.Guest;
@@ -126,7 +127,7 @@ public sealed class LiveReliabilityTests
         var t = Trace.Load(r.TracePath);
         t.ShouldBeGapFree();
         t.Find("run", "openat", ("path", "<unreadable@deadbeef>"));
-        t.Find("run", "open", ("path", new string('A', GuestReads.MaxPath)));
+        t.Find("run", "open", ("path", new string('A', GuestReader.MaxPathBytes)));
         // int 0x80 goes through ia32_sys_call: named from the i386 table (20 is getpid there), paired with its EXIT
         var int80 = t.Records.First(x => x.IsEnter && x.ProcName == "run" && x.SysNo == 20 && x.Name == "getpid");
         int80.AdditionalInfo["abi"].ShouldBe("ia32");

@@ -40,6 +40,21 @@ public sealed class RingTests
     }
 
     [Fact]
+    public void An_unreadable_value_crosses_the_ring_as_a_value_with_its_address()
+    {
+        var r = Sample(2);
+        r.AdditionalInfo.Set("regs", InfoValue.Unreadable(0xffffc90000010f58)).Set("name", InfoValue.Unreadable(0x13000, "ab"));
+        var buf = new byte[2048];
+        var n = RingCodec.Encode(r, buf);
+        var back = new SyscallRecord();
+        RingCodec.Decode(buf.AsSpan(0, n), back, s => System.Text.Encoding.UTF8.GetString(s));
+        back.AdditionalInfo.TryGet("regs", out var regs).ShouldBeTrue();
+        regs.ShouldBe(InfoValue.Unreadable(0xffffc90000010f58));
+        back.AdditionalInfo["name"].ShouldBe("ab<unreadable@13000>");
+        back.ToString().ShouldBe(r.ToString());
+    }
+
+    [Fact]
     public void An_oversized_record_keeps_what_fits_and_says_truncated()
     {
         var r = Sample(1);
