@@ -2,7 +2,7 @@ using Alkanet.Core.Records;
 using Alkanet.Core.Sinks;
 using Alkanet.Logging.Client;
 using Alkanet.Logging.Wire;
-using Alkanet.Vmm.Ring;
+using Alkanet.Ring;
 
 namespace Alkanet.Cli.Commands;
 
