@@ -10,7 +10,7 @@ public sealed class DiscoveryTurns(IGuestOs os)
 {
     private int _busy;
     private long _attempts, _failures;
-    private volatile string _lastError = "no discovery attempt yet (no kernel-mode code at a kernel address has run)";
+    private volatile string? _lastError = "no discovery attempt yet (no kernel-mode code at a kernel address has run)";
 
     public IGuestOs Os { get; } = os;
 
@@ -18,8 +18,8 @@ public sealed class DiscoveryTurns(IGuestOs os)
 
     public long Failures => Interlocked.Read(ref _failures);
 
-    /// <summary>Why the last attempt failed.</summary>
-    public string LastError => _lastError;
+    /// <summary>Why the last attempt failed; null once found.</summary>
+    public string? LastError => _lastError;
 
     /// <summary>One attempt from the hitting vCPU; true once the OS has found its sites.</summary>
     public bool TryFind(in VcpuState cpu, IVirtualMemory memory)
@@ -30,7 +30,11 @@ public sealed class DiscoveryTurns(IGuestOs os)
         {
             Interlocked.Increment(ref _attempts);
             var result = Os.Find(cpu, memory);
-            if (result.Found) return true;
+            if (result.Found)
+            {
+                _lastError = null;
+                return true;
+            }
             Interlocked.Increment(ref _failures);
             _lastError = result.Error!;
             return false;
