@@ -2,7 +2,7 @@ namespace Alkanet.Vmm.QemuPlugin;
 
 /// <summary>How far a hit goes (argument <c>stage=</c>): the bench scripts (bench/live-getppid.sh,
 /// bench/live-windows-synthetic.sh) measure each stage's cost by running them in turn.</summary>
-internal enum HookStage
+public enum HookStage
 {
     /// <summary>The callback runs and counts the hit, nothing more.</summary>
     Hit,
