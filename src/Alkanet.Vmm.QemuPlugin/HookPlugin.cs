@@ -119,7 +119,8 @@ public static unsafe class HookPlugin
             var os = s_os!;
             if (Volatile.Read(ref s_phase) != Tracing && os.SiteCodeLength == 0)
             {
-                if (Volatile.Read(ref s_phase) == Discovering) QemuApi.RegisterInsnExec(first, &OnDiscoverHit, QemuApi.CbReadRegs, (void*)(nint)(long)id);
+                if (Volatile.Read(ref s_phase) == Discovering)
+                    QemuApi.RegisterInsnExec(first, &OnDiscoverHit, QemuApi.CbReadRegs, (void*)(nint)(long)id);
                 return;
             }
             for (var i = 0; i < n; i++)
@@ -247,7 +248,8 @@ public static unsafe class HookPlugin
             var ring = s_ring;
             if (ring is null || s_turns is null) return;
             ring.OsStatus = s_turns.Describe();
-            QemuApi.Print($"alkanet plugin: {s_turns.Os.Name}: {ring.Hits} hits, {ring.TotalDropped} dropped, {ring.Errors} errors; {s_turns.Describe()}");
+            QemuApi.Print($"alkanet plugin: {s_turns.Os.Name}: {ring.Hits} hits, {ring.TotalDropped} dropped, {ring.Errors} errors; " +
+                s_turns.Describe());
         }
         catch (Exception)
         {

@@ -26,7 +26,8 @@ public sealed class LinuxOs : IGuestOs
     {
         if (!profile.Sites.Any(s => s.Kind == SiteKind.Enter) || !profile.Sites.Any(s => s.Kind == SiteKind.Exit))
             throw new InvalidOperationException($"the Linux profile {source} names no x64_sys_call (ENTER) or no " +
-                "syscall_exit_to_user_mode_prepare (EXIT) site: rebuild it (delete it and run `alkanet run` once, or pass --vmlinux FILE --kallsyms FILE)");
+                "syscall_exit_to_user_mode_prepare (EXIT) site: rebuild it (delete it and run `alkanet run` once, " +
+                "or pass --vmlinux FILE --kallsyms FILE)");
         _profile = profile;
         _source = source;
         _readCr3 = readCr3;

@@ -48,7 +48,10 @@ public static class GdbAttach
                 }
                 var result = os.Find(state, client.MemoryOf(thread));
                 if (result.Found)
-                    return attempt == 1 ? result : result with { Notes = [.. result.Notes, $"found at stop {attempt} (the VM ran until a vCPU was in the kernel)"] };
+                {
+                    return attempt == 1 ? result
+                        : result with { Notes = [.. result.Notes, $"found at stop {attempt} (the VM ran until a vCPU was in the kernel)"] };
+                }
                 if (failed is null || inKernel.Count > 0) { failed = result; failedCpu = state.CpuIndex; }
                 if (result.Final) break; // the kernel was identified: what is missing does not depend on the vCPU
             }
@@ -76,7 +79,8 @@ public static class GdbAttach
         }
         catch (GdbProtocolException ex) when (ex is not GdbConnectionException)
         {
-            throw new InvalidOperationException($"{os.Name} kernel discovery needs the IDT base from the monitor's 'info registers': {ex.Message}", ex);
+            throw new InvalidOperationException(
+                $"{os.Name} kernel discovery needs the IDT base from the monitor's 'info registers': {ex.Message}", ex);
         }
     }
 }

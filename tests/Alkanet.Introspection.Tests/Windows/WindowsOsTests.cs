@@ -86,7 +86,8 @@ public class WindowsOsTests
         f.Os.Kernel!.KernelBase.ShouldBe(f.Guest.KernelBase);
         f.Os.Kernel.HookSites!.Enter.ShouldBe(f.Guest.ExpectedEnterSite);
         f.Os.Kernel.HookSites.Exit.ShouldBe(f.Guest.ExpectedReturnSite);
-        f.Os.Found!.Sites.Select(s => (s.Address, s.Kind)).ShouldBe([(f.Guest.ExpectedEnterSite, SiteKind.Enter), (f.Guest.ExpectedReturnSite, SiteKind.Exit)]);
+        f.Os.Found!.Sites.Select(s => (s.Address, s.Kind))
+            .ShouldBe([(f.Guest.ExpectedEnterSite, SiteKind.Enter), (f.Guest.ExpectedReturnSite, SiteKind.Exit)]);
         f.Os.Found.KernelBase.ShouldBe(f.Guest.KernelBase);
         f.Turns.LastError.ShouldBeNull();
         f.Turns.Describe().ShouldContain($"ntoskrnl at 0x{f.Guest.KernelBase:x}");
