@@ -60,7 +60,7 @@ public sealed class LinuxGdbDecoderTests
         found.Sites.Select(s => (s.Address, s.Kind, s.Name)).ShouldBe(
         [
             (enter, SiteKind.Enter, "x64_sys_call"), (exit, SiteKind.Exit, "syscall_exit_to_user_mode_prepare"),
-            (profile.Site(SiteKind.Enter32).LinkAddress + Slide, SiteKind.Enter, "ia32_sys_call"),
+            (profile.Site(SiteKind.Enter32).LinkAddress + Slide, SiteKind.Enter32, "ia32_sys_call"),
         ]);
         found.Notes.ShouldContain(n => n.StartsWith("KASLR slide 0x1a00000 (x64_sys_call at 0xffffffff82a03320, found through vCPU 0)", StringComparison.Ordinal));
         found.Notes.ShouldContain(n => n.StartsWith("profile synthetic.txt: release synthetic", StringComparison.Ordinal));
