@@ -56,11 +56,12 @@ internal static class TraceCommand
                 qmp = QmpClient.Connect(qmpEndpoint, timeout);
                 stderr.WriteLine($"alkanet trace: QMP: QEMU {qmp.QemuVersion}, VM {qmp.Status()}");
             }
-            var guestOs = factory(osOptions.Settings());
             using var client = GdbClient.Connect(host, port, new GdbClientOptions { Timeout = timeout });
+            IGuestOs guestOs;
             KernelDiscovery found;
             try
             {
+                guestOs = factory(osOptions.Settings());
                 found = GdbAttach.Discover(client, guestOs);
             }
             catch
