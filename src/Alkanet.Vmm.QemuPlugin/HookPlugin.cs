@@ -1,43 +1,45 @@
-using System.Runtime.CompilerServices;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text;
-using Alkanet.Core.Records;
 using Alkanet.Introspection.Cpu;
-using Alkanet.Introspection.Linux;
-using Alkanet.Vmm.Ring;
+using Alkanet.Introspection.Hooks;
+using Alkanet.Ring;
 
 namespace Alkanet.Vmm.QemuPlugin;
 
 /// <summary>
-/// The in-QEMU hook. QEMU calls <see cref="Install"/> with the plugin arguments
-/// (Linux, the default: <c>profile=FILE,ring=FILE[,cr3=on]</c>; Windows: <c>os=windows,ring=FILE[,profiles=DIR]</c>, see
-/// <see cref="WindowsPluginHook"/>); at translation time the hook attaches an execution callback to the
-/// profile's entry and exit site instructions only (recognising them, and so the KASLR slide, by their bytes);
-/// each hit reads a few registers and guest memory, decodes the call with the shared Introspection code and
-/// writes the record into the shared-memory ring the host drains. It never writes guest memory or registers.
-/// Every callback catches everything: guest data can never take QEMU down through the hook.
+/// The in-QEMU hook, one dispatcher for any OS of <see cref="GuestOsRegistry"/>. QEMU calls <see cref="Install"/> with
+/// the plugin arguments (<see cref="PluginArguments"/>). Two phases:
+/// <list type="number">
+/// <item>Discovery, the way the OS can (<see cref="IGuestOs"/>). By code (Linux): at translation time each kernel
+/// instruction that could be a site has its bytes matched (<see cref="IGuestOs.FindInCode"/>); no callback at all, and
+/// the block that holds the first site is instrumented at once. By state (Windows): one exec callback (with register
+/// reads) on the first instruction of every kernel-half block; at most every <see cref="AttemptInterval"/> one vCPU
+/// tries <see cref="IGuestOs.Find"/>. Once found, the discovery callbacks must go and the sites may already be
+/// translated without a callback, so the callback calls <c>qemu_plugin_reset</c> (QEMU unregisters every callback
+/// and flushes all translated code in an exclusive section, then calls <see cref="OnReset"/>, which registers the
+/// tracing callbacks). Not from a translation callback: QEMU aborts there (QEMU issue 2570).</item>
+/// <item>Tracing: an exec callback on each site instruction only; a hit reads the registers the OS asks for at that
+/// kind of site (<see cref="IGuestOs.RegistersAt"/>), the OS decodes the record, and it goes into the shared-memory
+/// ring the host drains (pause and process filter respected).</item>
+/// </list>
+/// It never writes guest memory or registers. Every callback catches everything: guest data can never take QEMU down.
 /// </summary>
 public static unsafe class HookPlugin
 {
     private const ulong KernelHalf = 0xFFFF800000000000;
-    private static LinuxSyscallTracer? s_tracer;
+    private const int Discovering = 0, ResetRequested = 1, Tracing = 2;
+    private const long SlowDownAfter = 200;
+    private static readonly long AttemptInterval = Stopwatch.Frequency / 20; // 50 ms
+    private static IGuestOs? s_os;
+    private static DiscoveryTurns? s_turns;
     private static TraceRing? s_ring;
-    private static HookSite[] s_sites = [];
-    private static ulong s_slide;
-    private static int s_slideKnown;
-    private static bool s_readCr3;
-    private static bool s_allArgs = true;
-    private static int s_stage = 2; // bench/live-getppid.sh measures the stages: 0 = callback only, 1 = + decode, 2 = + ring write
-    private static void* s_regRdi, s_regRsi, s_regGsBase, s_regCr3;
+    private static HookStage s_stage = HookStage.Full;
+    private static SiteTable s_sites = SiteTable.Empty;
+    private static readonly RegisterSet[] s_needs = new RegisterSet[3]; // by SiteKind
+    private static RegisterSet s_discoveryNeeds;
     private static VcpuSlot[] s_vcpus = [];
-
-    private sealed class VcpuSlot
-    {
-        public readonly QemuGuestMemory Memory = new();
-        public readonly SyscallRecord Record = new();
-        public readonly GByteArray* RegBuffer = (GByteArray*)QemuApi.GByteArrayNew();
-        public ulong GsBase;
-    }
+    private static int s_phase;
+    private static long s_nextAttempt;
 
     [UnmanagedCallersOnly(EntryPoint = "qemu_plugin_install")]
     public static int Install(ulong id, void* info, int argc, byte** argv)
@@ -50,48 +52,26 @@ public static unsafe class HookPlugin
                 Console.Error.WriteLine($"alkanet plugin: QEMU does not export {missing} (QEMU >= 10.0 with plugin API 4 is required)");
                 return -1;
             }
-            var args = new Dictionary<string, string>(StringComparer.Ordinal);
-            for (var i = 0; i < argc; i++)
+            var raw = new string[argc];
+            for (var i = 0; i < argc; i++) raw[i] = Marshal.PtrToStringUTF8((nint)argv[i]) ?? "";
+            var args = PluginArguments.Parse(raw, out var error);
+            var factory = args is null ? null : GuestOsRegistry.Find(args.Os, out error);
+            if (args is null || factory is null)
             {
-                var arg = Marshal.PtrToStringUTF8((nint)argv[i]) ?? "";
-                var eq = arg.IndexOf('=', StringComparison.Ordinal);
-                args[eq < 0 ? arg : arg[..eq]] = eq < 0 ? "" : arg[(eq + 1)..];
-            }
-            var maxVcpus = info is null ? 1 : *(int*)((byte*)info + 24); // qemu_info_t.system.max_vcpus
-            switch (args.GetValueOrDefault("os", "linux"))
-            {
-                case "windows": return WindowsPluginHook.Install(id, maxVcpus, args);
-                case "linux": break;
-                case var os: Console.Error.WriteLine($"alkanet plugin: unknown os '{os}' (linux or windows)"); return -1;
-            }
-            string? profilePath = null, ringPath = null;
-            foreach (var (key, value) in args)
-            {
-                var arg = $"{key}={value}";
-                switch (key)
-                {
-                    case "os": break;
-                    case "profile": profilePath = value; break;
-                    case "ring": ringPath = value; break;
-                    case "cr3": s_readCr3 = value is "on" or "1" or "true"; break;
-                    case "args": s_allArgs = value != "decoded"; break;
-                    case "stage": s_stage = value switch { "hit" => 0, "decode" => 1, _ => 2 }; break;
-                    default: Console.Error.WriteLine($"alkanet plugin: unknown argument '{arg}' (expected profile=FILE,ring=FILE[,cr3=on])"); return -1;
-                }
-            }
-            if (profilePath is null || ringPath is null)
-            {
-                Console.Error.WriteLine("alkanet plugin: arguments profile=FILE and ring=FILE are required");
+                Console.Error.WriteLine($"alkanet plugin: {error}");
                 return -1;
             }
-            var profile = LinuxProfile.Load(profilePath);
-            s_tracer = new LinuxSyscallTracer(profile) { ArgsForEveryCall = s_allArgs };
-            s_sites = [.. profile.Sites];
-            s_ring = TraceRing.Open(ringPath);
+            var os = factory(args.Settings);
+            foreach (var kind in Enum.GetValues<SiteKind>()) s_needs[(int)kind] = os.RegistersAt(kind);
+            s_discoveryNeeds = os.SiteCodeLength > 0 ? RegisterSet.None : os.DiscoveryRegisters;
+            s_os = os;
+            s_turns = new DiscoveryTurns(os);
+            s_stage = args.Stage;
+            s_ring = TraceRing.Open(args.RingPath);
+            var maxVcpus = info is null ? 1 : *(int*)((byte*)info + 24); // qemu_info_t.system.max_vcpus
             s_vcpus = new VcpuSlot[Math.Clamp(maxVcpus, 1, 1024)];
-            QemuApi.RegisterVcpuInit(id, &OnVcpuInit);
-            QemuApi.RegisterTbTrans(id, &OnTranslate);
-            QemuApi.RegisterAtexit(id, &OnExit, null);
+            Register(id);
+            s_ring.OsStatus = s_turns.Describe();
             s_ring.PluginState = RingLayout.PluginLoaded;
             return 0;
         }
@@ -102,20 +82,22 @@ public static unsafe class HookPlugin
         }
     }
 
+    private static void Register(ulong id)
+    {
+        QemuApi.RegisterVcpuInit(id, &OnVcpuInit);
+        QemuApi.RegisterTbTrans(id, &OnTranslate);
+        QemuApi.RegisterAtexit(id, &OnExit, null);
+    }
+
     [UnmanagedCallersOnly]
     private static void OnVcpuInit(ulong id, uint vcpu)
     {
         try
         {
             if (vcpu < s_vcpus.Length) s_vcpus[vcpu] ??= new VcpuSlot();
-            if (s_regRdi != null) return;
-            var handles = QemuRegisters.HandlesOf(["rdi", "rsi", "gs_base", "cr3"]);
-            s_regRdi = (void*)handles[0];
-            s_regRsi = (void*)handles[1];
-            s_regGsBase = (void*)handles[2];
-            s_regCr3 = (void*)handles[3];
-            if (s_regRdi == null || s_regRsi == null || s_regGsBase == null)
-                Console.Error.WriteLine("alkanet plugin: QEMU's register list lacks rdi, rsi or gs_base; nothing will be traced");
+            var needed = s_discoveryNeeds | s_needs[0] | s_needs[1] | s_needs[2];
+            var lacking = QemuRegisters.Resolve(needed);
+            if (lacking.Count > 0) Console.Error.WriteLine($"alkanet plugin: QEMU's register list lacks {string.Join(", ", lacking)}");
         }
         catch (Exception e)
         {
@@ -124,7 +106,7 @@ public static unsafe class HookPlugin
         }
     }
 
-    /// <summary>Translation time: instrument the site instructions only.</summary>
+    /// <summary>Translation time: discovery by code, or the discovery callback; then the site instructions only.</summary>
     [UnmanagedCallersOnly]
     private static void OnTranslate(ulong id, void* tb)
     {
@@ -132,19 +114,27 @@ public static unsafe class HookPlugin
         {
             var n = (int)QemuApi.TbNInsns(tb);
             if (n == 0) return;
-            var first = QemuApi.InsnVaddr(QemuApi.TbGetInsn(tb, 0));
-            if (first < KernelHalf) return; // user code: never instrumented
+            var first = QemuApi.TbGetInsn(tb, 0);
+            if (QemuApi.InsnVaddr(first) < KernelHalf) return; // user code: never instrumented
+            var os = s_os!;
+            if (Volatile.Read(ref s_phase) != Tracing && os.SiteCodeLength == 0)
+            {
+                if (Volatile.Read(ref s_phase) == Discovering)
+                    QemuApi.RegisterInsnExec(first, &OnDiscoverHit, QemuApi.CbReadRegs, (void*)(nint)(long)id);
+                return;
+            }
             for (var i = 0; i < n; i++)
             {
                 var insn = QemuApi.TbGetInsn(tb, (nuint)i);
                 var va = QemuApi.InsnVaddr(insn);
-                if (Volatile.Read(ref s_slideKnown) == 0) TryFindSlide(tb, i, n, va);
-                if (Volatile.Read(ref s_slideKnown) == 0) continue;
-                for (var s = 0; s < s_sites.Length; s++)
+                if (Volatile.Read(ref s_phase) == Discovering)
                 {
-                    if (s_sites[s].LinkAddress + s_slide != va) continue;
-                    QemuApi.RegisterInsnExec(insn, &OnHit, QemuApi.CbReadRegs, (void*)(nint)(int)s_sites[s].Role);
+                    if (!os.CouldBeSite(va)) continue;
+                    TryFindInCode(os, tb, i, n, va);
+                    if (Volatile.Read(ref s_phase) != Tracing) continue;
                 }
+                var site = s_sites.IndexOf(va);
+                if (site >= 0) QemuApi.RegisterInsnExec(insn, &OnHit, QemuApi.CbReadRegs, (void*)(nint)site);
             }
         }
         catch (Exception)
@@ -153,30 +143,81 @@ public static unsafe class HookPlugin
         }
     }
 
-    private static void TryFindSlide(void* tb, int index, int count, ulong va)
+    private static void TryFindInCode(IGuestOs os, void* tb, int index, int count, ulong va)
     {
-        foreach (var site in s_sites)
+        Span<byte> code = stackalloc byte[os.SiteCodeLength];
+        var have = 0;
+        for (var j = index; j < count && have < code.Length; j++)
         {
-            var slide = va - site.LinkAddress;
-            if (va < site.LinkAddress || slide >= LinuxProfile.KaslrMaxSlide || slide % LinuxProfile.KaslrAlignment != 0) continue;
-            Span<byte> code = stackalloc byte[32];
-            var have = 0;
-            for (var j = index; j < count && have < code.Length; j++)
-            {
-                fixed (byte* dst = code[have..])
-                    have += (int)QemuApi.InsnData(QemuApi.TbGetInsn(tb, (nuint)j), dst, (nuint)(code.Length - have));
-            }
-            if (!KaslrSlideFinder.TryMatch(site, va, code[..have], out slide)) continue;
-            s_slide = slide;
-            s_tracer!.Slide = slide;
-            Volatile.Write(ref s_slideKnown, 1);
-            s_ring!.Slide = slide;
-            s_ring.PluginState = RingLayout.PluginLoaded | RingLayout.PluginSlideFound;
-            return;
+            fixed (byte* dst = code[have..])
+                have += (int)QemuApi.InsnData(QemuApi.TbGetInsn(tb, (nuint)j), dst, (nuint)(code.Length - have));
+        }
+        var found = os.FindInCode(va, code[..have]);
+        if (found.Found) Publish(found, Tracing);
+    }
+
+    /// <summary>Discovery by state: one vCPU at a time, throttled, tries <see cref="IGuestOs.Find"/>.</summary>
+    [UnmanagedCallersOnly]
+    private static void OnDiscoverHit(uint vcpu, void* userData)
+    {
+        try
+        {
+            if (Volatile.Read(ref s_phase) != Discovering || vcpu >= s_vcpus.Length) return;
+            var now = Stopwatch.GetTimestamp();
+            var next = Volatile.Read(ref s_nextAttempt);
+            var turns = s_turns!;
+            // After many failures (e.g. a kernel with no symbol table: each attempt scans again) try once a second.
+            var interval = turns.Failures > SlowDownAfter ? Stopwatch.Frequency : AttemptInterval;
+            if (now < next || Interlocked.CompareExchange(ref s_nextAttempt, now + interval, next) != next) return;
+            var slot = s_vcpus[vcpu] ??= new VcpuSlot();
+            var cpu = new VcpuState { CpuIndex = (int)vcpu, Known = KnownRegisters.General };
+            QemuRegisters.FillFresh(s_discoveryNeeds, slot, ref cpu);
+            var ring = s_ring!;
+            var found = turns.TryFind(cpu, slot.Memory);
+            ring.DiscoveryAttempts = (ulong)turns.Attempts;
+            ring.DiscoveryFailures = (ulong)turns.Failures;
+            ring.OsStatus = turns.Describe();
+            if (!found || Volatile.Read(ref s_phase) != Discovering) return;
+            Publish(s_os!.Found!, ResetRequested);
+            QemuApi.Print($"alkanet plugin: {s_os.Name}: {turns.Describe()}");
+            QemuApi.Reset((ulong)(nint)userData, &OnReset);
+        }
+        catch (Exception)
+        {
+            s_ring?.CountError();
         }
     }
 
-    /// <summary>A site executed: read the registers, decode, write the record.</summary>
+    /// <summary>The sites are known: the table first, then the phase (a translation that sees the phase sees the table).</summary>
+    private static void Publish(KernelDiscovery found, int phase)
+    {
+        s_sites = new SiteTable(found.Sites);
+        var ring = s_ring!;
+        var state = RingLayout.PluginLoaded;
+        if (found.Slide is { } slide) { ring.Slide = slide; state |= RingLayout.PluginSlideFound; }
+        if (found.KernelBase is { } kernelBase) { ring.KernelBase = kernelBase; state |= RingLayout.PluginKernelFound; }
+        ring.OsStatus = s_turns!.Describe();
+        ring.PluginState = state;
+        Volatile.Write(ref s_phase, phase);
+    }
+
+    /// <summary>QEMU has dropped every callback and all translated code: register the tracing phase's.</summary>
+    [UnmanagedCallersOnly]
+    private static void OnReset(ulong id)
+    {
+        try
+        {
+            Volatile.Write(ref s_phase, Tracing);
+            Register(id);
+        }
+        catch (Exception e)
+        {
+            s_ring?.CountError();
+            Console.Error.WriteLine($"alkanet plugin: re-registering after the reset failed: {e.Message}");
+        }
+    }
+
+    /// <summary>A site executed: read the registers its kind needs, decode, write the record.</summary>
     [UnmanagedCallersOnly]
     private static void OnHit(uint vcpu, void* userData)
     {
@@ -184,21 +225,13 @@ public static unsafe class HookPlugin
         try
         {
             ring.CountHit();
-            if (ring.Paused || vcpu >= s_vcpus.Length || s_stage == 0) return;
+            if (ring.Paused || vcpu >= s_vcpus.Length || s_stage == HookStage.Hit) return;
             var slot = s_vcpus[vcpu] ??= new VcpuSlot();
-            var role = (HookRole)(int)(nint)userData;
+            ref readonly var site = ref s_sites[(int)(nint)userData];
             var cpu = new VcpuState { CpuIndex = (int)vcpu, Known = KnownRegisters.General };
-            cpu.Rdi = ReadRegister(slot, s_regRdi);
-            if (!s_allArgs && role != HookRole.Exit) cpu.Rsi = ReadRegister(slot, s_regRsi); // the number, when pt_regs is not read
-            if (slot.GsBase == 0) slot.GsBase = ReadRegister(slot, s_regGsBase); // the kernel's per-cpu base: fixed per vCPU
-            cpu.GsBase = slot.GsBase;
-            if (s_readCr3 && s_regCr3 != null)
-            {
-                cpu.Cr3 = ReadRegister(slot, s_regCr3);
-                cpu.Known |= KnownRegisters.Control;
-            }
+            QemuRegisters.Fill(s_needs[(int)site.Kind], slot, ref cpu);
             var record = slot.Record;
-            if (!s_tracer!.OnHit(role, cpu, slot.Memory, record) || s_stage == 1) return;
+            if (!s_os!.OnHit(site, cpu, slot.Memory, record) || s_stage == HookStage.Decode) return;
             RingOutput.Publish(ring, record);
         }
         catch (Exception)
@@ -207,17 +240,16 @@ public static unsafe class HookPlugin
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong ReadRegister(VcpuSlot slot, void* handle) => QemuRegisters.ReadWith(handle, slot.RegBuffer);
-
     [UnmanagedCallersOnly]
     private static void OnExit(ulong id, void* userData)
     {
         try
         {
             var ring = s_ring;
-            if (ring is null) return;
-            QemuApi.Print($"alkanet plugin: {ring.Hits} hits, {ring.TotalDropped} dropped, {ring.Errors} errors, slide {ring.Slide:x}");
+            if (ring is null || s_turns is null) return;
+            ring.OsStatus = s_turns.Describe();
+            QemuApi.Print($"alkanet plugin: {s_turns.Os.Name}: {ring.Hits} hits, {ring.TotalDropped} dropped, {ring.Errors} errors; " +
+                s_turns.Describe());
         }
         catch (Exception)
         {

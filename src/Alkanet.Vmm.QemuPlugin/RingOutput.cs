@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Alkanet.Core.Records;
-using Alkanet.Vmm.Ring;
+using Alkanet.Ring;
 
 namespace Alkanet.Vmm.QemuPlugin;
 

@@ -1,6 +1,6 @@
 using Alkanet.Cli.Commands;
 using Alkanet.Logging.Client;
-using Alkanet.Vmm.Ring;
+using Alkanet.Ring;
 
 namespace Alkanet.Cli.Tests;
 

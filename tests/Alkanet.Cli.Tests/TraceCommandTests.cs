@@ -1,3 +1,4 @@
+using Alkanet.Introspection.Hooks;
 using Alkanet.Cli;
 using Alkanet.Cli.Commands;
 using Alkanet.Core.Json;
@@ -47,18 +48,16 @@ public sealed class TraceCommandTests
     {
         int port;
         using (var server = new FakeRspServer(GdbTestKit.LinuxLikeTarget())) port = server.Port;
-        TraceDecoders.Register("test-refused", _ => new LinuxTestDecoder(GdbTestKit.EntrySite, GdbTestKit.ExitSite));
+        GuestOsRegistry.Register("test-refused", _ => new LinuxTestOs(GdbTestKit.EntrySite, GdbTestKit.ExitSite));
         var (code, _, err) = Run("trace", "--gdb", $"127.0.0.1:{port}", "--os", "test-refused", "--timeout", "2s");
         code.ShouldBe(ExitCodes.Failure);
         err.ShouldContain($"127.0.0.1:{port}");
     }
 
     /// <summary>A profile that names no sites.</summary>
-    private sealed class NoSites : Alkanet.Vmm.Gdb.IHookDecoder
+    private sealed class NoSites() : Alkanet.Vmm.Tests.Gdb.KnownSitesOs("test-nosites", [])
     {
-        public IReadOnlyList<Alkanet.Vmm.Gdb.HookSite> Sites => [];
-
-        public bool Decode(Alkanet.Vmm.Gdb.HookSite site, in Alkanet.Introspection.Cpu.VcpuState state,
+        public override bool OnHit(in HookSite site, in Alkanet.Introspection.Cpu.VcpuState state,
             Alkanet.Introspection.Memory.IVirtualMemory memory, SyscallRecord record) => false;
     }
 
@@ -66,7 +65,7 @@ public sealed class TraceCommandTests
     public void A_profile_without_sites_fails_cleanly_and_writes_no_file()
     {
         using var server = new FakeRspServer(GdbTestKit.LinuxLikeTarget());
-        TraceDecoders.Register("test-nosites", _ => new NoSites());
+        GuestOsRegistry.Register("test-nosites", _ => new NoSites());
         var dir = Directory.CreateTempSubdirectory("alkanet-trace-").FullName;
         try
         {
@@ -90,7 +89,7 @@ public sealed class TraceCommandTests
         for (var i = 0; i < 5; i++) target.Script.Enqueue(new ScriptedHit(0, GdbTestKit.At(GdbTestKit.EntrySite, rsi: 1)));
         // The third 'm' of pt_regs (the decoder's read at the third hit) never gets its whole reply.
         using var server = new FakeRspServer(target, new FakeRspFaults { DisconnectMidReplyOn = $"m{GdbTestKit.PtRegs:x},a8", DisconnectAfterMatches = 3 });
-        TraceDecoders.Register("test-lost", _ => new LinuxTestDecoder(GdbTestKit.EntrySite, GdbTestKit.ExitSite));
+        GuestOsRegistry.Register("test-lost", _ => new LinuxTestOs(GdbTestKit.EntrySite, GdbTestKit.ExitSite));
         var dir = Directory.CreateTempSubdirectory("alkanet-trace-").FullName;
         try
         {
@@ -120,7 +119,7 @@ public sealed class TraceCommandTests
         }
         target.ExitWhenScriptEnds = false;
         using var server = new FakeRspServer(target);
-        TraceDecoders.Register("test-fake", _ => new LinuxTestDecoder(GdbTestKit.EntrySite, GdbTestKit.ExitSite));
+        GuestOsRegistry.Register("test-fake", _ => new LinuxTestOs(GdbTestKit.EntrySite, GdbTestKit.ExitSite));
         var dir = Directory.CreateTempSubdirectory("alkanet-trace-").FullName;
         try
         {
@@ -153,7 +152,7 @@ public sealed class TraceCommandTests
             using (var guest = GdbstubGuest.Start())
             {
                 marker = guest.Marker;
-                TraceDecoders.Register("test-live", _ => new LinuxTestDecoder(guest.Kallsyms["x64_sys_call"], guest.Kallsyms["syscall_exit_to_user_mode_prepare"]));
+                GuestOsRegistry.Register("test-live", _ => new LinuxTestOs(guest.Kallsyms["x64_sys_call"], guest.Kallsyms["syscall_exit_to_user_mode_prepare"]));
                 var file = Path.Combine(dir, "trace.jsonl.gz");
                 var (code, _, err) = Run("trace", "--gdb", $"127.0.0.1:{guest.GdbPort}", "--qmp", "unix:" + guest.QmpPath,
                     "--os", "test-live", "--out", file, "--max-hits", "100", "--timeout", "10s");

@@ -1,3 +1,5 @@
+using Alkanet.Vmm.Guest;
+using Alkanet.Introspection.Hooks;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Alkanet.Cli;
@@ -25,7 +27,7 @@ public sealed class TraceLinuxTests
     {
         try
         {
-            return LinuxGdbProfiles.Resolve(null, null, null).Profile;
+            return LinuxProfileSource.Resolve(null, null, null, AlkanetPaths.LinuxGuest()).Profile;
         }
         catch (InvalidOperationException ex)
         {
@@ -69,13 +71,13 @@ public sealed class TraceLinuxTests
             using (var guest = GdbstubGuest.Start($"echo alkanet-known > {KnownPath}; while true; do cat {KnownPath} > /dev/null; done", kaslr: true))
             {
                 marker = guest.Marker;
-                var slide = guest.Kallsyms["x64_sys_call"] - profile.Site(HookRole.Enter64).LinkAddress;
+                var slide = guest.Kallsyms["x64_sys_call"] - profile.Site(SiteKind.Enter).LinkAddress;
 
                 // A profile of another build (one fingerprint changed) is refused, and the VM runs on.
                 var wrong = Path.Combine(dir, "wrong-profile.txt");
                 profile.Save(wrong);
                 var other = LinuxProfile.Load(wrong);
-                other.Site(HookRole.Exit).Fingerprint[0] ^= 0xff;
+                other.Site(SiteKind.Exit).Fingerprint[0] ^= 0xff;
                 other.Save(wrong);
                 var refused = Run("trace", "--gdb", $"127.0.0.1:{guest.GdbPort}", "--os", "linux", "--profile", wrong, "--max-hits", "10", "--timeout", "10s");
                 refused.ExitCode.ShouldBe(ExitCodes.Failure, refused.Err);

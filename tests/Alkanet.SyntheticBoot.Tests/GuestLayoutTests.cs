@@ -1,3 +1,4 @@
+using Alkanet.Introspection.Hooks;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Memory;
@@ -109,7 +110,7 @@ public class GuestLayoutTests
         foreach (var c in d.ExpectedCalls)
         {
             var enter = g.EnterState(d.SampleThread, c.Number, [.. c.Args]);
-            decoder.Decode(enter, memory, HookSiteKind.Enter, record).ShouldBeTrue();
+            decoder.Decode(enter, memory, SiteKind.Enter, record).ShouldBeTrue();
             record.Name.ShouldBe(c.Name);
             record.Pid.ShouldBe(SyntheticWindowsBootDisk.SamplePid);
             record.Tid.ShouldBe(SyntheticWindowsBootDisk.SampleTid);
@@ -117,7 +118,7 @@ public class GuestLayoutTests
             foreach (var (key, value) in c.Enter) record.AdditionalInfo[key].ShouldBe(value, $"{c.Name} ENTER {key}: {record.AdditionalInfo}");
             if (!c.Returns) continue;
             ServiceEffects(d, c);
-            decoder.Decode(g.ExitState(d.SampleThread, c.Status), memory, HookSiteKind.Exit, record).ShouldBeTrue();
+            decoder.Decode(g.ExitState(d.SampleThread, c.Status), memory, SiteKind.Exit, record).ShouldBeTrue();
             record.Name.ShouldBe(c.Name);
             record.RetVal.ShouldBe(c.Status);
             foreach (var (key, value) in c.Exit) record.AdditionalInfo[key].ShouldBe(value, $"{c.Name} EXIT {key}: {record.AdditionalInfo}");

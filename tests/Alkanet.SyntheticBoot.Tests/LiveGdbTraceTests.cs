@@ -1,3 +1,5 @@
+using Alkanet.Introspection.Windows;
+using Alkanet.Introspection.Hooks;
 using System.Net;
 using System.Net.Sockets;
 using Alkanet.Core.Records;
@@ -43,11 +45,12 @@ public class LiveGdbTraceTests
             var stop = client.WaitForStop(TimeSpan.FromSeconds(90)) ?? throw new TimeoutException($"the sample never started; serial:\n{qemu.Serial}");
             stop.Kind.ShouldBe(GdbStopKind.Signal, qemu.Serial);
             client.RemoveHardwareBreakpoint(attachAt);
-            var decoder = WindowsGdbDecoder.Discover(client, new ProfileStore(Path.Combine(Path.GetTempPath(), "alkanet-no-such-profiles")));
-            decoder.Kernel.KernelBase.ShouldBe(disk.Guest.KernelBase);
-            decoder.Kernel.HookSites!.Exit.ShouldBe(disk.Guest.ExpectedReturnSite);
-            decoder.Kernel.HookSites.Enter.ShouldBe(disk.Guest.ExpectedEnterSite);
-            decoder.Kernel.HookSites.KvaShadow.ShouldBe(kva);
+            var decoder = new WindowsOs(new ProfileStore(Path.Combine(Path.GetTempPath(), "alkanet-no-such-profiles")));
+            var found = GdbAttach.Discover(client, decoder);
+            decoder.Kernel!.KernelBase.ShouldBe(disk.Guest.KernelBase);
+            decoder.Kernel!.HookSites!.Exit.ShouldBe(disk.Guest.ExpectedReturnSite);
+            decoder.Kernel!.HookSites.Enter.ShouldBe(disk.Guest.ExpectedEnterSite);
+            decoder.Kernel!.HookSites.KvaShadow.ShouldBe(kva);
             var summary = new GdbSyscallTracer(client, decoder, sink, new GdbTracerOptions { Duration = TimeSpan.FromSeconds(60) }).Run();
             summary.End.ShouldBe(GdbTraceEnd.TargetExited, qemu.Serial);
             client.Connection.Guard.Refused.ShouldBe(0);

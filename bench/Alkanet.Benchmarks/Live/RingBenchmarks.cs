@@ -2,7 +2,7 @@ using Alkanet.Core.Json;
 using Alkanet.Core.Records;
 using Alkanet.Core.Sinks;
 using Alkanet.Vmm.Live;
-using Alkanet.Vmm.Ring;
+using Alkanet.Ring;
 using BenchmarkDotNet.Attributes;
 
 namespace Alkanet.Benchmarks.Live;

@@ -1,3 +1,4 @@
+using Alkanet.Introspection.Hooks;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Memory;
@@ -45,41 +46,41 @@ public class WindowsDecodeBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public void NtClose_Enter_Warm() => _decoder.Decode(_closeEnter, _memory, HookSiteKind.Enter, _record);
+    public void NtClose_Enter_Warm() => _decoder.Decode(_closeEnter, _memory, SiteKind.Enter, _record);
 
     [Benchmark]
     public void NtClose_EnterExit_Warm()
     {
-        _decoder.Decode(_closeEnter, _memory, HookSiteKind.Enter, _record);
-        _decoder.Decode(_closeExit, _memory, HookSiteKind.Exit, _record);
+        _decoder.Decode(_closeEnter, _memory, SiteKind.Enter, _record);
+        _decoder.Decode(_closeExit, _memory, SiteKind.Exit, _record);
     }
 
     [Benchmark]
     public void NtAllocateVirtualMemory_Enter_Warm()
     {
-        _decoder.Decode(_allocEnter, _memory, HookSiteKind.Enter, _record);
+        _decoder.Decode(_allocEnter, _memory, SiteKind.Enter, _record);
         _decoder.Pairing.Clear();
     }
 
     [Benchmark]
     public void NtCreateFile_EnterExit_Warm()
     {
-        _decoder.Decode(_createFileEnter, _memory, HookSiteKind.Enter, _record);
-        _decoder.Decode(_createFileExit, _memory, HookSiteKind.Exit, _record);
+        _decoder.Decode(_createFileEnter, _memory, SiteKind.Enter, _record);
+        _decoder.Decode(_createFileExit, _memory, SiteKind.Exit, _record);
     }
 
     [Benchmark]
     public void NtClose_Enter_ColdTranslation()
     {
         _memory.Cache.Clear();
-        _decoder.Decode(_closeEnter, _memory, HookSiteKind.Enter, _record);
+        _decoder.Decode(_closeEnter, _memory, SiteKind.Enter, _record);
     }
 
     [Benchmark]
     public void NtCreateFile_Enter_ColdTranslation()
     {
         _memory.Cache.Clear();
-        _decoder.Decode(_createFileEnter, _memory, HookSiteKind.Enter, _record);
+        _decoder.Decode(_createFileEnter, _memory, SiteKind.Enter, _record);
         _decoder.Pairing.Clear();
     }
 }

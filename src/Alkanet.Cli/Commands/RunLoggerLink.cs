@@ -2,8 +2,8 @@ using Alkanet.Core.Records;
 using Alkanet.Core.Sinks;
 using Alkanet.Logging.Client;
 using Alkanet.Logging.Wire;
+using Alkanet.Ring;
 using Alkanet.Vmm.Live;
-using Alkanet.Vmm.Ring;
 
 namespace Alkanet.Cli.Commands;
 

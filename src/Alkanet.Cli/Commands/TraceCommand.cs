@@ -3,7 +3,9 @@ using System.Globalization;
 using Alkanet.Core.Json;
 using Alkanet.Core.Records;
 using Alkanet.Core.Sinks;
+using Alkanet.Introspection.Hooks;
 using Alkanet.Vmm.Gdb;
+using Alkanet.Vmm.Guest;
 using Alkanet.Vmm.Qmp;
 
 namespace Alkanet.Cli.Commands;
@@ -15,7 +17,7 @@ internal static class TraceCommand
     {
         var gdb = new Option<string>("--gdb") { Description = "The VM's gdbstub, HOST:PORT (QEMU: -gdb tcp::PORT or -s for 1234).", Required = true };
         var qmp = new Option<string?>("--qmp") { Description = "The VM's QMP socket (unix:PATH, a path, or HOST:PORT): its state is reported before and after." };
-        var os = new Option<string>("--os") { Description = "The guest's OS profile: linux or windows.", Required = true };
+        var os = new Option<string>("--os") { Description = "The guest's OS: " + string.Join(" or ", GuestOsRegistry.Names) + ".", Required = true };
         var output = new Option<string?>("--out") { Description = "Write the records to FILE (JSON Lines; .gz compresses) instead of standard output." };
         var duration = new Option<string?>("--duration") { Description = "Stop after this long (30s, 5m, 1500ms); default: until Ctrl+C or the VM shuts down." };
         var maxHits = new Option<long?>("--max-hits") { Description = "Stop after this many breakpoint hits." };
@@ -32,19 +34,19 @@ internal static class TraceCommand
             parse.GetValue(gdb)!, parse.GetValue(qmp), parse.GetValue(os)!, parse.GetValue(output),
             parse.GetValue(duration) is { } d ? ParseDuration(d, "--duration") : null, parse.GetValue(maxHits),
             ParseDuration(parse.GetValue(timeout)!, "--timeout"),
-            new TraceDecoderOptions(parse.GetValue(profile), parse.GetValue(vmlinux), parse.GetValue(kallsyms)),
+            new TraceOsOptions(parse.GetValue(profile), parse.GetValue(vmlinux), parse.GetValue(kallsyms)),
             parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
         return cmd;
     }
 
     private static int Run(string gdbEndpoint, string? qmpEndpoint, string os, string? outPath, TimeSpan? duration, long? maxHits,
-        TimeSpan timeout, TraceDecoderOptions decoderOptions, TextWriter stdout, TextWriter stderr)
+        TimeSpan timeout, TraceOsOptions osOptions, TextWriter stdout, TextWriter stderr)
     {
         var (host, port) = ParseHostPort(gdbEndpoint);
         if (maxHits is <= 0) throw new UsageException("--max-hits must be at least 1");
-        if ((decoderOptions.Vmlinux is null) != (decoderOptions.Kallsyms is null)) throw new UsageException("--vmlinux and --kallsyms go together");
-        if (decoderOptions.ProfilePath is not null && decoderOptions.Vmlinux is not null) throw new UsageException("--profile and --vmlinux/--kallsyms both name the kernel: give one of them");
-        var factory = TraceDecoders.Find(os, decoderOptions, out var why) ?? throw new CommandFailedException(why);
+        if ((osOptions.Vmlinux is null) != (osOptions.Kallsyms is null)) throw new UsageException("--vmlinux and --kallsyms go together");
+        if (osOptions.ProfilePath is not null && osOptions.Vmlinux is not null) throw new UsageException("--profile and --vmlinux/--kallsyms both name the kernel: give one of them");
+        var factory = GuestOsRegistry.Find(os, out var why) ?? throw new CommandFailedException($"--os {os}: {why}");
 
         QmpClient? qmp = null;
         try
@@ -55,10 +57,12 @@ internal static class TraceCommand
                 stderr.WriteLine($"alkanet trace: QMP: QEMU {qmp.QemuVersion}, VM {qmp.Status()}");
             }
             using var client = GdbClient.Connect(host, port, new GdbClientOptions { Timeout = timeout });
-            IHookDecoder decoder;
+            IGuestOs guestOs;
+            KernelDiscovery found;
             try
             {
-                decoder = factory(client);
+                guestOs = factory(osOptions.Settings());
+                found = GdbAttach.Discover(client, guestOs);
             }
             catch
             {
@@ -69,13 +73,10 @@ internal static class TraceCommand
                 }
                 throw;
             }
-            if (decoder is IDescribedHookDecoder described)
-            {
-                foreach (var note in described.Notes) stderr.WriteLine($"alkanet trace: {os}: {note}");
-                foreach (var warning in described.Warnings) stderr.WriteLine($"alkanet trace: {os}: warning: {warning}");
-            }
+            foreach (var note in found.Notes) stderr.WriteLine($"alkanet trace: {os}: {note}");
+            foreach (var warning in found.Warnings) stderr.WriteLine($"alkanet trace: {os}: warning: {warning}");
             stderr.WriteLine($"alkanet trace: attached to {host}:{port} ({client.ListThreads().Count} vCPUs); sites: " +
-                string.Join(", ", decoder.Sites.Select(s => $"{s.Name}@0x{s.Address:x} ({s.Kind.ToString().ToUpperInvariant()})")));
+                string.Join(", ", found.Sites.Select(s => $"{s.Name}@0x{s.Address:x} ({s.Kind.ToString().ToUpperInvariant()})")));
             GdbTraceSummary summary;
             using (var cancel = new CancellationTokenSource())
             {
@@ -83,7 +84,7 @@ internal static class TraceCommand
                 Console.CancelKeyPress += onCancel;
                 try
                 {
-                    summary = Trace(client, decoder, outPath, stdout, new GdbTracerOptions { Duration = duration, MaxHits = maxHits }, cancel.Token);
+                    summary = Trace(client, guestOs, outPath, stdout, new GdbTracerOptions { Duration = duration, MaxHits = maxHits }, cancel.Token);
                 }
                 finally
                 {
@@ -130,13 +131,13 @@ internal static class TraceCommand
 
     /// <summary>Runs the tracer into the sink; with --out the file appears only when the run ended cleanly
     /// (a failed run leaves FILE's ".partial" twin, named in the error).</summary>
-    private static GdbTraceSummary Trace(GdbClient client, IHookDecoder decoder, string? outPath, TextWriter stdout,
+    private static GdbTraceSummary Trace(GdbClient client, IGuestOs guestOs, string? outPath, TextWriter stdout,
         GdbTracerOptions options, CancellationToken cancellation)
     {
         if (outPath is null)
         {
             using var sink = new TextWriterSink(stdout);
-            return new GdbSyscallTracer(client, decoder, sink, options).Run(cancellation);
+            return new GdbSyscallTracer(client, guestOs, sink, options).Run(cancellation);
         }
         var full = Path.GetFullPath(outPath);
         var name = Path.GetFileName(full);
@@ -146,7 +147,7 @@ internal static class TraceCommand
         try
         {
             using var sink = new JsonLinesFileSink(partial);
-            summary = new GdbSyscallTracer(client, decoder, sink, options).Run(cancellation);
+            summary = new GdbSyscallTracer(client, guestOs, sink, options).Run(cancellation);
         }
         catch (GdbProtocolException ex)
         {
@@ -189,5 +190,19 @@ internal static class TraceCommand
         public void Flush() => output.Flush();
 
         public void Dispose() => output.Flush();
+    }
+}
+
+/// <summary>What <c>alkanet trace</c> tells the OS factory about the kernel (<c>--profile</c>, <c>--vmlinux</c>,
+/// <c>--kallsyms</c>) and where the analysis guest's cache is; a factory ignores what it does not use.</summary>
+internal sealed record TraceOsOptions(string? ProfilePath = null, string? Vmlinux = null, string? Kallsyms = null)
+{
+    public GuestOsSettings Settings()
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal) { ["cache"] = AlkanetPaths.Cache() };
+        if (ProfilePath is not null) values["profile"] = ProfilePath;
+        if (Vmlinux is not null) values["vmlinux"] = Vmlinux;
+        if (Kallsyms is not null) values["kallsyms"] = Kallsyms;
+        return new GuestOsSettings(values);
     }
 }

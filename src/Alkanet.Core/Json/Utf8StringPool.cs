@@ -5,7 +5,7 @@ namespace Alkanet.Core.Json;
 /// <summary>Turns repeated short UTF-8 values (call names, process names, field names) into shared
 /// strings, so reading millions of records does not allocate the same name millions of times.
 /// Bounded: past <see cref="MaxEntries"/> it stops remembering and simply decodes.</summary>
-internal sealed class Utf8StringPool
+public sealed class Utf8StringPool
 {
     private const int MaxEntries = 1 << 16;
     private const int MaxPooledChars = 128;

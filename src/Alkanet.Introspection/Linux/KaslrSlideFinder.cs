@@ -7,7 +7,7 @@ public static class KaslrSlideFinder
 {
     /// <summary>True when the code at <paramref name="address"/> (bytes from the site start, the first
     /// <see cref="LinuxProfile.FingerprintSkip"/> of which are ignored) is <paramref name="site"/>.</summary>
-    public static bool TryMatch(HookSite site, ulong address, ReadOnlySpan<byte> codeFromSite, out ulong slide)
+    public static bool TryMatch(LinuxLinkSite site, ulong address, ReadOnlySpan<byte> codeFromSite, out ulong slide)
     {
         slide = address - site.LinkAddress;
         if (address < site.LinkAddress || slide >= LinuxProfile.KaslrMaxSlide || slide % LinuxProfile.KaslrAlignment != 0) return false;
@@ -18,7 +18,7 @@ public static class KaslrSlideFinder
 
     /// <summary>For hooks that can read kernel memory before they place anything (gdbstub): tries every 2 MiB-aligned
     /// slide under 1 GiB and returns the one whose code at the site matches its fingerprint (at most 512 small reads).</summary>
-    public static ulong? Scan(HookSite site, Memory.IVirtualMemory kernel)
+    public static ulong? Scan(LinuxLinkSite site, Memory.IVirtualMemory kernel)
     {
         Span<byte> code = stackalloc byte[LinuxProfile.FingerprintSkip + 16];
         var want = code[..(LinuxProfile.FingerprintSkip + site.Fingerprint.Length)];

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Alkanet.Introspection.Hooks;
 
 namespace Alkanet.Introspection.Linux;
 
@@ -15,8 +16,8 @@ public sealed class LinuxProfile
 
     public string KernelRelease { get; set; } = "";
 
-    /// <summary>The hook sites by role, link-time addresses, each with its fingerprint (the bytes after the ftrace site).</summary>
-    public List<HookSite> Sites { get; } = [];
+    /// <summary>The hook sites by kind, link-time addresses, each with its fingerprint (the bytes after the ftrace site).</summary>
+    public List<LinuxLinkSite> Sites { get; } = [];
 
     /// <summary>Per-cpu offset of <c>current_task</c>: the running task is <c>*(gs_base + this)</c> in kernel mode.</summary>
     public ulong CurrentTaskPercpu { get; set; }
@@ -36,7 +37,7 @@ public sealed class LinuxProfile
     public int Offset(string structDotMember) =>
         Offsets.TryGetValue(structDotMember, out var o) ? o : throw new KeyNotFoundException($"profile has no offset for {structDotMember}");
 
-    public HookSite Site(HookRole role) => Sites.First(s => s.Role == role);
+    public LinuxLinkSite Site(SiteKind kind) => Sites.First(s => s.Kind == kind);
 
     public void Save(string path)
     {
@@ -45,7 +46,7 @@ public sealed class LinuxProfile
         sb.Append("release ").Append(KernelRelease).Append('\n');
         sb.Append("current_task ").Append(CurrentTaskPercpu.ToString("x", CultureInfo.InvariantCulture)).Append('\n');
         foreach (var s in Sites)
-            sb.Append("site ").Append(s.Role).Append(' ').Append(s.Symbol).Append(' ').Append(s.LinkAddress.ToString("x", CultureInfo.InvariantCulture))
+            sb.Append("site ").Append(LinuxLinkSite.KindName(s.Kind)).Append(' ').Append(s.Symbol).Append(' ').Append(s.LinkAddress.ToString("x", CultureInfo.InvariantCulture))
               .Append(' ').Append(Convert.ToHexStringLower(s.Fingerprint)).Append('\n');
         foreach (var kv in Offsets.OrderBy(k => k.Key, StringComparer.Ordinal)) sb.Append("offset ").Append(kv.Key).Append(' ').Append(kv.Value).Append('\n');
         foreach (var kv in Sizes.OrderBy(k => k.Key, StringComparer.Ordinal)) sb.Append("size ").Append(kv.Key).Append(' ').Append(kv.Value).Append('\n');
@@ -73,7 +74,7 @@ public sealed class LinuxProfile
                 {
                     case "release": p.KernelRelease = w.Length > 1 ? w[1] : ""; break;
                     case "current_task": p.CurrentTaskPercpu = Hex(w[1]); break;
-                    case "site": p.Sites.Add(new HookSite(Enum.Parse<HookRole>(w[1]), w[2], Hex(w[3]), Convert.FromHexString(w[4]))); break;
+                    case "site": p.Sites.Add(new LinuxLinkSite(LinuxLinkSite.ParseKind(w[1]), w[2], Hex(w[3]), Convert.FromHexString(w[4]))); break;
                     case "offset": p.Offsets[w[1]] = int.Parse(w[2], CultureInfo.InvariantCulture); break;
                     case "size": p.Sizes[w[1]] = int.Parse(w[2], CultureInfo.InvariantCulture); break;
                     case "sys64": Put(names64, w); break;
@@ -101,17 +102,3 @@ public sealed class LinuxProfile
 
     private static ulong Hex(string s) => ulong.Parse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 }
-
-public enum HookRole
-{
-    /// <summary>x64_sys_call(regs, nr): 64-bit system call entry (RDI = pt_regs, ESI = nr).</summary>
-    Enter64,
-    /// <summary>ia32_sys_call(regs, nr): int 0x80 / 32-bit entry.</summary>
-    Enter32,
-    /// <summary>syscall_exit_to_user_mode_prepare(regs): every return to user mode after a call (and ret_from_fork).</summary>
-    Exit,
-}
-
-/// <summary>One hook site: the function the hook attaches to, its link-time address, and the bytes that
-/// follow its 5-byte ftrace site, used to recognise it (and so the KASLR slide) at translation time.</summary>
-public sealed record HookSite(HookRole Role, string Symbol, ulong LinkAddress, byte[] Fingerprint);

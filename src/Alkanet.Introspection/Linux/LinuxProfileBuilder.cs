@@ -1,3 +1,5 @@
+using Alkanet.Introspection.Hooks;
+
 namespace Alkanet.Introspection.Linux;
 
 /// <summary>Derives a <see cref="LinuxProfile"/> from the kernel itself: the vmlinux ELF (BTF, code bytes,
@@ -24,7 +26,7 @@ public static class LinuxProfileBuilder
     /// profile is rebuilt rather than failing inside the hook).</summary>
     public static bool IsComplete(LinuxProfile profile) =>
         RequiredOffsets.All(profile.Offsets.ContainsKey) && RequiredSizes.All(profile.Sizes.ContainsKey)
-        && Enum.GetValues<HookRole>().All(r => profile.Sites.Any(s => s.Role == r))
+        && Enum.GetValues<SiteKind>().All(k => profile.Sites.Any(s => s.Kind == k))
         && profile.Syscalls32.Count > 0;
 
     /// <param name="warn">Told each i386 call of data/linux/syscall_32.tbl whose entry point this kernel lacks.</param>
@@ -39,9 +41,9 @@ public static class LinuxProfileBuilder
             p.Offsets[path] = btf.Offset(path[..dot], path[(dot + 1)..]);
         }
         foreach (var s in RequiredSizes) p.Sizes[s] = btf.Size(s);
-        AddSite(p, vmlinux, symbols, HookRole.Enter64, "x64_sys_call");
-        AddSite(p, vmlinux, symbols, HookRole.Enter32, "ia32_sys_call");
-        AddSite(p, vmlinux, symbols, HookRole.Exit, "syscall_exit_to_user_mode_prepare");
+        AddSite(p, vmlinux, symbols, SiteKind.Enter, "x64_sys_call");
+        AddSite(p, vmlinux, symbols, SiteKind.Enter32, "ia32_sys_call");
+        AddSite(p, vmlinux, symbols, SiteKind.Exit, "syscall_exit_to_user_mode_prepare");
         p.Syscalls64 = LinuxSyscallTable.FromKernel(vmlinux, symbols, "sys_call_table", "__x64_sys_");
         p.Syscalls32 = symbols.TryGet("ia32_sys_call_table", out _)
             ? LinuxSyscallTable.FromKernel(vmlinux, symbols, "ia32_sys_call_table", "__ia32_sys_", "__ia32_compat_sys_")
@@ -60,12 +62,12 @@ public static class LinuxProfileBuilder
         return table.ToTable(missing.Select(m => m.Number).ToHashSet());
     }
 
-    private static void AddSite(LinuxProfile p, ElfImage vmlinux, Kallsyms symbols, HookRole role, string symbol)
+    private static void AddSite(LinuxProfile p, ElfImage vmlinux, Kallsyms symbols, SiteKind kind, string symbol)
     {
         var addr = symbols.Get(symbol);
         var fp = new byte[12];
         if (!vmlinux.TryReadAddress(addr + LinuxProfile.FingerprintSkip, fp))
             throw new InvalidDataException($"{vmlinux.Path}: code of {symbol} at {addr:x} is not in the file");
-        p.Sites.Add(new HookSite(role, symbol, addr, fp));
+        p.Sites.Add(new LinuxLinkSite(kind, symbol, addr, fp));
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Cpu;
+using Alkanet.Introspection.Hooks;
 using Alkanet.Introspection.Memory;
 
 namespace Alkanet.Introspection.Linux;
@@ -69,15 +70,15 @@ public sealed class LinuxSyscallTracer
     /// <summary>The KASLR slide (runtime minus link-time address) once known.</summary>
     public ulong Slide { get; set; }
 
-    /// <summary>Runtime address of the site of <paramref name="role"/> under the current <see cref="Slide"/>.</summary>
-    public ulong SiteAddress(HookRole role) => _profile.Site(role).LinkAddress + Slide;
+    /// <summary>Runtime address of the site of <paramref name="kind"/> under the current <see cref="Slide"/>.</summary>
+    public ulong SiteAddress(SiteKind kind) => _profile.Site(kind).LinkAddress + Slide;
 
     /// <summary>Calls waiting for their EXIT (for tests and the run summary).</summary>
     public int PendingCount => _pending.Count;
 
-    /// <summary>Handles a hit at <paramref name="role"/>'s site. Returns false when there is nothing to log.</summary>
-    public bool OnHit(HookRole role, in VcpuState cpu, IVirtualMemory mem, SyscallRecord record) =>
-        role == HookRole.Exit ? OnExit(cpu, mem, record) : OnEnter(role == HookRole.Enter32, cpu, mem, record);
+    /// <summary>Handles a hit at a site of <paramref name="kind"/>. Returns false when there is nothing to log.</summary>
+    public bool OnHit(SiteKind kind, in VcpuState cpu, IVirtualMemory mem, SyscallRecord record) =>
+        kind == SiteKind.Exit ? OnExit(cpu, mem, record) : OnEnter(kind == SiteKind.Enter32, cpu, mem, record);
 
     /// <summary>ENTER at x64_sys_call / ia32_sys_call: RDI = pt_regs, ESI = the call number.</summary>
     public bool OnEnter(bool ia32, in VcpuState cpu, IVirtualMemory mem, SyscallRecord record)

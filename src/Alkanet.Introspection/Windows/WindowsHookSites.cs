@@ -1,14 +1,6 @@
+using Alkanet.Introspection.Hooks;
+
 namespace Alkanet.Introspection.Windows;
-
-/// <summary>Which side of a system call a hook hit is on.</summary>
-public enum HookSiteKind
-{
-    /// <summary>The call is entering: number in RAX, arguments in R10, RDX, R8, R9 and on the user stack.</summary>
-    Enter,
-
-    /// <summary>The service routine returned: RAX holds the NTSTATUS.</summary>
-    Exit,
-}
 
 /// <summary>The guest-virtual addresses where live hooks should stop, from the kernel base and its symbols.</summary>
 /// <param name="Enter">Where to hook ENTER: the LSTAR target (KiSystemCall64) without KVA shadow; with KVA shadow,
@@ -28,5 +20,5 @@ public sealed record WindowsHookSites(
     ulong KiSystemServiceExit,
     ulong KeServiceDescriptorTable)
 {
-    public HookSiteKind? KindOf(ulong rip) => rip == Enter ? HookSiteKind.Enter : rip == Exit ? HookSiteKind.Exit : null;
+    public SiteKind? KindOf(ulong rip) => rip == Enter ? SiteKind.Enter : rip == Exit ? SiteKind.Exit : null;
 }

@@ -1,5 +1,6 @@
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Cpu;
+using Alkanet.Introspection.Hooks;
 using Alkanet.Introspection.Memory;
 using Alkanet.Introspection.Syscalls;
 
@@ -70,14 +71,14 @@ public sealed class WindowsSyscallDecoder
     /// <summary>Decodes one hit into <paramref name="into"/> (reset first; <c>no</c> and <c>timestamp_ns</c> are the
     /// caller's to set). Returns false when the caller (KPCR → thread) could not be read; the record then holds what
     /// was known. Never throws for guest data.</summary>
-    public bool Decode(in VcpuState state, IVirtualMemory memory, HookSiteKind kind, SyscallRecord into)
+    public bool Decode(in VcpuState state, IVirtualMemory memory, SiteKind kind, SyscallRecord into)
     {
         into.Reset();
         var c = _ctx;
         c.Memory = memory;
         c.Record = into;
         c.State = state;
-        c.IsExit = kind == HookSiteKind.Exit;
+        c.IsExit = kind == SiteKind.Exit;
         c.ArgCount = 0;
         into.CpuId = state.CpuIndex;
         into.LogType = c.IsExit ? LogType.Exit : LogType.Enter;

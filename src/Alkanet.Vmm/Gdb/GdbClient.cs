@@ -38,7 +38,7 @@ public enum StepOverMethod
 public sealed class GdbClient : IDisposable
 {
     /// <summary>The ftrace NOP every traceable kernel function starts with: nopl 0x0(%rax,%rax,1).</summary>
-    public static ReadOnlySpan<byte> FtraceNop => [0x0f, 0x1f, 0x44, 0x00, 0x00];
+    public static ReadOnlySpan<byte> FtraceNop => Introspection.Cpu.X86Code.Nop5;
 
     private readonly GdbClientOptions _options;
     private GdbThreadId? _selectedG;

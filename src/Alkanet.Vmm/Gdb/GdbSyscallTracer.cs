@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Alkanet.Core.Records;
 using Alkanet.Core.Sinks;
+using Alkanet.Introspection.Hooks;
 
 namespace Alkanet.Vmm.Gdb;
 
@@ -47,13 +48,13 @@ public sealed record GdbTraceSummary(
 }
 
 /// <summary>
-/// The breakpoint loop of the gdbstub hook: sets a hardware breakpoint on every site the decoder names, and on
-/// each stop reads the hitting vCPU's registers, hands them (and that vCPU's view of memory) to the decoder,
+/// The breakpoint loop of the gdbstub hook: sets a hardware breakpoint on every site the OS found (<see cref="IGuestOs.Found"/>), and on
+/// each stop reads the hitting vCPU's registers, hands them (and that vCPU's view of memory) to the OS,
 /// writes the record with the next gap-free <c>no</c>, steps the vCPU over the site and resumes the VM.
 /// On the way out (duration, cancellation, hit limit) it stops the VM and removes its breakpoints; detaching is
 /// the caller's (the client's <see cref="GdbClient.Detach"/>).
 /// </summary>
-public sealed class GdbSyscallTracer(GdbClient client, IHookDecoder decoder, IRecordSink sink, GdbTracerOptions? options = null)
+public sealed class GdbSyscallTracer(GdbClient client, IGuestOs os, IRecordSink sink, GdbTracerOptions? options = null)
 {
     private readonly GdbTracerOptions _options = options ?? new GdbTracerOptions();
 
@@ -63,12 +64,13 @@ public sealed class GdbSyscallTracer(GdbClient client, IHookDecoder decoder, IRe
     public GdbTraceSummary Run(CancellationToken cancellation = default)
     {
         var sites = new Dictionary<ulong, HookSite>();
-        foreach (var site in decoder.Sites)
+        var found = os.Found ?? throw new InvalidOperationException($"{os.Name} has not found its hook sites yet (see GdbAttach.Discover)");
+        foreach (var site in found.Sites)
         {
             if (!sites.TryAdd(site.Address, site))
                 throw new InvalidOperationException($"two hook sites at 0x{site.Address:x} ({sites[site.Address].Name}, {site.Name})");
         }
-        if (sites.Count == 0) throw new InvalidOperationException("the decoder names no hook sites");
+        if (sites.Count == 0) throw new InvalidOperationException($"{os.Name} names no hook sites");
 
         var record = new SyscallRecord();
         long hits = 0, records = 0, ripSteps = 0, singleSteps = 0;
@@ -112,7 +114,7 @@ public sealed class GdbSyscallTracer(GdbClient client, IHookDecoder decoder, IRe
                 if (!sites.TryGetValue(state.Rip, out var hitSite)) continue; // a stop that is not ours (another debugger's step, say)
                 hits++;
                 record.Reset();
-                if (decoder.Decode(hitSite, state, client.MemoryOf(thread), record))
+                if (os.OnHit(hitSite, state, client.MemoryOf(thread), record))
                 {
                     record.No = NextNo++;
                     record.CpuId = state.CpuIndex;

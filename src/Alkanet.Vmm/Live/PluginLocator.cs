@@ -60,7 +60,7 @@ public static class PluginLocator
 
     private static bool SourcesNewerThan(string root, DateTime built)
     {
-        foreach (var dir in new[] { "src/Alkanet.Vmm.QemuPlugin", "src/Alkanet.Vmm/Ring", "src/Alkanet.Introspection", "src/Alkanet.Core" })
+        foreach (var dir in new[] { "src/Alkanet.Vmm.QemuPlugin", "src/Alkanet.Ring", "src/Alkanet.Introspection", "src/Alkanet.Core" })
         {
             var full = Path.Combine(root, dir);
             if (!System.IO.Directory.Exists(full)) continue;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Alkanet.Core.Records;
 using Alkanet.Core.Sinks;
 using Alkanet.Vmm.Qemu;
-using Alkanet.Vmm.Ring;
+using Alkanet.Ring;
 
 namespace Alkanet.Vmm.Live;
 

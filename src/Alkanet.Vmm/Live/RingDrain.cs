@@ -1,7 +1,7 @@
-using System.Text;
+using Alkanet.Core.Json;
 using Alkanet.Core.Records;
 using Alkanet.Core.Sinks;
-using Alkanet.Vmm.Ring;
+using Alkanet.Ring;
 
 namespace Alkanet.Vmm.Live;
 
@@ -12,8 +12,7 @@ public sealed class RingDrain
     private readonly TraceRing ring;
     private readonly IRecordSink sink;
     private readonly SyscallRecord _record = new();
-    private readonly Dictionary<string, string> _pool = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    private readonly Func<ReadOnlySpan<byte>, string> _intern = new Utf8StringPool().Get; // names repeat: one string each
     private long _next;
 
     public RingDrain(TraceRing ring, IRecordSink sink, long firstNo = 0)
@@ -21,7 +20,6 @@ public sealed class RingDrain
         this.ring = ring;
         this.sink = sink;
         _next = firstNo;
-        _lookup = _pool.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>Records written to the sink (LOSS markers included).</summary>
@@ -40,8 +38,6 @@ public sealed class RingDrain
     /// <summary>The next sequence number.</summary>
     public long NextNo => _next;
 
-    private Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> Lookup => _lookup;
-
     /// <summary>Drains what is ready now; returns how many ring records were consumed.</summary>
     public int DrainAvailable(int max = int.MaxValue)
     {
@@ -51,7 +47,7 @@ public sealed class RingDrain
             uint lostBefore;
             try
             {
-                if (!ring.TryRead(_record, Intern, out lostBefore)) break;
+                if (!ring.TryRead(_record, _intern, out lostBefore)) break;
             }
             catch (InvalidDataException)
             {   // a slot the producer could not fill: it stands for one record, reported as lost
@@ -96,17 +92,5 @@ public sealed class RingDrain
         Written++;
         Lost += (long)count;
         _next = last + 1;
-    }
-
-    private string Intern(ReadOnlySpan<byte> utf8)
-    {
-        if (utf8.Length == 0) return "";
-        if (utf8.Length > 64) return Encoding.UTF8.GetString(utf8);
-        Span<char> chars = stackalloc char[64];
-        var n = Encoding.UTF8.GetChars(utf8, chars);
-        if (Lookup.TryGetValue(chars[..n], out var s)) return s;
-        s = new string(chars[..n]);
-        if (_pool.Count < 65536) _pool[s] = s;
-        return s;
     }
 }

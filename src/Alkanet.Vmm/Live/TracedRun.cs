@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Alkanet.Vmm.Qemu;
-using Alkanet.Vmm.Ring;
+using Alkanet.Ring;
 
 namespace Alkanet.Vmm.Live;
 

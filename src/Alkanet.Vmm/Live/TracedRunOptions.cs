@@ -1,7 +1,7 @@
 using Alkanet.Core.Records;
 using Alkanet.Core.Sinks;
 using Alkanet.Vmm.Qemu;
-using Alkanet.Vmm.Ring;
+using Alkanet.Ring;
 
 namespace Alkanet.Vmm.Live;
 

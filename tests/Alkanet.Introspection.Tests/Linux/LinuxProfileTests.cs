@@ -1,3 +1,4 @@
+using Alkanet.Introspection.Hooks;
 using Alkanet.Introspection.Linux;
 
 namespace Alkanet.Introspection.Tests.Linux;
@@ -46,7 +47,7 @@ public sealed class LinuxProfileTests
         p.Syscalls64.Number("process_vm_writev").ShouldBe(311);
         p.Syscalls64.NameOrUnknown(5000).ShouldBe("unknown_1388");
         LinuxProfileBuilder.IsComplete(p).ShouldBeTrue();
-        p.Site(HookRole.Enter64).LinkAddress.ShouldBe(symbols.Get("x64_sys_call"));
+        p.Site(SiteKind.Enter).LinkAddress.ShouldBe(symbols.Get("x64_sys_call"));
         p.CurrentTaskPercpu.ShouldBe(symbols.Get("current_task"));
     }
 
@@ -91,7 +92,7 @@ public sealed class LinuxProfileTests
             q.Offsets.OrderBy(kv => kv.Key).ShouldBe(p.Offsets.OrderBy(kv => kv.Key));
             q.Syscalls64.Entries().ShouldBe(p.Syscalls64.Entries());
             q.Syscalls32.Entries().ShouldBe(p.Syscalls32.Entries());
-            q.Site(HookRole.Exit).Fingerprint.ShouldBe(p.Site(HookRole.Exit).Fingerprint);
+            q.Site(SiteKind.Exit).Fingerprint.ShouldBe(p.Site(SiteKind.Exit).Fingerprint);
         }
         finally { File.Delete(path); }
     }
@@ -100,7 +101,7 @@ public sealed class LinuxProfileTests
     public void The_slide_finder_accepts_the_site_at_an_aligned_slide_and_rejects_anything_else()
     {
         var p = SyntheticLinuxGuest.Profile();
-        var site = p.Site(HookRole.Enter64);
+        var site = p.Site(SiteKind.Enter);
         byte[] code = [0x0f, 0x1f, 0x44, 0x00, 0x00, .. site.Fingerprint];
         KaslrSlideFinder.TryMatch(site, site.LinkAddress + 0x1ac00000, code, out var slide).ShouldBeTrue();
         slide.ShouldBe(0x1ac00000UL);
@@ -114,12 +115,12 @@ public sealed class LinuxProfileTests
     public void The_slide_scan_finds_the_site_in_kernel_memory()
     {
         var p = SyntheticLinuxGuest.Profile();
-        var site = p.Site(HookRole.Exit);
+        var site = p.Site(SiteKind.Exit);
         var g = new SyntheticLinuxGuest();
         g.Write(site.LinkAddress + 0x2400000, [0x0f, 0x1f, 0x44, 0x00, 0x00, .. site.Fingerprint]);
         g.Write(site.LinkAddress + 0x200000, [0x0f, 0x1f, 0x44, 0x00, 0x00, 0xde, 0xad]); // mapped, other code
         KaslrSlideFinder.Scan(site, g).ShouldBe(0x2400000UL);
-        KaslrSlideFinder.Scan(p.Site(HookRole.Enter64), g).ShouldBeNull();
+        KaslrSlideFinder.Scan(p.Site(SiteKind.Enter), g).ShouldBeNull();
     }
 
     [Fact]

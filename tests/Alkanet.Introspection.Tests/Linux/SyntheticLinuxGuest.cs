@@ -1,3 +1,4 @@
+using Alkanet.Introspection.Hooks;
 using System.Buffers.Binary;
 using System.Text;
 using Alkanet.Core.Records;
@@ -87,8 +88,8 @@ public sealed class SyntheticLinuxGuest : IVirtualMemory
         names[231] = "exit_group"; names[257] = "openat"; names[42] = "connect"; names[87] = "unlink"; names[157] = "prctl";
         p.Syscalls64 = new LinuxSyscallTable(names);
         p.Syscalls32 = LinuxI386Table.Embedded.ToTable();
-        p.Sites.Add(new HookSite(HookRole.Enter64, "x64_sys_call", 0xffffffff81003320, [0x81, 0xfe, 0xb0, 0, 0, 0, 0x0f, 0x84, 0x43, 0x0c, 0, 0]));
-        p.Sites.Add(new HookSite(HookRole.Exit, "syscall_exit_to_user_mode_prepare", 0xffffffff81146800, [0x55, 0x48, 0x89, 0xfd, 0x53, 0x65, 0x48, 0x8b, 0x04, 0x25, 0x80, 0xfb]));
+        p.Sites.Add(new LinuxLinkSite(SiteKind.Enter, "x64_sys_call", 0xffffffff81003320, [0x81, 0xfe, 0xb0, 0, 0, 0, 0x0f, 0x84, 0x43, 0x0c, 0, 0]));
+        p.Sites.Add(new LinuxLinkSite(SiteKind.Exit, "syscall_exit_to_user_mode_prepare", 0xffffffff81146800, [0x55, 0x48, 0x89, 0xfd, 0x53, 0x65, 0x48, 0x8b, 0x04, 0x25, 0x80, 0xfb]));
         return p;
     }
 

@@ -1,3 +1,4 @@
+using Alkanet.Introspection.Hooks;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Memory;
 using Alkanet.Introspection.Windows;
@@ -39,10 +40,10 @@ public class DecoderFuzzTests
             {
                 var args = Enumerable.Range(0, 11).Select(_ => Pick()).ToArray();
                 var enter = h.Guest.EnterState(h.Thread, number, args);
-                h.Decoder.Decode(enter, h.Memory, HookSiteKind.Enter, record);
+                h.Decoder.Decode(enter, h.Memory, SiteKind.Enter, record);
                 record.Name.ShouldBe(name);
                 var exit = h.Guest.ExitState(h.Thread, (uint)rng.Next());
-                h.Decoder.Decode(exit, h.Memory, HookSiteKind.Exit, record);
+                h.Decoder.Decode(exit, h.Memory, SiteKind.Exit, record);
                 foreach (var kv in record.AdditionalInfo) kv.Value.Text.Length.ShouldBeLessThan(20_000, $"{name} {kv.Key}");
             }
         }
@@ -55,11 +56,11 @@ public class DecoderFuzzTests
         var s = h.Guest.EnterState(h.Thread, 0x55, 0, 0, 0, 0);
         h.Guest.System.WriteU64(h.Guest.Kpcr + h.Guest.Off("_KPCR", "Prcb") + h.Guest.Off("_KPRCB", "CurrentThread"), 0xFFFF_9999_0000_0000);
         var r = new SyscallRecord();
-        h.Decoder.Decode(s, h.Memory, HookSiteKind.Enter, r).ShouldBeFalse();
+        h.Decoder.Decode(s, h.Memory, SiteKind.Enter, r).ShouldBeFalse();
         r.Name.ShouldBe("NtCreateFile");
         s.KernelGsBase = 0;
-        h.Decoder.Decode(s, h.Memory, HookSiteKind.Enter, r).ShouldBeFalse();
-        h.Decoder.Decode(s, new PagedVirtualMemory(h.Guest.Physical, 0xFFFFF000), HookSiteKind.Exit, r).ShouldBeFalse();
+        h.Decoder.Decode(s, h.Memory, SiteKind.Enter, r).ShouldBeFalse();
+        h.Decoder.Decode(s, new PagedVirtualMemory(h.Guest.Physical, 0xFFFFF000), SiteKind.Exit, r).ShouldBeFalse();
     }
 
     [Fact]
@@ -86,10 +87,10 @@ public class DecoderFuzzTests
         var record = new SyscallRecord();
         void Round()
         {
-            h.Decoder.Decode(enter, h.Memory, HookSiteKind.Enter, record);
-            h.Decoder.Decode(exit, h.Memory, HookSiteKind.Exit, record);
-            h.Decoder.Decode(alloc, h.Memory, HookSiteKind.Enter, record);
-            h.Decoder.Decode(exit, h.Memory, HookSiteKind.Exit, record);
+            h.Decoder.Decode(enter, h.Memory, SiteKind.Enter, record);
+            h.Decoder.Decode(exit, h.Memory, SiteKind.Exit, record);
+            h.Decoder.Decode(alloc, h.Memory, SiteKind.Enter, record);
+            h.Decoder.Decode(exit, h.Memory, SiteKind.Exit, record);
         }
         for (var i = 0; i < 100; i++) Round();
         // The runtime may allocate a few bytes once while it re-compiles hot methods (tiered JIT, seen in

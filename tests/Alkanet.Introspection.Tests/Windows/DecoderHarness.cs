@@ -1,3 +1,4 @@
+using Alkanet.Introspection.Hooks;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Memory;
 using Alkanet.Introspection.TestKit;
@@ -36,7 +37,7 @@ internal sealed class DecoderHarness
     {
         var s = Guest.EnterState(thread, Number(name), args);
         Memory.SetCr3(s.Cr3);
-        Decoder.Decode(s, Memory, HookSiteKind.Enter, Record).ShouldBeTrue();
+        Decoder.Decode(s, Memory, SiteKind.Enter, Record).ShouldBeTrue();
         return Record.Clone();
     }
 
@@ -46,7 +47,7 @@ internal sealed class DecoderHarness
     {
         var s = Guest.ExitState(thread, status);
         Memory.SetCr3(s.Cr3);
-        Decoder.Decode(s, Memory, HookSiteKind.Exit, Record).ShouldBeTrue();
+        Decoder.Decode(s, Memory, SiteKind.Exit, Record).ShouldBeTrue();
         return Record.Clone();
     }
 }

@@ -1,3 +1,4 @@
+using Alkanet.Introspection.Hooks;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Memory;
 using Alkanet.Introspection.TestKit;
@@ -55,9 +56,9 @@ public class LiveHookApiTests
 
         var userOnly = new PagedVirtualMemory(h.Guest.Physical, state.Cr3);
         var r = new SyscallRecord();
-        h.Decoder.Decode(state, userOnly, HookSiteKind.Enter, r).ShouldBeFalse(); // the KPCR is not mapped
+        h.Decoder.Decode(state, userOnly, SiteKind.Enter, r).ShouldBeFalse(); // the KPCR is not mapped
         var split = new SplitVirtualMemory(userOnly, new PagedVirtualMemory(h.Guest.Physical, h.Kernel.KernelCr3));
-        h.Decoder.Decode(state, split, HookSiteKind.Enter, r).ShouldBeTrue();
+        h.Decoder.Decode(state, split, SiteKind.Enter, r).ShouldBeTrue();
         r.Pid.ShouldBe(0x21f4UL);
         r.AdditionalInfo["file_name"].ShouldBe(@"0\\??\C:\secret.txt");
     }

@@ -1,3 +1,4 @@
+using Alkanet.Introspection.Hooks;
 using System.Text.Json.Nodes;
 using Alkanet.Introspection.Symbols;
 using Alkanet.Introspection.Symbols.Compression;
@@ -57,7 +58,7 @@ public sealed class OtherBuildTests : IDisposable
 
         var decoder = new WindowsSyscallDecoder(kernel);
         var record = new Core.Records.SyscallRecord();
-        decoder.Decode(state, guest.MemoryOf(proc), HookSiteKind.Enter, record).ShouldBeTrue();
+        decoder.Decode(state, guest.MemoryOf(proc), SiteKind.Enter, record).ShouldBeTrue();
         record.Name.ShouldBe("NtCreateThreadEx");
         record.SysNo.ShouldBe(0xC1UL);
         (record.Pid, record.Tid, record.ProcName, record.ParentPid).ShouldBe((0x1234UL, 0x1238UL, "injector.exe", (ulong?)0x888));
@@ -65,7 +66,7 @@ public sealed class OtherBuildTests : IDisposable
 
         // The 1909 decoder on this guest would read the wrong offsets: the profile matters.
         var wrong = new WindowsSyscallDecoder(new WindowsProfile(store.LoadDefault()), kernel.KernelBase, kernel.Syscalls.Table);
-        wrong.Decode(state, guest.MemoryOf(proc), HookSiteKind.Enter, record);
+        wrong.Decode(state, guest.MemoryOf(proc), SiteKind.Enter, record);
         record.ProcName.ShouldNotBe("injector.exe");
         _ = isfPath;
     }

@@ -1,3 +1,4 @@
+using Alkanet.Introspection.Hooks;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Memory;
 using Alkanet.Introspection.Windows;
@@ -31,7 +32,7 @@ public sealed class RamFileEndToEndTests : IDisposable
             var decoder = new WindowsSyscallDecoder(kernel);
             var memory = new PagedVirtualMemory(ram, enter.Cr3, PagingModes.FromCr4(enter.Cr4));
             var record = new SyscallRecord();
-            decoder.Decode(enter, memory, HookSiteKind.Enter, record).ShouldBeTrue();
+            decoder.Decode(enter, memory, SiteKind.Enter, record).ShouldBeTrue();
             record.Name.ShouldBe("NtClose");
             record.ProcName.ShouldBe("7d317343ffac1b");
             record.AdditionalInfo["object_name"].ShouldBe(@"\Users\u\notes.txt");

@@ -1,3 +1,4 @@
+using Alkanet.Introspection.Hooks;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Symbols;
 using Alkanet.Introspection.Windows;
@@ -50,11 +51,11 @@ public class StructReaderTests
         r.Args.ShouldBe(new ulong[] { 0x44 });
         var record = new SyscallRecord();
         var state = _h.Guest.EnterState(_h.Thread, 0x1000, 0, 0, 0, 0);
-        _h.Decoder.Decode(state, _h.Memory, HookSiteKind.Enter, record);
+        _h.Decoder.Decode(state, _h.Memory, SiteKind.Enter, record);
         record.Name.ShouldBe(_h.Kernel.Win32kSyscalls!.Table.NameOf(0x1000));
         record.Name.ShouldStartWith("NtUser");
         state.Rax = 0xFFF;
-        _h.Decoder.Decode(state, _h.Memory, HookSiteKind.Enter, record);
+        _h.Decoder.Decode(state, _h.Memory, SiteKind.Enter, record);
         record.Name.ShouldBe("unknown_fff");
     }
 }

@@ -1,3 +1,4 @@
+using Alkanet.Introspection.Hooks;
 using Alkanet.Core.Records;
 using Alkanet.Vmm.Gdb;
 using Alkanet.Vmm.Tests.Gdb.Fakes;
@@ -33,7 +34,7 @@ public sealed class GdbSyscallTracerTests
         var (client, sent) = Connect(server);
         using var _c = client;
         var sink = new ListSink();
-        var decoder = new LinuxTestDecoder(EntrySite, ExitSite);
+        var decoder = new LinuxTestOs(EntrySite, ExitSite);
         var summary = new GdbSyscallTracer(client, decoder, sink).Run();
 
         summary.End.ShouldBe(GdbTraceEnd.TargetExited);
@@ -71,7 +72,7 @@ public sealed class GdbSyscallTracerTests
         var (client, sent) = Connect(server);
         using var _c = client;
         var sink = new ListSink();
-        var summary = new GdbSyscallTracer(client, new LinuxTestDecoder(EntrySite, ExitSite), sink,
+        var summary = new GdbSyscallTracer(client, new LinuxTestOs(EntrySite, ExitSite), sink,
             new GdbTracerOptions { Duration = TimeSpan.FromSeconds(3), PollInterval = TimeSpan.FromMilliseconds(20) }).Run();
         summary.End.ShouldBe(GdbTraceEnd.Duration, string.Join(" ", sent));
         summary.Records.ShouldBe(6, string.Join(" ", sent));
@@ -88,7 +89,7 @@ public sealed class GdbSyscallTracerTests
         var (client, _) = Connect(server);
         using var _c = client;
         var sink = new ListSink();
-        var tracer = new GdbSyscallTracer(client, new LinuxTestDecoder(EntrySite, ExitSite), sink, new GdbTracerOptions { MaxHits = 7 }) { NextNo = 100 };
+        var tracer = new GdbSyscallTracer(client, new LinuxTestOs(EntrySite, ExitSite), sink, new GdbTracerOptions { MaxHits = 7 }) { NextNo = 100 };
         var summary = tracer.Run();
         summary.End.ShouldBe(GdbTraceEnd.HitLimit);
         sink.Records.Select(r => r.No).ShouldBe(Enumerable.Range(100, 7).Select(i => (long)i));
@@ -104,7 +105,7 @@ public sealed class GdbSyscallTracerTests
         var (client, _) = Connect(server);
         using var _c = client;
         var sink = new ListSink();
-        var decoder = new LinuxTestDecoder(EntrySite, ExitSite);
+        var decoder = new LinuxTestOs(EntrySite, ExitSite);
         new GdbSyscallTracer(client, decoder, sink).Run().Records.ShouldBe(1);
         decoder.Unreadable.ShouldBe(1);
         sink.Records[0].AdditionalInfo.TryGet("pt_regs", out var v).ShouldBeTrue();
@@ -119,7 +120,7 @@ public sealed class GdbSyscallTracerTests
         var (client, _) = Connect(server);
         using var _c = client;
         var sink = new ListSink();
-        Should.Throw<GdbConnectionException>(() => new GdbSyscallTracer(client, new LinuxTestDecoder(EntrySite, ExitSite), sink).Run());
+        Should.Throw<GdbConnectionException>(() => new GdbSyscallTracer(client, new LinuxTestOs(EntrySite, ExitSite), sink).Run());
         sink.Flushes.ShouldBe(1);
     }
 }

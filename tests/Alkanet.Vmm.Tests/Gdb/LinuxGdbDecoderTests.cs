@@ -1,3 +1,4 @@
+using Alkanet.Introspection.Hooks;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Linux;
@@ -19,7 +20,7 @@ public sealed class LinuxGdbDecoderTests
     private static LinuxProfile Profile()
     {
         var p = SyntheticLinuxGuest.Profile();
-        p.Sites.Add(new Introspection.Linux.HookSite(HookRole.Enter32, "ia32_sys_call", 0xffffffff81005630, [0x41, 0x54, 0x55, 0x48, 0x89, 0xfd, 0x53, 0x89, 0xf3, 0x48, 0x83, 0xec]));
+        p.Sites.Add(new LinuxLinkSite(SiteKind.Enter32, "ia32_sys_call", 0xffffffff81005630, [0x41, 0x54, 0x55, 0x48, 0x89, 0xfd, 0x53, 0x89, 0xf3, 0x48, 0x83, 0xec]));
         return p;
     }
 
@@ -45,24 +46,25 @@ public sealed class LinuxGdbDecoderTests
         var guest = Guest(profile, Slide);
         var target = new FakeGdbTarget { MemoryOf = _ => guest };
         for (var i = 0; i < target.Cpus.Count; i++) target.Cpus[i] = target.Cpus[i] with { GsBase = SyntheticLinuxGuest.GsBase };
-        var enter = profile.Site(HookRole.Enter64).LinkAddress + Slide;
-        var exit = profile.Site(HookRole.Exit).LinkAddress + Slide;
+        var enter = profile.Site(SiteKind.Enter).LinkAddress + Slide;
+        var exit = profile.Site(SiteKind.Exit).LinkAddress + Slide;
         target.Script.Enqueue(new ScriptedHit(0, At(enter, 257)));
         target.Script.Enqueue(new ScriptedHit(1, At(exit)));
         using var server = new FakeRspServer(target);
         var (client, sent) = Connect(server);
         using var _c = client;
 
-        var decoder = LinuxGdbDecoder.Discover(client, profile, "synthetic.txt");
+        var decoder = new LinuxOs(profile, "synthetic.txt");
+        var found = GdbAttach.Discover(client, decoder);
         decoder.Slide.ShouldBe(Slide);
-        decoder.Sites.Select(s => (s.Address, s.Kind, s.Name)).ShouldBe(
+        found.Sites.Select(s => (s.Address, s.Kind, s.Name)).ShouldBe(
         [
-            (enter, HookKind.Enter, "x64_sys_call"), (exit, HookKind.Exit, "syscall_exit_to_user_mode_prepare"),
-            (profile.Site(HookRole.Enter32).LinkAddress + Slide, HookKind.Enter, "ia32_sys_call"),
+            (enter, SiteKind.Enter, "x64_sys_call"), (exit, SiteKind.Exit, "syscall_exit_to_user_mode_prepare"),
+            (profile.Site(SiteKind.Enter32).LinkAddress + Slide, SiteKind.Enter32, "ia32_sys_call"),
         ]);
-        decoder.Notes.ShouldContain(n => n.StartsWith("KASLR slide 0x1a00000 (x64_sys_call at 0xffffffff82a03320, found through vCPU 0)", StringComparison.Ordinal));
-        decoder.Notes.ShouldContain(n => n.StartsWith("profile synthetic.txt: release synthetic", StringComparison.Ordinal));
-        decoder.Warnings.ShouldBeEmpty();
+        found.Notes.ShouldContain(n => n.StartsWith("KASLR slide 0x1a00000 (x64_sys_call at 0xffffffff82a03320, found through vCPU 0)", StringComparison.Ordinal));
+        found.Notes.ShouldContain(n => n.StartsWith("profile synthetic.txt: release synthetic", StringComparison.Ordinal));
+        found.Warnings.ShouldBeEmpty();
 
         var sink = new ListSink();
         var summary = new GdbSyscallTracer(client, decoder, sink).Run();
@@ -87,12 +89,12 @@ public sealed class LinuxGdbDecoderTests
     {
         var profile = Profile();
         var guest = Guest(profile, Slide);
-        guest.Write(profile.Site(HookRole.Exit).LinkAddress + Slide + 5, [0xcc, 0xcc]); // the EXIT's code differs
+        guest.Write(profile.Site(SiteKind.Exit).LinkAddress + Slide + 5, [0xcc, 0xcc]); // the EXIT's code differs
         var target = new FakeGdbTarget { MemoryOf = _ => guest };
         using var server = new FakeRspServer(target);
         var (client, sent) = Connect(server);
         using var _c = client;
-        var ex = Should.Throw<InvalidOperationException>(() => LinuxGdbDecoder.Discover(client, profile, "other.txt"));
+        var ex = Should.Throw<InvalidOperationException>(() => GdbAttach.Discover(client, new LinuxOs(profile, "other.txt")));
         ex.Message.ShouldContain("not the one of the Linux profile other.txt (release synthetic)");
         ex.Message.ShouldContain("syscall_exit_to_user_mode_prepare's code at 0xffffffff82b46800 does not");
         sent.Where(IsWritePacket).ShouldBeEmpty();
@@ -107,7 +109,7 @@ public sealed class LinuxGdbDecoderTests
         using var server = new FakeRspServer(target);
         var (client, sent) = Connect(server);
         using var _c = client;
-        var ex = Should.Throw<InvalidOperationException>(() => LinuxGdbDecoder.Discover(client, profile, "p.txt"));
+        var ex = Should.Throw<InvalidOperationException>(() => GdbAttach.Discover(client, new LinuxOs(profile, "p.txt")));
         ex.Message.ShouldContain("at no 2 MiB-aligned KASLR slide under 1 GiB");
         ex.Message.ShouldContain("--vmlinux FILE --kallsyms FILE");
         sent.Count(p => p.StartsWith('m')).ShouldBe(2 * 512); // every slide, through both vCPUs (both in the kernel)
@@ -120,23 +122,23 @@ public sealed class LinuxGdbDecoderTests
         var dir = Directory.CreateTempSubdirectory("alkanet-linuxprofiles-").FullName;
         try
         {
-            var none = Should.Throw<InvalidOperationException>(() => LinuxGdbProfiles.Resolve(null, null, null, dir));
+            var none = Should.Throw<InvalidOperationException>(() => LinuxProfileSource.Resolve(null, null, null, dir));
             none.Message.ShouldContain("no Linux profile");
             none.Message.ShouldContain("scripts/setup.sh");
             none.Message.ShouldContain("--profile FILE");
 
             var bad = Path.Combine(dir, "bad.txt");
             File.WriteAllText(bad, "release x\ncurrent_task zz\n");
-            Should.Throw<InvalidOperationException>(() => LinuxGdbProfiles.Resolve(bad, null, null)).Message.ShouldContain($"{bad}:2:");
-            Should.Throw<InvalidOperationException>(() => LinuxGdbProfiles.Resolve(Path.Combine(dir, "missing.txt"), null, null)).Message.ShouldContain("no such file");
-            Should.Throw<InvalidOperationException>(() => LinuxGdbProfiles.Resolve(null, "vmlinux", null)).Message.ShouldContain("go together");
+            Should.Throw<InvalidOperationException>(() => LinuxProfileSource.Resolve(bad, null, null, null)).Message.ShouldContain($"{bad}:2:");
+            Should.Throw<InvalidOperationException>(() => LinuxProfileSource.Resolve(Path.Combine(dir, "missing.txt"), null, null, null)).Message.ShouldContain("no such file");
+            Should.Throw<InvalidOperationException>(() => LinuxProfileSource.Resolve(null, "vmlinux", null, null)).Message.ShouldContain("go together");
 
             // A profile in the cache is the default.
             var good = Profile();
             good.Save(Path.Combine(dir, "profile.txt"));
-            var (loaded, source) = LinuxGdbProfiles.Resolve(null, null, null, dir);
+            var (loaded, source) = LinuxProfileSource.Resolve(null, null, null, dir);
             source.ShouldBe(Path.Combine(dir, "profile.txt"));
-            loaded.Site(HookRole.Enter64).LinkAddress.ShouldBe(good.Site(HookRole.Enter64).LinkAddress);
+            loaded.Site(SiteKind.Enter).LinkAddress.ShouldBe(good.Site(SiteKind.Enter).LinkAddress);
         }
         finally
         {

@@ -1,3 +1,5 @@
+using Alkanet.Introspection.Windows;
+using Alkanet.Introspection.Hooks;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Memory;
 using Alkanet.Introspection.TestKit;
@@ -17,20 +19,21 @@ public sealed class WindowsGdbTracerTests
         using var server = new FakeRspServer(w.Target);
         var (client, sent) = Connect(server);
         using var _c = client;
-        var decoder = WindowsGdbDecoder.Discover(client, WindowsGdbGuest.Profiles);
+        var decoder = new WindowsOs(WindowsGdbGuest.Profiles);
+        var found = GdbAttach.Discover(client, decoder);
 
-        decoder.Kernel.KernelBase.ShouldBe(w.Guest.KernelBase);
-        decoder.Kernel.Build.ShouldBe(18363);
-        decoder.Kernel.Syscalls!.Exact.ShouldBeTrue();
-        decoder.Kernel.HookSites!.KvaShadow.ShouldBeFalse();
-        decoder.Sites.ShouldBe([
-            new HookSite(w.Guest.Symbol("KiSystemCall64"), HookKind.Enter, "KiSystemCall64"),
-            new HookSite(w.Guest.ExpectedReturnSite, HookKind.Exit, $"KiSystemServiceCopyEnd+0x{SyntheticWindowsGuest.CallR10Offset + 3:x}"),
+        decoder.Kernel!.KernelBase.ShouldBe(w.Guest.KernelBase);
+        decoder.Kernel!.Build.ShouldBe(18363);
+        decoder.Kernel!.Syscalls!.Exact.ShouldBeTrue();
+        decoder.Kernel!.HookSites!.KvaShadow.ShouldBeFalse();
+        found.Sites.ShouldBe([
+            new HookSite(w.Guest.Symbol("KiSystemCall64"), SiteKind.Enter, "KiSystemCall64"),
+            new HookSite(w.Guest.ExpectedReturnSite, SiteKind.Exit, $"KiSystemServiceCopyEnd+0x{SyntheticWindowsGuest.CallR10Offset + 3:x}"),
         ]);
-        decoder.Notes.ShouldContain(n => n.Contains("E0093F3AEF15D58168B753C9488A4043-1") && n.Contains($"IDT at 0x{w.IdtBase:x}"));
-        decoder.Notes.ShouldContain(n => n.Contains("build 18363") && n.Contains("KVA shadow off"));
-        decoder.Warnings.ShouldContain(x => x.Contains("IDT vector 0"));
-        decoder.Warnings.ShouldNotContain(x => x.Contains("hooked")); // the IDT handler is not mistaken for LSTAR
+        found.Notes.ShouldContain(n => n.Contains("E0093F3AEF15D58168B753C9488A4043-1") && n.Contains($"IDT at 0x{w.IdtBase:x}"));
+        found.Notes.ShouldContain(n => n.Contains("build 18363") && n.Contains("KVA shadow off"));
+        found.Warnings.ShouldContain(x => x.Contains("IDT vector 0"));
+        found.Warnings.ShouldNotContain(x => x.Contains("hooked")); // the IDT handler is not mistaken for LSTAR
         // Discovery only read: the monitor was asked for 'info registers', nothing else.
         sent.Where(IsWritePacket).ShouldBeEmpty();
         sent.Where(p => p.StartsWith("qRcmd", StringComparison.Ordinal)).ShouldBe(["qRcmd," + RspCodec.ToHex("info registers")]);
@@ -43,11 +46,12 @@ public sealed class WindowsGdbTracerTests
         using var server = new FakeRspServer(w.Target);
         var (client, _) = Connect(server);
         using var _c = client;
-        var decoder = WindowsGdbDecoder.Discover(client, WindowsGdbGuest.Profiles);
-        decoder.Kernel.HookSites!.KvaShadow.ShouldBeTrue();
-        decoder.Kernel.HookSites.Lstar.ShouldBe(w.Guest.Symbol("KiSystemCall64Shadow"));
-        decoder.Sites[0].ShouldBe(new HookSite(w.Guest.Symbol("KiSystemServiceUser"), HookKind.Enter, "KiSystemServiceUser"));
-        decoder.Notes.ShouldContain(n => n.Contains("KVA shadow on"));
+        var decoder = new WindowsOs(WindowsGdbGuest.Profiles);
+        var found = GdbAttach.Discover(client, decoder);
+        decoder.Kernel!.HookSites!.KvaShadow.ShouldBeTrue();
+        decoder.Kernel!.HookSites.Lstar.ShouldBe(w.Guest.Symbol("KiSystemCall64Shadow"));
+        found.Sites[0].ShouldBe(new HookSite(w.Guest.Symbol("KiSystemServiceUser"), SiteKind.Enter, "KiSystemServiceUser"));
+        found.Notes.ShouldContain(n => n.Contains("KVA shadow on"));
 
         var sink = new ListSink();
         new GdbSyscallTracer(client, decoder, sink, new GdbTracerOptions { MaxHits = 6 }).Run();
@@ -66,7 +70,8 @@ public sealed class WindowsGdbTracerTests
         using var server = new FakeRspServer(w.Target);
         var (client, sent) = Connect(server);
         using var _c = client;
-        var decoder = WindowsGdbDecoder.Discover(client, WindowsGdbGuest.Profiles);
+        var decoder = new WindowsOs(WindowsGdbGuest.Profiles);
+        var found = GdbAttach.Discover(client, decoder);
         var sink = new ListSink();
         var summary = new GdbSyscallTracer(client, decoder, sink, new GdbTracerOptions { MaxHits = hits }).Run();
         client.Detach();
@@ -109,7 +114,7 @@ public sealed class WindowsGdbTracerTests
         sent.Where(IsWritePacket).ShouldBeEmpty();
         server.Received.Where(IsWritePacket).ShouldBeEmpty();
         sent.Count(p => p.StartsWith("vCont;s:", StringComparison.Ordinal)).ShouldBe(hits);
-        sent.Where(p => p.StartsWith("Z", StringComparison.Ordinal)).ShouldBe(decoder.Sites.Select(s => $"Z1,{s.Address:x},1"), ignoreOrder: true);
+        sent.Where(p => p.StartsWith("Z", StringComparison.Ordinal)).ShouldBe(found.Sites.Select(s => $"Z1,{s.Address:x},1"), ignoreOrder: true);
         client.Connection.Guard.AllowedRegisterWrites.ShouldBe(0);
         client.Connection.Guard.Refused.ShouldBe(0);
     }
@@ -121,7 +126,7 @@ public sealed class WindowsGdbTracerTests
         using var server = new FakeRspServer(w.Target);
         var (client, sent) = Connect(server);
         using var _c = client;
-        var ex = Should.Throw<InvalidOperationException>(() => WindowsGdbDecoder.Discover(client, WindowsGdbGuest.Profiles));
+        var ex = Should.Throw<InvalidOperationException>(() => GdbAttach.Discover(client, new WindowsOs(WindowsGdbGuest.Profiles)));
         ex.Message.ShouldContain("ntkrnlmp.pdb 0123456789ABCDEF0123456789ABCDEF-3");
         ex.Message.ShouldContain("alkanet profile import");
         sent.Where(IsWritePacket).ShouldBeEmpty();
@@ -135,7 +140,7 @@ public sealed class WindowsGdbTracerTests
         using var server = new FakeRspServer(w.Target);
         var (client, _) = Connect(server);
         using var _c = client;
-        var ex = Should.Throw<InvalidOperationException>(() => WindowsGdbDecoder.Discover(client, WindowsGdbGuest.Profiles));
+        var ex = Should.Throw<InvalidOperationException>(() => GdbAttach.Discover(client, new WindowsOs(WindowsGdbGuest.Profiles)));
         ex.Message.ShouldContain("IDT at 0xfffff80000000000");
         ex.Message.ShouldContain("not readable");
     }
@@ -161,9 +166,10 @@ public sealed class WindowsGdbTracerTests
         using var server = new FakeRspServer(w.Target);
         var (client, sent) = Connect(server);
         using var _c = client;
-        var decoder = WindowsGdbDecoder.Discover(client, WindowsGdbGuest.Profiles);
-        decoder.Kernel.KernelBase.ShouldBe(w.Guest.KernelBase);
-        decoder.Notes.ShouldContain(n => n.Contains("at stop 2"));
+        var decoder = new WindowsOs(WindowsGdbGuest.Profiles);
+        var found = GdbAttach.Discover(client, decoder);
+        decoder.Kernel!.KernelBase.ShouldBe(w.Guest.KernelBase);
+        found.Notes.ShouldContain(n => n.Contains("at stop 2"));
         sent.Count(p => p == "vCont;c").ShouldBe(1);
         client.IsRunning.ShouldBeFalse();
         sent.Where(IsWritePacket).ShouldBeEmpty();
@@ -177,7 +183,7 @@ public sealed class WindowsGdbTracerTests
         var (client, sent) = Connect(server);
         using var _c = client;
         var ex = Should.Throw<InvalidOperationException>(() =>
-            WindowsGdbDecoder.Discover(client, WindowsGdbGuest.Profiles, attach: new WindowsGdbAttachOptions { Attempts = 3 }));
+            GdbAttach.Discover(client, new WindowsOs(WindowsGdbGuest.Profiles), new GdbAttachOptions { Attempts = 3 }));
         ex.Message.ShouldContain("every vCPU ran user code at each of 3 stops");
         ex.Message.ShouldContain("not readable in this address space");
         sent.Count(p => p == "vCont;c").ShouldBe(2);
@@ -197,9 +203,10 @@ public sealed class WindowsGdbTracerTests
         using var server = new FakeRspServer(w.Target);
         var (client, sent) = Connect(server);
         using var _c = client;
-        var decoder = WindowsGdbDecoder.Discover(client, WindowsGdbGuest.Profiles);
-        decoder.Kernel.KernelBase.ShouldBe(w.Guest.KernelBase);
-        decoder.Notes.ShouldNotContain(n => n.Contains("at stop"));
+        var decoder = new WindowsOs(WindowsGdbGuest.Profiles);
+        var found = GdbAttach.Discover(client, decoder);
+        decoder.Kernel!.KernelBase.ShouldBe(w.Guest.KernelBase);
+        found.Notes.ShouldNotContain(n => n.Contains("at stop"));
         sent.ShouldNotContain("vCont;c");
     }
 
@@ -214,7 +221,8 @@ public sealed class WindowsGdbTracerTests
         using var server = new FakeRspServer(w.Target);
         var (client, sent) = Connect(server);
         using var _c = client;
-        var decoder = WindowsGdbDecoder.Discover(client, WindowsGdbGuest.Profiles);
+        var decoder = new WindowsOs(WindowsGdbGuest.Profiles);
+        var found = GdbAttach.Discover(client, decoder);
         // After discovery, every kernel-pool byte (KPCR, EPROCESS/ETHREAD, handle tables, object headers and names,
         // the IDT) turns random: the decoder follows garbage pointers, lengths and counts.
         var random = new Random(seed);

@@ -2,7 +2,7 @@ using Alkanet.Introspection.Symbols;
 using Alkanet.Introspection.TestKit.Boot;
 using Alkanet.Vmm.Live;
 using Alkanet.Vmm.Qemu;
-using Alkanet.Vmm.Ring;
+using Alkanet.Ring;
 
 namespace Alkanet.Vmm.Tests.Live;
 

@@ -1,7 +1,7 @@
 using Alkanet.Core.Records;
 using Alkanet.Core.Sinks;
 using Alkanet.Vmm.Live;
-using Alkanet.Vmm.Ring;
+using Alkanet.Ring;
 
 namespace Alkanet.Vmm.Tests.Unit;
 

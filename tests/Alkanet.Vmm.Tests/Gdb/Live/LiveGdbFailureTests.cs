@@ -1,3 +1,4 @@
+using Alkanet.Introspection.Hooks;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Memory;
@@ -9,15 +10,13 @@ namespace Alkanet.Vmm.Tests.Gdb.Live;
 public sealed class LiveGdbFailureTests
 {
     /// <summary>Kills QEMU from inside the decoder at the given hit.</summary>
-    private sealed class KillingDecoder(IHookDecoder inner, GdbstubGuest guest, int killAt) : IHookDecoder
+    private sealed class KillingDecoder(IGuestOs inner, GdbstubGuest guest, int killAt) : KnownSitesOs(inner.Name, inner.Found!.Sites)
     {
         private int _hits;
 
-        public IReadOnlyList<HookSite> Sites => inner.Sites;
-
-        public bool Decode(HookSite site, in VcpuState state, IVirtualMemory memory, SyscallRecord record)
+        public override bool OnHit(in HookSite site, in VcpuState state, IVirtualMemory memory, SyscallRecord record)
         {
-            var ok = inner.Decode(site, state, memory, record);
+            var ok = inner.OnHit(site, state, memory, record);
             if (++_hits == killAt) guest.Dispose();
             return ok;
         }
@@ -33,7 +32,7 @@ public sealed class LiveGdbFailureTests
         try
         {
             using var client = GdbClient.Connect("127.0.0.1", guest.GdbPort, new GdbClientOptions { Timeout = TimeSpan.FromSeconds(10) });
-            var decoder = new KillingDecoder(new LinuxTestDecoder(guest.Kallsyms["x64_sys_call"], guest.Kallsyms["syscall_exit_to_user_mode_prepare"]), guest, 20);
+            var decoder = new KillingDecoder(new LinuxTestOs(guest.Kallsyms["x64_sys_call"], guest.Kallsyms["syscall_exit_to_user_mode_prepare"]), guest, 20);
             Should.Throw<GdbConnectionException>(() => new GdbSyscallTracer(client, decoder, sink).Run());
         }
         finally

@@ -1,3 +1,4 @@
+using Alkanet.Introspection.Hooks;
 using System.Globalization;
 using Alkanet.Vmm.Gdb;
 using static Alkanet.Vmm.Tests.Gdb.GdbTestKit;
@@ -26,7 +27,7 @@ public sealed class LiveGdbTracerTests
             var exit = guest.Kallsyms["syscall_exit_to_user_mode_prepare"];
             using var client = GdbClient.Connect("127.0.0.1", guest.GdbPort, new GdbClientOptions { Timeout = TimeSpan.FromSeconds(10) });
             client.Connection.PacketSent += sent.Add;
-            var decoder = new LinuxTestDecoder(entry, exit);
+            var decoder = new LinuxTestOs(entry, exit);
             summary = new GdbSyscallTracer(client, decoder, sink,
                 new GdbTracerOptions { MaxHits = hits, Duration = TimeSpan.FromMinutes(3) }).Run();
             roundTrips = MeasureRoundTrips(client, entry);

@@ -1,3 +1,5 @@
+using Alkanet.Vmm.Guest;
+using Alkanet.Introspection.Hooks;
 using System.Globalization;
 using Alkanet.Introspection.Linux;
 using Alkanet.Vmm.Gdb;
@@ -15,7 +17,7 @@ public sealed class LiveLinuxGdbDecoderTests
     {
         GdbstubGuest.SkipUnlessAvailable();
         LinuxProfile profile;
-        try { profile = LinuxGdbProfiles.Resolve(null, null, null).Profile; }
+        try { profile = LinuxProfileSource.Resolve(null, null, null, AlkanetPaths.LinuxGuest()).Profile; }
         catch (InvalidOperationException ex)
         {
             if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail(ex.Message);
@@ -27,17 +29,18 @@ public sealed class LiveLinuxGdbDecoderTests
         var sink = new ListSink();
         var sent = new List<string>();
         GdbTraceSummary summary;
-        LinuxGdbDecoder decoder;
+        LinuxOs decoder;
         string marker;
         using (var guest = GdbstubGuest.Start(workload, kaslr: true))
         {
             marker = guest.Marker;
             using var client = GdbClient.Connect("127.0.0.1", guest.GdbPort, new GdbClientOptions { Timeout = TimeSpan.FromSeconds(10) });
             client.Connection.PacketSent += sent.Add;
-            decoder = LinuxGdbDecoder.Discover(client, profile, "cached");
-            decoder.Slide.ShouldBe(guest.Kallsyms["x64_sys_call"] - profile.Site(HookRole.Enter64).LinkAddress);
-            decoder.Sites[0].Address.ShouldBe(guest.Kallsyms["x64_sys_call"]);
-            decoder.Sites.Single(s => s.Kind == HookKind.Exit).Address.ShouldBe(guest.Kallsyms["syscall_exit_to_user_mode_prepare"]);
+            decoder = new LinuxOs(profile, "cached");
+            var found = GdbAttach.Discover(client, decoder);
+            decoder.Slide.ShouldBe(guest.Kallsyms["x64_sys_call"] - profile.Site(SiteKind.Enter).LinkAddress);
+            found.Sites[0].Address.ShouldBe(guest.Kallsyms["x64_sys_call"]);
+            found.Sites.Single(s => s.Kind == SiteKind.Exit).Address.ShouldBe(guest.Kallsyms["syscall_exit_to_user_mode_prepare"]);
             var before = sent.Count;
             summary = new GdbSyscallTracer(client, decoder, sink, new GdbTracerOptions { MaxHits = hits, Duration = TimeSpan.FromMinutes(3) }).Run();
             var memoryReads = sent.Skip(before).Count(p => p.StartsWith('m'));

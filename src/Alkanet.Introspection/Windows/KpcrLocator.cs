@@ -1,7 +1,8 @@
+using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Memory;
 using Alkanet.Introspection.Symbols;
 
-namespace Alkanet.Introspection.Windows.Live;
+namespace Alkanet.Introspection.Windows;
 
 /// <summary>Finds the KPCR (and through it the IDT) from GS_BASE / KERNEL_GS_BASE alone, before the kernel's own
 /// symbol table is known. The two _KPCR offsets come from an ISF of the profile store: _KPCR.Self (0x18) and
@@ -38,11 +39,11 @@ public sealed class KpcrLocator
     /// <summary>The KPCR: whichever of GS_BASE and KERNEL_GS_BASE is a kernel address whose KPCR.Self points at itself
     /// (in kernel mode after SWAPGS it is GS_BASE; at the syscall entry instruction, KERNEL_GS_BASE). Returns the
     /// reason when neither is.</summary>
-    public bool TryFind(IGuestRegisters registers, IVirtualMemory memory, out ulong kpcr, out ulong idtBase, out string? error)
+    public bool TryFind(in VcpuState registers, IVirtualMemory memory, out ulong kpcr, out ulong idtBase, out string? error)
     {
         kpcr = idtBase = 0;
-        var gs = registers.Read(GuestRegister.GsBase);
-        var kgs = registers.Read(GuestRegister.KernelGsBase);
+        var gs = registers.GsBase;
+        var kgs = registers.KernelGsBase;
         foreach (var candidate in new[] { gs, kgs })
         {
             if (!GuestReader.IsKernelAddress(candidate)) continue;

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Alkanet.Core.Records;
 
-namespace Alkanet.Vmm.Ring;
+namespace Alkanet.Ring;
 
 /// <summary>The binary form of one record in a ring slot (little-endian): a fixed part, the raw args, then
 /// length-prefixed UTF-8 strings. A record larger than the slot keeps its fixed part and as many

@@ -2,7 +2,7 @@ using System.IO.MemoryMappedFiles;
 using System.Runtime.CompilerServices;
 using Alkanet.Core.Records;
 
-namespace Alkanet.Vmm.Ring;
+namespace Alkanet.Ring;
 
 /// <summary>One mapping of the ring file (see <see cref="RingLayout"/>): the host creates it, the plugin opens it.
 /// Producer side: <see cref="TryWrite"/> (any number of threads). Consumer side: <see cref="TryRead"/> (one thread).</summary>

@@ -1,35 +1,42 @@
+using Alkanet.Introspection.Hooks;
 using Alkanet.Core.Json;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Memory;
 using Alkanet.Introspection.TestKit;
 using Alkanet.Introspection.Windows;
-using Alkanet.Introspection.Windows.Live;
 
 namespace Alkanet.Introspection.Tests.Windows;
 
-/// <summary>The in-QEMU hook's Windows logic against the synthetic guest: discovery from GS_BASE or KERNEL_GS_BASE
-/// through KPCR.Self and KPCR.IdtBase, retries after every kind of failure, and hits decoded exactly as the shared
-/// decoder decodes them.</summary>
-public class WindowsLiveHookTests
+/// <summary>Windows through the OS interface as the in-QEMU hook drives it, against the synthetic guest: discovery from
+/// GS_BASE or KERNEL_GS_BASE through KPCR.Self and KPCR.IdtBase (the plugin has no IDTR), retries after every kind of
+/// failure, and hits decoded exactly as the shared decoder decodes them from only the registers the OS asks for.</summary>
+public class WindowsOsTests
 {
-    /// <summary>The registers of a vCPU state, as the plugin's QEMU register reader gives them.</summary>
-    private sealed class StateRegisters(VcpuState s) : IGuestRegisters
+    /// <summary>What the plugin hands the OS: only the registers of <paramref name="set"/> (the rest read as 0), no IDTR.</summary>
+    private static VcpuState Seen(VcpuState s, RegisterSet set, int? cpu = null)
     {
-        public int Reads { get; private set; }
-
-        public ulong Read(GuestRegister register)
+        var v = new VcpuState { CpuIndex = cpu ?? s.CpuIndex, Known = KnownRegisters.General };
+        if ((set & RegisterSet.Rax) != 0) v.Rax = s.Rax;
+        if ((set & RegisterSet.Rdx) != 0) v.Rdx = s.Rdx;
+        if ((set & RegisterSet.Rsi) != 0) v.Rsi = s.Rsi;
+        if ((set & RegisterSet.Rdi) != 0) v.Rdi = s.Rdi;
+        if ((set & RegisterSet.Rsp) != 0) v.Rsp = s.Rsp;
+        if ((set & RegisterSet.R8) != 0) v.R8 = s.R8;
+        if ((set & RegisterSet.R9) != 0) v.R9 = s.R9;
+        if ((set & RegisterSet.R10) != 0) v.R10 = s.R10;
+        if ((set & RegisterSet.GsBase) != 0) v.GsBase = s.GsBase;
+        if ((set & RegisterSet.KernelGsBase) != 0) v.KernelGsBase = s.KernelGsBase;
+        if ((set & RegisterSet.Cr3) != 0)
         {
-            Reads++;
-            return register switch
-            {
-                GuestRegister.Rax => s.Rax, GuestRegister.Rdx => s.Rdx, GuestRegister.Rsp => s.Rsp,
-                GuestRegister.R8 => s.R8, GuestRegister.R9 => s.R9, GuestRegister.R10 => s.R10,
-                GuestRegister.Cr3 => s.Cr3, GuestRegister.GsBase => s.GsBase, GuestRegister.KernelGsBase => s.KernelGsBase,
-                _ => 0,
-            };
+            v.Cr3 = s.Cr3;
+            v.Known |= KnownRegisters.Control;
         }
+        return v;
     }
+
+    private static bool Hit(WindowsOs os, SiteKind kind, VcpuState s, IVirtualMemory memory, SyscallRecord r, int? cpu = null) =>
+        os.OnHit(new HookSite(s.Rip, kind, kind.ToString()), Seen(s, os.RegistersAt(kind), cpu), memory, r);
 
     private sealed class Fixture
     {
@@ -42,7 +49,8 @@ public class WindowsLiveHookTests
             SetVector0(Guest.Symbol(Guest.Options.KvaShadow ? "KiDivideErrorFaultShadow" : "KiDivideErrorFault"));
             Guest.System.WriteU64(Guest.Kpcr + Guest.Off("_KPCR", "IdtBase"), Idt);
             Memory = Guest.MemoryOf(Process);
-            Hook = new WindowsLiveHook(KernelDiscoveryTests.Store);
+            Os = new WindowsOs(KernelDiscoveryTests.Store);
+            Turns = new DiscoveryTurns(Os);
         }
 
         public SyntheticWindowsGuest Guest { get; }
@@ -50,7 +58,8 @@ public class WindowsLiveHookTests
         public SyntheticThread Thread { get; }
         public ulong Idt { get; }
         public PagedVirtualMemory Memory { get; }
-        public WindowsLiveHook Hook { get; }
+        public WindowsOs Os { get; }
+        public DiscoveryTurns Turns { get; }
 
         public void SetVector0(ulong handler)
         {
@@ -66,23 +75,23 @@ public class WindowsLiveHookTests
             return s;
         }
 
-        public bool Discover(VcpuState s) => Hook.TryDiscover(0, new StateRegisters(s), Memory);
+        public bool Discover(VcpuState s) => Turns.TryFind(Seen(s, Os.DiscoveryRegisters, 0), Memory);
     }
 
     [Fact]
     public void Discovery_takes_the_kpcr_from_gs_base_in_kernel_mode()
     {
         var f = new Fixture();
-        f.Discover(f.Kernel(f.Guest.Kpcr, f.Thread.Teb)).ShouldBeTrue(f.Hook.LastError);
-        f.Hook.Kernel!.KernelBase.ShouldBe(f.Guest.KernelBase);
-        f.Hook.Kernel.HookSites!.Enter.ShouldBe(f.Guest.ExpectedEnterSite);
-        f.Hook.Kernel.HookSites.Exit.ShouldBe(f.Guest.ExpectedReturnSite);
-        f.Hook.SiteAt(f.Guest.ExpectedEnterSite).ShouldBe(HookSiteKind.Enter);
-        f.Hook.SiteAt(f.Guest.ExpectedReturnSite).ShouldBe(HookSiteKind.Exit);
-        f.Hook.SiteAt(f.Guest.ExpectedEnterSite + 1).ShouldBeNull();
-        f.Hook.LastError.ShouldBeNull();
-        f.Hook.Describe().ShouldContain($"ntoskrnl at 0x{f.Guest.KernelBase:x}");
-        f.Hook.Describe().ShouldContain("build 18363");
+        f.Discover(f.Kernel(f.Guest.Kpcr, f.Thread.Teb)).ShouldBeTrue(f.Turns.LastError);
+        f.Os.Kernel!.KernelBase.ShouldBe(f.Guest.KernelBase);
+        f.Os.Kernel.HookSites!.Enter.ShouldBe(f.Guest.ExpectedEnterSite);
+        f.Os.Kernel.HookSites.Exit.ShouldBe(f.Guest.ExpectedReturnSite);
+        f.Os.Found!.Sites.Select(s => (s.Address, s.Kind))
+            .ShouldBe([(f.Guest.ExpectedEnterSite, SiteKind.Enter), (f.Guest.ExpectedReturnSite, SiteKind.Exit)]);
+        f.Os.Found.KernelBase.ShouldBe(f.Guest.KernelBase);
+        f.Turns.LastError.ShouldBeNull();
+        f.Turns.Describe().ShouldContain($"ntoskrnl at 0x{f.Guest.KernelBase:x}");
+        f.Turns.Describe().ShouldContain("build 18363");
     }
 
     [Fact]
@@ -90,18 +99,18 @@ public class WindowsLiveHookTests
     {
         var f = new Fixture();
         var s = f.Guest.EnterState(f.Thread, 0x55); // GS_BASE = the TEB, KERNEL_GS_BASE = the KPCR
-        f.Discover(s).ShouldBeTrue(f.Hook.LastError);
-        f.Hook.Kernel!.KernelBase.ShouldBe(f.Guest.KernelBase);
-        f.Hook.Attempts.ShouldBe(1);
+        f.Discover(s).ShouldBeTrue(f.Turns.LastError);
+        f.Os.Kernel!.KernelBase.ShouldBe(f.Guest.KernelBase);
+        f.Turns.Attempts.ShouldBe(1);
     }
 
     [Fact]
     public void Kva_shadow_is_told_by_the_idt_and_enter_hooks_KiSystemServiceUser()
     {
         var f = new Fixture(new SyntheticGuestOptions { KvaShadow = true });
-        f.Discover(f.Kernel(f.Guest.Kpcr, f.Thread.Teb)).ShouldBeTrue(f.Hook.LastError);
-        f.Hook.Kernel!.HookSites!.KvaShadow.ShouldBeTrue();
-        f.Hook.Kernel.HookSites.Enter.ShouldBe(f.Guest.Symbol("KiSystemServiceUser"));
+        f.Discover(f.Kernel(f.Guest.Kpcr, f.Thread.Teb)).ShouldBeTrue(f.Turns.LastError);
+        f.Os.Kernel!.HookSites!.KvaShadow.ShouldBeTrue();
+        f.Os.Kernel.HookSites.Enter.ShouldBe(f.Guest.Symbol("KiSystemServiceUser"));
     }
 
     [Fact]
@@ -109,12 +118,12 @@ public class WindowsLiveHookTests
     {
         var f = new Fixture();
         f.Discover(f.Kernel(0, 0)).ShouldBeFalse();
-        f.Hook.LastError!.ShouldContain("no KPCR yet");
+        f.Turns.LastError!.ShouldContain("no KPCR yet");
         f.Discover(f.Kernel(0x7FF6_0000_0000, 0)).ShouldBeFalse(); // a user GS only
-        f.Hook.Found.ShouldBeFalse();
-        f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeTrue(f.Hook.LastError);
-        f.Hook.Attempts.ShouldBe(3);
-        f.Hook.Failures.ShouldBe(2);
+        f.Os.Found.ShouldBeNull();
+        f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeTrue(f.Turns.LastError);
+        f.Turns.Attempts.ShouldBe(3);
+        f.Turns.Failures.ShouldBe(2);
     }
 
     [Fact]
@@ -125,9 +134,9 @@ public class WindowsLiveHookTests
         f.Guest.System.WriteU64(fake + f.Guest.Off("_KPCR", "Self"), fake + 8);
         f.Guest.System.WriteU64(fake + f.Guest.Off("_KPCR", "IdtBase"), f.Idt);
         f.Discover(f.Kernel(fake, 0xFFFF_8000_DEAD_0000)).ShouldBeFalse(); // the second one is unmapped
-        f.Hook.LastError!.ShouldContain("no KPCR yet");
+        f.Turns.LastError!.ShouldContain("no KPCR yet");
         // Either register may hold the real one.
-        f.Discover(f.Kernel(fake, f.Guest.Kpcr)).ShouldBeTrue(f.Hook.LastError);
+        f.Discover(f.Kernel(fake, f.Guest.Kpcr)).ShouldBeTrue(f.Turns.LastError);
     }
 
     [Fact]
@@ -137,16 +146,16 @@ public class WindowsLiveHookTests
         var idtField = f.Guest.Kpcr + f.Guest.Off("_KPCR", "IdtBase");
         f.Guest.System.WriteU64(idtField, 0x1234);
         f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeFalse();
-        f.Hook.LastError!.ShouldContain("IDT base");
+        f.Turns.LastError!.ShouldContain("IDT base");
         f.Guest.System.WriteU64(idtField, 0xFFFF_9000_0000_0000); // a kernel address nothing maps
         f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeFalse();
-        f.Hook.LastError!.ShouldContain("not readable");
+        f.Turns.LastError!.ShouldContain("not readable");
         f.Guest.System.WriteU64(idtField, f.Idt);
         f.SetVector0(0x0000_7FF0_0000_0000); // vector 0 pointing at user memory
         f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeFalse();
-        f.Hook.LastError!.ShouldContain("not a kernel address");
+        f.Turns.LastError!.ShouldContain("not a kernel address");
         f.SetVector0(f.Guest.Symbol("KiDivideErrorFault"));
-        f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeTrue(f.Hook.LastError);
+        f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeTrue(f.Turns.LastError);
     }
 
     [Fact]
@@ -158,9 +167,9 @@ public class WindowsLiveHookTests
         var saved = header.ToArray();
         f.Guest.System.Write(f.Guest.KernelBase, "XX"u8.ToArray());
         f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeFalse();
-        f.Hook.LastError!.ShouldContain("no PE image header");
+        f.Turns.LastError!.ShouldContain("no PE image header");
         f.Guest.System.Write(f.Guest.KernelBase, saved);
-        f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeTrue(f.Hook.LastError);
+        f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeTrue(f.Turns.LastError);
     }
 
     [Fact]
@@ -168,9 +177,9 @@ public class WindowsLiveHookTests
     {
         var f = new Fixture(new SyntheticGuestOptions { PdbGuid = "0123456789ABCDEF0123456789ABCDEF", PdbAge = 3 });
         f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeFalse();
-        f.Hook.LastError!.ShouldContain("0123456789ABCDEF0123456789ABCDEF-3");
-        f.Hook.LastError!.ShouldContain("alkanet profile import");
-        f.Hook.Describe().ShouldContain("kernel not found yet after 1 attempt(s)");
+        f.Turns.LastError!.ShouldContain("0123456789ABCDEF0123456789ABCDEF-3");
+        f.Turns.LastError!.ShouldContain("alkanet profile import");
+        f.Turns.Describe().ShouldContain("kernel not found yet after 1 attempt(s)");
     }
 
     [Fact]
@@ -187,8 +196,8 @@ public class WindowsLiveHookTests
             f.Guest.System.Write(page, bytes);
             f.Discover(f.Kernel(page, (ulong)rng.NextInt64() | 0x8000_0000_0000_0000)).ShouldBeFalse();
         }
-        f.Hook.Failures.ShouldBe(200);
-        f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeTrue(f.Hook.LastError);
+        f.Turns.Failures.ShouldBe(200);
+        f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeTrue(f.Turns.LastError);
     }
 
     [Fact]
@@ -196,8 +205,8 @@ public class WindowsLiveHookTests
     {
         var f = new Fixture();
         var r = new SyscallRecord();
-        f.Hook.OnHit(0, HookSiteKind.Enter, new StateRegisters(f.Guest.EnterState(f.Thread, 0x55)), f.Memory, r).ShouldBeFalse();
-        f.Hook.SiteAt(f.Guest.ExpectedEnterSite).ShouldBeNull();
+        Hit(f.Os, SiteKind.Enter, f.Guest.EnterState(f.Thread, 0x55), f.Memory, r).ShouldBeFalse();
+        f.Os.Found.ShouldBeNull();
     }
 
     [Theory]
@@ -206,9 +215,9 @@ public class WindowsLiveHookTests
     public void Hits_decode_into_the_records_the_shared_decoder_gives(bool kva)
     {
         var f = new Fixture(new SyntheticGuestOptions { KvaShadow = kva });
-        f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeTrue(f.Hook.LastError);
-        var reference = new WindowsSyscallDecoder(f.Hook.Kernel!);
-        var number = f.Hook.Kernel!.Syscalls!.Table.TryGetNumber("NtCreateFile", out var n) ? n : throw new InvalidOperationException();
+        f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeTrue(f.Turns.LastError);
+        var reference = new WindowsSyscallDecoder(f.Os.Kernel!);
+        var number = f.Os.Kernel!.Syscalls!.Table.TryGetNumber("NtCreateFile", out var n) ? n : throw new InvalidOperationException();
         var p = f.Process;
         var handleOut = p.U64(0);
         var enter = f.Guest.EnterState(f.Thread, number, handleOut, 0x40100080, p.ObjectAttributes(@"\??\C:\Users\u\dropped.exe"), p.UserAlloc(16), 0, 0x80, 0, 5, 0x60, 0, 0);
@@ -217,23 +226,22 @@ public class WindowsLiveHookTests
         var ours = new List<string>();
         var theirs = new List<string>();
         var r = new SyscallRecord();
-        var regs = new StateRegisters(enter);
-        f.Hook.OnHit(1, HookSiteKind.Enter, regs, f.Memory, r).ShouldBeTrue();
+        f.Os.RegistersAt(SiteKind.Enter).ShouldBe(RegisterSet.Rax | RegisterSet.R10 | RegisterSet.Rdx | RegisterSet.R8 | RegisterSet.R9 |
+            RegisterSet.Rsp | RegisterSet.GsBase | RegisterSet.KernelGsBase);
+        Hit(f.Os, SiteKind.Enter, enter, f.Memory, r).ShouldBeTrue();
         ours.Add(RecordJson.Serialize(r));
-        reference.Decode(enter, f.Memory, HookSiteKind.Enter, r);
+        reference.Decode(enter, f.Memory, SiteKind.Enter, r);
         theirs.Add(RecordJson.Serialize(r));
-        regs.Reads.ShouldBe(8); // RAX, GS_BASE, KERNEL_GS_BASE (first hit of this vCPU), R10, RDX, R8, R9, RSP
 
         var handle = p.AddHandle(file);
         p.Tables.WriteU64(handleOut, handle);
         var exit = f.Guest.ExitState(f.Thread, 0);
         exit.CpuIndex = 1;
-        var exitRegs = new StateRegisters(exit);
-        f.Hook.OnHit(1, HookSiteKind.Exit, exitRegs, f.Memory, r).ShouldBeTrue();
+        f.Os.RegistersAt(SiteKind.Exit).ShouldBe(RegisterSet.Rax | RegisterSet.PerVcpu); // the status; the KPCR
+        Hit(f.Os, SiteKind.Exit, exit, f.Memory, r).ShouldBeTrue();
         ours.Add(RecordJson.Serialize(r));
-        reference.Decode(exit, f.Memory, HookSiteKind.Exit, r);
+        reference.Decode(exit, f.Memory, SiteKind.Exit, r);
         theirs.Add(RecordJson.Serialize(r));
-        exitRegs.Reads.ShouldBe(1); // RAX only: the KPCR of vCPU 1 is known
 
         // cr3 is not read by default (the plugin's cr3=on reads it): the reference decoder saw it, so compare without.
         ours.ShouldBe(theirs.Select(j => RecordJson.Serialize(WithoutCr3(j))).ToList());
@@ -253,11 +261,13 @@ public class WindowsLiveHookTests
     public void With_cr3_on_the_record_carries_it()
     {
         var f = new Fixture();
-        var hook = new WindowsLiveHook(KernelDiscoveryTests.Store, readCr3: true);
-        hook.TryDiscover(0, new StateRegisters(f.Kernel(f.Guest.Kpcr, 0)), f.Memory).ShouldBeTrue(hook.LastError);
+        var os = new WindowsOs(KernelDiscoveryTests.Store, readCr3: true);
+        var turns = new DiscoveryTurns(os);
+        turns.TryFind(Seen(f.Kernel(f.Guest.Kpcr, 0), os.DiscoveryRegisters), f.Memory).ShouldBeTrue(turns.LastError);
         var s = f.Guest.EnterState(f.Thread, 0x55);
         var r = new SyscallRecord();
-        hook.OnHit(0, HookSiteKind.Enter, new StateRegisters(s), f.Memory, r).ShouldBeTrue();
+        (os.RegistersAt(SiteKind.Enter) & RegisterSet.Cr3).ShouldBe(RegisterSet.Cr3);
+        Hit(os, SiteKind.Enter, s, f.Memory, r).ShouldBeTrue();
         r.Cr3.ShouldBe(s.Cr3 & PageWalker.AddressMask);
         r.Cr3.ShouldNotBe(0UL);
     }
@@ -266,11 +276,11 @@ public class WindowsLiveHookTests
     public void A_call_entered_on_one_vcpu_pairs_with_its_exit_on_another()
     {
         var f = new Fixture();
-        f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeTrue(f.Hook.LastError);
-        var number = f.Hook.Kernel!.Syscalls!.Table.TryGetNumber("NtClose", out var n) ? n : throw new InvalidOperationException();
+        f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeTrue(f.Turns.LastError);
+        var number = f.Os.Kernel!.Syscalls!.Table.TryGetNumber("NtClose", out var n) ? n : throw new InvalidOperationException();
         var r = new SyscallRecord();
-        f.Hook.OnHit(0, HookSiteKind.Enter, new StateRegisters(f.Guest.EnterState(f.Thread, number, 0x44)), f.Memory, r).ShouldBeTrue();
-        f.Hook.OnHit(1, HookSiteKind.Exit, new StateRegisters(f.Guest.ExitState(f.Thread, 0)), f.Memory, r).ShouldBeTrue();
+        Hit(f.Os, SiteKind.Enter, f.Guest.EnterState(f.Thread, number, 0x44), f.Memory, r, cpu: 0).ShouldBeTrue();
+        Hit(f.Os, SiteKind.Exit, f.Guest.ExitState(f.Thread, 0), f.Memory, r, cpu: 1).ShouldBeTrue();
         r.Name.ShouldBe("NtClose");
         r.AdditionalInfo["unpaired"].ShouldBeNull();
     }
@@ -279,8 +289,8 @@ public class WindowsLiveHookTests
     public void Vcpu_threads_decode_concurrently_and_every_exit_pairs()
     {
         var f = new Fixture();
-        f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeTrue(f.Hook.LastError);
-        var number = f.Hook.Kernel!.Syscalls!.Table.TryGetNumber("NtClose", out var n) ? n : throw new InvalidOperationException();
+        f.Discover(f.Kernel(f.Guest.Kpcr, 0)).ShouldBeTrue(f.Turns.LastError);
+        var number = f.Os.Kernel!.Syscalls!.Table.TryGetNumber("NtClose", out var n) ? n : throw new InvalidOperationException();
         // Each vCPU has its own KPCR whose current thread is its own guest thread; the states are built first
         // (building writes guest memory).
         var g = f.Guest;
@@ -293,7 +303,7 @@ public class WindowsLiveHookTests
             var enter = g.EnterState(thread, number, 0x44);
             var exit = g.ExitState(thread, 0);
             enter.KernelGsBase = exit.GsBase = kpcr;
-            return (Cpu: cpu, Enter: new StateRegisters(enter), Exit: new StateRegisters(exit), Memory: g.MemoryOf(f.Process), Tid: thread.Tid);
+            return (Cpu: cpu, Enter: enter, Exit: exit, Memory: g.MemoryOf(f.Process), Tid: thread.Tid);
         }).ToList();
         var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
         Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = 4 }, w =>
@@ -301,8 +311,8 @@ public class WindowsLiveHookTests
             var r = new SyscallRecord();
             for (var i = 0; i < 2000; i++)
             {
-                f.Hook.OnHit(w.Cpu, HookSiteKind.Enter, w.Enter, w.Memory, r);
-                f.Hook.OnHit(w.Cpu, HookSiteKind.Exit, w.Exit, w.Memory, r);
+                Hit(f.Os, SiteKind.Enter, w.Enter, w.Memory, r, w.Cpu);
+                Hit(f.Os, SiteKind.Exit, w.Exit, w.Memory, r, w.Cpu);
                 if (r.Name != "NtClose" || r.Tid != w.Tid || r.AdditionalInfo["unpaired"] is not null)
                     failures.Add($"vCPU {w.Cpu} round {i}: {RecordJson.Serialize(r)}");
             }

@@ -1,4 +1,4 @@
-namespace Alkanet.Vmm.Ring;
+namespace Alkanet.Ring;
 
 /// <summary>
 /// The shared-memory trace ring between the in-QEMU hook (producer, one thread per vCPU) and the host-side
@@ -8,7 +8,7 @@ namespace Alkanet.Vmm.Ring;
 /// and advances <see cref="Tail"/>. When the ring is full the producer waits (back-pressure, the default:
 /// the guest slows down) or, with <see cref="FlagDropWhenFull"/>, counts the record in <see cref="Dropped"/>;
 /// the next record that gets a slot carries that count and the consumer turns it into a LOSS record, so a
-/// gap is never silent. This file is compiled into the plugin too (it links the source), so it stays
+/// gap is never silent. This project is referenced by the plugin too (net9.0 NativeAOT), so it stays
 /// free of anything the plugin's net9.0 NativeAOT build lacks.
 /// </summary>
 public static class RingLayout

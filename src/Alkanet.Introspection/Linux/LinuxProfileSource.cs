@@ -1,19 +1,18 @@
-using Alkanet.Introspection.Linux;
-using Alkanet.Vmm.Guest;
+namespace Alkanet.Introspection.Linux;
 
-namespace Alkanet.Vmm.Gdb;
-
-/// <summary>Where <c>alkanet trace --os linux</c> takes its <see cref="LinuxProfile"/> from, in this order:
+/// <summary>Where a Linux hook takes its <see cref="LinuxProfile"/> from, in this order:
 /// <c>--profile FILE</c> (a profile the live tracer saved); <c>--vmlinux FILE --kallsyms FILE</c> (derived on the spot);
 /// else the analysis guest's profile in the cache (<c>$ALKANET_CACHE/linux-guest/profile.txt</c>, which
 /// <c>alkanet run</c> writes), derived there from the cached vmlinux and kallsyms when only those exist
 /// (<c>scripts/setup.sh</c> fetches them). Whether the profile fits the running kernel is checked at attach
-/// (<see cref="LinuxGdbDecoder.Discover"/>).</summary>
-public static class LinuxGdbProfiles
+/// (<see cref="LinuxOs.Find"/>).</summary>
+public static class LinuxProfileSource
 {
     /// <summary>The profile and a short description of where it came from. Throws <see cref="InvalidOperationException"/>
     /// naming the file (and line) and how to get a profile when none can be had.</summary>
-    public static (LinuxProfile Profile, string Source) Resolve(string? profilePath, string? vmlinux, string? kallsyms, string? guestDirectory = null)
+    /// <param name="guestDirectory">The analysis guest's cache (<c>$ALKANET_CACHE/linux-guest</c>), or null when the
+    /// hook has none to offer (then a profile or vmlinux + kallsyms must be given).</param>
+    public static (LinuxProfile Profile, string Source) Resolve(string? profilePath, string? vmlinux, string? kallsyms, string? guestDirectory)
     {
         if (profilePath is not null)
         {
@@ -26,22 +25,28 @@ public static class LinuxGdbProfiles
             if (vmlinux is null || kallsyms is null) throw new InvalidOperationException("--vmlinux and --kallsyms go together (the kernel's ELF with BTF, and its symbols)");
             return (Build(vmlinux, kallsyms, Path.GetFileName(vmlinux)), $"derived from {vmlinux} and {kallsyms}");
         }
-        var guest = new AnalysisGuest { Directory = guestDirectory ?? AlkanetPaths.LinuxGuest() };
-        if (File.Exists(guest.ProfilePath))
+        if (guestDirectory is null)
+            throw new InvalidOperationException("no Linux profile: give profile=FILE (a profile.txt saved by `alkanet run`)");
+        // The analysis guest's files (Vmm's AnalysisGuest writes them under these names).
+        var profileTxt = Path.Combine(guestDirectory, "profile.txt");
+        var vmlinuxFile = Path.Combine(guestDirectory, "vmlinux");
+        var kallsymsTxt = Path.Combine(guestDirectory, "kallsyms.txt");
+        if (File.Exists(profileTxt))
         {
-            var cached = Load(guest.ProfilePath);
-            if (LinuxProfileBuilder.IsComplete(cached)) return (cached, guest.ProfilePath);
+            var cached = Load(profileTxt);
+            if (LinuxProfileBuilder.IsComplete(cached)) return (cached, profileTxt);
         }
-        if (File.Exists(guest.Vmlinux) && File.Exists(guest.KallsymsPath))
+        if (File.Exists(vmlinuxFile) && File.Exists(kallsymsTxt))
         {
-            var built = Build(guest.Vmlinux, guest.KallsymsPath, guest.Release);
-            try { built.Save(guest.ProfilePath); } // what alkanet run would have cached
+            var package = Path.Combine(guestDirectory, "package");
+            var built = Build(vmlinuxFile, kallsymsTxt, File.Exists(package) ? File.ReadAllText(package).Trim() : "unknown");
+            try { built.Save(profileTxt); } // what alkanet run would have cached
             catch (IOException) { } // another process saving the same profile at once: this one is in memory anyway
             catch (UnauthorizedAccessException) { } // a read-only cache: the same
-            return (built, guest.ProfilePath + " (derived now from the cached vmlinux and kallsyms)");
+            return (built, profileTxt + " (derived now from the cached vmlinux and kallsyms)");
         }
         throw new InvalidOperationException(
-            $"no Linux profile: the analysis guest's cache ({guest.Directory}) holds neither profile.txt nor vmlinux + kallsyms.txt. " +
+            $"no Linux profile: the analysis guest's cache ({guestDirectory}) holds neither profile.txt nor vmlinux + kallsyms.txt. " +
             "Build it with `bash scripts/setup.sh` (or `alkanet run` once), pass --profile FILE (a profile.txt saved by `alkanet run`), " +
             "or --vmlinux FILE --kallsyms FILE (the VM kernel's ELF with BTF, and /proc/kallsyms of a nokaslr boot or its System.map)");
     }

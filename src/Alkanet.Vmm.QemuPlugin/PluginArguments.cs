@@ -1,0 +1,50 @@
+using Alkanet.Introspection.Hooks;
+
+namespace Alkanet.Vmm.QemuPlugin;
+
+/// <summary>
+/// The plugin's arguments, as QEMU passes them (<c>-plugin LIB,key=value,...</c>): <c>os=NAME</c> (default
+/// <c>linux</c>), <c>ring=FILE</c> (required), <c>stage=hit|decode|full</c>, and the OS's own settings
+/// (<c>profile=FILE</c>, <c>profiles=DIR</c>, <c>cr3=on</c>, <c>args=all|decoded</c>), which go to its factory.
+/// Linux: <c>profile=FILE,ring=FILE[,cr3=on][,args=..][,stage=..]</c>;
+/// Windows: <c>os=windows,ring=FILE[,profiles=DIR][,cr3=on][,args=..][,stage=..]</c>.
+/// </summary>
+internal sealed record PluginArguments(string Os, string RingPath, HookStage Stage, GuestOsSettings Settings)
+{
+    private static readonly string[] OsKeys = ["profile", "profiles", "cr3", "args"];
+
+    /// <summary>Parses <paramref name="args"/>; on bad input returns null with the reason in <paramref name="error"/>.</summary>
+    public static PluginArguments? Parse(IEnumerable<string> args, out string error)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var arg in args)
+        {
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            var key = eq < 0 ? arg : arg[..eq];
+            if (key is not ("os" or "ring" or "stage") && !OsKeys.Contains(key))
+            {
+                error = $"unknown argument '{arg}' (expected [os=NAME,]ring=FILE[,profile=FILE][,profiles=DIR][,cr3=on][,args=all|decoded]" +
+                    "[,stage=hit|decode|full])";
+                return null;
+            }
+            values[key] = eq < 0 ? "" : arg[(eq + 1)..];
+        }
+        var os = values.GetValueOrDefault("os", "linux");
+        if (!values.TryGetValue("ring", out var ring) || ring.Length == 0)
+        {
+            error = $"os={os} needs ring=FILE";
+            return null;
+        }
+        HookStage stage;
+        switch (values.GetValueOrDefault("stage", "full"))
+        {
+            case "hit": stage = HookStage.Hit; break;
+            case "decode": stage = HookStage.Decode; break;
+            case "full": stage = HookStage.Full; break;
+            case var other: error = $"unknown stage '{other}' (hit, decode or full)"; return null;
+        }
+        var settings = values.Where(kv => OsKeys.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        error = "";
+        return new PluginArguments(os, ring, stage, new GuestOsSettings(settings));
+    }
+}
