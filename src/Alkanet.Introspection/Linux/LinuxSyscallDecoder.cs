@@ -20,7 +20,7 @@ public sealed class LinuxSyscallDecoder(LinuxTaskReader tasks, LinuxProfile prof
         "exit_group", "fchdir", "fchmod", "fchmodat", "finit_module", "fsync", "init_module", "kill", "memfd_create", "mkdir", "mkdirat", "mmap",
         "mprotect", "nanosleep", "open", "openat", "openat2", "prctl", "pread64", "process_vm_readv", "process_vm_writev", "ptrace", "pwrite64",
         "read", "rename", "renameat", "renameat2", "rmdir", "sendto", "setfsgid", "setfsuid", "setgid", "setregid", "setresgid", "setresuid",
-        "setreuid", "setuid", "socket", "tgkill", "tkill", "unlink", "unlinkat", "write",
+        "setreuid", "setuid", "socket", "tgkill", "tkill", "unlink", "unlinkat", "utimensat", "write",
     };
     private readonly int _cloneArgsFlags = profile.Offset("clone_args.flags");
     private readonly int _openHowFlags = profile.Offset("open_how.flags");
@@ -57,6 +57,7 @@ public sealed class LinuxSyscallDecoder(LinuxTaskReader tasks, LinuxProfile prof
                 return missR;
             case "mkdir": case "chmod": return Path(info, "path", mem, a[0]) | Mode(info, a[1]);
             case "mkdirat": case "fchmodat": DirFd(info, a[0]); return Path(info, "path", mem, a[1]) | Mode(info, a[2]);
+            case "utimensat": DirFd(info, a[0]); info.Set("times", Hex(a[2])); return a[1] == 0 ? 0 : Path(info, "path", mem, a[1]);
             case "execve": return Exec(info, mem, a[0], a[1]);
             case "execveat": DirFd(info, a[0]); Flags(info, "flags", a[4], null); return Exec(info, mem, a[1], a[2]);
             case "clone": Flags(info, "flags", a[0], LinuxFlagNames.Clone(a[0])); return 0;
