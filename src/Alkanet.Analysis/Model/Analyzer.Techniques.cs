@@ -43,6 +43,15 @@ public sealed partial class Analyzer
     private readonly Dictionary<int, Counters> _counters = [];
     private readonly HashSet<int> _execSeen = [];
 
+    /// <summary>Whose count a process adds to: a shell's applet (a forked child that ran no program of its own, or
+    /// busybox re-running itself as /proc/self/exe) acts for the script that forked it, so "mv" run once per file
+    /// counts as one program renaming many files.</summary>
+    private ProcessNode CounterOwner(ProcessNode p, CallEvent e)
+    {
+        if (CallNames.IsWindows(e.Name) || p.ParentSource != ParentSource.Creation || p.ParentSeq is not { } parent) return p;
+        return !_execSeen.Contains(p.Seq) || p.Image is "/proc/self/exe" ? Node(parent) : p;
+    }
+
     private Counters CountersOf(ProcessNode p)
     {
         if (!_counters.TryGetValue(p.Seq, out var c)) _counters[p.Seq] = c = new Counters();
@@ -114,12 +123,14 @@ public sealed partial class Analyzer
 
     /// <summary>Counts a file opened for reading: other processes' /proc entries (a process list) and files in home
     /// directories (collection), and reports each once its threshold is reached.</summary>
-    private void NoteRead(ProcessNode p, CallEvent e, string path)
+    private void NoteRead(ProcessNode reader, CallEvent e, string path)
     {
+        var p = CounterOwner(reader, e);
         var m = ProcPidEntry().Match(path);
         if (m.Success)
         {
-            if (!ulong.TryParse(m.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == p.Pid) return;
+            if (!ulong.TryParse(m.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                || pid == p.Pid || pid == reader.Pid) return;
             var pids = CountersOf(p).ProcPids;
             if (pids.Count < 4096) pids.Add(pid);
             if (pids.Count >= ProcessListThreshold && Behaviour(p, e, BehaviourKinds.ProcessEnumeration, "/proc/[pid]/") is { } listed)
@@ -136,9 +147,10 @@ public sealed partial class Analyzer
 
     /// <summary>Counts a rename that gives a file a new extension; many to the same one is how ransomware marks what
     /// it encrypted.</summary>
-    private void NoteRename(ProcessNode p, CallEvent e, string from, string? to)
+    private void NoteRename(ProcessNode renamer, CallEvent e, string from, string? to)
     {
         if (to is null) return;
+        var p = CounterOwner(renamer, e);
         var suffix = Path.GetExtension(to);
         if (suffix.Length < 2 || suffix.Length > 16 || string.Equals(suffix, Path.GetExtension(from), StringComparison.OrdinalIgnoreCase)) return;
         var counts = CountersOf(p).RenameSuffixes;
