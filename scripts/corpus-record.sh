@@ -17,10 +17,12 @@ import yaml
 print(" ".join(t["id"] for t in yaml.safe_load(open("samples/corpus/corpus.yaml")) if t["os"] == "linux" and not t.get("benign")))
 PY
 )
-record() { # NAME ID...
+record() { # NAME [--bare] ID...
   local name=$1
   shift
-  samples/corpus/bundle.sh "$tmp/$name.sh" "$@"
+  local bare=()
+  if [ "$1" = --bare ]; then bare=(--bare); shift; fi
+  samples/corpus/bundle.sh "${bare[@]}" "$tmp/$name.sh" "$@"
   alkanet run "$tmp/$name.sh" --out "$tmp/$name" --no-report --timeout 5m
   if ! grep -q '"outcome": *"PoweredOff"' "$tmp/$name/run.json" || ! grep -q '"lost": *0,' "$tmp/$name/run.json"; then
     echo "corpus-record: the $name run did not end cleanly (powered off, nothing lost):" >&2
@@ -34,4 +36,4 @@ record() { # NAME ID...
 }
 # shellcheck disable=SC2086 # the ids are words
 record linux-corpus $ids
-record linux-benign lx-benign
+record linux-benign --bare lx-benign

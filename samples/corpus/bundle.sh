@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Usage: samples/corpus/bundle.sh OUT ID...
+# Usage: samples/corpus/bundle.sh [--bare] OUT ID...
 # Writes OUT, one shell script for the analysis guest (`alkanet run OUT`) that installs the environment
-# (setup.sh) and the techniques as /corpus/ID, then runs setup and each technique in the order given. Each
+# (setup.sh) and the techniques as /corpus/ID, then runs setup and each technique in the order given (--bare: no
+# environment, for the benign run, whose whole guest is judged and must not contain the setup's writes). Each
 # technique runs as its own process named ID, so a report scoped to ID (--sample ID) holds that technique alone.
 # Shell techniques are linux/ID.sh; the others are linux/native.c (compiled here without libc, embedded base64).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+setup=1
+if [ "${1:-}" = --bare ]; then setup=0; shift; fi
 out=$1
 shift
 native=$(mktemp)
@@ -33,7 +36,7 @@ gcc -static -nostdlib -Os -s -fno-stack-protector -fno-asynchronous-unwind-table
     fi
   done
   echo 'chmod 755 /corpus/*'
-  echo '/corpus/setup'
+  if [ $setup = 1 ]; then echo '/corpus/setup'; fi
   echo 'export PATH=/tmp/bin:$PATH'
   for id in "$@"; do echo "echo ALKANET-CORPUS $id; /corpus/$id"; done
   echo 'exit 0'

@@ -45,8 +45,10 @@ public sealed partial class Analyzer
         var argv0 = FirstArgument(argvJson);
         var selfExe = path is "/proc/self/exe";
         a.Command(p, e, selfExe && argv0 is not null ? argv0 : path, cmd, windows: false);
-        var spoofed = !selfExe && argv0 is not null && Paths.BaseName(argv0) != p.Name;
-        if (LinuxMimicry(p.Name, path) is not null || spoofed && LinuxMimicry(argv0!, null) is not null) item?.AddTag("masquerade");
+        // argv[0] is what ps shows: a kernel thread's bracketed name is kept whole, a path by its base name.
+        var shown = argv0 is null ? null : argv0.StartsWith('[') ? argv0 : Paths.BaseName(argv0);
+        var spoofed = !selfExe && shown is not null && shown != p.Name;
+        if (LinuxMimicry(p.Name, path) is not null || spoofed && LinuxMimicry(shown!, null) is not null) item?.AddTag("masquerade");
     }
 
     private static string? FirstArgument(string? json)
