@@ -66,7 +66,8 @@ public class RuleCoverageTests
     {
         var catalog = AttackCatalog.Default;
         var ids = RuleSet.LoadDefault().Rules.SelectMany(r => r.Attack.Select(a => (Where: "rule " + r.Id, Id: a)))
-            .Concat(Corpus.Techniques.SelectMany(t => t.Attack.Concat(t.Tolerate.Keys).Concat(t.Forbid).Select(a => (Where: "corpus " + t.Id, Id: a))));
+            .Concat(Corpus.Techniques.SelectMany(t =>
+                t.Attack.Concat(t.Tolerate.Keys).Concat(t.Forbid).Select(a => (Where: "corpus " + t.Id, Id: a))));
         ids.Where(x => !catalog.TryGet(x.Id, out _, out _)).Select(x => $"{x.Where}: {x.Id}").ShouldBeEmpty();
     }
 }

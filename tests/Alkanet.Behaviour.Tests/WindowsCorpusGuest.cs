@@ -100,7 +100,8 @@ internal sealed class WindowsCorpusGuest
         var p = t.Process;
         var handle = p.AddHandle(Guest.AddKey(objectName), access);
         var outPtr = p.U64(0);
-        Call(t, "NtCreateKey", [outPtr, access, p.ObjectAttributes(objectName), 0, 0, 0, p.UserAlloc(4, 4)], 0, () => p.Tables.WriteU64(outPtr, handle));
+        Call(t, "NtCreateKey", [outPtr, access, p.ObjectAttributes(objectName), 0, 0, 0, p.UserAlloc(4, 4)], 0,
+            () => p.Tables.WriteU64(outPtr, handle));
         return handle;
     }
 
@@ -141,7 +142,8 @@ internal sealed class WindowsCorpusGuest
         // The file object's name as the kernel keeps it: the volume's device, then the path on the volume.
         var handle = p.AddHandle(Guest.AddFile(@"\Device\HarddiskVolume2" + dosPath[2..]), 0x120116);
         var outPtr = p.U64(0);
-        Call(t, "NtCreateFile", [outPtr, access, p.ObjectAttributes(@"\??\" + dosPath), p.UserAlloc(16, 8), 0, attributes, 0, disposition, 0x60, 0, 0], 0,
+        Call(t, "NtCreateFile",
+            [outPtr, access, p.ObjectAttributes(@"\??\" + dosPath), p.UserAlloc(16, 8), 0, attributes, 0, disposition, 0x60, 0, 0], 0,
             () => p.Tables.WriteU64(outPtr, handle));
         return handle;
     }
@@ -175,7 +177,8 @@ internal sealed class WindowsCorpusGuest
         var p = t.Process;
         var handle = p.AddHandle(target.Eprocess, access);
         var outPtr = p.U64(0);
-        Call(t, "NtOpenProcess", [outPtr, access, p.ObjectAttributes(null, 0, 0), p.ClientId(target.Pid, 0)], 0, () => p.Tables.WriteU64(outPtr, handle));
+        Call(t, "NtOpenProcess", [outPtr, access, p.ObjectAttributes(null, 0, 0), p.ClientId(target.Pid, 0)], 0,
+            () => p.Tables.WriteU64(outPtr, handle));
         return handle;
     }
 

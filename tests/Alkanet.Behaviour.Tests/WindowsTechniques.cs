@@ -19,7 +19,8 @@ internal static class WindowsTechniques
         new Dictionary<string, Action<WindowsCorpusGuest, SyntheticThread>>(StringComparer.Ordinal)
         {
             ["win-runkey"] = (g, t) => g.SetValue(t, g.CreateKey(t, Hklm + CurrentVersion + @"\Run"), "Updater", @"C:\ProgramData\upd\upd.exe"),
-            ["win-runonce"] = (g, t) => g.SetValue(t, g.CreateKey(t, Hkcu + CurrentVersion + @"\RunOnce"), "Setup", @"C:\Users\u\AppData\Local\upd.exe"),
+            ["win-runonce"] = (g, t) =>
+                g.SetValue(t, g.CreateKey(t, Hkcu + CurrentVersion + @"\RunOnce"), "Setup", @"C:\Users\u\AppData\Local\upd.exe"),
             ["win-startup"] = (g, t) =>
             {
                 var f = g.CreateFile(t, @"C:\Users\u\AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Startup\updater.lnk");
@@ -83,7 +84,8 @@ internal static class WindowsTechniques
             ["win-tasklist"] = (g, t) => g.Start(t, System32 + "tasklist.exe", "tasklist.exe /v"),
             ["win-av-keys"] = (g, t) => g.QueryValue(t, g.OpenKey(t, Hklm + @"\SOFTWARE\Microsoft\Windows Defender"), "ProductStatus"),
             ["win-vm-keys"] = (g, t) => g.QueryValue(t, g.OpenKey(t, Hklm + @"\SOFTWARE\VMware, Inc.\VMware Tools"), "InstallPath"),
-            ["win-debugger"] = (g, t) => g.Call(t, "NtQueryInformationProcess", [ulong.MaxValue, 7 /* ProcessDebugPort */, t.Process.UserAlloc(8, 8), 8, 0]),
+            ["win-debugger"] = (g, t) =>
+                g.Call(t, "NtQueryInformationProcess", [ulong.MaxValue, 7 /* ProcessDebugPort */, t.Process.UserAlloc(8, 8), 8, 0]),
             ["win-ransom"] = (g, t) =>
             {
                 for (var i = 1; i <= 6; i++)

@@ -43,7 +43,8 @@ public sealed partial class Analyzer
         a.SetHandle(p, e["out_handle"], new HandleInfo(HandleKind.Process, target.Seq, null, target.Image ?? target.Name));
         a.Spread(SpreadKinds.ProcessOpen, p, e, target, detail: e["desired_access_names"] ?? e["desired_access"]);
         // Which process another one opens, and for what, says more than the edge (credential dumping opens LSASS).
-        if (target != p) a.Behaviour(p, e, BehaviourKinds.ProcessAccess, target.Image ?? target.Name, e["desired_access_names"] ?? e["desired_access"]);
+        if (target != p)
+            a.Behaviour(p, e, BehaviourKinds.ProcessAccess, target.Image ?? target.Name, e["desired_access_names"] ?? e["desired_access"]);
     }
 
     private static void WinOpenThread(Analyzer a, CallEvent e, ProcessNode p)
