@@ -34,11 +34,36 @@ public sealed partial class Analyzer
         if (e.HasReturn && e.Failed) return;
         var path = e["path"] ?? e["fd_path"];
         if (path is null) return;
-        var cmd = e["command_line"] ?? ArgvText(e.Info.TryGet("argv", out var argv) ? argv.Text : null) ?? path;
+        var argvJson = e.Info.TryGet("argv", out var argv) ? argv.Text : null;
+        var cmd = e["command_line"] ?? ArgvText(argvJson) ?? path;
         p.Image = path;
         p.CommandLine = cmd;
         p.Name = Paths.BaseName(path);
-        a.Behaviour(p, e, BehaviourKinds.ProcessCreate, path, cmd);
+        a._execSeen.Add(p.Seq);
+        var item = a.Behaviour(p, e, BehaviourKinds.ProcessCreate, path, cmd);
+        // busybox runs some applets as /proc/self/exe with the applet's name in argv[0].
+        var argv0 = FirstArgument(argvJson);
+        var selfExe = path is "/proc/self/exe";
+        a.Command(p, e, selfExe && argv0 is not null ? argv0 : path, cmd, windows: false);
+        // argv[0] is what ps shows: a kernel thread's bracketed name is kept whole, a path by its base name.
+        var shown = argv0 is null ? null : argv0.StartsWith('[') ? argv0 : Paths.BaseName(argv0);
+        var spoofed = !selfExe && shown is not null && shown != p.Name;
+        if (LinuxMimicry(p.Name, path) is not null || spoofed && LinuxMimicry(shown!, null) is not null) item?.AddTag("masquerade");
+    }
+
+    private static string? FirstArgument(string? json)
+    {
+        if (string.IsNullOrEmpty(json)) return null;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            return doc.RootElement is { ValueKind: System.Text.Json.JsonValueKind.Array } r && r.GetArrayLength() > 0
+                && r[0].ValueKind == System.Text.Json.JsonValueKind.String ? r[0].GetString() : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     private static string? ArgvText(string? json)
@@ -71,15 +96,24 @@ public sealed partial class Analyzer
 
     private static void LxOpen(Analyzer a, CallEvent e, ProcessNode p)
     {
-        if (e.Failed) return;
         var path = e["path"] ?? e["fd_path"];
         if (string.IsNullOrEmpty(path) || path.StartsWith("<unreadable", StringComparison.Ordinal)) return;
+        if (e.Failed)
+        {
+            // Looking for a hypervisor's files that are not there is a probe all the same.
+            if (IsProbePath(path)) a.Behaviour(p, e, BehaviourKinds.SystemProbe, path, null, "failed");
+            return;
+        }
         var names = e["flags_names"];
         var flags = Paths.Hex(e["flags"]) ?? 0;
         bool Has(ulong bit, string name) => names is not null ? names.Contains(name, StringComparison.Ordinal) : (flags & bit) == bit;
         var write = e.Name == "creat" || Has(OWrOnly, "O_WRONLY") || Has(ORdWr, "O_RDWR") || Has(OTrunc, "O_TRUNC") || Has(OAppend, "O_APPEND");
         var create = e.Name == "creat" || Has(OCreat, "O_CREAT") || (flags & OTmpFile) == OTmpFile;
+        var truncate = e.Name == "creat" || Has(OTrunc, "O_TRUNC");
         if (e.HasReturn) a.SetFd(p, e.RetVal, path);
+        // A device node (a shell's "> /dev/null") is opened, never created; /proc and /sys entries exist already.
+        if (path.StartsWith("/dev/", StringComparison.Ordinal) && !path.StartsWith("/dev/shm/", StringComparison.Ordinal)) write = create = false;
+        else if (path.StartsWith("/proc/", StringComparison.Ordinal) || path.StartsWith("/sys/", StringComparison.Ordinal)) create = false;
         var m = ProcMem().Match(path);
         if (m.Success && write)
         {
@@ -89,10 +123,18 @@ public sealed partial class Analyzer
         }
         if (path is "/proc/self/status" || path == $"/proc/{p.Pid}/status")
             a.Behaviour(p, e, BehaviourKinds.AntiDebug, path, "TracerPid check");
-        else if (path.StartsWith("/sys/class/dmi/id/", StringComparison.Ordinal) || path is "/proc/cpuinfo" or "/proc/scsi/scsi")
+        else if (IsProbePath(path) || path is "/proc/cpuinfo")
             a.Behaviour(p, e, BehaviourKinds.SystemProbe, path);
-        a.Behaviour(p, e, create ? BehaviourKinds.FileCreate : write ? BehaviourKinds.FileWrite : BehaviourKinds.FileOpen, path);
+        if (!write) a.NoteRead(p, e, path);
+        a.Behaviour(p, e, create ? BehaviourKinds.FileCreate : write ? BehaviourKinds.FileWrite : BehaviourKinds.FileOpen, path, null,
+            write && truncate ? "truncate" : null);
     }
+
+    /// <summary>Files that tell a virtual machine or sandbox from a real machine (firmware identity, virtual disks,
+    /// hypervisor interfaces).</summary>
+    private static bool IsProbePath(string path) =>
+        path.StartsWith("/sys/class/dmi/id/", StringComparison.Ordinal) || path.StartsWith("/sys/hypervisor/", StringComparison.Ordinal)
+        || path is "/proc/scsi/scsi" or "/proc/xen" or "/dev/vboxguest" or "/dev/vmci" or "/proc/vz" or "/.dockerenv";
 
     private void SetFd(ProcessNode p, ulong fd, string path)
     {
@@ -132,7 +174,9 @@ public sealed partial class Analyzer
     {
         if (e.Failed) return;
         var from = e["old_path"];
-        if (!string.IsNullOrEmpty(from)) a.Behaviour(p, e, BehaviourKinds.FileRename, from, e["new_path"]);
+        if (string.IsNullOrEmpty(from)) return;
+        a.Behaviour(p, e, BehaviourKinds.FileRename, from, e["new_path"]);
+        a.NoteRename(p, e, from, e["new_path"]);
     }
 
     private static void LxChmod(Analyzer a, CallEvent e, ProcessNode p)
@@ -143,6 +187,7 @@ public sealed partial class Analyzer
         if (string.IsNullOrEmpty(path) || mode is null) return;
         var bits = Convert.ToUInt32(mode.TrimStart('0') is { Length: > 0 } m && m.All(c => c is >= '0' and <= '7') ? m : "0", 8);
         if ((bits & 0b001_001_001) != 0) a.Behaviour(p, e, BehaviourKinds.PermissionChange, path, mode, "executable");
+        if ((bits & 0b110_000_000_000) != 0) a.Behaviour(p, e, BehaviourKinds.PermissionChange, path, mode, "setuid"); // S_ISUID|S_ISGID
     }
 
     private static void LxConnect(Analyzer a, CallEvent e, ProcessNode p)
@@ -193,10 +238,11 @@ public sealed partial class Analyzer
 
     private static void LxPrctl(Analyzer a, CallEvent e, ProcessNode p)
     {
-        if ((e["option_name"] ?? "") == "PR_SET_NAME" && e["name"] is { Length: > 0 } name)
-        {
-            a.Behaviour(p, e, BehaviourKinds.ProcessRename, name, p.Name);
-        }
+        if ((e["option_name"] ?? "") != "PR_SET_NAME" || e["name"] is not { Length: > 0 } name) return;
+        var item = a.Behaviour(p, e, BehaviourKinds.ProcessRename, name, p.Name);
+        if (LinuxMimicry(name, p.Image) is not null) item?.AddTag("masquerade");
+        // A forked child that names itself before any execve is a shell running one of its applets (busybox).
+        else if (!a._execSeen.Contains(p.Seq) && p.ParentSource == ParentSource.Creation) a.Command(p, e, name, null, windows: false);
     }
 
     private static void LxMemfd(Analyzer a, CallEvent e, ProcessNode p)

@@ -12,7 +12,11 @@ public sealed partial class Analyzer
         {
             // The log names the program but not the new process (an importer's user-mode view): behaviour only.
             var program = e["image_name"] ?? e["command_line"];
-            if (program is not null) a.Behaviour(p, e, BehaviourKinds.ProcessCreate, Paths.Display(Paths.SplitRooted(program).Name), e["command_line"]);
+            if (program is null) return;
+            var shown = Paths.Display(Paths.SplitRooted(program).Name);
+            var created = a.Behaviour(p, e, BehaviourKinds.ProcessCreate, shown, e["command_line"]);
+            if (WindowsMimicry(shown) is not null) created?.AddTag("masquerade");
+            a.Command(p, e, shown, e["command_line"], windows: true);
             return;
         }
         var child = a.CreateChild(p, e, newPid);
@@ -26,7 +30,9 @@ public sealed partial class Analyzer
         var newTid = Paths.Hex(e["new_tid"]);
         if (newTid is { } nt) { child.Threads.Add(nt); a._threadOwner[nt] = child; }
         a.SetHandle(p, e["out_thread_handle"], new HandleInfo(HandleKind.Thread, child.Seq, newTid, null));
-        a.Behaviour(p, e, BehaviourKinds.ProcessCreate, child.Image ?? child.Name, child.CommandLine);
+        var item = a.Behaviour(p, e, BehaviourKinds.ProcessCreate, child.Image ?? child.Name, child.CommandLine);
+        if (WindowsMimicry(child.Image ?? child.Name) is not null) item?.AddTag("masquerade");
+        a.Command(p, e, child.Image ?? child.Name, child.CommandLine, windows: true);
     }
 
     private static void WinOpenProcess(Analyzer a, CallEvent e, ProcessNode p)
@@ -36,6 +42,9 @@ public sealed partial class Analyzer
         if (target is null) return;
         a.SetHandle(p, e["out_handle"], new HandleInfo(HandleKind.Process, target.Seq, null, target.Image ?? target.Name));
         a.Spread(SpreadKinds.ProcessOpen, p, e, target, detail: e["desired_access_names"] ?? e["desired_access"]);
+        // Which process another one opens, and for what, says more than the edge (credential dumping opens LSASS).
+        if (target != p)
+            a.Behaviour(p, e, BehaviourKinds.ProcessAccess, target.Image ?? target.Name, e["desired_access_names"] ?? e["desired_access"]);
     }
 
     private static void WinOpenThread(Analyzer a, CallEvent e, ProcessNode p)
@@ -182,7 +191,9 @@ public sealed partial class Analyzer
             kind = BehaviourKinds.FileCreate;
         else if ((access & FileWriteAccess) != 0) kind = BehaviourKinds.FileWrite;
         else kind = BehaviourKinds.FileOpen;
-        var item = a.Behaviour(p, e, kind, display, detail);
+        var hidden = (e["file_attributes_names"] ?? "").Contains("HIDDEN", StringComparison.Ordinal)
+            || (Paths.Hex(e["file_attributes"]) is { } attributes && (attributes & 0x2) != 0 && e["file_attributes_names"] is null);
+        var item = a.Behaviour(p, e, kind, display, detail, hidden && kind == BehaviourKinds.FileCreate ? "hidden" : null);
         if (e["out_handle"] is { } h) a.SetHandle(p, h, new HandleInfo(HandleKind.File, null, null, item?.Object ?? display.ToString()));
     }
 
@@ -215,7 +226,14 @@ public sealed partial class Analyzer
         else if (cls.StartsWith("FileRename", StringComparison.Ordinal) || clsNo is 0xa or 0x41 || e["new_name"] is not null)
         {
             var newName = e["new_name"];
-            a.Behaviour(p, e, BehaviourKinds.FileRename, Paths.Display(path), newName is null ? null : Paths.Display(Paths.SplitRooted(newName).Name));
+            var to = newName is null ? null : Paths.Display(Paths.SplitRooted(newName).Name);
+            a.Behaviour(p, e, BehaviourKinds.FileRename, Paths.Display(path), to);
+            a.NoteRename(p, e, path, to);
+        }
+        else if (cls == "FileBasicInformation" || clsNo is 0x4)
+        {
+            // FILE_BASIC_INFORMATION holds the four dates (and the attributes): setting it is how files are timestomped.
+            a.Behaviour(p, e, BehaviourKinds.FileTimeChange, Paths.Display(path), cls, "explicit");
         }
     }
 

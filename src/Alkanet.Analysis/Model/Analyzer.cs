@@ -46,7 +46,7 @@ public sealed partial class Analyzer : ICallEventSink
     public long LastNo { get; private set; } = -1;
 
     /// <summary>True when the caller should keep an ENTER's arguments for this call until its EXIT.</summary>
-    public static bool WantsArguments(string name) => Handlers.ContainsKey(name);
+    public static bool WantsArguments(string name) => Handlers.ContainsKey(name) || TechniqueHandlers.ContainsKey(name);
 
     // Call names come from the reader's string pool, so the same name is usually the same instance: a
     // reference-keyed cache in front of the handler table saves hashing the name's characters on every call.
@@ -56,7 +56,7 @@ public sealed partial class Analyzer : ICallEventSink
     {
         if (_handlerCache.TryGetValue(name, out var h)) return h;
         if (_handlerCache.Count >= 4096) _handlerCache.Clear();
-        h = Handlers.GetValueOrDefault(name);
+        h = Handlers.GetValueOrDefault(name) ?? TechniqueHandlers.GetValueOrDefault(name);
         _handlerCache[name] = h;
         return h;
     }

@@ -27,6 +27,12 @@ public static class BehaviourKinds
     public const string ProcessRename = "process_rename";
     public const string MemfdCreate = "memfd_create";
     public const string PermissionChange = "permission_change";
+    public const string Command = "command";
+    public const string FileTimeChange = "file_time_change";
+    public const string ProcessAccess = "process_access";
+    public const string ProcessEnumeration = "process_enumeration";
+    public const string MassFileRead = "mass_file_read";
+    public const string MassRename = "mass_rename";
 }
 
 /// <summary>One distinct thing a process did (kind + object), with how often and the records that prove it.</summary>

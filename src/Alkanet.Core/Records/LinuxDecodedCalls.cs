@@ -43,6 +43,7 @@ public static class LinuxDecodedCalls
         ["chmod"] = ["filename", "mode"],
         ["mkdirat"] = ["dfd", "pathname", "mode"],
         ["fchmodat"] = ["dfd", "filename", "mode"],
+        ["utimensat"] = ["dfd", "filename", "utimes", "flags"],
         // processes
         ["execve"] = ["filename", "argv", "envp"],
         ["execveat"] = ["fd", "filename", "argv", "envp", "flags"],

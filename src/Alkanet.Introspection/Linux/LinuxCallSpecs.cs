@@ -53,6 +53,13 @@ public static class LinuxCallSpecs
             ["chmod"] = (in LinuxCallContext c) => { c.Path("path", "filename"); c.Mode(c.Arg("mode")); },
             ["mkdirat"] = (in LinuxCallContext c) => { c.DirFd("dfd"); c.Path("path", "pathname"); c.Mode(c.Arg("mode")); },
             ["fchmodat"] = (in LinuxCallContext c) => { c.DirFd("dfd"); c.Path("path", "filename"); c.Mode(c.Arg("mode")); },
+            // utimensat(dfd, NULL, times, 0) is futimens on dfd itself: no path. A non-null utimes sets chosen dates.
+            ["utimensat"] = (in LinuxCallContext c) =>
+            {
+                c.DirFd("dfd");
+                c.Hex("times", c.Arg("utimes"));
+                if (c.Arg("filename") != 0) c.Path("path", "filename");
+            },
 
             // Processes
             ["execve"] = (in LinuxCallContext c) => c.Exec("filename", "argv"),

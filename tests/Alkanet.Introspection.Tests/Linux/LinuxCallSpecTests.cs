@@ -89,6 +89,8 @@ public sealed class LinuxCallSpecTests
         { "chmod", [P1, 0x9ed], "path=/p1 mode=4755" },
         { "mkdirat", [AtFdCwd, P1, 0x1c0], "path=/p1 mode=700" },
         { "fchmodat", [6, P1, 0x1ff], "dirfd=6 path=/p1 mode=777" },
+        { "utimensat", [AtFdCwd, P1, Struct, 0], "times=" + Struct.ToString("x") + " path=/p1" },
+        { "utimensat", [5, 0, 0, 0], "dirfd=5 times=0" },
         { "execve", [P1, Argv, 0], "path=/p1 argv=[\"/p1\",\"/p2\"] command_line=/p1 /p2" },
         { "execveat", [AtFdCwd, P1, Argv, 0, 0x1000], "flags=1000 path=/p1 argv=[\"/p1\",\"/p2\"] command_line=/p1 /p2" },
         { "clone", [0x1200011], "flags=1200011 flags_names=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD" },

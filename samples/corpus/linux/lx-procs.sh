@@ -1,0 +1,3 @@
+#!/bin/sh
+# T1057: the process list.
+ps > /dev/null

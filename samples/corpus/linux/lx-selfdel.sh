@@ -1,0 +1,3 @@
+#!/bin/sh
+# T1070.004: the script deletes its own file.
+rm -f "$0"
