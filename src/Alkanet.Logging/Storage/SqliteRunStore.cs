@@ -125,7 +125,16 @@ public sealed class SqliteRunStore : IRunStore
         Check(raw.sqlite3_prepare_v2(_write.Handle, "INSERT INTO names(id, text) VALUES(?1, ?2)", out _insertName), "prepare name insert");
         LoadRuns();
         LoadNames();
-        Recover();
+        try
+        {
+            Recover();
+        }
+        catch (SqliteException ex)
+        {
+            // typically a full disk: the store cannot even mark its interrupted runs; say where, keep every file as it is
+            _write.Dispose();
+            throw new IOException($"cannot recover the logger's store in {DataDirectory}: {ex.Message}", ex);
+        }
         _checkpointer = new Thread(CheckpointLoop) { IsBackground = true, Name = "alkanet-logger-checkpoint" };
         _checkpointer.Start();
     }
