@@ -345,3 +345,17 @@ public class RunReuseTests
         logger.Service.Store.FindRun("reused")!.LastNo.ShouldBe(999);
     }
 }
+
+public class RunIdTests
+{
+    [Theory]
+    [InlineData("../../etc")]
+    [InlineData(".hidden")]
+    [InlineData("a/b")]
+    [InlineData("")]
+    public void A_run_id_that_could_name_another_file_is_refused_where_the_client_takes_it_with_what_is_allowed(string runId)
+    {
+        var ex = Should.Throw<ArgumentException>(() => new LoggerClientOptions { Endpoint = "127.0.0.1:1", Token = "t", RunId = runId });
+        ex.Message.ShouldBe($"run id '{runId}' is not valid: 1-{HelloMessage.MaxRunIdLength} characters of A-Z a-z 0-9 . _ - (not starting with '.'; it names a file on the logger)");
+    }
+}
