@@ -109,6 +109,16 @@ public sealed class PageSecurityTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Allowed_hosts_are_loopback_names_and_the_pages_own_address_unless_configured()
+    {
+        var loopback = new LoggerServerOptions { Token = LoggerFixture.Token };
+        PageGuard.AllowedHosts(loopback).ShouldBe(["localhost", "127.0.0.1", "[::1]"]);
+        PageGuard.AllowedHosts(loopback with { Http = new IPEndPoint(IPAddress.Parse("192.0.2.10"), 7601) }).ShouldContain("192.0.2.10");
+        PageGuard.AllowedHosts(loopback with { Http = new IPEndPoint(IPAddress.Any, 7601) }).ShouldNotContain("0.0.0.0");
+        PageGuard.AllowedHosts(loopback with { AllowedHosts = ["logger.lab"] }).ShouldBe(["logger.lab"]);
+    }
+
+    [Fact]
     public void A_token_shorter_than_the_minimum_is_refused_with_the_reason()
     {
         var ex = Should.Throw<ArgumentException>(() => new LoggerService(new LoggerServerOptions

@@ -170,7 +170,8 @@ internal sealed class IngestConnection
                     {
                         var bye = ByeMessage.Parse(f.Body.Span);
                         saidBye = true;
-                        await _pipeline.EnqueueAsync(new IngestItem { RunId = runId, ByeLastNo = bye.LastNo, Source = this }, cancel).ConfigureAwait(false);
+                        var byeItem = new IngestItem { RunId = runId, ByeLastNo = bye.LastNo, Source = this };
+                        await _pipeline.EnqueueAsync(byeItem, cancel).ConfigureAwait(false);
                         break;
                     }
                     default:
@@ -210,9 +211,9 @@ internal sealed class IngestConnection
             if (session is not null) _sessions.Detach(session, this);
             _tcp.Dispose();
             if (session is not null && runId is not null && !saidBye && !stopping.IsCancellationRequested)
-                _ = AbandonLaterAsync(session, runId, refused ? TimeSpan.Zero : _options.AbandonedRunTimeout,
-                    refused ? "its tracer was refused" : $"its tracer went away without a goodbye and did not return within {_options.AbandonedRunTimeout}",
-                    stopping);
+                _ = AbandonLaterAsync(session, runId, refused ? TimeSpan.Zero : _options.AbandonedRunTimeout, refused
+                    ? "its tracer was refused"
+                    : $"its tracer went away without a goodbye and did not return within {_options.AbandonedRunTimeout}", stopping);
         }
     }
 

@@ -233,7 +233,8 @@ internal sealed class IngestPipeline : IDisposable
         var acked = new HashSet<(string Run, IngestConnection Source)>();
         foreach (var item in batch)
         {
-            if (item.Records is null || item.Discarded || item.Source is not { } source || source.IsAborted || !acked.Add((item.RunId, source))) continue;
+            if (item.Records is null || item.Discarded || item.Source is not { } source || source.IsAborted) continue;
+            if (!acked.Add((item.RunId, source))) continue;
             if (_lastNo.TryGetValue(item.RunId, out var last) && last >= 0) source.SendAck(last);
         }
         ReturnLists(batch);

@@ -56,7 +56,8 @@ public static class PageGuard
     {
         if (options.AllowedHosts.Count > 0) return options.AllowedHosts;
         var list = new List<string> { "localhost", "127.0.0.1", "[::1]" };
-        if (options.Http is { } http && !http.Address.Equals(IPAddress.Any) && !http.Address.Equals(IPAddress.IPv6Any) && !IPAddress.IsLoopback(http.Address))
+        if (options.Http is { } http && !http.Address.Equals(IPAddress.Any) && !http.Address.Equals(IPAddress.IPv6Any)
+            && !IPAddress.IsLoopback(http.Address))
             list.Add(http.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{http.Address}]" : http.Address.ToString());
         return list;
     }

@@ -179,7 +179,8 @@ public sealed class BatchDecoder
     {
         var r = new WireReader(raw);
         var firstNo = r.ReadInt64("first no");
-        if (firstNo is < 0 or > WireLimits.MaxRecordNo) throw new ProtocolException($"batch's first no {firstNo} is outside 0..{WireLimits.MaxRecordNo}");
+        if (firstNo is < 0 or > WireLimits.MaxRecordNo)
+            throw new ProtocolException($"batch's first no {firstNo} is outside 0..{WireLimits.MaxRecordNo}");
         var count = r.ReadUInt32("record count");
         if (count == 0 || count > WireLimits.MaxBatchRecords) throw new ProtocolException($"batch record count {count} out of range 1..{WireLimits.MaxBatchRecords}");
         // every record takes at least 13 bytes: refuse counts the body cannot hold before allocating
