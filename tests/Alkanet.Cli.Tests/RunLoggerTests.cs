@@ -27,7 +27,7 @@ public sealed class RunLoggerTests
     {
         RunLive.Require(); // the sample is compiled first
         using var data = new TempDir();
-        using var logger = new LoggerChild(data.File("logger"), "right-token");
+        using var logger = new LoggerChild(data.File("logger"), "right-token-1");
         var r = CliRunner.Run("run", RunLive.Sample("dropper"), "--out", data.File("out"), "--logger", logger.Endpoint, "--token", "wrong-token", "--run-id", "refused");
         r.ExitCode.ShouldBe(ExitCodes.Failure);
         r.Err.ShouldContain("refused run 'refused'");

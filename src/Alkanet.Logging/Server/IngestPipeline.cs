@@ -149,7 +149,9 @@ internal sealed class IngestPipeline : IDisposable
     {
         foreach (var item in batch)
         {
-            if (item.Source is { IsAborted: true })
+            // (a goodbye is kept: the writer judges it against what is stored, so it can end a run as incomplete but never
+            // vouch for records; dropping it would leave the run Live with no timer to end it)
+            if (item.Records is not null && item.Source is { IsAborted: true })
             {
                 // queued before its connection was aborted (a failed commit, a replaced connection): never a gap,
                 // its tracer resends these from the last number it is told is durable
