@@ -13,7 +13,7 @@ dotnet build "$root/src/Alkanet.Cli" -c Release --nologo -v q >/dev/null
 cli="$root/src/Alkanet.Cli/bin/Release/net10.0/alkanet.dll"
 work=$(mktemp -d /tmp/alkanet-logging-report.XXXXXX)
 python3 "$root/bench/report-gen.py" "$n" "$work/bench.jsonl"
-token=bench-token
+token=bench-token-0001
 dotnet "$cli" logger --listen 127.0.0.1:$port --http 127.0.0.1:$http --data "$work/data" --token $token >"$work/logger.log" 2>&1 &
 logger=$!
 trap 'kill $logger 2>/dev/null || true; wait $logger 2>/dev/null || true; rm -rf "$work"' EXIT

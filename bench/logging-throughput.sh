@@ -15,7 +15,7 @@ http=${LOGGER_HTTP_PORT:-17701}
 dotnet build "$root/src/Alkanet.Cli" -c Release --nologo -v q >/dev/null
 cli="$root/src/Alkanet.Cli/bin/Release/net10.0/alkanet.dll"
 work=$(mktemp -d /tmp/alkanet-logging-bench.XXXXXX)
-token=bench-token
+token=bench-token-0001
 : >"$work/logger.log"
 dotnet "$cli" logger --listen 127.0.0.1:$port --http 127.0.0.1:$http --data "$work/data" --token $token >"$work/logger.log" 2>&1 &
 logger=$!

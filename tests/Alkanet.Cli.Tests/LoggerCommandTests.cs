@@ -179,6 +179,17 @@ public class LoggerCommandTests : IDisposable
         r.Err.ShouldContain("--listen");
     }
 
+    [Fact]
+    public void The_logger_refuses_a_token_too_short_to_guard_anything_before_writing_anything()
+    {
+        var data = Path.Combine(_dir, "short");
+        var r = Run("logger", "--listen", "127.0.0.1:0", "--no-http", "--data", data, "--token", "abc");
+        r.ExitCode.ShouldBe(ExitCodes.Usage);
+        r.Err.ShouldContain("the token must be at least 12 characters (it has 3)");
+        r.Err.ShouldContain("omit --token to have one generated");
+        Directory.Exists(data).ShouldBeFalse();
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);

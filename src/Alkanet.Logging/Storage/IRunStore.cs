@@ -10,7 +10,8 @@ public enum RunState
     /// <summary>The tracer said goodbye after its last record was durable: the run is complete.</summary>
     Complete,
 
-    /// <summary>The logger restarted while the run was live; a reconnecting tracer makes it live again.</summary>
+    /// <summary>The logger restarted while the run was live, its tracer was refused, or its tracer went away without a
+    /// goodbye and did not return in time; a reconnecting tracer makes it live again.</summary>
     Interrupted,
 }
 
