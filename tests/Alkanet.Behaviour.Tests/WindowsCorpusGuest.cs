@@ -4,6 +4,7 @@ using Alkanet.Core.Records;
 using Alkanet.Introspection.Memory;
 using Alkanet.Introspection.Symbols;
 using Alkanet.Introspection.TestKit;
+using Alkanet.Introspection.Hooks;
 using Alkanet.Introspection.Windows;
 
 namespace Alkanet.Behaviour.Tests;
@@ -54,12 +55,12 @@ internal sealed class WindowsCorpusGuest
     {
         var number = _kernel.Syscalls!.Table.TryGetNumber(name, out var n) ? n : throw new ArgumentException($"{name} is not in the 1909 table");
         var memory = Guest.MemoryOf(thread.Process);
-        Decode(memory, Guest.EnterState(thread, number, args), HookSiteKind.Enter);
+        Decode(memory, Guest.EnterState(thread, number, args), SiteKind.Enter);
         beforeExit?.Invoke();
-        Decode(memory, Guest.ExitState(thread, status), HookSiteKind.Exit);
+        Decode(memory, Guest.ExitState(thread, status), SiteKind.Exit);
     }
 
-    private void Decode(PagedVirtualMemory memory, Introspection.Cpu.VcpuState state, HookSiteKind site)
+    private void Decode(PagedVirtualMemory memory, Introspection.Cpu.VcpuState state, SiteKind site)
     {
         var r = new SyscallRecord();
         memory.SetCr3(state.Cr3);
