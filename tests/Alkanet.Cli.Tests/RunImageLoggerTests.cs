@@ -18,10 +18,10 @@ public sealed class RunImageLoggerTests
         var boot = SyntheticWindowsBootDisk.Build(new ProfileStore(profiles).LoadDefault(), new SyntheticBootOptions { Iterations = 2 });
         var disk = dir.File("synthetic-windows.img");
         boot.WriteDiskImage(disk);
-        using var logger = new LoggerChild(dir.File("logger"), "tok");
+        using var logger = new LoggerChild(dir.File("logger"), "test-token-tok");
 
         var (code, stdout, err) = Run("run", "--image", disk, "--os", "windows", "--timeout", "4m", "--memory", "512M",
-            "--profiles", profiles, "--out", dir.File("out"), "--logger", logger.Endpoint, "--token", "tok", "--run-id", "win");
+            "--profiles", profiles, "--out", dir.File("out"), "--logger", logger.Endpoint, "--token", "test-token-tok", "--run-id", "win");
 
         code.ShouldBe(ExitCodes.Ok, err + stdout);
         var local = File.ReadAllText(dir.File("out/trace.jsonl"));

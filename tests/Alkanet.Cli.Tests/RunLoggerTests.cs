@@ -38,8 +38,8 @@ public sealed class RunLoggerTests
     public void Pause_resume_filter_and_stop_from_the_logger_reach_the_ring()
     {
         using var data = new TempDir();
-        using var logger = new LoggerChild(data.File("logger"), "tok");
-        using var client = LoggerClient.Connect(new LoggerClientOptions { Endpoint = logger.Endpoint, Token = "tok", RunId = "ctl", WaitForStart = true });
+        using var logger = new LoggerChild(data.File("logger"), "test-token-tok");
+        using var client = LoggerClient.Connect(new LoggerClientOptions { Endpoint = logger.Endpoint, Token = "test-token-tok", RunId = "ctl", WaitForStart = true });
         client.WaitConnected(TimeSpan.FromSeconds(20)).ShouldBeTrue(client.LastError);
         var link = new RunLoggerLink(client, TimeSpan.FromSeconds(10));
         var ringPath = Path.Combine("/dev/shm", $"alkanet-test-{Guid.NewGuid():N}.ring");
@@ -96,12 +96,12 @@ public sealed class RunLoggerTests
     {
         RunLive.Require();
         using var data = new TempDir();
-        using var logger = new LoggerChild(data.File("logger"), "tok");
+        using var logger = new LoggerChild(data.File("logger"), "test-token-tok");
         var outDir = data.File("out");
         // antianalysis: TRACEME, PR_SET_NAME kworker, then a 2 s sleep; the run waits for the logger's start.
         CliRunner.Result? result = null;
         var run = new Thread(() => result = CliRunner.Run("run", RunLive.Sample("antianalysis"), "--out", outDir, "--logger", logger.Endpoint,
-            "--token", "tok", "--run-id", "live", "--wait-for-start", "--timeout", "90s")) { IsBackground = true };
+            "--token", "test-token-tok", "--run-id", "live", "--wait-for-start", "--timeout", "90s")) { IsBackground = true };
         run.Start();
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (logger.Control("live", "status").ExitCode != 0)

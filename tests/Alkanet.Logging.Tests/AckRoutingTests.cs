@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-using Alkanet.Core.Records;
 using Alkanet.Logging.Storage;
 using Alkanet.Logging.Wire;
 
@@ -34,56 +32,5 @@ public sealed class AckRoutingTests
         first.Type.ShouldBe(FrameType.Reject, "the first frame stream b gets answers its own batch (not an ack of stream a's goodbye)");
         RejectMessage.Parse(first.Body.Span).Reason.ShouldContain("already holds records through no 99");
         logger.Service.Store.FindRun("shared")!.LastNo.ShouldBe(99);
-    }
-
-    /// <summary>A tracer speaking the wire protocol frame by frame, so the test decides the order of events.</summary>
-    private sealed class RawTracer : IDisposable
-    {
-        private readonly TcpClient _tcp;
-        private readonly FrameWriter _writer;
-        private readonly FrameReader _reader;
-
-        private RawTracer(TcpClient tcp, WelcomeMessage welcome)
-        {
-            _tcp = tcp;
-            _writer = new FrameWriter(tcp.GetStream());
-            _reader = new FrameReader(tcp.GetStream());
-            Welcome = welcome;
-        }
-
-        public WelcomeMessage Welcome { get; }
-
-        public static async Task<RawTracer> ConnectAsync(LoggerFixture logger, string run, string stream, CancellationToken cancel)
-        {
-            var tcp = new TcpClient();
-            await tcp.ConnectAsync("127.0.0.1", logger.Service.TracerEndpoint.Port, cancel);
-            await new FrameWriter(tcp.GetStream()).SendAsync(new HelloMessage(LoggerFixture.Token, run, WireCompression.None, "raw", stream).ToFrame(), cancel);
-            var frame = await new FrameReader(tcp.GetStream()).ReadAsync(cancel) ?? throw new IOException("closed during the handshake");
-            frame.Type.ShouldBe(FrameType.Welcome);
-            return new RawTracer(tcp, WelcomeMessage.Parse(frame.Body.Span));
-        }
-
-        public async Task SendBatchAsync(long first, int count, CancellationToken cancel)
-        {
-            var encoder = new BatchEncoder();
-            var r = new SyscallRecord();
-            for (var no = first; no < first + count; no++)
-            {
-                TestRecords.Fill(r, no);
-                encoder.Add(r);
-            }
-            await _writer.SendAsync(FrameType.Batch, encoder.Seal().FrameBody(WireCompression.None), cancel);
-        }
-
-        public async Task SendByeAsync(long lastNo, CancellationToken cancel) => await _writer.SendAsync(new ByeMessage(lastNo).ToFrame(), cancel);
-
-        public async Task<Frame> ReadAsync(CancellationToken cancel)
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            timeout.CancelAfter(TimeSpan.FromSeconds(20));
-            return await _reader.ReadAsync(timeout.Token) ?? throw new IOException("the logger closed the connection");
-        }
-
-        public void Dispose() => _tcp.Dispose();
     }
 }

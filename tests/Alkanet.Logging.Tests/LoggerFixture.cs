@@ -12,19 +12,24 @@ internal sealed class LoggerFixture : IDisposable
 {
     public const string Token = "test-token-123";
 
-    public LoggerFixture(Func<LoggerServerOptions, IRunStore>? storeFactory = null, string? dataDirectory = null)
+    public LoggerFixture(Func<LoggerServerOptions, IRunStore>? storeFactory = null, string? dataDirectory = null,
+        Func<LoggerServerOptions, LoggerServerOptions>? configure = null, int? port = null)
     {
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "alkanet-logger-test-" + Guid.NewGuid().ToString("n"));
-        Service = new LoggerService(new LoggerServerOptions
+        var options = new LoggerServerOptions
         {
-            Listen = new IPEndPoint(IPAddress.Loopback, 0),
+            Listen = new IPEndPoint(IPAddress.Loopback, port ?? 0),
             Http = null,
             DataDirectory = DataDirectory,
             Token = Token,
             StoreFactory = storeFactory,
-        });
+        };
+        Service = new LoggerService(configure?.Invoke(options) ?? options, Log);
         Service.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
     }
+
+    /// <summary>What the logger logged (its warnings and errors are part of what tests assert).</summary>
+    public ListLogger Log { get; } = new();
 
     public LoggerService Service { get; }
 
@@ -39,9 +44,13 @@ internal sealed class LoggerFixture : IDisposable
             InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(300),
         });
 
+    /// <summary>Leaves the data directory in place (a test reopens it after the logger stopped).</summary>
+    public bool KeepData { get; set; }
+
     public void Dispose()
     {
         Service.Dispose();
+        if (KeepData) return;
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
@@ -49,6 +58,28 @@ internal sealed class LoggerFixture : IDisposable
         catch (IOException)
         {
         }
+    }
+}
+
+/// <summary>Keeps every log line (level and formatted message) in memory.</summary>
+internal sealed class ListLogger : Microsoft.Extensions.Logging.ILogger<LoggerService>
+{
+    private readonly List<(Microsoft.Extensions.Logging.LogLevel Level, string Text)> _lines = [];
+
+    public IReadOnlyList<(Microsoft.Extensions.Logging.LogLevel Level, string Text)> Lines
+    {
+        get { lock (_lines) return [.. _lines]; }
+    }
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Information;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state,
+        Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (!IsEnabled(logLevel)) return;
+        lock (_lines) _lines.Add((logLevel, formatter(state, exception)));
     }
 }
 

@@ -32,6 +32,29 @@ public class StoreRecoveryTests : IDisposable
     }
 
     [Fact]
+    public void A_failed_commit_leaves_no_line_past_the_committed_length_during_the_run_nor_after_a_clean_stop()
+    {
+        var path = Path.Combine(_dir, "runs", "r.jsonl");
+        using (var store = new SqliteRunStore(_dir))
+        {
+            store.OpenRun("r", "test");
+            store.Commit([Append("r", 0, 100)]);
+            var committed = new FileInfo(path).Length;
+            // the lines reach the file, then the rows fail (a number past the store's range): nothing of it is committed
+            var bad = TestRecords.Make(100 + 50);
+            bad.No = Wire.WireLimits.MaxRecordNo + 1;
+            var records = Enumerable.Range(100, 50).Select(i => TestRecords.Make(i)).Append(bad).ToList();
+            Should.Throw<ArgumentOutOfRangeException>(() => store.Commit([new RunAppend("r", [new RecordSlice(EncodedRecords.From(records), 0, records.Count)])]));
+            new FileInfo(path).Length.ShouldBe(committed, "the failed commit's lines are cut off at once");
+            store.FindRun("r")!.LastNo.ShouldBe(99);
+            store.Commit([Append("r", 100, 100)]);
+            RunChecks.ShouldBeCompleteRun(store, path, "r", 0, 199);
+        }
+        using var reopened = new SqliteRunStore(_dir);
+        RunChecks.ShouldBeCompleteRun(reopened, path, "r", 0, 199);
+    }
+
+    [Fact]
     public void A_run_file_that_lost_its_tail_drops_the_rows_past_its_last_whole_line()
     {
         Fill("r", 3);

@@ -17,7 +17,7 @@ public static class CapeImporter
 {
     private sealed record Call(string Ts, int ProcessIndex, int Index, ulong Pid, JsonElement Element);
 
-    public static LogInput.Result Read(string path, ICallEventSink sink)
+    public static LogInput.Result Read(string path, ICallEventSink sink, bool skipBad = false)
     {
         JsonDocument doc;
         try
@@ -51,21 +51,49 @@ public static class CapeImporter
             var calls = new List<Call>();
             var facts = new List<(ulong Pid, ulong? Ppid, string Name, string? Image, string? FirstTs)>();
             var pi = 0;
+            var index = -1;
             foreach (var p in processes.EnumerateArray())
             {
+                index++;
                 if (p.ValueKind != JsonValueKind.Object) continue;
-                var pid = (ulong)Num(p, "process_id");
-                var ppid = p.TryGetProperty("parent_id", out _) ? (ulong?)Num(p, "parent_id") : null;
-                var name = Str(p, "process_name") ?? "";
-                var image = Str(p, "module_path");
+                var at = $"$.behavior.processes[{index}]";
+                ulong pid;
+                ulong? ppid;
+                string name;
+                string? image;
+                JsonElement? cs;
+                try
+                {
+                    pid = ImportedFields.Required(ImportedFields.Id(p, "process_id", at), at + ".process_id", "the process's id");
+                    ppid = ImportedFields.Id(p, "parent_id", at);
+                    name = ImportedFields.Text(p, "process_name", at) ?? "";
+                    image = ImportedFields.Text(p, "module_path", at);
+                    cs = ImportedFields.Array(p, "calls", at);
+                }
+                catch (BadFieldException ex)
+                {
+                    ImportedFields.Reject(path, 0, 0, ex.Message, skipBad, result); // the process and its calls are left out
+                    continue;
+                }
                 string? firstTs = null;
-                if (p.TryGetProperty("calls", out var cs) && cs.ValueKind == JsonValueKind.Array)
+                if (cs is { } callArray)
                 {
                     var ci = 0;
-                    foreach (var c in cs.EnumerateArray())
+                    var callIndex = -1;
+                    foreach (var c in callArray.EnumerateArray())
                     {
+                        callIndex++;
                         if (c.ValueKind != JsonValueKind.Object) continue;
-                        var ts = Str(c, "timestamp") ?? "";
+                        string ts;
+                        try
+                        {
+                            ts = CheckCall(c, $"{at}.calls[{callIndex}]");
+                        }
+                        catch (BadFieldException ex)
+                        {
+                            ImportedFields.Reject(path, 0, 0, ex.Message, skipBad, result);
+                            continue;
+                        }
                         firstTs ??= ts;
                         calls.Add(new Call(ts, pi, ci++, pid, c));
                     }
@@ -95,6 +123,15 @@ public static class CapeImporter
             result.Records = no;
             return result;
         }
+    }
+
+    /// <summary>The call's fields that are read later must have their types; returns its timestamp.</summary>
+    private static string CheckCall(JsonElement c, string at)
+    {
+        ImportedFields.Text(c, "api", at);
+        ImportedFields.Integer(c, "thread_id", at);
+        ImportedFields.Array(c, "arguments", at);
+        return ImportedFields.Text(c, "timestamp", at) ?? "";
     }
 
     private static void CollectCommandLines(JsonElement nodes, Dictionary<ulong, string> into)

@@ -56,7 +56,7 @@ public static class DrakvufImporter
                 if (progress is not null && (line & 0x3fff) == 0 && file is { Length: > 0 }) progress((double)file.Position / file.Length);
                 var trimmed = text.AsSpan().Trim();
                 if (trimmed.Length == 0) continue;
-                if (trimmed[0] != '{') { Bad(path, line, lineOffset, "not a JSON object (DRAKVUF's banner or garbage)", skipBad, result); continue; }
+                if (trimmed[0] != '{') { ImportedFields.Reject(path, line, lineOffset, "not a JSON object (DRAKVUF's banner or garbage)", skipBad, result); continue; }
                 JsonDocument doc;
                 try
                 {
@@ -64,42 +64,37 @@ public static class DrakvufImporter
                 }
                 catch (JsonException ex)
                 {
-                    Bad(path, line, lineOffset + (ex.BytePositionInLine ?? 0), $"malformed JSON: {ex.Message.Split(" LineNumber:")[0]}", skipBad, result);
+                    ImportedFields.Reject(path, line, lineOffset + (ex.BytePositionInLine ?? 0), $"malformed JSON: {ex.Message.Split(" LineNumber:")[0]}", skipBad, result);
                     continue;
                 }
                 using (doc)
                 {
                     var o = doc.RootElement;
-                    if (o.ValueKind != JsonValueKind.Object) { Bad(path, line, lineOffset, "not a JSON object", skipBad, result); continue; }
-                    var plugin = Str(o, "Plugin");
-                    result.Records++;
-                    switch (plugin)
+                    if (o.ValueKind != JsonValueKind.Object) { ImportedFields.Reject(path, line, lineOffset, "not a JSON object", skipBad, result); continue; }
+                    string? plugin;
+                    try
                     {
-                        case "syscall" or "sysret":
-                            record.Reset();
-                            record.No = ++no;
-                            record.LogType = plugin == "syscall" ? LogType.Enter : LogType.Exit;
-                            record.Pid = (ulong)Num(o, "PID");
-                            var cpu = Num(o, "vCPU");
-                            if (o.TryGetProperty("TID", out _)) record.Tid = (ulong)Num(o, "TID");
-                            else record.Tid = lastTid.GetValueOrDefault((record.Pid, cpu), record.Pid);
-                            if (plugin == "syscall") lastTid[(record.Pid, cpu)] = record.Tid;
-                            if (o.TryGetProperty("PPID", out _)) record.ParentPid = (ulong)Num(o, "PPID");
-                            record.CpuId = (int)cpu;
-                            record.ProcName = Paths.BaseName(Str(o, "ProcessName") ?? "");
-                            record.Name = Str(o, "Method") ?? "unknown";
-                            record.SysNo = (ulong)Num(o, "Syscall");
-                            record.TimestampNs = Ts(Str(o, "TimeStamp"));
-                            if (plugin == "sysret") record.RetVal = Paths.Hex(Str(o, "Ret")) ?? 0;
-                            else MapArguments(o, record);
-                            pairer.Add(record);
-                            break;
-                        case "procmon":
-                            Procmon(o, sink, ++no);
-                            break;
-                        default:
-                            result.Skipped++; // other plugins: not system calls
-                            break;
+                        plugin = ImportedFields.Text(o, "Plugin", "$");
+                        switch (plugin)
+                        {
+                            case "syscall" or "sysret":
+                                ReadCall(o, plugin, record, lastTid, no + 1);
+                                no++;
+                                pairer.Add(record);
+                                break;
+                            case "procmon":
+                                Procmon(o, sink, no + 1);
+                                no++;
+                                break;
+                            default:
+                                result.Skipped++; // other plugins: not system calls
+                                break;
+                        }
+                        result.Records++;
+                    }
+                    catch (BadFieldException ex)
+                    {
+                        ImportedFields.Reject(path, line, lineOffset, ex.Message, skipBad, result);
                     }
                 }
             }
@@ -113,12 +108,26 @@ public static class DrakvufImporter
         return result;
     }
 
-    private static void Bad(string path, long line, long offset, string reason, bool skipBad, LogInput.Result result)
+    /// <summary>A syscall (ENTER) or sysret (EXIT) line as a record; its PID and, for a syscall, its Method must be there.</summary>
+    private static void ReadCall(JsonElement o, string plugin, SyscallRecord record, Dictionary<(ulong Pid, long Cpu), ulong> lastTid, long no)
     {
-        var error = new LogFormatError(path, line, offset, reason);
-        if (!skipBad) throw new LogFormatException(error);
-        result.Skipped++;
-        if (result.SkippedErrors.Count < 20) result.SkippedErrors.Add(error.ToString());
+        record.Reset();
+        record.No = no;
+        record.LogType = plugin == "syscall" ? LogType.Enter : LogType.Exit;
+        record.Pid = ImportedFields.Required(ImportedFields.Id(o, "PID", "$"), "$.PID", "the calling process");
+        var cpu = ImportedFields.Integer(o, "vCPU", "$") ?? 0;
+        if (cpu is < 0 or > int.MaxValue) throw BadFieldException.WrongType("$.vCPU", "a vCPU number", o.GetProperty("vCPU"));
+        record.Tid = ImportedFields.Id(o, "TID", "$") ?? lastTid.GetValueOrDefault((record.Pid, cpu), record.Pid);
+        if (plugin == "syscall") lastTid[(record.Pid, cpu)] = record.Tid;
+        record.ParentPid = ImportedFields.Id(o, "PPID", "$");
+        record.CpuId = (int)cpu;
+        record.ProcName = Paths.BaseName(ImportedFields.Text(o, "ProcessName", "$") ?? "");
+        var method = ImportedFields.Text(o, "Method", "$");
+        record.Name = plugin == "syscall" ? ImportedFields.Required(method, "$.Method", "the call's name") : method ?? "unknown";
+        record.SysNo = (ulong)(ImportedFields.Integer(o, "Syscall", "$") ?? 0);
+        record.TimestampNs = Ts(ImportedFields.Text(o, "TimeStamp", "$"));
+        if (plugin == "sysret") record.RetVal = Paths.Hex(ImportedFields.Text(o, "Ret", "$")) ?? 0;
+        else MapArguments(o, record);
     }
 
     private static void MapArguments(JsonElement o, SyscallRecord r)
@@ -171,19 +180,8 @@ public static class DrakvufImporter
     private static long? Ts(string? s) =>
         decimal.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? (long)(d * 1_000_000_000m) : null;
 
-    private static long Num(JsonElement o, string name)
-    {
-        if (!o.TryGetProperty(name, out var v)) return 0;
-        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n)) return n;
-        if (v.ValueKind == JsonValueKind.String)
-        {
-            var s = v.GetString()!;
-            if (s.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) return (long)(Paths.Hex(s) ?? 0);
-            if (long.TryParse(s, CultureInfo.InvariantCulture, out n)) return n;
-        }
-        return 0;
-    }
+    // every field read goes through the typed reads: a PID of "abc" is an error naming it, never a silent 0
+    private static long Num(JsonElement o, string name) => ImportedFields.Integer(o, name, "$") ?? 0;
 
-    private static string? Str(JsonElement o, string name) =>
-        o.TryGetProperty(name, out var v) ? v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText() : null;
+    private static string? Str(JsonElement o, string name) => ImportedFields.Text(o, name, "$");
 }

@@ -57,13 +57,19 @@ public static class LogInput
         cancellationToken.ThrowIfCancellationRequested();
         // Standard input cannot be read twice: without --from it is taken as an Alkanet log.
         if (format == InputFormat.Auto) format = path == "-" ? InputFormat.Alkanet : Detect(path);
-        return format switch
+        var result = format switch
         {
             InputFormat.Alkanet => ReadAlkanet(path, sink, skipBad, progress, cancellationToken),
             InputFormat.Drakvuf => DrakvufImporter.Read(path, sink, skipBad, CancellingProgress(progress, cancellationToken)),
-            InputFormat.Cape => CapeImporter.Read(path, sink),
+            InputFormat.Cape => CapeImporter.Read(path, sink, skipBad),
             _ => throw new ArgumentOutOfRangeException(nameof(format)),
         };
+        // an empty capture (or a .gz of blank lines) is not a clean run with nothing to report: say so
+        if (result.Records == 0)
+            throw new LogFormatException(new LogFormatError(path, 0, 0, result.Skipped > 0
+                ? $"no records left: all {result.Skipped} were skipped as bad ({result.SkippedErrors.FirstOrDefault()})"
+                : $"no records: the {format} input is empty or holds only blank lines"));
+        return result;
     }
 
     /// <summary>Reads an Alkanet JSON Lines stream (e.g. a logger's stored records) into <paramref name="sink"/>;

@@ -25,7 +25,7 @@ public static class ReportWriters
     {
         var sb = new StringBuilder();
         var procs = r.Processes.ToDictionary(p => p.Seq);
-        string P(int seq) => procs.TryGetValue(seq, out var p) ? $"{p.Name}#{seq}" : $"#{seq}";
+        string P(int seq) => procs.TryGetValue(seq, out var p) ? $"{Esc(p.Name)}#{seq}" : $"#{seq}";
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"# Alkanet report: {string.Join(", ", r.Sample.Roots.Select(P))}"));
         sb.AppendLine();
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Input: {string.Join(", ", r.Input.Files)} ({r.Input.Format}); {r.Input.Records:N0} records, {r.Input.Calls:N0} calls, records no {r.Input.FirstNo}..{r.Input.LastNo}") +
@@ -52,8 +52,8 @@ public static class ReportWriters
             foreach (var p in children[parent])
             {
                 sb.Append(' ', depth * 2).AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"- **{p.Name}** #{p.Seq} pid {Convert.ToUInt64(p.Pid, 16)} (0x{p.Pid}) [{p.Role}] {p.Calls:N0} calls, records {p.FirstNo}..{p.LastNo}{(p.ExitNo is { } x ? $", exit at {x}" : "")}{(p.ParentSource is "creation" or "unknown" ? "" : $", parent from {p.ParentSource}")}") +
-                    (p.CommandLine is { } cmd ? $"  \n{new string(' ', depth * 2 + 2)}`{cmd.Replace('`', '\'')}`" : ""));
+                    $"- **{Esc(p.Name)}** #{p.Seq} pid {Convert.ToUInt64(p.Pid, 16)} (0x{p.Pid}) [{p.Role}] {p.Calls:N0} calls, records {p.FirstNo}..{p.LastNo}{(p.ExitNo is { } x ? $", exit at {x}" : "")}{(p.ParentSource is "creation" or "unknown" ? "" : $", parent from {p.ParentSource}")}") +
+                    (p.CommandLine is { } cmd ? $"  \n{new string(' ', depth * 2 + 2)}`{Code(cmd)}`" : ""));
                 Walk(p.Seq, depth + 1);
             }
         }
@@ -65,11 +65,11 @@ public static class ReportWriters
             sb.AppendLine("## Injections").AppendLine();
             sb.AppendLine("| source | target | technique | steps | records |").AppendLine("|---|---|---|---|---|");
             foreach (var i in r.Injections)
-                sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {i.Source} | {i.Target} | {Esc(string.Join(", ", i.Techniques))} | {string.Join(", ", i.Steps.Select(s => $"{s.Key} x{s.Value}"))} | {Nos(i.Records)} |"));
+                sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {Esc(i.Source)} | {Esc(i.Target)} | {Esc(string.Join(", ", i.Techniques))} | {string.Join(", ", i.Steps.Select(s => $"{s.Key} x{s.Value}"))} | {Nos(i.Records)} |"));
             if (r.InjectedThreads.Count > 0)
             {
                 sb.AppendLine().AppendLine("Threads running injected code (their behaviour is the sample's):").AppendLine();
-                foreach (var t in r.InjectedThreads) sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- {P(t.ProcessSeq)} thread {t.Tid}: {t.Technique} by {P(t.BySeq)} thread {t.ByTid} (record {t.No})"));
+                foreach (var t in r.InjectedThreads) sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- {P(t.ProcessSeq)} thread {t.Tid}: {Esc(t.Technique)} by {P(t.BySeq)} thread {t.ByTid} (record {t.No})"));
             }
             sb.AppendLine();
         }
@@ -116,5 +116,27 @@ public static class ReportWriters
 
     private static string Short(string? s) => s is null ? "" : s.Length > 100 ? s[..99] + "…" : s;
 
-    private static string Esc(string s) => s.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+    /// <summary>Guest-chosen text (process names, paths, registry values) as Markdown that renders as that text: no HTML
+    /// (a name like <c>&lt;img onerror=..&gt;</c> would run in a viewer that renders Markdown to HTML), no links, no
+    /// table cell breaks, one line.</summary>
+    private static string Esc(string s)
+    {
+        var sb = new StringBuilder(s.Length + 8);
+        foreach (var c in s)
+        {
+            switch (c)
+            {
+                case '&': sb.Append("&amp;"); break;
+                case '<': sb.Append("&lt;"); break;
+                case '>': sb.Append("&gt;"); break;
+                case '|' or '[' or ']': sb.Append('\\').Append(c); break;
+                case '\n' or '\r': sb.Append(' '); break;
+                default: sb.Append(c); break;
+            }
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Text inside a code span (shown literally, HTML included): it must not end the span or the line.</summary>
+    private static string Code(string s) => s.Replace('`', '\'').Replace('\n', ' ').Replace('\r', ' ');
 }

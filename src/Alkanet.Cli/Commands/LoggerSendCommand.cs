@@ -24,9 +24,14 @@ internal static class LoggerSendCommand
         var noCompression = new Option<bool>("--no-compression") { Description = "Do not offer Brotli." };
         var renumber = new Option<bool>("--renumber") { Description = "Number records 0,1,2.. as sent (for logs whose numbers are not a run's)." };
         var rate = new Option<long>("--rate") { Description = "Records per second to aim for (0: as fast as possible)." };
+        var ackTimeout = new Option<int>("--ack-timeout")
+        {
+            Description = "Seconds to wait for the logger to acknowledge the last record (then exit 1, saying how many are not).",
+            DefaultValueFactory = _ => 60,
+        };
         var cmd = new Command("send", "Stream a log (or --synthetic records) to a logger through the tracer-side client.")
         {
-            file, to, runId, token, tokenFile, synthetic, capacity, lossMarkers, noCompression, renumber, rate,
+            file, to, runId, token, tokenFile, synthetic, capacity, lossMarkers, noCompression, renumber, rate, ackTimeout,
         };
         cmd.SetAction(parse =>
         {
@@ -43,6 +48,7 @@ internal static class LoggerSendCommand
                 Endpoint = parse.GetValue(to)!, Token = theToken, RunId = id, BufferCapacity = parse.GetValue(capacity),
                 OnFull = parse.GetValue(lossMarkers) ? BufferFullPolicy.LossMarker : BufferFullPolicy.BackPressure,
                 Compression = parse.GetValue(noCompression) ? WireCompression.None : WireCompression.Brotli,
+                CloseTimeout = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(ackTimeout))),
             };
             try
             {
@@ -61,8 +67,11 @@ internal static class LoggerSendCommand
                 sent = path is null
                     ? SendSynthetic(client, count, pace)
                     : SendFile(client, path, parse.GetValue(renumber), pace);
+                // the report must be true: "acknowledged" only when every record is durable on the logger
                 if (!client.Flush(options.CloseTimeout))
-                    throw new CommandFailedException($"the logger did not acknowledge every record within {options.CloseTimeout.TotalSeconds:0} s ({client.LastError})");
+                    throw new CommandFailedException($"the logger did not acknowledge every record within {options.CloseTimeout.TotalSeconds:0} s: " +
+                                                     $"durable through no {client.LastAckedNo}, {client.BufferedRecords} record(s) unacknowledged, " +
+                                                     $"{client.RecordsDropped} dropped ({client.LastError ?? "no error from the connection"})");
                 output.WriteLine($"alkanet logger send: {sent} records of run {id} acknowledged in {sw.Elapsed.TotalSeconds:0.00} s " +
                                  $"({sent / sw.Elapsed.TotalSeconds:0} records/s), {client.RecordsDropped} dropped, {client.Connections} connection(s)");
             }

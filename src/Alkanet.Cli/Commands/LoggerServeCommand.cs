@@ -18,11 +18,16 @@ internal static class LoggerServeCommand
         var http = new Option<string>("--http") { Description = "Where the page and API listen, ADDRESS:PORT.", DefaultValueFactory = _ => "127.0.0.1:7601" };
         var noHttp = new Option<bool>("--no-http") { Description = "Serve no page or API." };
         var syncFull = new Option<bool>("--sync-full") { Description = "fsync every commit (survives power loss, slower); default survives a killed logger." };
+        var allowedHosts = new Option<string[]>("--allowed-hosts")
+        {
+            Description = "Host names the page answers to (default: localhost and loopback addresses, and the --http address); '*' allows any.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var reportRules = new Option<string?>("--report-rules") { Description = "A directory of extra YAML rules for the page's reports (as alkanet report --rules).", HelpName = "DIR" };
         var cmd = new Command("logger",
             "Run the logging machine: receive tracers' records, store them (SQLite + JSON Lines per run), control the tracers, serve the live page.")
         {
-            listen, data, token, tokenFile, http, noHttp, syncFull, reportRules,
+            listen, data, token, tokenFile, http, noHttp, syncFull, reportRules, allowedHosts,
         };
         cmd.SetAction(parse =>
         {
@@ -38,6 +43,9 @@ internal static class LoggerServeCommand
                 catch (Alkanet.Analysis.Rules.RuleFormatException ex) { throw new CommandFailedException(ex.Message); }
             }
             var theToken = LoggerEndpoints.Token(parse.GetValue(token), parse.GetValue(tokenFile));
+            if (theToken is not null && theToken.Length < LoggerServerOptions.MinTokenLength)
+                throw new UsageException($"the token must be at least {LoggerServerOptions.MinTokenLength} characters (it has {theToken.Length}): " +
+                                         "it is all that guards who may stream into and control this logger; omit --token to have one generated");
             if (theToken is null)
             {
                 theToken = LoggerEndpoints.NewTokenFile(dataDir, out var tokenPath);
@@ -48,6 +56,7 @@ internal static class LoggerServeCommand
                 Listen = listenEp, Http = httpEp, DataDirectory = dataDir, Token = theToken, SynchronousFull = parse.GetValue(syncFull),
                 // the page's report view runs the report tool on a run's stored records
                 ReportProvider = reports,
+                AllowedHosts = parse.GetValue(allowedHosts) ?? [],
             };
             using var host = LoggerHost.Build(options);
             try

@@ -152,6 +152,9 @@ public sealed class LogValidator(string source, int maxProblems = 1000)
         var r = new SyscallRecord();
         while (reader.TryRead(r)) validator.Add(r, reader.RecordLine, reader.RecordOffset);
         validator.Complete();
+        // nothing to validate is not "valid": an empty file (or a .gz of blank lines) is a failed capture, not a clean run
+        if (validator.Records == 0 && validator.ErrorCount == 0)
+            validator.AddMalformed(new LogFormatError(path, 0, reader.BytesConsumed, "no records: the input is empty or holds only blank lines"));
         return validator;
     }
 }

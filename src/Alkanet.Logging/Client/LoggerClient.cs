@@ -56,7 +56,6 @@ public sealed class LoggerClient : IRecordSink
 
     private LoggerClient(LoggerClientOptions options)
     {
-        if (!HelloMessage.IsValidRunId(options.RunId)) throw new ArgumentException($"bad run id '{options.RunId}'", nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BufferCapacity, 16);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchRecords, 1);
         (_host, _port) = LoggerClientOptions.ParseEndpoint(options.Endpoint);

@@ -21,8 +21,15 @@ public sealed record LoggerClientOptions
     /// <summary>The shared token the logger was started with.</summary>
     public required string Token { get; init; }
 
-    /// <summary>The run's id (letters, digits, '.', '_', '-'); reconnects with the same id continue the same run.</summary>
-    public required string RunId { get; init; }
+    /// <summary>The run's id (letters, digits, '.', '_', '-'); reconnects with the same id continue the same run.
+    /// Checked when set: a bad one (<c>../../etc</c>) is an <see cref="ArgumentException"/> saying what a run id may hold.</summary>
+    public required string RunId
+    {
+        get => _runId;
+        init => _runId = HelloMessage.RunIdProblem(value) is { } problem ? throw new ArgumentException(problem) : value;
+    }
+
+    private readonly string _runId = "";
 
     /// <summary>Unacknowledged records kept for resending; when full, <see cref="OnFull"/> applies.</summary>
     public int BufferCapacity { get; init; } = 1 << 18;

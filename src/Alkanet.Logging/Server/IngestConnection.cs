@@ -21,8 +21,11 @@ internal sealed class IngestConnection
     private readonly CancellationTokenSource _abort = new();
     private string? _abortReason;
 
-    public IngestConnection(TcpClient tcp, LoggerServerOptions options, IRunStore store, IngestPipeline pipeline, SessionRegistry sessions, ILogger log)
+    public IngestConnection(TcpClient tcp, LoggerServerOptions options, IRunStore store, IngestPipeline pipeline, SessionRegistry sessions,
+        TokenGuard guard, ILogger log)
     {
+        _guard = guard;
+        RemoteAddress = (tcp.Client.RemoteEndPoint as System.Net.IPEndPoint)?.Address ?? System.Net.IPAddress.None;
         _tcp = tcp;
         _tcp.NoDelay = true;
         _stream = tcp.GetStream();
@@ -36,6 +39,10 @@ internal sealed class IngestConnection
     }
 
     public string Remote { get; }
+
+    private System.Net.IPAddress RemoteAddress { get; }
+
+    private readonly TokenGuard _guard;
 
     public string ClientName { get; private set; } = "";
 
@@ -57,9 +64,16 @@ internal sealed class IngestConnection
         }
     }
 
+    /// <summary>True once the logger gave up on this connection (a failed commit, a replacement, shutdown): batches it
+    /// queued are then discarded, never stored or taken for a gap (its tracer resends them on its next connection).</summary>
+    public bool IsAborted => Volatile.Read(ref _aborted);
+
+    private bool _aborted;
+
     public void Abort(string reason)
     {
         _abortReason ??= reason;
+        Volatile.Write(ref _aborted, true);
         try
         {
             _abort.Cancel();
@@ -77,6 +91,8 @@ internal sealed class IngestConnection
         var reader = new FrameReader(_stream, _options.MaxFrameBytes);
         RunSession? session = null;
         string? runId = null;
+        var saidBye = false;
+        var refused = false;
         try
         {
             HelloMessage hello;
@@ -97,8 +113,20 @@ internal sealed class IngestConnection
                 if (first.Value.Type != FrameType.Hello) throw new ProtocolException($"first frame is {first.Value.Type}, not a hello");
                 hello = HelloMessage.Parse(first.Value.Body.Span);
             }
+            if (_guard.Throttled(RemoteAddress, out var retryAfter))
+            {
+                // refused without checking the token; closed without a Reject, so a tracer sharing the address retries
+                _log.LogDebug("tracer {Remote}: token checks throttled for {Seconds:0} s", Remote, retryAfter.TotalSeconds);
+                return;
+            }
+            if (!TokenMatches(hello.Token))
+            {
+                _guard.Failed(RemoteAddress, "tracer port", hello.RunId);
+                await SendRejectAsync("wrong token").ConfigureAwait(false);
+                return;
+            }
+            _guard.Succeeded(RemoteAddress);
             runId = hello.RunId;
-            if (!TokenMatches(hello.Token)) throw new ProtocolException("wrong token");
             ClientName = hello.ClientName;
             var previous = _store.FindRun(hello.RunId);
             var run = _store.OpenRun(hello.RunId, hello.ClientName, hello.StreamId);
@@ -141,7 +169,8 @@ internal sealed class IngestConnection
                     case FrameType.Bye:
                     {
                         var bye = ByeMessage.Parse(f.Body.Span);
-                        await _pipeline.EnqueueAsync(new IngestItem { RunId = runId, ByeLastNo = bye.LastNo }, cancel).ConfigureAwait(false);
+                        saidBye = true;
+                        await _pipeline.EnqueueAsync(new IngestItem { RunId = runId, ByeLastNo = bye.LastNo, Source = this }, cancel).ConfigureAwait(false);
                         break;
                     }
                     default:
@@ -150,18 +179,18 @@ internal sealed class IngestConnection
             }
             _sessions.Note(Remote, runId, "disconnected");
         }
+        catch (ProtocolException ex) when (runId is null)
+        {
+            _log.LogDebug("closing {Remote} before its hello: {Reason}", Remote, ex.Message);
+            _sessions.CountRefusedBeforeHello();
+            await SendRejectAsync(ex.Message).ConfigureAwait(false);
+        }
         catch (ProtocolException ex)
         {
-            _log.LogWarning("disconnecting tracer {Remote} (run {Run}): {Reason}", Remote, runId ?? "-", ex.Message);
+            _log.LogWarning("disconnecting tracer {Remote} (run {Run}): {Reason}", Remote, runId, ex.Message);
             _sessions.Note(Remote, runId, $"disconnected: {ex.Message}");
-            try
-            {
-                using var t = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-                await Writer.SendAsync(new RejectMessage(ex.Message).ToFrame(), t.Token).ConfigureAwait(false);
-            }
-            catch (Exception sendEx) when (sendEx is IOException or ObjectDisposedException or SocketException or OperationCanceledException)
-            {
-            }
+            refused = true;
+            await SendRejectAsync(ex.Message).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -169,10 +198,47 @@ internal sealed class IngestConnection
             _log.LogInformation("tracer {Remote} (run {Run}) disconnected: {Reason}", Remote, runId ?? "-", reason);
             _sessions.Note(Remote, runId, $"disconnected: {reason}");
         }
+        catch (Exception ex)
+        {
+            // the store failed while opening the run (disk full...): not the tracer's fault, so no Reject (which it
+            // takes as final); it reconnects with backoff and resends
+            _log.LogError("tracer {Remote} (run {Run}) disconnected: the logger could not open the run: {Error}", Remote, runId ?? "-", ex.Message);
+            _sessions.Note(Remote, runId, $"disconnected: logger storage failed: {ex.Message}");
+        }
         finally
         {
             if (session is not null) _sessions.Detach(session, this);
             _tcp.Dispose();
+            if (session is not null && runId is not null && !saidBye && !stopping.IsCancellationRequested)
+                _ = AbandonLaterAsync(session, runId, refused ? TimeSpan.Zero : _options.AbandonedRunTimeout,
+                    refused ? "its tracer was refused" : $"its tracer went away without a goodbye and did not return within {_options.AbandonedRunTimeout}",
+                    stopping);
+        }
+    }
+
+    /// <summary>A run whose tracer vanished (killed, network gone) would otherwise show Live until the logger restarts.</summary>
+    private async Task AbandonLaterAsync(RunSession session, string runId, TimeSpan after, string why, CancellationToken stopping)
+    {
+        try
+        {
+            if (after > TimeSpan.Zero) await Task.Delay(after, stopping).ConfigureAwait(false);
+            if (session.IsConnected) return;
+            await _pipeline.EnqueueAsync(new IngestItem { RunId = runId, Abandoned = why }, stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
+        {
+        }
+    }
+
+    private async Task SendRejectAsync(string reason)
+    {
+        try
+        {
+            using var t = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await Writer.SendAsync(new RejectMessage(reason).ToFrame(), t.Token).ConfigureAwait(false);
+        }
+        catch (Exception sendEx) when (sendEx is IOException or ObjectDisposedException or SocketException or OperationCanceledException)
+        {
         }
     }
 

@@ -19,8 +19,14 @@ internal sealed class IngestItem
     /// <summary>Set for a goodbye: the tracer's last <c>no</c>.</summary>
     public long? ByeLastNo { get; init; }
 
+    /// <summary>Set when the run's tracer went away for good without a goodbye: the run is marked interrupted.</summary>
+    public string? Abandoned { get; init; }
+
     /// <summary>The connection the records came in on: it, and only it, is acknowledged once they are durable.</summary>
     public IngestConnection? Source { get; init; }
+
+    /// <summary>Set by the writer when the item's connection was aborted before it was stored.</summary>
+    public bool Discarded { get; set; }
 }
 
 /// <summary>
@@ -28,6 +34,12 @@ internal sealed class IngestItem
 /// queue is full the connection stops reading, TCP fills, and the tracer's buffer applies back-pressure).
 /// The writer drops records whose <c>no</c> is already stored, turns a real gap into an explicit LOSS
 /// marker, commits many batches per transaction, and then acknowledges each run's last durable <c>no</c>.
+/// <para>A failed commit (disk full, I/O error) is a state change, not a gap: nothing of it is acknowledged, the
+/// writer forgets the numbers it had advanced (the store's committed view is the truth again), and every
+/// connection whose records were in it is aborted. Batches such a connection had already queued are discarded
+/// unread when they come up: its tracer still holds them and resends everything after the last durable number
+/// it is told on reconnecting. Only a connection in good standing can open a gap, so a LOSS "gap on the wire" is
+/// stored only for numbers its tracer really skipped.</para>
 /// </summary>
 internal sealed class IngestPipeline : IDisposable
 {
@@ -58,6 +70,12 @@ internal sealed class IngestPipeline : IDisposable
     public long DuplicatesDropped;
 
     public long Commits;
+
+    /// <summary>Commits that failed (nothing of them was acknowledged; their tracers resend).</summary>
+    public long FailedCommits;
+
+    /// <summary>Records discarded because their connection was aborted before they were stored (resent by their tracer).</summary>
+    public long RecordsDiscarded;
 
     public EncodedRecords RentList() => _listPool.TryTake(out var l) ? l : new EncodedRecords();
 
@@ -94,12 +112,7 @@ internal sealed class IngestPipeline : IDisposable
             catch (Exception ex)
             {
                 _log.LogError(ex, "ingest failed before storage; disconnecting the affected tracers so they resend");
-                foreach (var item in batch)
-                {
-                    _lastNo.Remove(item.RunId);
-                    _sessions.Find(item.RunId)?.Connection?.Abort($"ingest failed: {ex.Message}");
-                }
-                ReturnLists(batch);
+                Unwind(batch, touched, $"ingest failed: {ex.Message}");
                 continue;
             }
             var work = appends.Where(kv => kv.Value.Count > 0).Select(kv => new RunAppend(kv.Key, kv.Value)).ToList();
@@ -109,24 +122,41 @@ internal sealed class IngestPipeline : IDisposable
             }
             catch (Exception ex)
             {
-                // nothing of this commit is acknowledged: forget the advanced numbers and make the tracers resend
-                _log.LogError(ex, "storage commit failed; disconnecting the affected tracers so they resend");
-                foreach (var run in touched)
-                {
-                    _lastNo.Remove(run);
-                    _sessions.Find(run)?.Connection?.Abort($"storage failed: {ex.Message}");
-                }
-                ReturnLists(batch);
+                FailedCommits++;
+                _log.LogError("storage commit failed ({Error}); nothing of it is acknowledged, its {Runs} tracer(s) are disconnected to resend",
+                    ex.InnerException?.Message ?? ex.Message, touched.Count);
+                Unwind(batch, touched, $"storage failed: {ex.InnerException?.Message ?? ex.Message}");
                 continue;
             }
             AfterCommit(batch, work, touched);
         }
     }
 
+    /// <summary>Nothing of this batch is stored: forget the numbers it advanced (the store's committed view is the truth
+    /// again) and abort every connection that fed it, so their queued batches are discarded and their tracers resend.</summary>
+    private void Unwind(List<IngestItem> batch, HashSet<string> touched, string reason)
+    {
+        foreach (var run in touched)
+        {
+            _lastNo.Remove(run);
+            _sessions.Find(run)?.Connection?.Abort(reason);
+        }
+        foreach (var item in batch) item.Source?.Abort(reason);
+        ReturnLists(batch);
+    }
+
     private void Dedupe(List<IngestItem> batch, Dictionary<string, List<RecordSlice>> appends, HashSet<string> touched)
     {
         foreach (var item in batch)
         {
+            if (item.Source is { IsAborted: true })
+            {
+                // queued before its connection was aborted (a failed commit, a replaced connection): never a gap,
+                // its tracer resends these from the last number it is told is durable
+                RecordsDiscarded += item.Count;
+                item.Discarded = true;
+                continue;
+            }
             touched.Add(item.RunId);
             if (item.Records is null) continue;
             var last = LastNo(item.RunId);
@@ -175,9 +205,19 @@ internal sealed class IngestPipeline : IDisposable
         foreach (var w in work) RecordsCommitted += w.Count;
         foreach (var item in batch)
         {
-            if (item.ByeLastNo is not { } byeLast) continue;
+            if (item.Discarded) continue;
             try
             {
+                if (item.Abandoned is { } why)
+                {
+                    if (_store.FindRun(item.RunId) is { State: RunState.Live } && _sessions.Find(item.RunId) is not { IsConnected: true })
+                    {
+                        _store.EndRun(item.RunId, RunState.Interrupted);
+                        _log.LogWarning("run {Run} interrupted: {Why}", item.RunId, why);
+                    }
+                    continue;
+                }
+                if (item.ByeLastNo is not { } byeLast) continue;
                 var complete = LastNo(item.RunId) >= byeLast;
                 _store.EndRun(item.RunId, complete ? RunState.Complete : RunState.Interrupted);
                 _log.LogInformation("run {Run} ended by its tracer ({State}, last no {Last})", item.RunId, complete ? "complete" : "incomplete", byeLast);
@@ -193,7 +233,7 @@ internal sealed class IngestPipeline : IDisposable
         var acked = new HashSet<(string Run, IngestConnection Source)>();
         foreach (var item in batch)
         {
-            if (item.Records is null || item.Source is not { } source || !acked.Add((item.RunId, source))) continue;
+            if (item.Records is null || item.Discarded || item.Source is not { } source || source.IsAborted || !acked.Add((item.RunId, source))) continue;
             if (_lastNo.TryGetValue(item.RunId, out var last) && last >= 0) source.SendAck(last);
         }
         ReturnLists(batch);

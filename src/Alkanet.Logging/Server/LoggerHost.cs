@@ -28,6 +28,7 @@ public static class LoggerHost
         builder.Services.AddSingleton<LoggerService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LoggerService>());
         var app = builder.Build();
+        PageGuard.Use(app, options);
         WebApi.Map(app, app.Services.GetRequiredService<LoggerService>());
         return app;
     }

@@ -32,6 +32,22 @@ public sealed record LoggerServerOptions
     /// <summary>Seconds a new connection has to send its hello.</summary>
     public TimeSpan HelloTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a run whose tracer went away without a goodbye stays <c>Live</c> waiting for it to reconnect
+    /// before it is marked <c>Interrupted</c> (a reconnect makes it live again).</summary>
+    public TimeSpan AbandonedRunTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The tracer port's listen backlog: connections the kernel queues before the accept loop takes them
+    /// (Linux caps it at net.core.somaxconn). A short backlog makes a burst of connects stall for SYN retries.</summary>
+    public int ListenBacklog { get; init; } = 4096;
+
+    /// <summary>Names the page answers to in its <c>Host</c> header (a defence against DNS rebinding: another site's
+    /// name resolving to this address must not read the records). Empty: loopback names, plus the address the page
+    /// listens on when that is not a wildcard. "*" allows any host.</summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
+    /// <summary>Shortest token accepted: the token guards who may stream into and control the logger.</summary>
+    public const int MinTokenLength = 12;
+
     /// <summary>Makes the store (tests wrap it, e.g. to throttle it); default: <see cref="SqliteRunStore"/> in <see cref="DataDirectory"/>.</summary>
     public Func<LoggerServerOptions, IRunStore>? StoreFactory { get; init; }
 

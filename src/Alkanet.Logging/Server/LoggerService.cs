@@ -21,14 +21,29 @@ public sealed class LoggerService : IHostedService, IDisposable
 
     public LoggerService(LoggerServerOptions options, ILogger<LoggerService>? log = null)
     {
+        if (options.Token.Length < LoggerServerOptions.MinTokenLength)
+            throw new ArgumentException($"the logger's token must be at least {LoggerServerOptions.MinTokenLength} characters " +
+                                        $"(this one has {options.Token.Length}); omit it to have one generated", nameof(options));
         _options = options;
         _log = (ILogger?)log ?? NullLogger.Instance;
+        Guard = new TokenGuard(_log);
         Store = options.StoreFactory?.Invoke(options) ?? new SqliteRunStore(options.DataDirectory, options.SynchronousFull);
     }
 
     public IRunStore Store { get; }
 
     public SessionRegistry Sessions { get; } = new();
+
+    /// <summary>Wrong tokens per source, and their throttling (tracer port and page alike).</summary>
+    public TokenGuard Guard { get; }
+
+    /// <summary>Tracer connections accepted so far.</summary>
+    public long ConnectionsAccepted => Interlocked.Read(ref _accepted);
+
+    private long _accepted;
+
+    /// <summary>Storage commits that failed (disk full...); nothing of them was acknowledged.</summary>
+    public long FailedCommits => _pipeline?.FailedCommits ?? 0;
 
     public LoggerServerOptions Options => _options;
 
@@ -47,7 +62,7 @@ public sealed class LoggerService : IHostedService, IDisposable
         _pipeline = new IngestPipeline(Store, Sessions, _log, _options.MaxRecordsPerCommit);
         _pipeline.Committed += runs => Committed?.Invoke(runs);
         _listener = new TcpListener(_options.Listen);
-        _listener.Start(64);
+        _listener.Start(_options.ListenBacklog);
         _log.LogInformation("logger listening for tracers on {Endpoint}", TracerEndpoint);
         _acceptLoop = AcceptLoopAsync();
         _statusLoop = StatusLoopAsync();
@@ -86,7 +101,8 @@ public sealed class LoggerService : IHostedService, IDisposable
                 _log.LogWarning("accept failed: {Error}", ex.Message);
                 continue;
             }
-            var connection = new IngestConnection(tcp, _options, Store, _pipeline!, Sessions, _log);
+            Interlocked.Increment(ref _accepted);
+            var connection = new IngestConnection(tcp, _options, Store, _pipeline!, Sessions, Guard, _log);
             var task = Task.Run(() => connection.RunAsync(_stopping.Token));
             lock (_connections)
             {

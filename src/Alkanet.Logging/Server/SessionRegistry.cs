@@ -16,6 +16,14 @@ public sealed class SessionRegistry
 
     public IReadOnlyList<ConnectionEvent> Events => _events.ToArray();
 
+    /// <summary>Connections closed before a valid hello (garbage, port scans, a burst of connects): counted here, not
+    /// noted as events, so an unauthenticated peer cannot flush the real events out.</summary>
+    public long RefusedBeforeHello => Interlocked.Read(ref _refusedBeforeHello);
+
+    private long _refusedBeforeHello;
+
+    internal void CountRefusedBeforeHello() => Interlocked.Increment(ref _refusedBeforeHello);
+
     internal void Attach(RunSession session, IngestConnection connection)
     {
         IngestConnection? previous;

@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Alkanet.Logging.Storage;
@@ -12,7 +11,8 @@ namespace Alkanet.Logging.Server;
 
 /// <summary>
 /// The page and its JSON API (docs/LOGGING.md, "The page and API"). Reads are open to whoever reaches the
-/// (loopback by default) port; control needs the token in <c>X-Alkanet-Token</c> or <c>Authorization: Bearer</c>.
+/// (loopback by default) port under an allowed host name (<see cref="PageGuard"/>); control and status requests need
+/// the token in <c>X-Alkanet-Token</c> or <c>Authorization: Bearer</c>.
 /// </summary>
 public static class WebApi
 {
@@ -84,11 +84,16 @@ public static class WebApi
         });
         MapReport(app, logger);
         app.MapGet("/api/events", () => Results.Json(logger.Sessions.Events, Json));
-        app.MapGet("/api/auth", (HttpContext ctx) => Authorized(ctx, logger) ? Results.Ok(new { ok = true }) : Results.Unauthorized());
+        app.MapGet("/api/auth", (HttpContext ctx) => PageGuard.Authorize(ctx, logger) ?? Results.Ok(new { ok = true }));
+        // wrong tokens have a bounded log of their own (guessing must not flush the events above out); token only
+        app.MapGet("/api/auth-failures", (HttpContext ctx) => PageGuard.Authorize(ctx, logger) ?? Results.Json(new
+        {
+            total = logger.Guard.TotalFailures, throttled = logger.Guard.TotalThrottled, latest = logger.Guard.Failures,
+        }, Json));
 
         app.MapPost("/api/runs/{id}/control", async (string id, HttpContext ctx) =>
         {
-            if (!Authorized(ctx, logger)) return Results.Unauthorized();
+            if (PageGuard.Authorize(ctx, logger) is { } denied) return denied;
             ControlRequest? req;
             try
             {
@@ -129,6 +134,8 @@ public static class WebApi
         });
         app.MapGet("/api/runs/{id}/status", async (string id, HttpContext ctx) =>
         {
+            // a status request is traffic to the tracer: only for who holds the token, like the other controls
+            if (PageGuard.Authorize(ctx, logger) is { } denied) return denied;
             var session = logger.Sessions.Find(id);
             if (session is null || !session.IsConnected) return Results.Conflict(new { error = $"no tracer is connected for run '{id}'" });
             var status = await session.RequestStatusAsync(TimeSpan.FromSeconds(5), ctx.RequestAborted);
@@ -156,6 +163,7 @@ public static class WebApi
         {
             // The report quotes guest-controlled strings (process names, paths): it is escaped, and besides it
             // runs sandboxed (no script, opaque origin), so nothing in it can reach the page's token.
+            ctx.Items[PageGuard.FramedBySelfMarker] = true; // the page's own report frame
             ctx.Response.Headers.ContentSecurityPolicy =
                 "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:";
             if (logger.Store.FindRun(id) is not { } run) return HtmlMessage(404, $"no run '{id}'", []);
@@ -208,18 +216,6 @@ public static class WebApi
     }
 
     private static IResult NoRun(string id) => Results.NotFound(new { error = $"no run '{id}'" });
-
-    private static bool Authorized(HttpContext ctx, LoggerService logger)
-    {
-        string? presented = ctx.Request.Headers["X-Alkanet-Token"];
-        if (string.IsNullOrEmpty(presented))
-        {
-            var auth = ctx.Request.Headers.Authorization.ToString();
-            if (auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) presented = auth[7..].Trim();
-        }
-        return !string.IsNullOrEmpty(presented)
-            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(logger.Options.Token));
-    }
 
     private static IResult Asset(string name, string contentType)
     {

@@ -24,7 +24,7 @@ namespace Alkanet.Logging.Storage;
 public sealed class SqliteRunStore : IRunStore
 {
     private const int NoBits = 40;
-    private const long MaxNo = (1L << NoBits) - 1;
+    private const long MaxNo = Wire.WireLimits.MaxRecordNo;
     private readonly string _connectionString;
     private readonly bool _synchronousFull;
     private readonly SqliteConnection _write;
@@ -125,7 +125,16 @@ public sealed class SqliteRunStore : IRunStore
         Check(raw.sqlite3_prepare_v2(_write.Handle, "INSERT INTO names(id, text) VALUES(?1, ?2)", out _insertName), "prepare name insert");
         LoadRuns();
         LoadNames();
-        Recover();
+        try
+        {
+            Recover();
+        }
+        catch (SqliteException ex)
+        {
+            // typically a full disk: the store cannot even mark its interrupted runs; say where, keep every file as it is
+            _write.Dispose();
+            throw new IOException($"cannot recover the logger's store in {DataDirectory}: {ex.Message}", ex);
+        }
         _checkpointer = new Thread(CheckpointLoop) { IsBackground = true, Name = "alkanet-logger-checkpoint" };
         _checkpointer.Start();
     }
@@ -368,8 +377,51 @@ public sealed class SqliteRunStore : IRunStore
             catch
             {
                 LoadNames(); // names added in the failed transaction are not in the database
+                CutToCommitted(appends.Select(a => a.RunId));
                 throw;
             }
+        }
+    }
+
+    /// <summary>After a failed commit the run files may hold lines past their committed length (written before the
+    /// rows failed, or half-written when the disk filled): drop the file handles (their buffers may hold unwritten
+    /// bytes that a later flush would put at a stale position) and cut each file back. Best effort: if this fails
+    /// too, the committed length still bounds every read and the next open cuts the file.</summary>
+    private void CutToCommitted(IEnumerable<string> runIds)
+    {
+        foreach (var runId in runIds.Distinct(StringComparer.Ordinal))
+        {
+            lock (_files)
+                if (_files.Remove(runId, out var f))
+                    try
+                    {
+                        f.Dispose();
+                    }
+                    catch (IOException)
+                    {
+                        // the buffered tail could not be written: it was never committed anyway
+                    }
+            CutFile(runId);
+        }
+    }
+
+    private void CutFile(string runId)
+    {
+        long committed;
+        lock (_runsLock)
+        {
+            if (!_runs.TryGetValue(runId, out var run)) return;
+            committed = run.FileBytes;
+        }
+        try
+        {
+            var path = RunFilePath(runId);
+            if (!File.Exists(path) || new FileInfo(path).Length <= committed) return;
+            using var h = File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+            RandomAccess.SetLength(h, committed);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
         }
     }
 
@@ -432,7 +484,8 @@ public sealed class SqliteRunStore : IRunStore
                 for (var i = 0; i < slice.Count; i++)
                 {
                     var r = src.Records[slice.Start + i];
-                    if (r.No is < 0 or > MaxNo) throw new ArgumentOutOfRangeException(nameof(appends), $"record no {r.No} outside 0..{MaxNo}");
+                    if (r.No is < 0 or > MaxNo || r.LastCoveredNo > MaxNo)
+                        throw new ArgumentOutOfRangeException(nameof(appends), $"record no {r.No}..{r.LastCoveredNo} outside 0..{MaxNo}");
                     ref var row = ref _rows[_rowCount++];
                     row.Id = (run.Key << NoBits) | r.No;
                     row.Run = run.Key;
@@ -725,8 +778,18 @@ public sealed class SqliteRunStore : IRunStore
         _checkpointer?.Join();
         lock (_writeLock)
         {
-            foreach (var f in _files.Values) f.Dispose();
+            var open = _files.Keys.ToList();
+            foreach (var f in _files.Values)
+                try
+                {
+                    f.Dispose();
+                }
+                catch (IOException)
+                {
+                }
             _files.Clear();
+            // a clean stop leaves every run file at its committed length (a failed commit's lines are not kept)
+            foreach (var runId in open) CutFile(runId);
             _insert?.Dispose();
             _insertMany?.Dispose();
             _insertName?.Dispose();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using Alkanet.Core.Records;
 
@@ -178,6 +179,7 @@ public sealed class BatchDecoder
     {
         var r = new WireReader(raw);
         var firstNo = r.ReadInt64("first no");
+        if (firstNo is < 0 or > WireLimits.MaxRecordNo) throw new ProtocolException($"batch's first no {firstNo} is outside 0..{WireLimits.MaxRecordNo}");
         var count = r.ReadUInt32("record count");
         if (count == 0 || count > WireLimits.MaxBatchRecords) throw new ProtocolException($"batch record count {count} out of range 1..{WireLimits.MaxBatchRecords}");
         // every record takes at least 13 bytes: refuse counts the body cannot hold before allocating
@@ -190,7 +192,11 @@ public sealed class BatchDecoder
             if (records.Count <= i) records.Add(new SyscallRecord());
             var rec = records[i];
             rec.Reset();
-            rec.No = checked(expected + r.ReadVarInt("no delta"));
+            // a hostile delta must not overflow: every number stays in 0..MaxRecordNo (expected is in range here)
+            var delta = r.ReadVarInt("no delta");
+            if (expected > WireLimits.MaxRecordNo || delta < -expected || delta > WireLimits.MaxRecordNo - expected)
+                throw new ProtocolException($"record {i}'s no ({expected} + {delta}) is outside 0..{WireLimits.MaxRecordNo}");
+            rec.No = expected + delta;
             var cpu = r.ReadVarUInt("cpu_id");
             if (cpu > int.MaxValue) throw new ProtocolException($"cpu_id {cpu} out of range in record {i}");
             rec.CpuId = (int)cpu;
@@ -236,12 +242,24 @@ public sealed class BatchDecoder
                 for (var k = 0; k < n; k++) extra.Add(new(ReadRef(ref r, "extra key"), r.ReadString("extra value")));
                 rec.ExtraFields = extra;
             }
+            if (lt == LogType.Loss) CheckLossRange(rec, i);
             if (rec.No < expected) throw new ProtocolException($"record {i} has no {rec.No}, behind the batch's running number {expected}");
             if (rec.No > expected) throw new ProtocolException($"record {i} has no {rec.No}, a gap after {expected - 1} inside a batch");
             expected = rec.LastCoveredNo + 1;
         }
         r.ExpectEnd("batch");
         return (int)count;
+    }
+
+    /// <summary>A LOSS marker's range must be a real range of record numbers: first..last with last parsed, not below
+    /// first and not past <see cref="WireLimits.MaxRecordNo"/> (a marker covering 2^62 numbers would be stored as such).</summary>
+    private static void CheckLossRange(SyscallRecord rec, int i)
+    {
+        if (!rec.AdditionalInfo.TryGet(LossFields.Last, out var lastText)
+            || !long.TryParse(lastText.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var last))
+            throw new ProtocolException($"LOSS marker in record {i} (no {rec.No}) has no valid {LossFields.Last}");
+        if (last < rec.No || last > WireLimits.MaxRecordNo)
+            throw new ProtocolException($"LOSS marker in record {i} covers {rec.No}..{last}, not a range inside {rec.No}..{WireLimits.MaxRecordNo}");
     }
 
     private string ReadRef(ref WireReader r, string field)

@@ -21,6 +21,10 @@ public static class WireLimits
     /// <summary>Cap on entries in a record's additional_info / args / extra fields.</summary>
     public const int MaxListEntries = 4096;
 
+    /// <summary>The highest record number a run may hold: the store keys a row as <c>run &lt;&lt; 40 | no</c>, so numbers
+    /// (and the last number a LOSS marker covers) are 0..2^40-1 — 12 days at a million records a second.</summary>
+    public const long MaxRecordNo = (1L << 40) - 1;
+
     public const int ProtocolVersion = 1;
 
     /// <summary>"ALKW" in the hello frame.</summary>

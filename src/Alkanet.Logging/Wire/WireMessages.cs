@@ -37,6 +37,12 @@ public sealed record HelloMessage(string Token, string RunId, WireCompression Of
         return new HelloMessage(token, runId, offered, client, stream, version);
     }
 
+    /// <summary>Why <paramref name="runId"/> cannot be a run id (it names a file on the logger), or null when it can.</summary>
+    public static string? RunIdProblem(string? runId) =>
+        runId is not null && IsValidRunId(runId)
+            ? null
+            : $"run id '{runId}' is not valid: 1-{MaxRunIdLength} characters of A-Z a-z 0-9 . _ - (not starting with '.'; it names a file on the logger)";
+
     /// <summary>Run ids name files: letters, digits, '.', '_' and '-' only, not starting with '.'.</summary>
     public static bool IsValidRunId(string runId) =>
         runId.Length is > 0 and <= MaxRunIdLength && runId[0] != '.'
