@@ -111,7 +111,7 @@ internal static class RunCommands
                 if (!parse.GetValue(untraced) && result.Records > 0)
                 {
                     // The sidecar is written even with --no-report: `alkanet report DIR/trace.jsonl` needs no --sample then.
-                    RunReportWriter.WriteMeta(result.TracePath, AnalysisGuest.SampleProcessName);
+                    RunReportWriter.WriteMeta(result.TracePath, AnalysisGuest.SampleProcessNameOf(name));
                     if (!parse.GetValue(noReport)) reportOk = RunReportWriter.WriteAndPrint(result.TracePath, sleepLimit, output, error);
                 }
                 if (result.Outcome == RunOutcome.Stopped)

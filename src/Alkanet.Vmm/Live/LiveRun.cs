@@ -108,7 +108,7 @@ public static partial class LiveRun
         try
         {
             var initrd = Path.Combine(work.FullName, "initrd.cpio");
-            AnalysisGuest.Initramfs(initrd, o.Sample, guest.NowHelper);
+            AnalysisGuest.Initramfs(initrd, o.Sample, guest.NowHelper, o.SampleName);
             string? vars = null;
             if (o.Firmware == Firmware.Uefi)
             {
