@@ -108,4 +108,46 @@ public class InjectionCatalogueTests
         StepsAre(Technique(r, "T1055.002"), g, ("allocated", "alloc"), ("written", "write"), ("remote thread", "thread"));
         r.InjectedThreads.ShouldContain(t => t.Tid == "3010");
     }
+
+    [Fact]
+    public void Linux_ptrace_proc_mem_and_process_vm_writev_have_their_sub_techniques_and_steps()
+    {
+        var ptrace = TestLogs.Report(TestLogs.Fixture("linux-persistence.jsonl"), "mal").Injections.SelectMany(i => i.Catalogue)
+            .Single(t => t.Technique == "ptrace injection");
+        ptrace.Attack.ShouldBe("T1055.008");
+        ptrace.Steps.Single(s => s.Step == "registers set").Records.ShouldNotBeEmpty();
+        var procMem = TestLogs.Report(TestLogs.Fixture("linux-procmem.jsonl"), "memw").Injections.Single().Catalogue;
+        procMem.Single(t => t.Technique == "/proc/PID/mem injection").Attack.ShouldBe("T1055.009");
+        procMem.Single(t => t.Technique == "process_vm_writev injection").Steps.Single().Records.ShouldNotBeEmpty();
+    }
+
+    [Fact]
+    public void A_dll_path_written_for_a_remote_thread_is_DLL_injection_T1055_001()
+    {
+        // A CAPE-shaped report (the importer's input): WriteProcessMemory's Buffer is the DLL's path.
+        static string Call(string ts, string api, string args) =>
+            "{\"timestamp\": \"2024-01-01 00:00:0" + ts + ",000\", \"thread_id\": \"7\", \"api\": \"" + api + "\", \"return\": \"0x1\", "
+            + "\"arguments\": [" + args + "]}";
+        static string Arg(string name, string value) => "{\"name\": \"" + name + "\", \"value\": \"" + value + "\"}";
+        var calls = string.Join(", ",
+            Call("1", "NtOpenProcess", Arg("ProcessHandle", "0x44") + ", " + Arg("ProcessIdentifier", "300")),
+            Call("2", "WriteProcessMemory", Arg("ProcessHandle", "0x44") + ", " + Arg("Buffer", "C:\\\\u\\\\evil.dll") + ", " + Arg("BufferLength", "0x14")),
+            Call("3", "CreateRemoteThread", Arg("ProcessHandle", "0x44") + ", " + Arg("ThreadHandle", "0x48") + ", " + Arg("ThreadId", "308")));
+        var victim = "{\"process_id\": 300, \"parent_id\": 4, \"process_name\": \"explorer.exe\", \"calls\": [" + Call("0", "NtClose", "") + "]}";
+        var sample = "{\"process_id\": 200, \"parent_id\": 4, \"process_name\": \"s.exe\", \"calls\": [" + calls + "]}";
+        var path = Path.Combine(Path.GetTempPath(), $"alkanet-dll-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, "{\"behavior\": {\"processes\": [" + sample + ", " + victim + "]}}");
+        try
+        {
+            var r = TestLogs.Report(path, "200");
+            var t = r.Injections.Single().Catalogue.Single();
+            (t.Technique, t.Attack).ShouldBe(("DLL injection by remote thread", "T1055.001"));
+            t.Steps.Select(s => s.Records.Count).ShouldAllBe(n => n == 1);
+            r.Findings.ShouldContain(f => f.Attack.Any(a => a.Id == "T1055.001"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
