@@ -11,6 +11,14 @@ internal static class TestLogs
     public static string Cape(string prefix) =>
         Directory.GetFiles("/work/shared/reference/behaviour/cape", prefix + "*.json.gz").Single();
 
+    /// <summary>A file of the validation corpus (tests/corpus: public sandbox outputs with their source notes).</summary>
+    public static string Corpus(params string[] parts)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Alkanet.slnx"))) dir = dir.Parent;
+        return Path.Combine([dir?.FullName ?? throw new DirectoryNotFoundException("repository root (Alkanet.slnx)"), "tests", "corpus", .. parts]);
+    }
+
     public static Analyzer Analyze(string path, InputFormat format = InputFormat.Auto)
     {
         var a = new Analyzer();

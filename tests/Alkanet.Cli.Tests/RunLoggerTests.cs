@@ -109,7 +109,7 @@ public sealed class RunLoggerTests
             if (!run.IsAlive || DateTime.UtcNow > until) Assert.Fail("the tracer never connected: " + result?.Err);
             Thread.Sleep(50);
         }
-        logger.Control("live", "setfilter", "--processes", "run,kworker").ExitCode.ShouldBe(0);
+        logger.Control("live", "setfilter", "--processes", "antianalysis,kworker").ExitCode.ShouldBe(0);
         logger.Control("live", "start").ExitCode.ShouldBe(0);
         // Once the sample starts its sleep, pause and stop: its sleep's return and its exit must never be recorded.
         until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -131,7 +131,7 @@ public sealed class RunLoggerTests
         var records = Core.Json.JsonLinesReader.ReadFile(Path.Combine(outDir, "trace.jsonl")).ToList();
         records.Count.ShouldBeGreaterThan(5);
         records.Select(x => x.No).ShouldBe(Enumerable.Range(0, records.Count).Select(i => (long)i), "gap-free from 0");
-        records.ShouldAllBe(x => x.ProcName == "run" || x.ProcName == "kworker", "only the filter's processes");
+        records.ShouldAllBe(x => x.ProcName == "antianalysis" || x.ProcName == "kworker", "only the filter's processes");
         records.ShouldContain(x => x.Name == "ptrace" && x.AdditionalInfo["request_name"] == "PTRACE_TRACEME");
         records.ShouldNotContain(x => x.Name == "clock_nanosleep" && x.LogType == Core.Records.LogType.Exit, "paused before the 2 s sleep returned");
         records.ShouldNotContain(x => x.Name == "exit_group");

@@ -19,7 +19,8 @@ public sealed class RunReportLiveTests
         {
             var r = CliRunner.Run(["run", RunLive.Sample(sample), "--out", dir, "--timeout", "90s", .. more]);
             r.ExitCode.ShouldBe(0, r.Err);
-            File.ReadAllText(Path.Combine(dir, "trace.jsonl.meta.json")).ShouldContain("\"sample\": \"run\"");
+            // The sample runs under its own file name, so its process is not "run" (names here are within comm's 15 bytes).
+            File.ReadAllText(Path.Combine(dir, "trace.jsonl.meta.json")).ShouldContain($"\"sample\": \"{sample}\"");
             foreach (var f in new[] { "report.md", "report.html", "report.json" }) File.Exists(Path.Combine(dir, f)).ShouldBeTrue(f);
             r.Out.ShouldContain("# Alkanet report");
             r.Out.ShouldContain(Path.Combine(dir, "report.html"));
@@ -78,8 +79,8 @@ public sealed class RunReportLiveTests
         run.Findings["linux-ptrace-poke"].ShouldContain("T1055.008");
         run.Findings.ShouldContainKey("linux-vm-writev");
         var inj = run.Report.GetProperty("injections").EnumerateArray().Single();
-        inj.GetProperty("source").GetString().ShouldStartWith("run#");
-        inj.GetProperty("target").GetString().ShouldStartWith("run#");
+        inj.GetProperty("source").GetString().ShouldStartWith("injector#");
+        inj.GetProperty("target").GetString().ShouldStartWith("injector#"); // its forked victim
         inj.GetProperty("source_seq").GetInt32().ShouldNotBe(inj.GetProperty("target_seq").GetInt32());
         var steps = inj.GetProperty("steps");
         steps.GetProperty("ptrace_attach").GetInt32().ShouldBe(1);

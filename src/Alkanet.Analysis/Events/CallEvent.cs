@@ -72,7 +72,10 @@ public interface ICallEventSink
     void OnLoss(long first, long count);
 }
 
-public sealed record ProcessFact(ulong Pid, ulong? ParentPid, string Name, string? Image, string? CommandLine, long No, long? TimestampNs);
+/// <param name="No">The record number of the process's first call, or -1 when it made none.</param>
+/// <param name="NewLifetime">The source knows this is another lifetime than an earlier one of the same pid.</param>
+public sealed record ProcessFact(ulong Pid, ulong? ParentPid, string Name, string? Image, string? CommandLine, long No, long? TimestampNs,
+    bool NewLifetime = false);
 
 public static class CallNames
 {

@@ -110,16 +110,36 @@ public static class CapeImporter
                 return c != 0 ? c : a.Index.CompareTo(b.Index);
             });
 
+            // Each process entry is one lifetime, announced before any call so that calls naming it (OpenProcess of its
+            // pid) find it, with the number its first call will get so that its creation call merges with it. A pid that
+            // a later entry reuses starts a new lifetime just before that entry's first call (entries of one pid cannot
+            // overlap in time).
+            var firstNo = new long[facts.Count];
+            Array.Fill(firstNo, -1);
+            for (var i = 0; i < calls.Count; i++)
+                if (firstNo[calls[i].ProcessIndex] < 0) firstNo[calls[i].ProcessIndex] = i + 1;
+            var announced = new bool[facts.Count];
+            var pidsSeen = new HashSet<ulong>();
+            void Announce(int i, bool newLifetime)
+            {
+                announced[i] = true;
+                var f = facts[i];
+                sink.OnProcessFact(new ProcessFact(f.Pid, f.Ppid, f.Name, f.Image, commandLines.GetValueOrDefault(f.Pid), firstNo[i],
+                    ParseTs(f.FirstTs), newLifetime));
+            }
+            for (var i = 0; i < facts.Count; i++)
+                if (pidsSeen.Add(facts[i].Pid)) Announce(i, false);
             long no = 0;
-            foreach (var f in facts)
-                sink.OnProcessFact(new ProcessFact(f.Pid, f.Ppid, f.Name, f.Image, commandLines.GetValueOrDefault(f.Pid), no, ParseTs(f.FirstTs)));
             var e = new CallEvent();
             foreach (var call in calls)
             {
                 no++;
+                if (!announced[call.ProcessIndex]) Announce(call.ProcessIndex, true);
                 if (!Map(call, e, no, facts[call.ProcessIndex].Name)) continue;
                 sink.OnEvent(e);
             }
+            for (var i = 0; i < facts.Count; i++)
+                if (!announced[i]) Announce(i, true);
             result.Records = no;
             return result;
         }
@@ -207,6 +227,9 @@ public static class CapeImporter
         ["QueueUserAPC"] = "NtQueueApcThread",
         ["SetThreadContext"] = "NtSetContextThread",
         ["ResumeThread"] = "NtResumeThread",
+        ["SuspendThread"] = "NtSuspendThread",
+        ["Wow64SetThreadContext"] = "NtSetContextThread",
+        ["NtQueueApcThreadEx"] = "NtQueueApcThread",
         ["IsDebuggerPresent"] = "NtQueryInformationProcess",
         ["CheckRemoteDebuggerPresent"] = "NtQueryInformationProcess",
         ["CreateServiceW"] = "NtSetValueKey",
@@ -218,6 +241,13 @@ public static class CapeImporter
         ["Sleep"] = "NtDelayExecution",
         ["SleepEx"] = "NtDelayExecution",
     };
+
+    /// <summary>The native call a user-mode API comes down to (native Nt*/Zw* calls keep their names); null when unknown.
+    /// DRAKVUF's apimon lines are mapped with it too.</summary>
+    internal static string? NativeName(string api) =>
+        api.StartsWith("Nt", StringComparison.Ordinal) || api.StartsWith("Zw", StringComparison.Ordinal)
+            ? "Nt" + api[2..]
+            : ApiToNative.GetValueOrDefault(api);
 
     /// <summary>CAPE argument names → the shared vocabulary (docs/RECORD.md).</summary>
     private static readonly Dictionary<string, string> ArgNames = new(StringComparer.Ordinal)
@@ -253,9 +283,7 @@ public static class CapeImporter
         var c = call.Element;
         var api = Str(c, "api");
         if (string.IsNullOrEmpty(api)) return false;
-        var native = api.StartsWith("Nt", StringComparison.Ordinal) || api.StartsWith("Zw", StringComparison.Ordinal)
-            ? "Nt" + api[2..]
-            : ApiToNative.GetValueOrDefault(api);
+        var native = NativeName(api);
         e.Info = new AdditionalInfo();
         e.No = no;
         e.ExitNo = no;
@@ -328,7 +356,13 @@ public static class CapeImporter
                 if (args.GetValueOrDefault("ProcessId") is { } np) SetDec(info, "new_pid", np);
                 if (args.GetValueOrDefault("ThreadId") is { } nt) SetDec(info, "new_tid", nt);
                 if ((Model.Paths.Hex(args.GetValueOrDefault("CreationFlags")) ?? 0) is var cf && (cf & 4) != 0) info.Set("flags_names", "CREATE_SUSPENDED");
-                if (info["image_name"] is null && args.GetValueOrDefault("FilePath") is { } fp) info.Set("image_name", fp);
+                if (string.IsNullOrEmpty(info["image_name"]))
+                {
+                    // CreateProcessInternalW often has an empty ApplicationName: the program is the command line's first word.
+                    var program = args.GetValueOrDefault("FilePath") is { Length: > 0 } fp ? fp : FirstWord(args.GetValueOrDefault("CommandLine"));
+                    if (program is null) info.Remove("image_name");
+                    else info.Set("image_name", program);
+                }
                 break;
             case "NtOpenProcess" or "NtOpenThread":
                 SetHex(info, "out_handle", args.GetValueOrDefault(e.Name == "NtOpenProcess" ? "ProcessHandle" : "ThreadHandle"));
@@ -374,6 +408,20 @@ public static class CapeImporter
                 break;
         }
         return true;
+    }
+
+    /// <summary>The program of a command line: its first word, or its first quoted part.</summary>
+    internal static string? FirstWord(string? commandLine)
+    {
+        var t = commandLine?.TrimStart();
+        if (string.IsNullOrEmpty(t)) return null;
+        if (t[0] == '"')
+        {
+            var end = t.IndexOf('"', 1);
+            return end > 1 ? t[1..end] : null;
+        }
+        var space = t.IndexOfAny([' ', '\t']);
+        return space < 0 ? t : t[..space];
     }
 
     private static string? InfoClassName(string call, long cls) => (call, cls) switch

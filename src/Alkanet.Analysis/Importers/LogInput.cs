@@ -56,7 +56,7 @@ public static class LogInput
     {
         cancellationToken.ThrowIfCancellationRequested();
         // Standard input cannot be read twice: without --from it is taken as an Alkanet log.
-        if (format == InputFormat.Auto) format = path == "-" ? InputFormat.Alkanet : Detect(path);
+        if (format == InputFormat.Auto) format = path == "-" ? InputFormat.Alkanet : Directory.Exists(path) ? InputFormat.Drakvuf : Detect(path);
         var result = format switch
         {
             InputFormat.Alkanet => ReadAlkanet(path, sink, skipBad, progress, cancellationToken),
@@ -74,6 +74,20 @@ public static class LogInput
 
     /// <summary>Reads an Alkanet JSON Lines stream (e.g. a logger's stored records) into <paramref name="sink"/>;
     /// <paramref name="name"/> names it in errors. The stream is disposed.</summary>
+    /// <summary>Several DRAKVUF files (or folders) of one run, read as one log: their lines are merged by TimeStamp.</summary>
+    public static Result ReadDrakvuf(IReadOnlyList<string> paths, Analyzer sink, bool skipBad = false, Action<double>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var result = DrakvufImporter.Read(paths, sink, skipBad, CancellingProgress(progress, cancellationToken));
+        if (result.Records == 0)
+            throw new LogFormatException(new LogFormatError(string.Join(", ", paths), 0, 0, "no records in the DRAKVUF input"));
+        return result;
+    }
+
+    /// <summary>Whether the inputs are DRAKVUF output to be merged by time (a folder counts as DRAKVUF's).</summary>
+    public static bool AreDrakvuf(IReadOnlyList<string> paths, InputFormat format) =>
+        format == InputFormat.Drakvuf || format == InputFormat.Auto && paths.All(p => p != "-" && (Directory.Exists(p) || Detect(p) == InputFormat.Drakvuf));
+
     public static Result Read(Stream stream, string name, Analyzer sink, bool skipBad = false, CancellationToken cancellationToken = default) =>
         ReadAlkanet(stream, null, name, sink, skipBad, null, cancellationToken);
 

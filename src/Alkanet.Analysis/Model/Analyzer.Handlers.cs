@@ -75,6 +75,7 @@ public sealed partial class Analyzer
             ["NtQueueApcThreadEx2"] = WinQueueApc,
             ["NtSetContextThread"] = WinSetContext,
             ["NtResumeThread"] = WinResumeThread,
+            ["NtSuspendThread"] = WinSuspendThread,
             ["NtAlertResumeThread"] = WinResumeThread,
             ["NtTerminateProcess"] = WinTerminateProcess,
             ["NtClose"] = WinClose,

@@ -25,7 +25,7 @@ public sealed partial class Analyzer
         child.CommandLine = e["command_line"] ?? child.CommandLine;
         if (child.Image is not null && (string.IsNullOrEmpty(child.Name) || child.FirstNo < 0)) child.Name = Paths.BaseName(child.Image);
         var flags = (e["thread_flags_names"] ?? "") + "|" + (e["flags_names"] ?? "") + "|" + (e["create_flags_names"] ?? "");
-        child.CreatedSuspended = flags.Contains("SUSPENDED", StringComparison.OrdinalIgnoreCase);
+        child.CreatedSuspended |= flags.Contains("SUSPENDED", StringComparison.OrdinalIgnoreCase); // either creation call may say so
         a.SetHandle(p, e["out_handle"], new HandleInfo(HandleKind.Process, child.Seq, null, child.Image));
         var newTid = Paths.Hex(e["new_tid"]);
         if (newTid is { } nt) { child.Threads.Add(nt); a._threadOwner[nt] = child; }
@@ -65,7 +65,9 @@ public sealed partial class Analyzer
     private static void WinWrite(Analyzer a, CallEvent e, ProcessNode p)
     {
         if (e.Failed) return;
-        a.Spread(SpreadKinds.MemoryWrite, p, e, a.TargetProcess(e, p), detail: e["size"] ?? e["bytes_written"]);
+        var target = a.TargetProcess(e, p);
+        a.Spread(SpreadKinds.MemoryWrite, p, e, target, detail: e["size"] ?? e["bytes_written"]);
+        a.NoteWrittenData(p, target, e);
     }
 
     private static void WinProtect(Analyzer a, CallEvent e, ProcessNode p)

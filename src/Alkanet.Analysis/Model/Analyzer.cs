@@ -104,11 +104,13 @@ public sealed partial class Analyzer : ICallEventSink
 
     public void OnProcessFact(ProcessFact fact)
     {
-        var p = _byPid.TryGetValue(fact.Pid, out var existing) && !existing.Exited ? existing : NewNode(fact.Pid);
+        var known = _byPid.TryGetValue(fact.Pid, out var existing) && !existing.Exited;
+        if (known && fact.NewLifetime) existing!.Exited = true; // its end was not seen
+        var p = known && !fact.NewLifetime ? existing! : NewNode(fact.Pid);
         if (!string.IsNullOrEmpty(fact.Name)) p.Name = fact.Name;
         p.Image ??= fact.Image;
         p.CommandLine ??= fact.CommandLine;
-        if (p.FirstNo < 0) { p.FirstNo = fact.No; p.StartNs ??= fact.TimestampNs; }
+        if (p.FirstNo < 0 && fact.No >= 0) { p.FirstNo = fact.No; p.StartNs ??= fact.TimestampNs; }
         if (fact.ParentPid is { } ppid && p.ParentSource is ParentSource.Unknown or ParentSource.ProcPpid
             && _byPid.TryGetValue(ppid, out var parent) && parent != p)
         {
@@ -202,10 +204,9 @@ public sealed partial class Analyzer : ICallEventSink
     private ProcessNode CreateChild(ProcessNode parent, CallEvent e, ulong newPid)
     {
         ProcessNode child;
-        if (_byPid.TryGetValue(newPid, out var existing) && existing != parent
-            && existing.ParentSource != ParentSource.Creation && existing.FirstNo >= e.No)
+        if (_byPid.TryGetValue(newPid, out var existing) && existing != parent && IsSameLifetime(existing, parent, e))
         {
-            child = existing; // the child ran before its parent's call returned
+            child = existing;
         }
         else
         {
@@ -220,6 +221,19 @@ public sealed partial class Analyzer : ICallEventSink
         child.StartNs ??= e.TimestampNs;
         AddEdge(SpreadKinds.ProcessCreate, parent, e, child, null, null);
         return child;
+    }
+
+    /// <summary>Whether a creation call by <paramref name="parent"/> reporting <paramref name="existing"/>'s pid creates that
+    /// very lifetime rather than a new one: one process must appear once, whichever records or report sections name it.</summary>
+    private static bool IsSameLifetime(ProcessNode existing, ProcessNode parent, CallEvent e)
+    {
+        if (existing.Exited) return false; // its end was seen: the pid was reused
+        // The child ran before its parent's call returned.
+        if (existing.ParentSource != ParentSource.Creation && existing.FirstNo >= e.No) return true;
+        // A second creation call for the same process: CAPE logs CreateProcessInternalW around NtCreateUserProcess.
+        if (existing.ParentSource == ParentSource.Creation) return existing.ParentSeq == parent.Seq;
+        // An importer's process list named it with this parent before its creation call was read.
+        return existing.ParentSource == ParentSource.Importer && existing.CreatedNo is null && existing.ParentPid == parent.Pid;
     }
 
     private void MarkExited(ProcessNode p, CallEvent e)

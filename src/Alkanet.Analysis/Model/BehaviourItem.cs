@@ -100,6 +100,7 @@ public static class SpreadKinds
     public const string ApcQueue = "apc_queue_remote";
     public const string ContextSet = "context_set_remote";
     public const string ThreadResume = "thread_resume_remote";
+    public const string ThreadSuspend = "thread_suspend_remote";
     public const string PtraceAttach = "ptrace_attach";
     public const string PtracePoke = "ptrace_poke";
     public const string PtraceSetRegs = "ptrace_setregs";

@@ -33,7 +33,8 @@ public static class HtmlReportWriter
           .Append(r.Input.Records.ToString("N0", CultureInfo.InvariantCulture)).Append(" records, ")
           .Append(r.Input.Calls.ToString("N0", CultureInfo.InvariantCulture)).Append(" calls")
           .Append(r.Input.LostRecords > 0 ? $", <b>{r.Input.LostRecords} records lost</b>" : "")
-          .Append(". Sample <code>").Append(E(r.Sample.Spec)).Append("</code> chosen by ").Append(E(r.Sample.ChosenBy)).Append("; ")
+          .Append(". Sample ").Append(E(string.Join(", ", r.Sample.Names.Select(n => string.Create(CultureInfo.InvariantCulture,
+              $"{n.Name} (pid {n.ProcessId}, 0x{n.ProcessId:x})"))))).Append(", <code>").Append(E(r.Sample.Spec)).Append("</code> chosen by ").Append(E(r.Sample.ChosenBy)).Append("; ")
           .Append(r.Sample.Processes.Count).Append(" process(es), ").Append(r.InjectedThreads.Count).Append(" injected thread(s).")
           .Append(r.Baseline is { } b ? $" Baseline removed {b.Removed} item(s)." : "").Append("</p>");
 

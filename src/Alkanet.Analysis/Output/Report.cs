@@ -60,7 +60,13 @@ public sealed class ReportSample
     public List<int> Roots { get; set; } = [];
 
     public List<int> Processes { get; set; } = [];
+
+    /// <summary>The roots by image name and decimal pid: what the header calls the sample.</summary>
+    public List<ReportSampleName> Names { get; set; } = [];
 }
+
+/// <summary>A sample root's image name and decimal process id.</summary>
+public sealed record ReportSampleName(string Name, ulong ProcessId);
 
 public sealed class ReportProcess
 {
@@ -68,6 +74,9 @@ public sealed class ReportProcess
 
     /// <summary>Process id in hex, like the log.</summary>
     public string Pid { get; set; } = "";
+
+    /// <summary>The same process id as a number (decimal in JSON), as CAPE, DRAKVUF, capa and VirusTotal give it.</summary>
+    public ulong ProcessId { get; set; }
 
     public string Name { get; set; } = "";
 
@@ -78,6 +87,8 @@ public sealed class ReportProcess
     public int? ParentSeq { get; set; }
 
     public string? ParentPid { get; set; }
+
+    public ulong? ParentProcessId { get; set; }
 
     /// <summary>creation, proc_ppid, importer or unknown.</summary>
     public string ParentSource { get; set; } = "unknown";
@@ -129,6 +140,9 @@ public sealed class ReportInjection
 
     /// <summary>Named techniques from the matched rules (e.g. "T1055.012 Process Hollowing").</summary>
     public List<string> Techniques { get; set; } = [];
+
+    /// <summary>The injection catalogue's techniques for this pair, each with the records of every step.</summary>
+    public List<ReportInjectionTechnique> Catalogue { get; set; } = [];
 
     /// <summary>Counts per spread kind (memory_write_remote: 3, ...).</summary>
     public SortedDictionary<string, long> Steps { get; set; } = new(StringComparer.Ordinal);

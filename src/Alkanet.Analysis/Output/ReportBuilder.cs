@@ -34,6 +34,7 @@ public static class ReportBuilder
         {
             Spec = scope.Spec, ChosenBy = options.ChosenBy, Roots = [.. scope.Roots],
             Processes = [.. scope.Processes.Order()],
+            Names = [.. scope.Roots.Select(r => new ReportSampleName(a.Node(r).Name, a.Node(r).Pid))],
         };
 
         // Behaviour of the sample's processes and of the threads it injected.
@@ -127,6 +128,8 @@ public static class ReportBuilder
             });
         }
 
+        InjectionFindings.Apply(a, pairs, report, options);
+
         foreach (var ((seq, tid), by) in scope.Threads.OrderBy(t => t.Key))
             report.InjectedThreads.Add(new ReportInjectedThread
             {
@@ -138,8 +141,8 @@ public static class ReportBuilder
         {
             report.Processes.Add(new ReportProcess
             {
-                Seq = n.Seq, Pid = n.Pid.ToString("x"), Name = n.Name, Image = n.Image, CommandLine = n.CommandLine,
-                ParentSeq = n.ParentSeq, ParentPid = n.ParentPid?.ToString("x"),
+                Seq = n.Seq, Pid = n.Pid.ToString("x"), ProcessId = n.Pid, Name = n.Name, Image = n.Image, CommandLine = n.CommandLine,
+                ParentSeq = n.ParentSeq, ParentPid = n.ParentPid?.ToString("x"), ParentProcessId = n.ParentPid,
                 ParentSource = n.ParentSource switch
                 {
                     ParentSource.Creation => "creation", ParentSource.ProcPpid => "proc_ppid",

@@ -30,7 +30,7 @@ public static class ReportWriters
         sb.AppendLine();
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Input: {string.Join(", ", r.Input.Files)} ({r.Input.Format}); {r.Input.Records:N0} records, {r.Input.Calls:N0} calls, records no {r.Input.FirstNo}..{r.Input.LastNo}") +
             (r.Input.LostRecords > 0 ? $", **{r.Input.LostRecords:N0} records lost**" : "") + (r.Input.SkippedRecords > 0 ? $", {r.Input.SkippedRecords:N0} skipped" : "") + ".");
-        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Sample: `{r.Sample.Spec}` (chosen by {r.Sample.ChosenBy}); {r.Sample.Processes.Count} process(es), {r.InjectedThreads.Count} injected thread(s)."));
+        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Sample: {SampleNames(r.Sample)} (`{r.Sample.Spec}` chosen by {r.Sample.ChosenBy}); {r.Sample.Processes.Count} process(es), {r.InjectedThreads.Count} injected thread(s)."));
         if (r.Baseline is { } b) sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Baseline: {string.Join(", ", b.Files)} removed {b.Removed} item(s) also seen without the sample."));
         sb.AppendLine();
 
@@ -66,6 +66,15 @@ public static class ReportWriters
             sb.AppendLine("| source | target | technique | steps | records |").AppendLine("|---|---|---|---|---|");
             foreach (var i in r.Injections)
                 sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {Esc(i.Source)} | {Esc(i.Target)} | {Esc(string.Join(", ", i.Techniques))} | {string.Join(", ", i.Steps.Select(s => $"{s.Key} x{s.Value}"))} | {Nos(i.Records)} |"));
+            var proven = r.Injections.Where(i => i.Catalogue.Count > 0).ToList();
+            if (proven.Count > 0)
+            {
+                sb.AppendLine().AppendLine("Techniques and the records of each step (a step in brackets is optional; \"not seen\" it was absent):").AppendLine();
+                foreach (var i in proven)
+                    foreach (var t in i.Catalogue)
+                        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- {Esc(i.Source)} -> {Esc(i.Target)}: **{Esc(t.Technique)}** {t.Attack}: ")
+                            + string.Join("; ", t.Steps.Select(s => (s.Optional ? $"[{s.Step}]" : s.Step) + " " + (s.Records.Count == 0 ? "not seen" : Nos(s.Records)))));
+            }
             if (r.InjectedThreads.Count > 0)
             {
                 sb.AppendLine().AppendLine("Threads running injected code (their behaviour is the sample's):").AppendLine();
@@ -106,11 +115,21 @@ public static class ReportWriters
     /// written and made executable: one object, three kinds), at most three objects.</summary>
     private static string EvidenceText(List<ReportEvidence> evidence)
     {
+        // Cross-process evidence: each source once with every one of its targets, so no victim is left out.
+        if (evidence.Count > 0 && evidence.All(e => e.TargetSeq is not null && e.Object.Contains(" -> ", StringComparison.Ordinal)))
+            return string.Join("; ", evidence.GroupBy(e => e.Object[..e.Object.IndexOf(" -> ", StringComparison.Ordinal)], StringComparer.Ordinal)
+                .Select(g => $"{g.Key} -> {string.Join(", ", g.Select(e => e.Object[(e.Object.IndexOf(" -> ", StringComparison.Ordinal) + 4)..]).Distinct())}"
+                    + $" ({string.Join(", ", g.Select(e => e.Kind).Distinct(StringComparer.Ordinal))})"));
         var byObject = evidence.GroupBy(e => e.Object, StringComparer.Ordinal)
             .Select(g => $"{g.Key} ({string.Join(", ", g.Select(e => e.Kind).Distinct(StringComparer.Ordinal))})")
             .ToList();
         return string.Join("; ", byObject.Take(3)) + (byObject.Count > 3 ? $" (+{byObject.Count - 3})" : "");
     }
+
+    /// <summary>The sample by image name and decimal pid (with the log's hex), never by its hex pid alone.</summary>
+    internal static string SampleNames(ReportSample s) =>
+        s.Names.Count == 0 ? "(none)" : string.Join(", ", s.Names.Select(n => string.Create(CultureInfo.InvariantCulture,
+            $"**{Esc(n.Name.Length > 0 ? n.Name : "?")}** pid {n.ProcessId} (0x{n.ProcessId:x})")));
 
     private static string Nos(List<long> nos) => nos.Count == 0 ? "" : string.Join(", ", nos.Take(6)) + (nos.Count > 6 ? ", …" : "");
 

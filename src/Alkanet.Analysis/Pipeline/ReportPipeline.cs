@@ -55,6 +55,14 @@ public static class ReportPipeline
             Count(input, read);
             return read.SuggestedSample;
         }
+        if (source.Names.Count > 1 && LogInput.AreDrakvuf(source.Names, source.Format))
+        {
+            // DRAKVUF Sandbox writes one file per plugin: one log, merged by TimeStamp.
+            var progress = options.Progress is { } p ? f => p(source.Names[0], f) : (Action<double>?)null;
+            var merged = LogInput.ReadDrakvuf(source.Names, analyzer, source.SkipBad, progress, options.Cancellation);
+            Count(input, merged);
+            return merged.SuggestedSample;
+        }
         string? suggested = null;
         foreach (var path in source.Names)
         {

@@ -83,6 +83,7 @@ public static class WindowsCallDecoders
             {
                 c.Flags("desired_access", c.Arg(2), WindowsFlags.ProcessAccess);
                 c.Flags("flags", c.Arg(6), WindowsFlags.ProcessCreateFlags);
+                c.Flags("thread_flags", c.Arg(7), WindowsFlags.ThreadCreateFlags); // CreateProcess(CREATE_SUSPENDED) sets it
                 ProcessParameters(c, c.Arg(8));
             }, c =>
             {

@@ -73,25 +73,36 @@ public sealed class AnalysisGuest
         File.Move(tmp, vmlinux, overwrite: true);
     }
 
-    /// <summary>Where the sample lives in the guest (guest/init runs it from there).</summary>
+    /// <summary>Where an unnamed sample lives in the guest (guest/init runs it from there).</summary>
     public const string SampleGuestPath = "/sample/run";
+
+    /// <summary>The file guest/init reads the sample's file name from (a sample is run as /sample/NAME, so its process
+    /// keeps its own name instead of "run").</summary>
+    public const string SampleNameFile = "etc/alkanet-sample";
+
+    /// <summary>The sample's process name when it has no name of its own.</summary>
+    public static string SampleProcessName => SampleProcessNameOf(null);
+
+    /// <summary>The file name a sample is run under in the guest: its own, when it is a plain file name (letters, digits,
+    /// <c>._+-</c>, not "." or ".."), else "run".</summary>
+    public static string SampleFileName(string? sampleName) =>
+        sampleName is { Length: > 0 and <= 255 } n && n is not "." and not ".." && n.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '+')
+            ? n : Path.GetFileName(SampleGuestPath);
 
     /// <summary>The sample's process name as the guest kernel shows it (task comm: the executed file's base name,
     /// at most 15 bytes) — what the report tool matches the sample by.</summary>
-    public static string SampleProcessName
+    public static string SampleProcessNameOf(string? sampleName)
     {
-        get
-        {
-            var name = Path.GetFileName(SampleGuestPath);
-            return name.Length > 15 ? name[..15] : name;
-        }
+        var name = SampleFileName(sampleName);
+        return name.Length > 15 ? name[..15] : name;
     }
 
     /// <summary>Writes the initramfs: busybox, /init, and (for a run) the sample as /sample/run.</summary>
     public static void Initramfs(string path, byte[]? sample) => Initramfs(path, sample, null);
 
-    /// <summary>As above, with the timing helper (guest/now.c, static) as /bin/alkanet-now when given.</summary>
-    public static void Initramfs(string path, byte[]? sample, string? nowHelper)
+    /// <summary>As above, with the timing helper (guest/now.c, static) as /bin/alkanet-now when given, and the sample
+    /// under its own file name (<see cref="SampleFileName"/>) when <paramref name="sampleName"/> is given.</summary>
+    public static void Initramfs(string path, byte[]? sample, string? nowHelper, string? sampleName = null)
     {
         using var fs = File.Create(path);
         using (var cpio = new CpioWriter(fs))
@@ -101,7 +112,12 @@ public sealed class AnalysisGuest
             cpio.AddFile("bin/busybox", File.ReadAllBytes(Busybox), executable: true);
             cpio.AddSymlink("bin/sh", "busybox");
             cpio.AddFile("init", InitScript(), executable: true);
-            if (sample is not null) cpio.AddFile(SampleGuestPath.TrimStart('/'), sample, executable: true);
+            if (sample is not null)
+            {
+                var file = SampleFileName(sampleName);
+                cpio.AddFile("sample/" + file, sample, executable: true);
+                cpio.AddFile(SampleNameFile, System.Text.Encoding.ASCII.GetBytes(file + "\n"), executable: false);
+            }
             if (nowHelper is not null && File.Exists(nowHelper)) cpio.AddFile("bin/alkanet-now", File.ReadAllBytes(nowHelper), executable: true);
         }
     }

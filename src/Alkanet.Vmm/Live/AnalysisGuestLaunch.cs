@@ -36,7 +36,7 @@ public sealed record AnalysisGuestLaunch : RunLaunch
     public override Staged Stage(string work, string consoleLog, TracedRunOptions options, Action<string>? log)
     {
         var initrd = Path.Combine(work, "initrd.cpio");
-        AnalysisGuest.Initramfs(initrd, Sample, Prepared.NowHelper);
+        AnalysisGuest.Initramfs(initrd, Sample, Prepared.NowHelper, SampleName);
         string? vars = null;
         if (Firmware == Firmware.Uefi)
         {
@@ -52,7 +52,7 @@ public sealed record AnalysisGuestLaunch : RunLaunch
             ConsoleLog = consoleLog,
             Firmware = Firmware,
             OvmfVars = vars,
-        }, AnalysisGuest.SampleProcessName);
+        }, AnalysisGuest.SampleProcessNameOf(SampleName));
     }
 
     public override string PluginArguments(string library, string ringPath, bool allArgs) =>
