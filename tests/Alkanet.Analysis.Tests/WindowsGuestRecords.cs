@@ -1,6 +1,7 @@
 using Alkanet.Analysis.Events;
 using Alkanet.Analysis.Model;
 using Alkanet.Core.Records;
+using Alkanet.Introspection.Hooks;
 using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Memory;
 using Alkanet.Introspection.Symbols;
@@ -50,15 +51,15 @@ internal sealed class WindowsGuestRecords
         var thread = by ?? Thread;
         var memory = Guest.MemoryOf(thread.Process);
         var number = _kernel.Syscalls!.Table.TryGetNumber(name, out var n) ? n : throw new ArgumentException(name);
-        Decode(Guest.EnterState(thread, number, args), memory, HookSiteKind.Enter);
+        Decode(Guest.EnterState(thread, number, args), memory, SiteKind.Enter);
         var enter = _no;
         before?.Invoke();
-        Decode(Guest.ExitState(thread, status), memory, HookSiteKind.Exit);
+        Decode(Guest.ExitState(thread, status), memory, SiteKind.Exit);
         Nos[label] = enter;
         return enter;
     }
 
-    private void Decode(VcpuState s, PagedVirtualMemory memory, HookSiteKind site)
+    private void Decode(VcpuState s, PagedVirtualMemory memory, SiteKind site)
     {
         memory.SetCr3(s.Cr3);
         if (!_decoder.Decode(s, memory, site, _record)) throw new InvalidOperationException("the decoder refused the call");
