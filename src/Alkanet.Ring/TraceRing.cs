@@ -34,9 +34,11 @@ public sealed unsafe class TraceRing : IDisposable
     }
 
     /// <summary>Creates (or replaces) the ring file and initialises its control block.</summary>
-    public static TraceRing Create(string path, int slotSize = RingLayout.DefaultSlotSize, int slotCount = RingLayout.DefaultSlotCount, bool dropWhenFull = false)
+    public static TraceRing Create(string path, int slotSize = RingLayout.DefaultSlotSize, int slotCount = RingLayout.DefaultSlotCount,
+        bool dropWhenFull = false)
     {
-        if (slotSize < 256 || slotSize % 64 != 0) throw new ArgumentOutOfRangeException(nameof(slotSize), slotSize, "slot size must be a multiple of 64, at least 256");
+        if (slotSize < 256 || slotSize % 64 != 0) throw new ArgumentOutOfRangeException(nameof(slotSize),
+            slotSize, "slot size must be a multiple of 64, at least 256");
         if (slotCount < 2) throw new ArgumentOutOfRangeException(nameof(slotCount), slotCount, "at least 2 slots");
         var size = RingLayout.FileSize(slotSize, slotCount);
         using (var fs = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite))
@@ -110,7 +112,8 @@ public sealed unsafe class TraceRing : IDisposable
         set => Volatile.Write(ref U32(RingLayout.OffHostAttached), value ? 1u : 0u);
     }
 
-    public ulong PluginState { get => Volatile.Read(ref U64(RingLayout.OffPluginState)); set => Volatile.Write(ref U64(RingLayout.OffPluginState), value); }
+    public ulong PluginState { get => Volatile.Read(ref U64(RingLayout.OffPluginState)); set => Volatile.Write(ref U64(RingLayout.OffPluginState),
+        value); }
 
     public ulong Slide { get => Volatile.Read(ref U64(RingLayout.OffSlide)); set => Volatile.Write(ref U64(RingLayout.OffSlide), value); }
 
@@ -130,12 +133,15 @@ public sealed unsafe class TraceRing : IDisposable
     public ulong TotalDropped => Volatile.Read(ref U64(RingLayout.TotalDropped));
 
     /// <summary>Windows mode: kernel discovery attempts and failed attempts (a failure is retried later).</summary>
-    public ulong DiscoveryAttempts { get => Volatile.Read(ref U64(RingLayout.OffDiscoveryAttempts)); set => Volatile.Write(ref U64(RingLayout.OffDiscoveryAttempts), value); }
+    public ulong DiscoveryAttempts { get => Volatile.Read(ref U64(RingLayout.OffDiscoveryAttempts));
+        set => Volatile.Write(ref U64(RingLayout.OffDiscoveryAttempts), value); }
 
-    public ulong DiscoveryFailures { get => Volatile.Read(ref U64(RingLayout.OffDiscoveryFailures)); set => Volatile.Write(ref U64(RingLayout.OffDiscoveryFailures), value); }
+    public ulong DiscoveryFailures { get => Volatile.Read(ref U64(RingLayout.OffDiscoveryFailures));
+        set => Volatile.Write(ref U64(RingLayout.OffDiscoveryFailures), value); }
 
     /// <summary>Windows mode: ntoskrnl's base once discovery found it (0 until then).</summary>
-    public ulong KernelBase { get => Volatile.Read(ref U64(RingLayout.OffKernelBase)); set => Volatile.Write(ref U64(RingLayout.OffKernelBase), value); }
+    public ulong KernelBase { get => Volatile.Read(ref U64(RingLayout.OffKernelBase)); set => Volatile.Write(ref U64(RingLayout.OffKernelBase),
+        value); }
 
     /// <summary>Windows mode: one line on discovery ("ntoskrnl at ..., build ..." or why not yet), cut to the capacity.</summary>
     public string OsStatus

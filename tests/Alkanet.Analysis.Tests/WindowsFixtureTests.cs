@@ -90,11 +90,11 @@ public class WindowsFixtureTests
     public void Registry_paths_are_shown_with_abbreviated_roots_and_autostart_marked()
     {
         var r = TestLogs.Report(Log, "sample.exe");
-        var run = r.Behaviour.Single(i => i.Kind == "registry_set" && i.Object.EndsWith("\\Run\\evil"));
+        var run = r.Behaviour.Single(i => i.Kind == "registry_set" && i.Object.EndsWith("\\Run\\evil", StringComparison.Ordinal));
         run.Object.ShouldStartWith("HKU\\S-1-5-21-1-2-3-1001\\Software");
         run.Tags.ShouldContain("autostart");
         run.Detail.ShouldBe("C:\\Users\\u\\AppData\\Roaming\\evil.exe");
-        r.Behaviour.Single(i => i.Kind == "file_write" && i.Object.EndsWith("evil.exe")).Tags.ShouldContain("executable");
+        r.Behaviour.Single(i => i.Kind == "file_write" && i.Object.EndsWith("evil.exe", StringComparison.Ordinal)).Tags.ShouldContain("executable");
     }
 
     [Fact]

@@ -192,6 +192,7 @@ public class LoggerCommandTests : IDisposable
 
     public void Dispose()
     {
+        GC.SuppressFinalize(this);
         if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
     }
 }

@@ -161,6 +161,7 @@ public class ReportApiTests : IDisposable
 
     public void Dispose()
     {
+        GC.SuppressFinalize(this);
         try
         {
             Directory.Delete(_dir, recursive: true);

@@ -103,6 +103,7 @@ public class StoreRecoveryTests : IDisposable
 
     public void Dispose()
     {
+        GC.SuppressFinalize(this);
         if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
     }
 }

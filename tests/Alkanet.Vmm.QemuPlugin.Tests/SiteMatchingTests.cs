@@ -1,6 +1,6 @@
 using Alkanet.Introspection.Hooks;
 using Alkanet.Introspection.Linux;
-using Alkanet.Introspection.Tests.Linux;
+using Alkanet.Introspection.TestKit;
 using Alkanet.Vmm.QemuPlugin;
 
 namespace Alkanet.Vmm.QemuPlugin.Tests;

@@ -31,7 +31,8 @@ public sealed class BehaviourSummary
             switch (i.Kind)
             {
                 case "file_open": s.Add("files_opened", i.Object); break;
-                case "file_create": s.Add("files_opened", i.Object); s.Add("files_written", i.Object); if (i.Tags.Contains("executable")) s.Add("files_dropped", i.Object); break;
+                case "file_create": s.Add("files_opened", i.Object); s.Add("files_written",
+                    i.Object); if (i.Tags.Contains("executable")) s.Add("files_dropped", i.Object); break;
                 case "file_write": s.Add("files_written", i.Object); if (i.Tags.Contains("executable")) s.Add("files_dropped", i.Object); break;
                 case "file_delete": s.Add("files_deleted", i.Object); break;
                 case "file_rename": s.Add("files_deleted", i.Object); if (i.Detail is not null) s.Add("files_written", i.Detail); break;
@@ -55,7 +56,8 @@ public sealed class BehaviourSummary
     {
         var data = new JsonObject();
         foreach (var (k, v) in Categories) data[k] = new JsonArray(v.Select(x => (JsonNode)JsonValue.Create(x)!).ToArray());
-        return new JsonObject { ["data"] = data }.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        return new JsonObject { ["data"] = data }.ToJsonString(new JsonSerializerOptions { WriteIndented = true,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
     /// <summary>Reads a VirusTotal behaviour summary ({"data": {...}} or the bare attributes), a CAPE report
@@ -96,7 +98,9 @@ public sealed class BehaviourSummary
                 if (text is not null) s.Add(key, text);
             }
         }
-        if (s.Categories.Count == 0) throw new InvalidDataException($"{path}: no behaviour categories found (expected VirusTotal's files_opened, registry_keys_set, ... or a CAPE report)");
+        if (s.Categories.Count == 0)
+            throw new InvalidDataException($"{path}: no behaviour categories found (expected VirusTotal's files_opened, registry_keys_set, ... or " +
+                $"a CAPE report)");
         return s;
     }
 

@@ -35,7 +35,8 @@ public sealed class Comparison
         var sb = new StringBuilder();
         sb.AppendLine("category                     matched  missed  extra  precision  recall");
         foreach (var cat in Categories)
-            sb.AppendLine(CultureInfo.InvariantCulture, $"{cat.Category,-28} {cat.Matched.Count,7} {cat.Missed.Count,7} {cat.Extra.Count,6}  {Pct(cat.Precision),9}  {Pct(cat.Recall),6}");
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"{cat.Category,-28} {cat.Matched.Count,7} {cat.Missed.Count,7} {cat.Extra.Count,6}  {Pct(cat.Precision),9}  {Pct(cat.Recall),6}");
         foreach (var cat in Categories.Where(c => c.Missed.Count + c.Extra.Count > 0))
         {
             sb.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"{cat.Category}:");

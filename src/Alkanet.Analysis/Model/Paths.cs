@@ -98,12 +98,33 @@ public static partial class Paths
         return i >= 0 ? path[(i + 1)..] : path;
     }
 
-    [GeneratedRegex(@"\.(exe|dll|sys|scr|com|cpl|ocx|bat|cmd|ps1|vbs|vbe|js|jse|hta|msi|lnk|jar|elf|so|sh|py|pl)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\.(exe|dll|sys|scr|com|cpl|ocx|bat|cmd|ps1|vbs|vbe|js|jse|hta|msi|lnk|jar|elf|so|sh|py|pl)$",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ExecutableExtension();
 
     public static bool LooksExecutable(string path) => ExecutableExtension().IsMatch(path);
 
-    [GeneratedRegex(@"(\\CurrentVersion\\(Run|RunOnce|RunServices|RunOnceEx|Policies\\Explorer\\Run)(\\|$))|(\\Winlogon\\(Shell|Userinit))|(\\(CurrentControlSet|ControlSet\d{3})\\Services\\[^\\]+\\(ImagePath|ServiceDll))|(\\Image File Execution Options\\)|(\\Schedule\\TaskCache\\)|(\\Start Menu\\Programs\\Startup\\)|(\\Windows\\System32\\Tasks\\)|(^/etc/(cron|crontab|anacrontab))|(^/var/spool/cron/)|(/systemd/(system|user)/)|(^/etc/init\.d/)|(^/etc/rc\.local$)|(^/etc/rc\d?\.d/)|(^/etc/profile)|(/\.(bashrc|bash_profile|profile|zshrc|bash_login)$)|(^/etc/bash\.bashrc$)|(/\.config/autostart/)|(^/etc/ld\.so\.preload$)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    // One alternative a line: Windows autostart keys and folders, then Linux ones.
+    [GeneratedRegex(
+        @"(\\CurrentVersion\\(Run|RunOnce|RunServices|RunOnceEx|Policies\\Explorer\\Run)(\\|$))|" +
+        @"(\\Winlogon\\(Shell|Userinit))|" +
+        @"(\\(CurrentControlSet|ControlSet\d{3})\\Services\\[^\\]+\\(ImagePath|ServiceDll))|" +
+        @"(\\Image File Execution Options\\)|" +
+        @"(\\Schedule\\TaskCache\\)|" +
+        @"(\\Start Menu\\Programs\\Startup\\)|" +
+        @"(\\Windows\\System32\\Tasks\\)|" +
+        @"(^/etc/(cron|crontab|anacrontab))|" +
+        @"(^/var/spool/cron/)|" +
+        @"(/systemd/(system|user)/)|" +
+        @"(^/etc/init\.d/)|" +
+        @"(^/etc/rc\.local$)|" +
+        @"(^/etc/rc\d?\.d/)|" +
+        @"(^/etc/profile)|" +
+        @"(/\.(bashrc|bash_profile|profile|zshrc|bash_login)$)|" +
+        @"(^/etc/bash\.bashrc$)|" +
+        @"(/\.config/autostart/)|" +
+        @"(^/etc/ld\.so\.preload$)",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex AutostartLocation();
 
     /// <summary>True for registry keys/values and files that make something start again after reboot or logon.</summary>

@@ -39,7 +39,8 @@ public sealed class SampleScope
         spec = spec.Trim();
         if (spec.StartsWith('#') && int.TryParse(spec.AsSpan(1), CultureInfo.InvariantCulture, out var seq))
             return a.Processes.Where(n => n.Seq == seq).ToList();
-        if (spec.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && ulong.TryParse(spec.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var hex))
+        if (spec.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && ulong.TryParse(spec.AsSpan(2),
+            NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var hex))
             return a.Processes.Where(n => n.Pid == hex).ToList();
         if (ulong.TryParse(spec, NumberStyles.None, CultureInfo.InvariantCulture, out var dec))
             return a.Processes.Where(n => n.Pid == dec).ToList();
@@ -112,7 +113,8 @@ public sealed class SampleNotFoundException(string? spec, IReadOnlyList<ProcessN
             ? "no sample given: choose one with --sample NAME|PID|#SEQ"
             : $"no process matches --sample '{spec}'";
         var lines = candidates.Select(n =>
-            $"  #{n.Seq}  {n.Name}  pid {n.Pid} (0x{n.Pid:x})  {n.Calls} calls{(n.ParentSource == ParentSource.Creation ? "  (created in the log)" : "")}");
+            $"  #{n.Seq}  {n.Name}  pid {n.Pid} (0x{n.Pid:x})  {n.Calls} " +
+                $"calls{(n.ParentSource == ParentSource.Creation ? "  (created in the log)" : "")}");
         return head + (candidates.Count == 0 ? " (the log has no processes)" : "; candidates:\n" + string.Join('\n', lines));
     }
 }

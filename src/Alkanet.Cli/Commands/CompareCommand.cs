@@ -11,11 +11,14 @@ internal static class CompareCommand
     public static Command Create()
     {
         var report = new Argument<string>("REPORT") { Description = "An Alkanet report (alkanet report --format json or --format vt)." };
-        var reference = new Argument<string>("REFERENCE") { Description = "A VirusTotal file-behaviour summary JSON, a CAPE report.json (its behavior.summary), or another report." };
+        var reference = new Argument<string>("REFERENCE") {
+            Description = "A VirusTotal file-behaviour summary JSON, a CAPE report.json (its behavior.summary), or another report." };
         var json = new Option<bool>("--json") { Description = "Print the comparison as JSON." };
-        var show = new Option<int>("--show") { Description = "Missed/extra items listed per category.", DefaultValueFactory = _ => 10, HelpName = "N" };
+        var show = new Option<int>("--show") { Description = "Missed/extra items listed per category.",
+            DefaultValueFactory = _ => 10, HelpName = "N" };
         var output = new Option<string?>("--output", "-o") { Description = "Write to this file instead of standard output.", HelpName = "FILE" };
-        var cmd = new Command("compare", "Compare a report with a reference behaviour summary: matched, missed and extra items per category, precision and recall.")
+        var cmd = new Command("compare",
+            "Compare a report with a reference behaviour summary: matched, missed and extra items per category, precision and recall.")
         {
             report, reference, json, show, output,
         };

@@ -13,7 +13,8 @@ internal static class LogCatCommand
         var files = LogArguments.Files();
         var json = new Option<bool>("--json") { Description = "Print records as JSON Lines (the log format) instead of one readable line each." };
         var pretty = new Option<bool>("--pretty") { Description = "With --json: indent each record like the paper's figure." };
-        var output = new Option<string?>("--output", "-o") { Description = "Write to this file instead of standard output (JSON Lines; .gz compresses)." };
+        var output = new Option<string?>("--output", "-o") {
+            Description = "Write to this file instead of standard output (JSON Lines; .gz compresses)." };
         var limit = new Option<long?>("--limit", "-n") { Description = "Stop after this many matching records." };
         var skipBad = LogArguments.SkipBad();
         var filters = new LogFilterOptions();

@@ -7,10 +7,13 @@ namespace Alkanet.Cli.Commands;
 /// <summary>The record filters shared by <c>log cat</c> (and future commands that select records).</summary>
 internal sealed class LogFilterOptions
 {
-    public Option<string[]> Pid { get; } = new("--pid") { Description = "Only these process ids (hex, as in the log; repeat the option or separate with commas)." };
+    public Option<string[]> Pid { get; } = new("--pid") {
+        Description = "Only these process ids (hex, as in the log; repeat the option or separate with commas)." };
     public Option<string[]> Tid { get; } = new("--tid") { Description = "Only these thread ids (hex; repeat or separate with commas)." };
-    public Option<string[]> Process { get; } = new("--process", "-p") { Description = "Only these process names (proc_name, case-insensitive; repeat or separate with commas)." };
-    public Option<string[]> Call { get; } = new("--call", "-c") { Description = "Only these call names (NtCreateFile, openat; case-insensitive; repeat or separate with commas)." };
+    public Option<string[]> Process { get; } = new("--process", "-p") { Description =
+        "Only these process names (proc_name, case-insensitive; repeat or separate with commas)." };
+    public Option<string[]> Call { get; } = new("--call", "-c") { Description =
+        "Only these call names (NtCreateFile, openat; case-insensitive; repeat or separate with commas)." };
     public Option<string?> LogType { get; } = new("--logtype") { Description = "Only ENTER or only EXIT records." };
 
     public void AddTo(Command command)

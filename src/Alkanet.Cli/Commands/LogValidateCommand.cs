@@ -52,9 +52,11 @@ internal static class LogValidateCommand
             var verdict = v.IsValid ? "[green]valid[/]" : $"[red]INVALID: {v.ErrorCount:N0} problem(s)[/]";
             console.MarkupLine($"{Markup.Escape(v.Source)}: {verdict}; {v.Records:N0} records" +
                 (v.LostRecords > 0 ? $", [yellow]{v.LostRecords:N0} lost (LOSS markers)[/]" : "") +
-                (v.UnreturnedEnters > 0 ? $", {v.UnreturnedEnters:N0} ENTER(s) without EXIT (calls that do not return or were running at the end)" : ""));
+                (v.UnreturnedEnters > 0 ? $", {v.UnreturnedEnters:N0} ENTER(s) without EXIT (calls that do not return or were running at the end)"
+                    : ""));
             foreach (var p in v.Problems.Take(max))
-                console.MarkupLine($"  {Markup.Escape(v.Source)}:{p.Line}: byte offset {p.ByteOffset}: [bold]{p.Kind}[/]: {Markup.Escape(p.Message)}");
+                console.MarkupLine(
+                    $"  {Markup.Escape(v.Source)}:{p.Line}: byte offset {p.ByteOffset}: [bold]{p.Kind}[/]: {Markup.Escape(p.Message)}");
             if (v.ProblemCount > max) console.MarkupLine($"  ... and {v.ProblemCount - max:N0} more");
         }
     }

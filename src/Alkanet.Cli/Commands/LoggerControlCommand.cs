@@ -15,13 +15,15 @@ internal static class LoggerControlCommand
         var run = new Argument<string>("RUN") { Description = "The run whose tracer to control." };
         var command = new Argument<string>("COMMAND") { Description = "start, stop, pause, resume, setfilter or status." };
         command.AcceptOnlyFromAmong(Commands);
-        var http = new Option<string>("--http") { Description = "The logger's page/API address, HOST:PORT.", DefaultValueFactory = _ => "127.0.0.1:7601" };
+        var http = new Option<string>("--http") { Description = "The logger's page/API address, HOST:PORT.",
+            DefaultValueFactory = _ => "127.0.0.1:7601" };
         var token = new Option<string?>("--token") { Description = "The logger's token." };
         var tokenFile = new Option<string?>("--token-file") { Description = "Read the token from this file." };
         var procs = new Option<string?>("--processes") { Description = "setfilter: process names, comma-separated." };
         var pids = new Option<string?>("--pids") { Description = "setfilter: pids (hex), comma-separated." };
         var calls = new Option<string?>("--calls") { Description = "setfilter: call names, comma-separated." };
-        var cmd = new Command("control", "Send a control command to a run's tracer (needs the token).") { run, command, http, token, tokenFile, procs, pids, calls };
+        var cmd = new Command("control", "Send a control command to a run's tracer (needs the token).") { run, command, http, token, tokenFile, procs,
+            pids, calls };
         cmd.SetAction(parse =>
         {
             var theToken = LoggerEndpoints.Token(parse.GetValue(token), parse.GetValue(tokenFile))

@@ -9,7 +9,8 @@ internal static class LoggerEndpoints
     public static IPEndPoint Parse(string text, string option)
     {
         if (IPEndPoint.TryParse(text, out var ep) && ep.Port is > 0 or 0 && text.Contains(':', StringComparison.Ordinal)) return ep;
-        if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase) && int.TryParse(text.AsSpan(10), out var port) && port is >= 0 and <= 65535)
+        if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase) && int.TryParse(text.AsSpan(10),
+            out var port) && port is >= 0 and <= 65535)
             return new IPEndPoint(IPAddress.Loopback, port);
         throw new UsageException($"{option}: '{text}' is not ADDRESS:PORT (e.g. 127.0.0.1:7600)");
     }

@@ -10,9 +10,11 @@ internal static class LoggerExportCommand
     public static Command Create()
     {
         var run = new Argument<string>("RUN") { Description = "The run id." };
-        var outFile = new Option<string>("--output", "-o") { Description = "Output file (.gz compresses; '-' for standard output).", Required = true };
+        var outFile = new Option<string>("--output", "-o") { Description = "Output file (.gz compresses; '-' for standard output).",
+            Required = true };
         var data = new Option<string>("--data") { Description = "The logger's data directory.", DefaultValueFactory = _ => "alkanet-logger-data" };
-        var cmd = new Command("export", "Write a stored run as JSON Lines (gzip when the file ends in .gz). Safe while the logger runs.") { run, outFile, data };
+        var cmd = new Command("export", "Write a stored run as JSON Lines (gzip when the file ends in .gz). Safe while the logger runs.") { run,
+            outFile, data };
         cmd.SetAction(parse =>
         {
             var id = parse.GetValue(run)!;
@@ -25,7 +27,8 @@ internal static class LoggerExportCommand
             try
             {
                 using (var target = temp is null ? Console.OpenStandardOutput() : new FileStream(temp, FileMode.Create, FileAccess.Write))
-                using (var stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(target, CompressionLevel.Optimal) : (Stream)target)
+                using (var stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(target, CompressionLevel.Optimal)
+                    : (Stream)target)
                 {
                     using var source = store.OpenRunJsonLines(id);
                     var buf = new byte[1 << 16];
@@ -43,7 +46,8 @@ internal static class LoggerExportCommand
                 if (temp is not null && File.Exists(temp)) File.Delete(temp);
             }
             parse.InvocationConfiguration.Error.WriteLine(
-                $"alkanet logger export: {count} records of run {id} ({info.State}, no {info.FirstNo}..{info.LastNo}, {info.LossRecords} lost) -> {path}");
+                $"alkanet logger export: {count} records of run {id} ({info.State}, no {info.FirstNo}..{info.LastNo}, {info.LossRecords} lost) -> " +
+                    $"{path}");
             return ExitCodes.Ok;
         });
         return cmd;

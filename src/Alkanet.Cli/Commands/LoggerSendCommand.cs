@@ -13,14 +13,17 @@ internal static class LoggerSendCommand
 {
     public static Command Create()
     {
-        var file = new Argument<string?>("FILE") { Description = "Log to send (JSON Lines, .gz ok); omit with --synthetic.", Arity = ArgumentArity.ZeroOrOne };
+        var file = new Argument<string?>("FILE") { Description = "Log to send (JSON Lines, .gz ok); omit with --synthetic.",
+            Arity = ArgumentArity.ZeroOrOne };
         var to = new Option<string>("--to") { Description = "The logger, HOST:PORT.", Required = true };
         var runId = new Option<string?>("--run") { Description = "Run id (default: the file name, or synthetic-TIME)." };
         var token = new Option<string?>("--token") { Description = "The logger's token." };
         var tokenFile = new Option<string?>("--token-file") { Description = "Read the token from this file." };
-        var synthetic = new Option<long>("--synthetic") { Description = "Send this many generated records (timestamp = send time) instead of a file." };
+        var synthetic = new Option<long>("--synthetic") {
+            Description = "Send this many generated records (timestamp = send time) instead of a file." };
         var capacity = new Option<int>("--buffer") { Description = "Unacknowledged records kept for resending.", DefaultValueFactory = _ => 1 << 18 };
-        var lossMarkers = new Option<bool>("--loss-markers") { Description = "When the buffer is full, drop and record a LOSS marker instead of waiting." };
+        var lossMarkers = new Option<bool>("--loss-markers") { Description =
+            "When the buffer is full, drop and record a LOSS marker instead of waiting." };
         var noCompression = new Option<bool>("--no-compression") { Description = "Do not offer Brotli." };
         var renumber = new Option<bool>("--renumber") { Description = "Number records 0,1,2.. as sent (for logs whose numbers are not a run's)." };
         var rate = new Option<long>("--rate") { Description = "Records per second to aim for (0: as fast as possible)." };
@@ -70,10 +73,11 @@ internal static class LoggerSendCommand
                 // the report must be true: "acknowledged" only when every record is durable on the logger
                 if (!client.Flush(options.CloseTimeout))
                     throw new CommandFailedException($"the logger did not acknowledge every record within {options.CloseTimeout.TotalSeconds:0} s: " +
-                                                     $"durable through no {client.LastAckedNo}, {client.BufferedRecords} record(s) unacknowledged, " +
-                                                     $"{client.RecordsDropped} dropped ({client.LastError ?? "no error from the connection"})");
+                        $"durable through no {client.LastAckedNo}, {client.BufferedRecords} record(s) unacknowledged, " +
+                        $"{client.RecordsDropped} dropped ({client.LastError ?? "no error from the connection"})");
                 output.WriteLine($"alkanet logger send: {sent} records of run {id} acknowledged in {sw.Elapsed.TotalSeconds:0.00} s " +
-                                 $"({sent / sw.Elapsed.TotalSeconds:0} records/s), {client.RecordsDropped} dropped, {client.Connections} connection(s)");
+                                 $"({sent / sw.Elapsed.TotalSeconds:0} records/s), {client.RecordsDropped} dropped, {client.Connections} " +
+                                     $"connection(s)");
             }
             catch (InvalidOperationException ex)
             {
@@ -108,7 +112,8 @@ internal static class LoggerSendCommand
             }
             catch (ArgumentException ex)
             {
-                throw new CommandFailedException($"{path}: line {reader.RecordLine}: {ex.Message.Split(" (Parameter", 2)[0]}; use --renumber to send it anyway");
+                throw new CommandFailedException($"{path}: line {reader.RecordLine}: {ex.Message.Split(" (Parameter", 2)[0]}; use --renumber to " +
+                    $"send it anyway");
             }
             n++;
             pace.Tick(n);
@@ -117,7 +122,8 @@ internal static class LoggerSendCommand
     }
 
     private static readonly string[] Procs = ["explorer.exe", "cmd.exe", "sample.exe", "svchost.exe", "powershell.exe"];
-    private static readonly string[] Calls = ["NtCreateFile", "NtReadFile", "NtWriteFile", "NtClose", "NtOpenKey", "NtQueryValueKey", "NtAllocateVirtualMemory", "NtCreateUserProcess"];
+    private static readonly string[] Calls = ["NtCreateFile", "NtReadFile", "NtWriteFile", "NtClose", "NtOpenKey", "NtQueryValueKey",
+        "NtAllocateVirtualMemory", "NtCreateUserProcess"];
 
     /// <summary>Records shaped like a Windows trace (ENTER/EXIT pairs, paths, handles); timestamp = the time of sending.</summary>
     private static long SendSynthetic(LoggerClient client, long count, Pacer pace)
@@ -140,7 +146,8 @@ internal static class LoggerSendCommand
             r.TimestampNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
             if (r.LogType == LogType.Enter)
             {
-                r.AdditionalInfo.Set("FileName", "\\??\\C:\\Users\\alice\\AppData\\Local\\Temp\\f" + (no % 1000).ToString(System.Globalization.CultureInfo.InvariantCulture) + ".tmp");
+                r.AdditionalInfo.Set("FileName", "\\??\\C:\\Users\\alice\\AppData\\Local\\Temp\\f"
+                    + (no % 1000).ToString(System.Globalization.CultureInfo.InvariantCulture) + ".tmp");
                 r.AdditionalInfo.Set("DesiredAccess", "0x120089");
             }
             else

@@ -11,19 +11,29 @@ internal static class LoggerServeCommand
 {
     public static Command Create()
     {
-        var listen = new Option<string>("--listen") { Description = "Where tracers connect, ADDRESS:PORT.", DefaultValueFactory = _ => "127.0.0.1:7600" };
-        var data = new Option<string>("--data") { Description = "Data directory (SQLite database, run files).", DefaultValueFactory = _ => "alkanet-logger-data" };
+        var listen = new Option<string>("--listen") { Description = "Where tracers connect, ADDRESS:PORT.",
+            DefaultValueFactory = _ => "127.0.0.1:7600" };
+        var data = new Option<string>("--data") { Description = "Data directory (SQLite database, run files).",
+            DefaultValueFactory = _ => "alkanet-logger-data" };
         var token = new Option<string?>("--token") { Description = "Shared token tracers and the control API must present." };
         var tokenFile = new Option<string?>("--token-file") { Description = "Read the token from this file." };
-        var http = new Option<string>("--http") { Description = "Where the page and API listen, ADDRESS:PORT.", DefaultValueFactory = _ => "127.0.0.1:7601" };
+        var http = new Option<string>("--http") { Description = "Where the page and API listen, ADDRESS:PORT.",
+            DefaultValueFactory = _ => "127.0.0.1:7601" };
         var noHttp = new Option<bool>("--no-http") { Description = "Serve no page or API." };
-        var syncFull = new Option<bool>("--sync-full") { Description = "fsync every commit (survives power loss, slower); default survives a killed logger." };
+        var syncFull = new Option<bool>("--sync-full")
+        {
+            Description = "fsync every commit (survives power loss, slower); default survives a killed logger.",
+        };
         var allowedHosts = new Option<string[]>("--allowed-hosts")
         {
-            Description = "Host names the page answers to (default: localhost and loopback addresses, and the --http address); '*' allows any.",
+            Description = "Host names the page answers to (default: localhost and loopback addresses, and the --http address); "
+                + "'*' allows any.",
             AllowMultipleArgumentsPerToken = true,
         };
-        var reportRules = new Option<string?>("--report-rules") { Description = "A directory of extra YAML rules for the page's reports (as alkanet report --rules).", HelpName = "DIR" };
+        var reportRules = new Option<string?>("--report-rules")
+        {
+            Description = "A directory of extra YAML rules for the page's reports (as alkanet report --rules).", HelpName = "DIR",
+        };
         var cmd = new Command("logger",
             "Run the logging machine: receive tracers' records, store them (SQLite + JSON Lines per run), control the tracers, serve the live page.")
         {

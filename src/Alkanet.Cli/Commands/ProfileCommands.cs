@@ -10,7 +10,8 @@ internal static class ProfileCommands
 {
     public static Command Create()
     {
-        var profile = new Command("profile", "Kernel symbol tables (Volatility 3 ISF, .json or .json.xz): list, show what the tool uses from one, import a new build's.");
+        var profile = new Command("profile",
+            "Kernel symbol tables (Volatility 3 ISF, .json or .json.xz): list, show what the tool uses from one, import a new build's.");
         profile.Add(List());
         profile.Add(Show());
         profile.Add(Import());
@@ -22,7 +23,8 @@ internal static class ProfileCommands
     private static Command List()
     {
         var json = JsonOption();
-        var cmd = new Command("list", "List the profiles: the user's folder ($ALKANET_PROFILES or ~/.local/share/alkanet/profiles) and the embedded default.") { json };
+        var cmd = new Command("list",
+            "List the profiles: the user's folder ($ALKANET_PROFILES or ~/.local/share/alkanet/profiles) and the embedded default.") { json };
         cmd.SetAction(parse =>
         {
             var store = new ProfileStore();
@@ -59,7 +61,11 @@ internal static class ProfileCommands
 
     private static Command Show()
     {
-        var which = new Argument<string?>("PROFILE") { Description = "A profile name from 'profile list', a PDB GUID (with or without age), or an ISF file path; default: the embedded one.", Arity = ArgumentArity.ZeroOrOne };
+        var which = new Argument<string?>("PROFILE")
+        {
+            Description = "A profile name from 'profile list', a PDB GUID (with or without age), or an ISF file path; default: the embedded one.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var json = JsonOption();
         var cmd = new Command("show", "Show the structure offsets and symbols the tool uses from a profile, and which are missing.") { which, json };
         cmd.SetAction(parse =>
@@ -69,56 +75,13 @@ internal static class ProfileCommands
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
             {
-                output.WriteLine(JsonText(w => WriteProfileJson(w, isf, profile)));
+                output.WriteLine(JsonText(w => WindowsProfileSummary.WriteJson(w, isf, profile)));
                 return ExitCodes.Ok;
             }
-            output.WriteLine($"source:  {isf.Source}");
-            output.WriteLine($"format:  ISF {isf.Format}, {isf.Types.Count} types, {isf.Symbols.Count} symbols");
-            output.WriteLine($"pdb:     {isf.Pdb?.ToString() ?? "(none: not a Windows kernel table)"}");
-            output.WriteLine("structure sizes:");
-            foreach (var t in WindowsProfile.RequiredSizes.Concat(WindowsProfile.RequiredFields.Select(f => f.Type)).Distinct())
-                output.WriteLine($"  {t,-32} {(isf.TryGetType(t, out var st) ? $"0x{st.Size:x}" : "MISSING")}");
-            output.WriteLine("field offsets:");
-            foreach (var (type, field) in WindowsProfile.RequiredFields)
-                output.WriteLine($"  {type + "." + field,-48} {(isf.TryGetField(type, field, out var loc) ? $"0x{loc.Offset:x}{(loc.IsBitfield ? $" bits {loc.BitPosition}+{loc.BitLength}" : "")}" : "MISSING")}");
-            output.WriteLine("symbols (RVA):");
-            foreach (var s in WindowsProfile.RequiredSymbols)
-                output.WriteLine($"  {s,-32} {(isf.TryGetSymbol(s, out var rva) ? $"0x{rva:x}" : "MISSING")}");
-            output.WriteLine(profile.Missing.Count == 0 ? "missing: none" : $"missing: {string.Join(", ", profile.Missing)}");
+            WindowsProfileSummary.WriteText(output, isf, profile);
             return ExitCodes.Ok;
         });
         return cmd;
-    }
-
-    private static void WriteProfileJson(Utf8JsonWriter w, IsfFile isf, WindowsProfile profile)
-    {
-        w.WriteStartObject();
-        w.WriteString("source", isf.Source);
-        w.WriteString("format", isf.Format);
-        if (isf.Pdb is { } id)
-        {
-            w.WriteStartObject("pdb");
-            w.WriteString("database", id.Database);
-            w.WriteString("guid", id.Guid);
-            w.WriteNumber("age", id.Age);
-            w.WriteEndObject();
-        }
-        w.WriteStartObject("sizes");
-        foreach (var t in WindowsProfile.RequiredSizes.Concat(WindowsProfile.RequiredFields.Select(f => f.Type)).Distinct())
-            if (isf.TryGetType(t, out var st)) w.WriteNumber(t, st.Size);
-        w.WriteEndObject();
-        w.WriteStartObject("offsets");
-        foreach (var (type, field) in WindowsProfile.RequiredFields)
-            if (isf.TryGetField(type, field, out var loc)) w.WriteNumber($"{type}.{field}", loc.Offset);
-        w.WriteEndObject();
-        w.WriteStartObject("symbols");
-        foreach (var s in WindowsProfile.RequiredSymbols)
-            if (isf.TryGetSymbol(s, out var rva)) w.WriteNumber(s, rva);
-        w.WriteEndObject();
-        w.WriteStartArray("missing");
-        foreach (var m in profile.Missing) w.WriteStringValue(m);
-        w.WriteEndArray();
-        w.WriteEndObject();
     }
 
     private static Command Import()
@@ -160,7 +123,8 @@ internal static class ProfileCommands
             else
             {
                 output.WriteLine($"imported {isf.Pdb?.ToString() ?? "(no PDB identity)"} as {target}");
-                if (missing.Count > 0) output.WriteLine($"warning: the table lacks {missing.Count} names the Windows decoders use: {string.Join(", ", missing)}");
+                if (missing.Count > 0)
+                    output.WriteLine($"warning: the table lacks {missing.Count} names the Windows decoders use: {string.Join(", ", missing)}");
             }
             return ExitCodes.Ok;
         });

@@ -13,18 +13,28 @@ internal static class ReportCommand
 {
     public static Command Create()
     {
-        var files = new Argument<string[]>("LOG") { Description = "Log file(s) of one run: Alkanet JSON Lines (.gz ok), DRAKVUF JSON lines, or a CAPE report.json.", Arity = ArgumentArity.OneOrMore };
-        var sample = new Option<string?>("--sample", "-s") { Description = "The sample: a process name (a.exe), a pid (decimal, or 0x hex as in the log), or #SEQ from the process list. Default: LOG.meta.json's \"sample\", or the analysed process of a CAPE report.", HelpName = "NAME|PID|#SEQ" };
-        var format = new Option<string>("--format", "-f") { Description = "Output: md (default), json, html, vt (VirusTotal behaviour-summary shape).", DefaultValueFactory = _ => "md" };
+        var files = new Argument<string[]>("LOG") {
+            Description = "Log file(s) of one run: Alkanet JSON Lines (.gz ok), DRAKVUF JSON lines, or a CAPE report.json.",
+                Arity = ArgumentArity.OneOrMore };
+        var sample = new Option<string?>("--sample", "-s") {
+            Description = "The sample: a process name (a.exe), a pid (decimal, or 0x hex as in the log), or #SEQ from the process list. Default: " +
+                "LOG.meta.json's \"sample\", or the analysed process of a CAPE report.", HelpName = "NAME|PID|#SEQ" };
+        var format = new Option<string>("--format", "-f") {
+            Description = "Output: md (default), json, html, vt (VirusTotal behaviour-summary shape).", DefaultValueFactory = _ => "md" };
         format.AcceptOnlyFromAmong("md", "json", "html", "vt");
         var output = new Option<string?>("--output", "-o") { Description = "Write to this file instead of standard output.", HelpName = "FILE" };
-        var baseline = new Option<string[]>("--baseline") { Description = "A log of the same guest without the sample; behaviour seen there too is left out (repeatable).", AllowMultipleArgumentsPerToken = false, HelpName = "CLEAN_LOG" };
-        var rules = new Option<string?>("--rules") { Description = "A directory of extra YAML rules (same id replaces a shipped rule).", HelpName = "DIR" };
-        var from = new Option<string>("--from") { Description = "Input format: auto (default), alkanet, drakvuf, cape.", DefaultValueFactory = _ => "auto" };
+        var baseline = new Option<string[]>("--baseline") {
+            Description = "A log of the same guest without the sample; behaviour seen there too is left out (repeatable).",
+                AllowMultipleArgumentsPerToken = false, HelpName = "CLEAN_LOG" };
+        var rules = new Option<string?>("--rules") { Description = "A directory of extra YAML rules (same id replaces a shipped rule).",
+            HelpName = "DIR" };
+        var from = new Option<string>("--from") { Description = "Input format: auto (default), alkanet, drakvuf, cape.",
+            DefaultValueFactory = _ => "auto" };
         from.AcceptOnlyFromAmong("auto", "alkanet", "drakvuf", "cape");
         var skipBad = new Option<bool>("--skip-bad") { Description = "Count and skip malformed records instead of stopping." };
         var noProgress = new Option<bool>("--no-progress") { Description = "No progress bar (it is shown only on a terminal anyway)." };
-        var cmd = new Command("report", "Report what a sample did: process tree, spread into other processes, characteristic behaviour and rule findings (ATT&CK).")
+        var cmd = new Command("report",
+            "Report what a sample did: process tree, spread into other processes, characteristic behaviour and rule findings (ATT&CK).")
         {
             files, sample, format, output, baseline, rules, from, skipBad, noProgress,
         };

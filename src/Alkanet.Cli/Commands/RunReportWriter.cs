@@ -9,7 +9,8 @@ namespace Alkanet.Cli.Commands;
 /// run's log (DIR/report.md, .html, .json). Lives in the CLI so the tracer (Vmm) does not depend on Analysis.</summary>
 internal static class RunReportWriter
 {
-    /// <summary>Writes LOG.meta.json = {"sample": NAME}: the report tool (and <c>alkanet report LOG</c>) reads it, so no --sample is needed.</summary>
+    /// <summary>Writes LOG.meta.json = {"sample": NAME}: the report tool (and <c>alkanet report LOG</c>) reads it, so no --sample is
+    /// needed.</summary>
     public static string WriteMeta(string tracePath, string sampleProcessName) => MetaSidecar.Write(tracePath, sampleProcessName);
 
     public sealed record Outputs(Report Report, string Markdown, string MarkdownPath, string HtmlPath, string JsonPath);

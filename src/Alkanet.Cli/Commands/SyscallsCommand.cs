@@ -9,17 +9,23 @@ internal static class SyscallsCommand
 {
     public static Command Create()
     {
-        var os = new Option<string>("--os") { Description = "Operating system of the table (windows, or any registered source).", DefaultValueFactory = _ => "windows" };
+        var os = new Option<string>("--os") { Description = "Operating system of the table (windows, or any registered source).",
+            DefaultValueFactory = _ => "windows" };
         var build = new Option<int?>("--build") { Description = "Build number (Windows: 18363 for 10 1909). Without it, list the tables available." };
         var kind = new Option<string?>("--kind") { Description = "Which table of the build (Windows: nt or win32k; default nt)." };
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
-        var cmd = new Command("syscalls", "Print the system-call number → name table of an OS build, saying when no exact table exists and a neighbour is used.") { os, build, kind, json };
+        var cmd = new Command("syscalls",
+            "Print the system-call number → name table of an OS build, saying when no exact table exists and a neighbour is used.")
+        {
+            os, build, kind, json,
+        };
         cmd.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
             var osName = parse.GetValue(os)!;
             var source = SyscallTableSources.ForOs(osName)
-                ?? throw new UsageException($"--os {osName}: no system-call tables for this OS (known: {string.Join(", ", SyscallTableSources.All.Select(s => s.Os))})");
+                ?? throw new UsageException($"--os {osName}: no system-call tables for this OS (known: " +
+                    $"{string.Join(", ", SyscallTableSources.All.Select(s => s.Os))})");
             var asJson = parse.GetValue(json);
             if (parse.GetValue(build) is not { } b)
             {
@@ -63,7 +69,8 @@ internal static class SyscallsCommand
                 }));
                 return ExitCodes.Ok;
             }
-            output.WriteLine($"# {table.Os} {table.Release}, build {table.Build}, {table.Kind}: {table.Count} calls{(choice.Exact ? "" : " (GUESSED)")}");
+            output.WriteLine($"# {table.Os} {table.Release}, build {table.Build}, {table.Kind}: {table.Count} " +
+                $"calls{(choice.Exact ? "" : " (GUESSED)")}");
             if (choice.Note is not null)
             {
                 output.WriteLine($"# {choice.Note}");

@@ -16,15 +16,21 @@ internal static class TraceCommand
     public static Command Create()
     {
         var gdb = new Option<string>("--gdb") { Description = "The VM's gdbstub, HOST:PORT (QEMU: -gdb tcp::PORT or -s for 1234).", Required = true };
-        var qmp = new Option<string?>("--qmp") { Description = "The VM's QMP socket (unix:PATH, a path, or HOST:PORT): its state is reported before and after." };
+        var qmp = new Option<string?>("--qmp") {
+            Description = "The VM's QMP socket (unix:PATH, a path, or HOST:PORT): its state is reported before and after." };
         var os = new Option<string>("--os") { Description = "The guest's OS: " + string.Join(" or ", GuestOsRegistry.Names) + ".", Required = true };
-        var output = new Option<string?>("--out") { Description = "Write the records to FILE (JSON Lines; .gz compresses) instead of standard output." };
-        var duration = new Option<string?>("--duration") { Description = "Stop after this long (30s, 5m, 1500ms); default: until Ctrl+C or the VM shuts down." };
+        var output = new Option<string?>("--out") {
+            Description = "Write the records to FILE (JSON Lines; .gz compresses) instead of standard output." };
+        var duration = new Option<string?>("--duration") {
+            Description = "Stop after this long (30s, 5m, 1500ms); default: until Ctrl+C or the VM shuts down." };
         var maxHits = new Option<long?>("--max-hits") { Description = "Stop after this many breakpoint hits." };
         var timeout = new Option<string>("--timeout") { Description = "Deadline of every gdbstub/QMP exchange.", DefaultValueFactory = _ => "5s" };
-        var profile = new Option<string?>("--profile") { Description = "Linux: the kernel's profile (a profile.txt saved by alkanet run); default: the analysis guest's cached one." };
-        var vmlinux = new Option<string?>("--vmlinux") { Description = "Linux: derive the profile from this vmlinux (ELF with BTF), with --kallsyms." };
-        var kallsyms = new Option<string?>("--kallsyms") { Description = "Linux: the kernel's symbols (/proc/kallsyms of a nokaslr boot, or System.map), with --vmlinux." };
+        var profile = new Option<string?>("--profile") {
+            Description = "Linux: the kernel's profile (a profile.txt saved by alkanet run); default: the analysis guest's cached one." };
+        var vmlinux = new Option<string?>("--vmlinux") {
+            Description = "Linux: derive the profile from this vmlinux (ELF with BTF), with --kallsyms." };
+        var kallsyms = new Option<string?>("--kallsyms") {
+            Description = "Linux: the kernel's symbols (/proc/kallsyms of a nokaslr boot, or System.map), with --vmlinux." };
         var cmd = new Command("trace", "Trace a running VM's system calls through QEMU's gdbstub (hardware breakpoints on the kernel's " +
             "system-call entry and exit; the guest is only read). For VMs under KVM or started by someone else.")
         {
@@ -45,7 +51,8 @@ internal static class TraceCommand
         var (host, port) = ParseHostPort(gdbEndpoint);
         if (maxHits is <= 0) throw new UsageException("--max-hits must be at least 1");
         if ((osOptions.Vmlinux is null) != (osOptions.Kallsyms is null)) throw new UsageException("--vmlinux and --kallsyms go together");
-        if (osOptions.ProfilePath is not null && osOptions.Vmlinux is not null) throw new UsageException("--profile and --vmlinux/--kallsyms both name the kernel: give one of them");
+        if (osOptions.ProfilePath is not null && osOptions.Vmlinux is not null)
+            throw new UsageException("--profile and --vmlinux/--kallsyms both name the kernel: give one of them");
         var factory = GuestOsRegistry.Find(os, out var why) ?? throw new CommandFailedException($"--os {os}: {why}");
 
         QmpClient? qmp = null;
@@ -161,7 +168,8 @@ internal static class TraceCommand
     {
         var colon = text.LastIndexOf(':');
         var host = colon <= 0 ? "" : text[..colon].Trim('[', ']');
-        if (colon < 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        if (colon < 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+            || port is < 1 or > 65535)
             throw new UsageException($"--gdb '{text}': expected HOST:PORT (e.g. localhost:1234)");
         return (host.Length == 0 ? "localhost" : host, port);
     }

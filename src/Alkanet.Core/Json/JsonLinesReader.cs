@@ -234,7 +234,8 @@ public sealed class JsonLinesReader : IDisposable
         {
             var offset = _bufferOffset + _start + OffsetOf(span, ex.LineNumber ?? 0, ex.BytePositionInLine ?? 0);
             var truncated = _eof && offset >= _bufferOffset + _end;
-            var reason = truncated ? $"truncated record at end of input ({TrimJsonMessage(ex.Message)})" : $"malformed JSON: {TrimJsonMessage(ex.Message)}";
+            var reason = truncated ? $"truncated record at end of input ({TrimJsonMessage(ex.Message)})"
+                : $"malformed JSON: {TrimJsonMessage(ex.Message)}";
             // Name the line the record starts on (a JSON Lines record that runs into the next line is an incomplete line).
             var detectedLine = _line + (ex.LineNumber ?? 0);
             if (detectedLine != _line) reason += $" (detected on line {detectedLine}, in the record that starts on line {_line})";

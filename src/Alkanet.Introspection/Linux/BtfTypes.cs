@@ -9,7 +9,8 @@ namespace Alkanet.Introspection.Linux;
 public sealed class BtfTypes
 {
     private const ushort Magic = 0xEB9F;
-    private enum Kind { Int = 1, Ptr, Array, Struct, Union, Enum, Fwd, Typedef, Volatile, Const, Restrict, Func, FuncProto, Var, DataSec, Float, DeclTag, TypeTag, Enum64 }
+    private enum Kind { Int = 1, Ptr, Array, Struct, Union, Enum, Fwd, Typedef, Volatile, Const, Restrict, Func, FuncProto, Var, DataSec, Float,
+        DeclTag, TypeTag, Enum64 }
 
     private readonly record struct BtfType(Kind Kind, string Name, uint SizeOrType, bool KindFlag, int FirstMember, int MemberCount);
     private readonly record struct BtfMember(string Name, uint Type, uint BitOffset);
@@ -91,7 +92,8 @@ public sealed class BtfTypes
     private void Load(ReadOnlySpan<byte> btf)
     {
         if (btf.Length < 24) throw new InvalidDataException("BTF: byte offset 0: section shorter than its header");
-        if (BinaryPrimitives.ReadUInt16LittleEndian(btf) != Magic) throw new InvalidDataException("BTF: byte offset 0: bad magic (not little-endian BTF)");
+        if (BinaryPrimitives.ReadUInt16LittleEndian(btf) != Magic)
+            throw new InvalidDataException("BTF: byte offset 0: bad magic (not little-endian BTF)");
         var hdrLen = BinaryPrimitives.ReadUInt32LittleEndian(btf[4..]);
         var typeOff = BinaryPrimitives.ReadUInt32LittleEndian(btf[8..]);
         var typeLen = BinaryPrimitives.ReadUInt32LittleEndian(btf[12..]);
@@ -125,7 +127,8 @@ public sealed class BtfTypes
                     for (var i = 0; i < vlen; i++, pos += 12)
                     {
                         _members.Add(new BtfMember(Str(strings, BinaryPrimitives.ReadUInt32LittleEndian(types[pos..])),
-                            BinaryPrimitives.ReadUInt32LittleEndian(types[(pos + 4)..]), BinaryPrimitives.ReadUInt32LittleEndian(types[(pos + 8)..])));
+                            BinaryPrimitives.ReadUInt32LittleEndian(types[(pos + 4)..]),
+                                BinaryPrimitives.ReadUInt32LittleEndian(types[(pos + 8)..])));
                     }
                     memberCount = vlen;
                     break;

@@ -59,7 +59,8 @@ public sealed class LinuxCompatDecoder(LinuxSyscallDecoder decoder)
                 for (var i = 0; i < 3; i++) a[i] = (a[i] & 0xFFFF) == 0xFFFF ? 0xFFFFFFFF : a[i] & 0xFFFF;
                 decoder.DecodeEnter(name, a, mem, task, info, compat: true);
                 return name;
-            case "setuid32": case "setgid32": case "setfsuid32": case "setfsgid32": case "setreuid32": case "setregid32": case "setresuid32": case "setresgid32":
+            case "setuid32": case "setgid32": case "setfsuid32": case "setfsgid32": case "setreuid32": case "setregid32": case "setresuid32": case
+                "setresgid32":
                 decoder.DecodeEnter(name[..^2], a, mem, task, info, compat: true);
                 return name;
             // nanosleep and clock_nanosleep are the time32 calls (old_timespec32, as compat selects); the time64 one is

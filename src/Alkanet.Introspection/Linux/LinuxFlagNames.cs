@@ -14,7 +14,8 @@ public static class LinuxFlagNames
         (0x20000, "O_NOFOLLOW"), (0x40000, "O_NOATIME"), (0x80000, "O_CLOEXEC"), (0x100000, "O_SYNC"), (0x200000, "O_PATH"), (0x400000, "O_TMPFILE"),
     ];
 
-    private static readonly (ulong Bit, string Name)[] ProtFlags = [(1, "PROT_READ"), (2, "PROT_WRITE"), (4, "PROT_EXEC"), (0x1000000, "PROT_GROWSDOWN"), (0x2000000, "PROT_GROWSUP")];
+    private static readonly (ulong Bit, string Name)[] ProtFlags = [(1, "PROT_READ"), (2, "PROT_WRITE"), (4, "PROT_EXEC"),
+        (0x1000000, "PROT_GROWSDOWN"), (0x2000000, "PROT_GROWSUP")];
 
     private static readonly (ulong Bit, string Name)[] MapFlags =
     [
@@ -89,7 +90,8 @@ public static class LinuxFlagNames
 
     public static string PrctlOption(ulong option) => PrctlOptions.GetValueOrDefault(option) ?? "PR_" + Hex(option);
 
-    public static string Signal(ulong signal) => signal < (ulong)Signals.Length ? Signals[signal] : "SIG" + signal.ToString(CultureInfo.InvariantCulture);
+    public static string Signal(ulong signal) => signal < (ulong)Signals.Length ? Signals[signal] : "SIG"
+        + signal.ToString(CultureInfo.InvariantCulture);
 
     public static string Family(ulong family) => Families.GetValueOrDefault(family) ?? "AF_" + family.ToString(CultureInfo.InvariantCulture);
 

@@ -46,10 +46,13 @@ public sealed class LinuxProfile
         sb.Append("release ").Append(KernelRelease).Append('\n');
         sb.Append("current_task ").Append(CurrentTaskPercpu.ToString("x", CultureInfo.InvariantCulture)).Append('\n');
         foreach (var s in Sites)
-            sb.Append("site ").Append(LinuxLinkSite.KindName(s.Kind)).Append(' ').Append(s.Symbol).Append(' ').Append(s.LinkAddress.ToString("x", CultureInfo.InvariantCulture))
+            sb.Append("site ").Append(LinuxLinkSite.KindName(s.Kind)).Append(' ').Append(s.Symbol).Append(' ').Append(s.LinkAddress.ToString("x",
+                CultureInfo.InvariantCulture))
               .Append(' ').Append(Convert.ToHexStringLower(s.Fingerprint)).Append('\n');
-        foreach (var kv in Offsets.OrderBy(k => k.Key, StringComparer.Ordinal)) sb.Append("offset ").Append(kv.Key).Append(' ').Append(kv.Value).Append('\n');
-        foreach (var kv in Sizes.OrderBy(k => k.Key, StringComparer.Ordinal)) sb.Append("size ").Append(kv.Key).Append(' ').Append(kv.Value).Append('\n');
+        foreach (var kv in Offsets.OrderBy(k => k.Key,
+            StringComparer.Ordinal)) sb.Append("offset ").Append(kv.Key).Append(' ').Append(kv.Value).Append('\n');
+        foreach (var kv in Sizes.OrderBy(k => k.Key,
+            StringComparer.Ordinal)) sb.Append("size ").Append(kv.Key).Append(' ').Append(kv.Value).Append('\n');
         Syscalls64.AppendTo(sb, "sys64");
         Syscalls32.AppendTo(sb, "sys32");
         var tmp = path + ".partial";

@@ -32,7 +32,8 @@ public static class LinuxProfileBuilder
     /// <param name="warn">Told each i386 call of data/linux/syscall_32.tbl whose entry point this kernel lacks.</param>
     public static LinuxProfile Build(ElfImage vmlinux, Kallsyms symbols, string release, Action<string>? warn = null)
     {
-        var btfSection = vmlinux.Section(".BTF") ?? throw new InvalidDataException($"{vmlinux.Path}: no .BTF section (kernel built without CONFIG_DEBUG_INFO_BTF)");
+        var btfSection = vmlinux.Section(".BTF") ??
+            throw new InvalidDataException($"{vmlinux.Path}: no .BTF section (kernel built without CONFIG_DEBUG_INFO_BTF)");
         var btf = BtfTypes.Parse(vmlinux.SectionBytes(btfSection));
         var p = new LinuxProfile { KernelRelease = release, CurrentTaskPercpu = symbols.Get("current_task") };
         foreach (var path in RequiredOffsets)

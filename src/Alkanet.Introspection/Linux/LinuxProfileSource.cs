@@ -22,7 +22,8 @@ public static class LinuxProfileSource
         }
         if (vmlinux is not null || kallsyms is not null)
         {
-            if (vmlinux is null || kallsyms is null) throw new InvalidOperationException("--vmlinux and --kallsyms go together (the kernel's ELF with BTF, and its symbols)");
+            if (vmlinux is null || kallsyms is null)
+                throw new InvalidOperationException("--vmlinux and --kallsyms go together (the kernel's ELF with BTF, and its symbols)");
             return (Build(vmlinux, kallsyms, Path.GetFileName(vmlinux)), $"derived from {vmlinux} and {kallsyms}");
         }
         if (guestDirectory is null)

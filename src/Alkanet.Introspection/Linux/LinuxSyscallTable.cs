@@ -95,7 +95,8 @@ public sealed class LinuxSyscallTable
             var name = fn[prefix.Length..];
             names.Add(name == "ni_syscall" ? null : name);
         }
-        if (names.Count == 0) throw new InvalidDataException($"{vmlinux.Path}: {tableSymbol} has no entry naming a {string.Join("/", prefixes)} function");
+        if (names.Count == 0)
+            throw new InvalidDataException($"{vmlinux.Path}: {tableSymbol} has no entry naming a {string.Join("/", prefixes)} function");
         return new LinuxSyscallTable(names);
     }
 }

@@ -160,7 +160,8 @@ public sealed class LinuxTaskReader(LinuxProfile profile)
             d = parent;
         }
         var sb = new StringBuilder();
-        if (parts.Count == 0 && FileSystemName(mem, dentry) is { } fs && fs is not ("rootfs" or "tmpfs" or "devtmpfs" or "proc" or "sysfs" or "ramfs"))
+        if (parts.Count == 0 && FileSystemName(mem, dentry) is { } fs
+            && fs is not ("rootfs" or "tmpfs" or "devtmpfs" or "proc" or "sysfs" or "ramfs"))
             return fs + ":"; // an internal mount (pipefs, sockfs, anon_inodefs): no path, say what it is
         for (var i = parts.Count - 1; i >= 0; i--) sb.Append('/').Append(parts[i]);
         var path = sb.Length == 0 ? "/" : sb.ToString();

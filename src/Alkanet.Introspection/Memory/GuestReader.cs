@@ -91,7 +91,8 @@ public static class GuestReader
 
     /// <summary>Reads a counted UTF-16 string descriptor (UNICODE_STRING: a 16-bit byte length and a buffer pointer;
     /// their offsets come from the symbol table).</summary>
-    public static GuestString ReadUnicodeString(this IVirtualMemory m, ulong address, in UnicodeStringLayout layout, int maxBytes = DefaultMaxStringBytes)
+    public static GuestString ReadUnicodeString(this IVirtualMemory m, ulong address, in UnicodeStringLayout layout,
+        int maxBytes = DefaultMaxStringBytes)
     {
         if (!m.TryReadU16(address + layout.LengthOffset, out var length) || !m.TryReadU64(address + layout.BufferOffset, out var buffer))
             return GuestString.Unreadable(address);

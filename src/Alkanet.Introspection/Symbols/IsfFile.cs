@@ -77,7 +77,8 @@ public sealed class IsfFile
         }
         catch (JsonException ex)
         {
-            throw new InvalidDataException($"{source}: line {(ex.LineNumber ?? 0) + 1}, byte {ex.BytePositionInLine ?? 0}: not valid JSON: {ex.Message}", ex);
+            throw new InvalidDataException($"{source}: line {(ex.LineNumber ?? 0) + 1}, byte {ex.BytePositionInLine ?? 0}: not valid JSON: " +
+                $"{ex.Message}", ex);
         }
         catch (Exception ex) when (ex is InvalidOperationException or FormatException or KeyNotFoundException)
         {
@@ -87,7 +88,8 @@ public sealed class IsfFile
 
     private static IsfFile FromJson(JsonElement root, string source)
     {
-        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("user_types", out var userTypes) || !root.TryGetProperty("metadata", out var metadata))
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("user_types", out var userTypes) || !root.TryGetProperty("metadata",
+            out var metadata))
             throw new InvalidDataException($"{source}: not a Volatility 3 ISF file (no 'metadata' or 'user_types')");
         var format = metadata.TryGetProperty("format", out var f) ? f.GetString() ?? "" : "";
         PdbIdentity? pdb = null;

@@ -29,7 +29,8 @@ public sealed partial class ProfileStore
         var env = Environment.GetEnvironmentVariable("ALKANET_PROFILES");
         if (!string.IsNullOrEmpty(env)) return env;
         var xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
-        var root = !string.IsNullOrEmpty(xdg) ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+        var root = !string.IsNullOrEmpty(xdg) ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local",
+            "share");
         return Path.Combine(root, "alkanet", "profiles");
     }
 
@@ -40,7 +41,8 @@ public sealed partial class ProfileStore
     public static PdbIdentity? IdentityFromFileName(string fileName)
     {
         var m = PdbFileName().Match(fileName);
-        return m.Success ? new PdbIdentity(m.Groups["db"].Value, m.Groups["guid"].Value.ToUpperInvariant(), Convert.ToInt32(m.Groups["age"].Value, 16)) : null;
+        return m.Success ? new PdbIdentity(m.Groups["db"].Value, m.Groups["guid"].Value.ToUpperInvariant(),
+            Convert.ToInt32(m.Groups["age"].Value, 16)) : null;
     }
 
     /// <summary>Every profile, user ones first (a user file overrides an embedded one with the same identity).</summary>
@@ -49,7 +51,8 @@ public sealed partial class ProfileStore
         var list = new List<ProfileEntry>();
         if (Directory.Exists(UserFolder))
         {
-            foreach (var path in Directory.EnumerateFiles(UserFolder).Where(p => p.EndsWith(".json", StringComparison.Ordinal) || p.EndsWith(".json.xz", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+            foreach (var path in Directory.EnumerateFiles(UserFolder).Where(p => p.EndsWith(".json",
+                StringComparison.Ordinal) || p.EndsWith(".json.xz", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileName(path);
                 list.Add(new ProfileEntry(name, path, false, IdentityFromFileName(name)));
@@ -57,7 +60,8 @@ public sealed partial class ProfileStore
         }
         if (IncludeEmbedded)
         {
-            foreach (var res in typeof(ProfileStore).Assembly.GetManifestResourceNames().Where(r => r.StartsWith(EmbeddedPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+            foreach (var res in typeof(ProfileStore).Assembly.GetManifestResourceNames().Where(r => r.StartsWith(EmbeddedPrefix,
+                StringComparison.Ordinal)).Order(StringComparer.Ordinal))
             {
                 var name = res[EmbeddedPrefix.Length..];
                 list.Add(new ProfileEntry(name, "embedded:" + name, true, IdentityFromFileName(name)));

@@ -5,7 +5,8 @@ namespace Alkanet.Introspection.Symbols;
 /// <summary>Reads fields of guest structures by their symbol-table names (so the same code reads any build).</summary>
 public static class StructReader
 {
-    /// <summary>Reads an integer or pointer field (bitfields are extracted) of the <paramref name="typeName"/> at <paramref name="address"/>.</summary>
+    /// <summary>Reads an integer or pointer field (bitfields are extracted) of the <paramref name="typeName"/> at <paramref
+    /// name="address"/>.</summary>
     public static bool TryReadField(this IVirtualMemory memory, IsfFile isf, ulong address, string typeName, string fieldPath, out ulong value)
     {
         value = 0;

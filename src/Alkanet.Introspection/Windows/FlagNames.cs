@@ -23,7 +23,8 @@ public sealed class FlagTable
 
     public static FlagTable Enum(params (ulong, string)[] values) => new([], values, true);
 
-    public FlagTable With(FlagTable more) => new([.. _bits, .. more._bits], [.. _whole.Select(kv => (kv.Key, kv.Value)), .. more._whole.Select(kv => (kv.Key, kv.Value))], _isEnum);
+    public FlagTable With(FlagTable more) => new([.. _bits, .. more._bits], [.. _whole.Select(kv => (kv.Key, kv.Value)),
+        .. more._whole.Select(kv => (kv.Key, kv.Value))], _isEnum);
 
     /// <summary>The names of <paramref name="value"/>; cached, so repeated values allocate nothing.</summary>
     public string NameOf(ulong value)
@@ -82,7 +83,8 @@ public static class WindowsFlags
          (0x200, "THREAD_DIRECT_IMPERSONATION"), (0x400, "THREAD_SET_LIMITED_INFORMATION"), (0x800, "THREAD_QUERY_LIMITED_INFORMATION"),
          (0x1000, "THREAD_RESUME"), .. Standard]);
 
-    public static readonly FlagTable KeyAccess = FlagTable.FlagsWithWhole([(0xF003F, "KEY_ALL_ACCESS"), (0x20019, "KEY_READ"), (0x20006, "KEY_WRITE")],
+    public static readonly FlagTable KeyAccess = FlagTable.FlagsWithWhole([(0xF003F, "KEY_ALL_ACCESS"), (0x20019, "KEY_READ"),
+        (0x20006, "KEY_WRITE")],
         [(0x1, "KEY_QUERY_VALUE"), (0x2, "KEY_SET_VALUE"), (0x4, "KEY_CREATE_SUB_KEY"), (0x8, "KEY_ENUMERATE_SUB_KEYS"), (0x10, "KEY_NOTIFY"),
          (0x20, "KEY_CREATE_LINK"), (0x100, "KEY_WOW64_64KEY"), (0x200, "KEY_WOW64_32KEY"), .. Standard]);
 
@@ -90,7 +92,8 @@ public static class WindowsFlags
         [(0x1, "SECTION_QUERY"), (0x2, "SECTION_MAP_WRITE"), (0x4, "SECTION_MAP_READ"), (0x8, "SECTION_MAP_EXECUTE"),
          (0x10, "SECTION_EXTEND_SIZE"), (0x20, "SECTION_MAP_EXECUTE_EXPLICIT"), .. Standard]);
 
-    public static readonly FlagTable MutantAccess = FlagTable.FlagsWithWhole([(0x1F0001, "MUTANT_ALL_ACCESS")], [(0x1, "MUTANT_QUERY_STATE"), .. Standard]);
+    public static readonly FlagTable MutantAccess = FlagTable.FlagsWithWhole([(0x1F0001, "MUTANT_ALL_ACCESS")], [(0x1, "MUTANT_QUERY_STATE"),
+        .. Standard]);
 
     public static readonly FlagTable ShareAccess = FlagTable.Flags((1, "FILE_SHARE_READ"), (2, "FILE_SHARE_WRITE"), (4, "FILE_SHARE_DELETE"));
 
@@ -133,22 +136,28 @@ public static class WindowsFlags
 
     public static readonly FlagTable ProcessCreateFlags = FlagTable.Flags(
         (0x1, "PROCESS_CREATE_FLAGS_BREAKAWAY"), (0x2, "PROCESS_CREATE_FLAGS_NO_DEBUG_INHERIT"), (0x4, "PROCESS_CREATE_FLAGS_INHERIT_HANDLES"),
-        (0x8, "PROCESS_CREATE_FLAGS_OVERRIDE_ADDRESS_SPACE"), (0x10, "PROCESS_CREATE_FLAGS_LARGE_PAGES"), (0x20, "PROCESS_CREATE_FLAGS_LARGE_PAGE_SYSTEM_DLL"),
-        (0x40, "PROCESS_CREATE_FLAGS_PROTECTED_PROCESS"), (0x80, "PROCESS_CREATE_FLAGS_CREATE_SESSION"), (0x100, "PROCESS_CREATE_FLAGS_INHERIT_FROM_PARENT"),
+        (0x8, "PROCESS_CREATE_FLAGS_OVERRIDE_ADDRESS_SPACE"), (0x10, "PROCESS_CREATE_FLAGS_LARGE_PAGES"),
+            (0x20, "PROCESS_CREATE_FLAGS_LARGE_PAGE_SYSTEM_DLL"),
+        (0x40, "PROCESS_CREATE_FLAGS_PROTECTED_PROCESS"), (0x80, "PROCESS_CREATE_FLAGS_CREATE_SESSION"),
+            (0x100, "PROCESS_CREATE_FLAGS_INHERIT_FROM_PARENT"),
         (0x200, "PROCESS_CREATE_FLAGS_SUSPENDED"), (0x400, "PROCESS_CREATE_FLAGS_EXTENDED_UNKNOWN"));
 
     public static readonly FlagTable ThreadCreateFlags = FlagTable.Flags(
-        (0x1, "THREAD_CREATE_FLAGS_CREATE_SUSPENDED"), (0x2, "THREAD_CREATE_FLAGS_SKIP_THREAD_ATTACH"), (0x4, "THREAD_CREATE_FLAGS_HIDE_FROM_DEBUGGER"),
-        (0x10, "THREAD_CREATE_FLAGS_LOADER_WORKER"), (0x20, "THREAD_CREATE_FLAGS_SKIP_LOADER_INIT"), (0x40, "THREAD_CREATE_FLAGS_BYPASS_PROCESS_FREEZE"),
+        (0x1, "THREAD_CREATE_FLAGS_CREATE_SUSPENDED"), (0x2, "THREAD_CREATE_FLAGS_SKIP_THREAD_ATTACH"),
+            (0x4, "THREAD_CREATE_FLAGS_HIDE_FROM_DEBUGGER"),
+        (0x10, "THREAD_CREATE_FLAGS_LOADER_WORKER"), (0x20, "THREAD_CREATE_FLAGS_SKIP_LOADER_INIT"),
+            (0x40, "THREAD_CREATE_FLAGS_BYPASS_PROCESS_FREEZE"),
         (0x80, "THREAD_CREATE_FLAGS_INITIAL_THREAD"));
 
     public static readonly FlagTable RegistryValueType = FlagTable.Enum(
         (0, "REG_NONE"), (1, "REG_SZ"), (2, "REG_EXPAND_SZ"), (3, "REG_BINARY"), (4, "REG_DWORD"), (5, "REG_DWORD_BIG_ENDIAN"), (6, "REG_LINK"),
-        (7, "REG_MULTI_SZ"), (8, "REG_RESOURCE_LIST"), (9, "REG_FULL_RESOURCE_DESCRIPTOR"), (10, "REG_RESOURCE_REQUIREMENTS_LIST"), (11, "REG_QWORD"));
+        (7, "REG_MULTI_SZ"), (8, "REG_RESOURCE_LIST"), (9, "REG_FULL_RESOURCE_DESCRIPTOR"), (10, "REG_RESOURCE_REQUIREMENTS_LIST"),
+            (11, "REG_QWORD"));
 
     public static readonly FlagTable ProcessInfoClass = FlagTable.Enum(
         (0, "ProcessBasicInformation"), (1, "ProcessQuotaLimits"), (2, "ProcessIoCounters"), (3, "ProcessVmCounters"), (4, "ProcessTimes"),
-        (7, "ProcessDebugPort"), (9, "ProcessAccessToken"), (0x12, "ProcessPriorityClass"), (0x14, "ProcessHandleCount"), (0x15, "ProcessAffinityMask"),
+        (7, "ProcessDebugPort"), (9, "ProcessAccessToken"), (0x12, "ProcessPriorityClass"), (0x14, "ProcessHandleCount"),
+            (0x15, "ProcessAffinityMask"),
         (0x1a, "ProcessWow64Information"), (0x1b, "ProcessImageFileName"), (0x1d, "ProcessBreakOnTermination"), (0x1e, "ProcessDebugObjectHandle"),
         (0x1f, "ProcessDebugFlags"), (0x22, "ProcessExecuteFlags"), (0x24, "ProcessCookie"), (0x25, "ProcessImageInformation"),
         (0x2b, "ProcessImageFileNameWin32"), (0x34, "ProcessMitigationPolicy"), (0x3c, "ProcessCommandLineInformation"),
@@ -175,5 +184,6 @@ public static class WindowsFlags
     public static readonly FlagTable AfdIoctl = FlagTable.Enum(
         (0x12003, "IOCTL_AFD_BIND"), (0x12007, "IOCTL_AFD_CONNECT"), (0x1200b, "IOCTL_AFD_START_LISTEN"), (0x1200c, "IOCTL_AFD_WAIT_FOR_LISTEN"),
         (0x12010, "IOCTL_AFD_ACCEPT"), (0x12017, "IOCTL_AFD_RECV"), (0x1201b, "IOCTL_AFD_RECV_DATAGRAM"), (0x1201f, "IOCTL_AFD_SEND"),
-        (0x12023, "IOCTL_AFD_SEND_DATAGRAM"), (0x12047, "IOCTL_AFD_SET_CONTEXT"), (0x120bf, "IOCTL_AFD_DEFER_ACCEPT"), (0x120c7, "IOCTL_AFD_SUPER_CONNECT"));
+        (0x12023, "IOCTL_AFD_SEND_DATAGRAM"), (0x12047, "IOCTL_AFD_SET_CONTEXT"), (0x120bf, "IOCTL_AFD_DEFER_ACCEPT"),
+            (0x120c7, "IOCTL_AFD_SUPER_CONNECT"));
 }

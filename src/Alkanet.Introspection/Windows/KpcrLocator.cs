@@ -26,14 +26,16 @@ public sealed class KpcrLocator
         {
             IsfFile isf;
             try { isf = store.Load(entry); }
-            catch (Exception e) when (e is IOException or InvalidDataException or FormatException or System.Text.Json.JsonException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException or System.Text.Json.JsonException or
+                UnauthorizedAccessException)
             {
                 continue; // a broken user profile must not stop discovery: another ISF gives the same two offsets
             }
             if (isf.TryGetField("_KPCR", "Self", out var self) && isf.TryGetField("_KPCR", "IdtBase", out var idt))
                 return new KpcrLocator(self.Offset, idt.Offset);
         }
-        throw new InvalidDataException($"no symbol table in the profile store ({store.UserFolder} and the embedded ones) has _KPCR.Self and _KPCR.IdtBase");
+        throw new InvalidDataException($"no symbol table in the profile store ({store.UserFolder} and the embedded ones) has _KPCR.Self and " +
+            $"_KPCR.IdtBase");
     }
 
     /// <summary>The KPCR: whichever of GS_BASE and KERNEL_GS_BASE is a kernel address whose KPCR.Self points at itself

@@ -87,8 +87,10 @@ public static class WindowsCallDecoders
                 ProcessParameters(c, c.Arg(8));
             }, c =>
             {
-                if (c.OutHandle("out_handle", c.Arg(0), out var ph) && c.Objects.TryProcessId(c.Memory, c.Caller, ph, out var pid)) c.HexValue("new_pid", pid);
-                if (c.OutHandle("out_thread_handle", c.Arg(1), out var th) && c.Objects.TryThreadIds(c.Memory, c.Caller, th, out var tpid, out var tid))
+                if (c.OutHandle("out_handle", c.Arg(0), out var ph) && c.Objects.TryProcessId(c.Memory, c.Caller, ph,
+                    out var pid)) c.HexValue("new_pid", pid);
+                if (c.OutHandle("out_thread_handle", c.Arg(1), out var th) && c.Objects.TryThreadIds(c.Memory, c.Caller, th, out var tpid,
+                    out var tid))
                 {
                     c.HexValue("new_pid", tpid);
                     c.HexValue("new_tid", tid);
@@ -103,7 +105,8 @@ public static class WindowsCallDecoders
                 if (c.Arg(5) != 0) c.Handle("section_handle", c.Arg(5));
             }, c =>
             {
-                if (c.OutHandle("out_handle", c.Arg(0), out var ph) && c.Objects.TryProcessId(c.Memory, c.Caller, ph, out var pid)) c.HexValue("new_pid", pid);
+                if (c.OutHandle("out_handle", c.Arg(0), out var ph) && c.Objects.TryProcessId(c.Memory, c.Caller, ph,
+                    out var pid)) c.HexValue("new_pid", pid);
             }),
             new("NtOpenProcess", 4, c =>
             {
@@ -136,8 +139,10 @@ public static class WindowsCallDecoders
             new("NtSetContextThread", 2, c => c.ThreadHandle("thread_handle", c.Arg(0)), null),
             new("NtQueueApcThread", 5, c => { c.ThreadHandle("thread_handle", c.Arg(0)); c.HexValue("apc_routine", c.Arg(1)); }, null),
             new("NtQueueApcThreadEx", 6, c => { c.ThreadHandle("thread_handle", c.Arg(0)); c.HexValue("apc_routine", c.Arg(2)); }, null),
-            new("NtSetInformationThread", 4, c => { c.ThreadHandle("thread_handle", c.Arg(0)); c.InfoClass(c.Arg(1), WindowsFlags.ThreadInfoClass); }, null),
-            new("NtQueryInformationProcess", 5, c => { c.ProcessHandle("process_handle", c.Arg(0)); c.InfoClass(c.Arg(1), WindowsFlags.ProcessInfoClass); }, null),
+            new("NtSetInformationThread", 4, c => { c.ThreadHandle("thread_handle", c.Arg(0)); c.InfoClass(c.Arg(1), WindowsFlags.ThreadInfoClass); },
+                null),
+            new("NtQueryInformationProcess", 5, c => { c.ProcessHandle("process_handle", c.Arg(0)); c.InfoClass(c.Arg(1),
+                WindowsFlags.ProcessInfoClass); }, null),
             new("NtQuerySystemInformation", 4, c => c.InfoClass(c.Arg(0), WindowsFlags.SystemInfoClass), null),
 
             // Memory
@@ -197,9 +202,11 @@ public static class WindowsCallDecoders
             new("NtUnmapViewOfSection", 2, c => { c.ProcessHandle("process_handle", c.Arg(0)); c.HexValue("base_address", c.Arg(1)); }, null),
 
             // Synchronisation, time, drivers, handles
-            new("NtCreateMutant", 4, c => { c.Flags("desired_access", c.Arg(1), WindowsFlags.MutantAccess); c.ObjectNameOnly("mutant_name", c.Arg(2)); },
+            new("NtCreateMutant", 4, c => { c.Flags("desired_access", c.Arg(1), WindowsFlags.MutantAccess); c.ObjectNameOnly("mutant_name",
+                c.Arg(2)); },
                 c => c.OutHandle("out_handle", c.Arg(0), out _)),
-            new("NtOpenMutant", 3, c => { c.Flags("desired_access", c.Arg(1), WindowsFlags.MutantAccess); c.ObjectNameOnly("mutant_name", c.Arg(2)); },
+            new("NtOpenMutant", 3, c => { c.Flags("desired_access", c.Arg(1), WindowsFlags.MutantAccess); c.ObjectNameOnly("mutant_name",
+                c.Arg(2)); },
                 c => c.OutHandle("out_handle", c.Arg(0), out _)),
             new("NtDelayExecution", 2, c =>
             {
@@ -296,7 +303,8 @@ public static class WindowsCallDecoders
 
         void Read(string name, ulong descriptor)
         {
-            if (!c.Memory.TryReadU16(descriptor + p.UnicodeString.LengthOffset, out var len) || !c.Memory.TryReadU64(descriptor + p.UnicodeString.BufferOffset, out var buf))
+            if (!c.Memory.TryReadU16(descriptor + p.UnicodeString.LengthOffset, out var len) || !c.Memory.TryReadU64(descriptor
+                + p.UnicodeString.BufferOffset, out var buf))
             {
                 c.Unreadable(name, descriptor);
                 return;

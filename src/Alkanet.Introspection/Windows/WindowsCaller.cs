@@ -33,8 +33,10 @@ public sealed class WindowsCaller(WindowsProfile profile)
         var p = Profile;
         caller.Kpcr = KpcrOf(state);
         if (caller.Kpcr == 0) return false;
-        if (!m.TryReadU64(caller.Kpcr + p.KpcrPrcb + p.KprcbCurrentThread, out caller.Thread) || !GuestReader.IsKernelAddress(caller.Thread)) return false;
-        if (m.TryReadU64(caller.Thread + p.EthreadCid + p.CidProcess, out caller.Pid) && m.TryReadU64(caller.Thread + p.EthreadCid + p.CidThread, out caller.Tid))
+        if (!m.TryReadU64(caller.Kpcr + p.KpcrPrcb + p.KprcbCurrentThread, out caller.Thread)
+            || !GuestReader.IsKernelAddress(caller.Thread)) return false;
+        if (m.TryReadU64(caller.Thread + p.EthreadCid + p.CidProcess, out caller.Pid) && m.TryReadU64(caller.Thread + p.EthreadCid + p.CidThread,
+            out caller.Tid))
             caller.HasIds = true;
         if (m.TryReadU64(caller.Thread + p.KthreadApcProcess, out caller.Process) && GuestReader.IsKernelAddress(caller.Process))
             caller.HasParent = m.TryReadU64(caller.Process + p.EprocessParentPid, out caller.ParentPid);

@@ -14,10 +14,12 @@ public static class WindowsStructReaders
 
     /// <summary>OBJECT_ATTRIBUTES: RootDirectory and the ObjectName string (capped); false when the structure
     /// itself is unreadable. A null ObjectName gives an empty name.</summary>
-    public static bool TryReadObjectAttributes(this IVirtualMemory m, WindowsProfile p, ulong address, out ulong rootDirectory, out GuestString objectName, int maxBytes = GuestReader.DefaultMaxStringBytes)
+    public static bool TryReadObjectAttributes(this IVirtualMemory m, WindowsProfile p, ulong address, out ulong rootDirectory,
+        out GuestString objectName, int maxBytes = GuestReader.DefaultMaxStringBytes)
     {
         objectName = default;
-        if (!m.TryReadU64(address + p.ObjAttrRootDirectory, out rootDirectory) || !m.TryReadU64(address + p.ObjAttrObjectName, out var name)) return false;
+        if (!m.TryReadU64(address + p.ObjAttrRootDirectory, out rootDirectory) || !m.TryReadU64(address + p.ObjAttrObjectName,
+            out var name)) return false;
         objectName = name == 0 ? new GuestString("", 0, false, 0) : m.ReadUnicodeString(name, p.UnicodeString, maxBytes);
         return true;
     }

@@ -29,7 +29,8 @@ public sealed class WindowsSyscallDecoder
         Kernel = kernel;
     }
 
-    public WindowsSyscallDecoder(WindowsProfile profile, ulong kernelBase, SyscallTable? nt, SyscallTable? win32k = null, WindowsDecoderOptions? options = null)
+    public WindowsSyscallDecoder(WindowsProfile profile, ulong kernelBase, SyscallTable? nt, SyscallTable? win32k = null,
+        WindowsDecoderOptions? options = null)
     {
         Profile = profile;
         _nt = nt;
@@ -166,7 +167,8 @@ public sealed class WindowsSyscallDecoder
     /// <summary>At EXIT the user's RSP is in the thread's trap frame (KTHREAD.TrapFrame → KTRAP_FRAME.Rsp).</summary>
     private ulong UserRspAtExit(IVirtualMemory memory, in CallerInfo caller)
     {
-        if (caller.Thread == 0 || !memory.TryReadU64(caller.Thread + Profile.KthreadTrapFrame, out var frame) || !GuestReader.IsKernelAddress(frame)) return 0;
+        if (caller.Thread == 0 || !memory.TryReadU64(caller.Thread + Profile.KthreadTrapFrame, out var frame)
+            || !GuestReader.IsKernelAddress(frame)) return 0;
         return memory.TryReadU64(frame + Profile.TrapFrameRsp, out var rsp) ? rsp : 0;
     }
 

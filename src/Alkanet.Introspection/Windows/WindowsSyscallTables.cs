@@ -20,7 +20,7 @@ public sealed class WindowsSyscallTables : ISyscallTableSource
 
     public IReadOnlyList<SyscallTable> Tables => _tables.Value;
 
-    private static IReadOnlyList<SyscallTable> Load()
+    private static List<SyscallTable> Load()
     {
         using var stream = typeof(WindowsSyscallTables).Assembly.GetManifestResourceStream("Alkanet.Windows.Syscalls.tsv")
             ?? throw new InvalidDataException("the embedded Windows system-call tables are missing");
@@ -67,13 +67,16 @@ public sealed class WindowsSyscallTables : ISyscallTableSource
             var identical = same.All(t => t.Count == last.Count && t.Calls().SequenceEqual(last.Calls()));
             return identical
                 ? new SyscallTableChoice(last, true, null)
-                : new SyscallTableChoice(last, false, $"build {build} is shared by {string.Join(", ", same.Select(t => t.Release))}, whose tables differ; using {last.Release}");
+                : new SyscallTableChoice(last, false,
+                    $"build {build} is shared by {string.Join(", ", same.Select(t => t.Release))}, whose tables differ; using {last.Release}");
         }
         var earlier = ofKind.Where(t => t.Build < build).OrderBy(t => t.Build).LastOrDefault();
         if (earlier is not null)
-            return new SyscallTableChoice(earlier, false, $"no table for build {build}; guessing {earlier.Release} (build {earlier.Build}), the nearest earlier release: numbers may differ");
+            return new SyscallTableChoice(earlier, false,
+                $"no table for build {build}; guessing {earlier.Release} (build {earlier.Build}), the nearest earlier release: numbers may differ");
         var first = ofKind.OrderBy(t => t.Build).First();
-        return new SyscallTableChoice(first, false, $"no table for build {build}; guessing {first.Release} (build {first.Build}), the earliest known: numbers may differ");
+        return new SyscallTableChoice(first, false,
+            $"no table for build {build}; guessing {first.Release} (build {first.Build}), the earliest known: numbers may differ");
     }
 
     /// <summary>Finds a table by release name as j00ru spells it ("Windows 10 (1909)") or its short form ("1909").</summary>

@@ -108,7 +108,8 @@ public sealed class GdbClient : IDisposable
             throw new GdbProtocolException("the stub does not offer qXfer:features:read (no target description, so no register layout)");
         _layout = GdbRegisterLayout.Parse(ReadFeatureAnnex("target.xml"), ReadFeatureAnnex);
         if (_layout.Find("rip") is null || _layout.Find("rax") is null)
-            throw new GdbProtocolException($"the target description ({_layout.Architecture ?? "no architecture"}) has no rip/rax: not an x86-64 target");
+            throw new GdbProtocolException($"the target description ({_layout.Architecture ?? "no architecture"}) has no rip/rax: not an x86-64 " +
+                $"target");
         Connection.Send("?");
         LastStop = GdbStopReply.Parse(Connection.Receive("reply to '?'"));
     }
@@ -183,7 +184,8 @@ public sealed class GdbClient : IDisposable
     public static VcpuState MapRegisters(GdbRegisterLayout layout, ReadOnlySpan<byte> g, int cpuIndex)
     {
         var s = new VcpuState { CpuIndex = cpuIndex };
-        var general = R(layout, g, "rax", out s.Rax) & R(layout, g, "rbx", out s.Rbx) & R(layout, g, "rcx", out s.Rcx) & R(layout, g, "rdx", out s.Rdx)
+        var general = R(layout, g, "rax", out s.Rax) & R(layout, g, "rbx", out s.Rbx) & R(layout, g, "rcx", out s.Rcx) & R(layout, g, "rdx",
+            out s.Rdx)
             & R(layout, g, "rsi", out s.Rsi) & R(layout, g, "rdi", out s.Rdi) & R(layout, g, "rbp", out s.Rbp) & R(layout, g, "rsp", out s.Rsp)
             & R(layout, g, "r8", out s.R8) & R(layout, g, "r9", out s.R9) & R(layout, g, "r10", out s.R10) & R(layout, g, "r11", out s.R11)
             & R(layout, g, "r12", out s.R12) & R(layout, g, "r13", out s.R13) & R(layout, g, "r14", out s.R14) & R(layout, g, "r15", out s.R15)
@@ -311,7 +313,8 @@ public sealed class GdbClient : IDisposable
             // vCPU still at the site; resuming then would report the same call twice. One 'g' per step makes sure.
             if (ReadRegisters(thread).Rip != site) return StepOverMethod.SingleStepped;
             if (attempt == MaxStepAttempts)
-                throw new GdbProtocolException($"{MaxStepAttempts} single steps of vCPU {thread.ToWire(Multiprocess)} did not leave the hook site 0x{site:x}");
+                throw new GdbProtocolException($"{MaxStepAttempts} single steps of vCPU {thread.ToWire(Multiprocess)} did not leave the hook site " +
+                    $"0x{site:x}");
         }
     }
 
@@ -353,7 +356,8 @@ public sealed class GdbClient : IDisposable
             var reply = Connection.Receive($"output of monitor command '{command}'");
             if (reply is [(byte)'O', (byte)'K']) return output.ToString();
             if (reply.Length == 0) throw new GdbProtocolException("the stub does not support monitor commands (qRcmd)");
-            if (reply.Length == 3 && reply[0] == 'E') throw new GdbProtocolException($"monitor command '{command}' failed: {Encoding.ASCII.GetString(reply)}");
+            if (reply.Length == 3 && reply[0] == 'E')
+                throw new GdbProtocolException($"monitor command '{command}' failed: {Encoding.ASCII.GetString(reply)}");
             var hex = reply[0] == 'O' ? reply.AsSpan(1) : reply.AsSpan();
             var bytes = new byte[hex.Length / 2];
             if (RspCodec.DecodeHex(hex, bytes, out _) != bytes.Length || (hex.Length & 1) != 0)

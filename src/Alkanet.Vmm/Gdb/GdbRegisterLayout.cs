@@ -49,8 +49,10 @@ public sealed class GdbRegisterLayout
         var next = 0;
         void Walk(string annex, string xml, int depth)
         {
-            if (depth > MaxIncludeDepth) throw new GdbProtocolException($"target description includes nest deeper than {MaxIncludeDepth} (at {annex})");
-            using var reader = new XmlTextReader(new StringReader(xml)) { Namespaces = false, DtdProcessing = DtdProcessing.Ignore, XmlResolver = null };
+            if (depth > MaxIncludeDepth)
+                throw new GdbProtocolException($"target description includes nest deeper than {MaxIncludeDepth} (at {annex})");
+            using var reader = new XmlTextReader(new StringReader(xml)) { Namespaces = false, DtdProcessing = DtdProcessing.Ignore,
+                XmlResolver = null };
             try
             {
                 var advanced = false;
@@ -76,8 +78,10 @@ public sealed class GdbRegisterLayout
                                 throw new GdbProtocolException($"{annex} line {reader.LineNumber}: register '{name}' has a bad bitsize '{bitsText}'");
                             var numberText = reader.GetAttribute("regnum");
                             if (numberText is not null && (!int.TryParse(numberText, out next) || next < 0 || next >= MaxRegisters))
-                                throw new GdbProtocolException($"{annex} line {reader.LineNumber}: register '{name}' has a bad regnum '{numberText}'");
-                            if (raw.Count >= MaxRegisters) throw new GdbProtocolException($"target description has more than {MaxRegisters} registers");
+                                throw new GdbProtocolException(
+                                    $"{annex} line {reader.LineNumber}: register '{name}' has a bad regnum '{numberText}'");
+                            if (raw.Count >= MaxRegisters)
+                                throw new GdbProtocolException($"target description has more than {MaxRegisters} registers");
                             raw.Add((name, next, bits));
                             next++;
                             break;
@@ -96,7 +100,8 @@ public sealed class GdbRegisterLayout
         for (var i = 0; i < ordered.Count; i++)
         {
             if (i > 0 && ordered[i].Number == ordered[i - 1].Number)
-                throw new GdbProtocolException($"target description numbers two registers {ordered[i].Number} ({ordered[i - 1].Name}, {ordered[i].Name})");
+                throw new GdbProtocolException($"target description numbers two registers {ordered[i].Number} ({ordered[i - 1].Name}, " +
+                    $"{ordered[i].Name})");
             registers.Add(new GdbRegister(ordered[i].Name, ordered[i].Number, ordered[i].Bits, offset));
             offset += ordered[i].Bits / 8;
         }

@@ -20,22 +20,26 @@ public sealed class AnalysisGuest
     public string KallsymsPath => Path.Combine(Directory, "kallsyms.txt");
     public string ProfilePath => Path.Combine(Directory, "profile.txt");
     public string NowHelper => Path.Combine(Directory, "alkanet-now");
-    public string Release => File.Exists(Path.Combine(Directory, "package")) ? File.ReadAllText(Path.Combine(Directory, "package")).Trim() : "unknown";
+    public string Release => File.Exists(Path.Combine(Directory, "package")) ? File.ReadAllText(Path.Combine(Directory, "package")).Trim()
+        : "unknown";
 
     /// <summary>Makes sure every cached piece exists, building what is missing (the kallsyms boot takes ≈ 10 s once).</summary>
     public static AnalysisGuest Prepare(QemuInstallation qemu, Action<string>? log = null, string? directory = null)
     {
         var g = new AnalysisGuest { Directory = directory ?? AlkanetPaths.LinuxGuest() };
         if (!File.Exists(g.Vmlinuz))
-            throw new PrerequisiteMissingException($"the analysis guest's kernel ({g.Vmlinuz}) has not been fetched; fetch it with: {PrerequisiteMissingException.InstallCommand}");
+            throw new PrerequisiteMissingException($"the analysis guest's kernel ({g.Vmlinuz}) has not been fetched; fetch it with: " +
+                $"{PrerequisiteMissingException.InstallCommand}");
         if (!File.Exists(Busybox))
-            throw new PrerequisiteMissingException($"busybox-static ({Busybox}) is not installed; install it with: {PrerequisiteMissingException.InstallCommand}");
+            throw new PrerequisiteMissingException($"busybox-static ({Busybox}) is not installed; install it with: " +
+                $"{PrerequisiteMissingException.InstallCommand}");
         if (!File.Exists(g.Vmlinux)) { log?.Invoke("guest: unpacking vmlinux from vmlinuz"); ExtractVmlinux(g.Vmlinuz, g.Vmlinux); }
         if (!File.Exists(g.KallsymsPath)) { log?.Invoke("guest: one nokaslr boot to read /proc/kallsyms"); g.BootForKallsyms(qemu); }
         if (!File.Exists(g.ProfilePath) || !ProfileIsCurrent(g.ProfilePath))
         {
             log?.Invoke("guest: deriving the Linux profile (BTF offsets, hook sites, sys_call_table)");
-            var profile = LinuxProfileBuilder.Build(ElfImage.Load(g.Vmlinux), Kallsyms.Load(g.KallsymsPath), g.Release, w => log?.Invoke("guest: warning: " + w));
+            var profile = LinuxProfileBuilder.Build(ElfImage.Load(g.Vmlinux), Kallsyms.Load(g.KallsymsPath),
+                g.Release, w => log?.Invoke("guest: warning: " + w));
             profile.Save(g.ProfilePath);
         }
         if (!File.Exists(g.NowHelper)) SampleBuilder.CompileSource(Resource("guest/now.c"), "now.c", g.NowHelper);
@@ -58,7 +62,8 @@ public sealed class AnalysisGuest
         var data = File.ReadAllBytes(vmlinuz);
         var at = data.AsSpan().IndexOf((ReadOnlySpan<byte>)[0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]);
         if (at < 0) throw new InvalidDataException($"{vmlinuz}: no xz stream (the kernel is not xz-compressed)");
-        var xz = HostTools.FindOnPath("xz") ?? throw new PrerequisiteMissingException($"xz is not installed; install it with: {PrerequisiteMissingException.InstallCommand}");
+        var xz = HostTools.FindOnPath("xz") ??
+            throw new PrerequisiteMissingException($"xz is not installed; install it with: {PrerequisiteMissingException.InstallCommand}");
         var stream = vmlinux + ".xz";
         using (var f = File.Create(stream)) f.Write(data, at, data.Length - at);
         var psi = new ProcessStartInfo(xz) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -107,7 +112,8 @@ public sealed class AnalysisGuest
         using var fs = File.Create(path);
         using (var cpio = new CpioWriter(fs))
         {
-            foreach (var d in new[] { "bin", "sbin", "usr", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", "etc", "root", "sample", "var", "var/spool" })
+            foreach (var d in new[] { "bin", "sbin", "usr", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", "etc", "root", "sample", "var",
+                "var/spool" })
                 cpio.AddDirectory(d);
             cpio.AddFile("bin/busybox", File.ReadAllBytes(Busybox), executable: true);
             cpio.AddSymlink("bin/sh", "busybox");
@@ -147,12 +153,14 @@ public sealed class AnalysisGuest
             var initrd = Path.Combine(work.FullName, "initrd.cpio");
             Initramfs(initrd, null);
             var console = Path.Combine(work.FullName, "console.log");
-            using var vm = QemuMachine.Start(qemu, new QemuLaunch { Kernel = Vmlinux, Initrd = initrd, CommandLine = CommandLine("kallsyms", kaslr: false), ConsoleLog = console });
+            using var vm = QemuMachine.Start(qemu, new QemuLaunch { Kernel = Vmlinux, Initrd = initrd, CommandLine = CommandLine("kallsyms",
+                kaslr: false), ConsoleLog = console });
             if (!vm.WaitForExit(TimeSpan.FromMinutes(3))) throw new TimeoutException("the kallsyms boot did not power off within 3 minutes");
             var text = File.ReadAllText(console);
             var begin = text.IndexOf("ALKANET-KALLSYMS-BEGIN", StringComparison.Ordinal);
             var end = text.IndexOf("ALKANET-KALLSYMS-END", StringComparison.Ordinal);
-            if (begin < 0 || end < begin) throw new InvalidDataException($"the kallsyms boot printed no symbol list; console: {Tail(text)} {vm.Diagnostics()}");
+            if (begin < 0 || end < begin)
+                throw new InvalidDataException($"the kallsyms boot printed no symbol list; console: {Tail(text)} {vm.Diagnostics()}");
             var body = text[(begin + 22)..end].Replace("\r", "", StringComparison.Ordinal);
             var k = Kallsyms.Parse(new StringReader(body), "kallsyms boot");
             if (!k.TryGet("x64_sys_call", out _)) throw new InvalidDataException("the kallsyms boot's symbol list lacks x64_sys_call");

@@ -42,7 +42,8 @@ public static class SampleBuilder
     private static void Compile(string[] sources, string output)
     {
         var gcc = HostTools.FindOnPath("gcc")
-            ?? throw new PrerequisiteMissingException($"gcc (with libc6-dev, for static samples) is not installed; install it with: {PrerequisiteMissingException.InstallCommand}");
+            ?? throw new PrerequisiteMissingException($"gcc (with libc6-dev, for static samples) is not installed; install it with: " +
+                $"{PrerequisiteMissingException.InstallCommand}");
         var psi = new ProcessStartInfo(gcc) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in new[] { "-static", "-O2", "-Wall", "-o", output + ".partial" }) psi.ArgumentList.Add(a);
         foreach (var s in sources) psi.ArgumentList.Add(s);

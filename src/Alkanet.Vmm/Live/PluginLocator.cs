@@ -19,7 +19,9 @@ public static class PluginLocator
         var lib = Path.Combine(outDir, LibraryName);
         var root = AlkanetPaths.RepositoryRoot();
         if (root is null)
-            return File.Exists(lib) ? lib : throw new PrerequisiteMissingException($"the QEMU plugin ({lib}) is not built and no Alkanet source tree is here to build it from; set ALKANET_QEMU_PLUGIN");
+            return File.Exists(lib) ? lib :
+                throw new PrerequisiteMissingException($"the QEMU plugin ({lib}) is not built and no Alkanet source tree is here to build it from; " +
+                    $"set ALKANET_QEMU_PLUGIN");
         if (File.Exists(lib) && !SourcesNewerThan(root, File.GetLastWriteTimeUtc(lib))) return lib;
         Directory.CreateDirectory(outDir);
         // One publisher at a time (parallel tests, two runs), and the library is replaced by a rename: a QEMU
@@ -29,7 +31,8 @@ public static class PluginLocator
         log?.Invoke("plugin: publishing src/Alkanet.Vmm.QemuPlugin (NativeAOT)");
         var staging = Path.Combine(outDir, "staging-" + Guid.NewGuid().ToString("N"));
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
-        foreach (var a in new[] { "publish", Path.Combine(root, "src/Alkanet.Vmm.QemuPlugin"), "-c", "Release", "-o", staging, "--nologo", "-v", "q" }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "publish", Path.Combine(root, "src/Alkanet.Vmm.QemuPlugin"), "-c", "Release", "-o", staging, "--nologo", "-v",
+            "q" }) psi.ArgumentList.Add(a);
         try
         {
             using var p = Process.Start(psi)!;

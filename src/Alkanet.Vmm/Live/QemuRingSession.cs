@@ -17,7 +17,8 @@ public static class QemuRingSession
     /// <param name="DrainDelay">Tests of a full ring: sleep this long after each drained batch.</param>
     /// <param name="DrainNice">Nice value of the drain thread (0 keeps the tracer's).</param>
     /// <param name="Stop">Cancelled to end the run early (outcome Stopped).</param>
-    public sealed record Limits(TimeSpan Timeout, Action<int>? OnStarted = null, TimeSpan DrainDelay = default, int DrainNice = 0, CancellationToken Stop = default);
+    public sealed record Limits(TimeSpan Timeout, Action<int>? OnStarted = null, TimeSpan DrainDelay = default, int DrainNice = 0,
+        CancellationToken Stop = default);
 
     /// <summary>Where records go and who watches the ring.</summary>
     public sealed class Output
@@ -82,7 +83,8 @@ public static class QemuRingSession
         }
     }
 
-    private static (bool TimedOut, bool Stopped, int ExitCode, string Diagnostics) RunVm(QemuInstallation qemu, QemuLaunch launch, TraceRing ring, RingDrain drain, Limits limits)
+    private static (bool TimedOut, bool Stopped, int ExitCode, string Diagnostics) RunVm(QemuInstallation qemu, QemuLaunch launch, TraceRing ring,
+        RingDrain drain, Limits limits)
     {
         using var vm = QemuMachine.Start(qemu, launch);
         limits.OnStarted?.Invoke(vm.ProcessId);

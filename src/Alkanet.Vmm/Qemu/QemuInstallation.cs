@@ -16,15 +16,20 @@ public sealed partial class QemuInstallation
         binary ??= Environment.GetEnvironmentVariable("ALKANET_QEMU") ?? HostTools.FindOnPath("qemu-system-x86_64");
         if (binary is not null && !File.Exists(binary)) binary = null;
         binary = binary
-            ?? throw new PrerequisiteMissingException($"qemu-system-x86_64 (QEMU >= 10.0) is not installed; install it with: {PrerequisiteMissingException.InstallCommand}");
+            ?? throw new PrerequisiteMissingException($"qemu-system-x86_64 (QEMU >= 10.0) is not installed; install it with: " +
+                $"{PrerequisiteMissingException.InstallCommand}");
         var psi = new ProcessStartInfo(binary, "--version") { RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(psi)!;
         var text = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         var m = VersionPattern().Match(text);
-        if (!m.Success) throw new PrerequisiteMissingException($"{binary} --version printed no version; install QEMU >= 10.0 with: {PrerequisiteMissingException.InstallCommand}");
+        if (!m.Success) throw new
+            PrerequisiteMissingException($"{binary} --version printed no version; install QEMU >= 10.0 with: " +
+                $"{PrerequisiteMissingException.InstallCommand}");
         var v = new Version(int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value));
-        if (v.Major < 10) throw new PrerequisiteMissingException($"{binary} is QEMU {v}; the TCG plugin hook needs QEMU >= 10.0 (plugin API 4); install it with: {PrerequisiteMissingException.InstallCommand}");
+        if (v.Major < 10) throw new
+            PrerequisiteMissingException($"{binary} is QEMU {v}; the TCG plugin hook needs QEMU >= 10.0 (plugin API 4); install it with: " +
+                $"{PrerequisiteMissingException.InstallCommand}");
         return new QemuInstallation { Binary = binary, Version = v };
     }
 
@@ -38,7 +43,8 @@ public sealed partial class QemuInstallation
             var v = Path.Combine(dir, vars);
             if (File.Exists(c) && File.Exists(v)) return (c, v);
         }
-        throw new PrerequisiteMissingException($"OVMF (UEFI firmware, {dir}) is not installed; install it with: {PrerequisiteMissingException.InstallCommand}");
+        throw new PrerequisiteMissingException($"OVMF (UEFI firmware, {dir}) is not installed; install it with: " +
+            $"{PrerequisiteMissingException.InstallCommand}");
     }
 
     [GeneratedRegex(@"QEMU emulator version (\d+)\.(\d+)")]

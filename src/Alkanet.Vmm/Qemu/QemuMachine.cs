@@ -54,7 +54,8 @@ public sealed class QemuMachine : IDisposable
 
     public static IReadOnlyList<string> Arguments(QemuLaunch l)
     {
-        var a = new List<string> { "-machine", l.MemoryFile is null ? "q35" : "q35,memory-backend=ram", "-accel", "tcg,thread=multi", "-m", l.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        var a = new List<string> { "-machine", l.MemoryFile is null ? "q35" : "q35,memory-backend=ram", "-accel", "tcg,thread=multi", "-m",
+            l.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-smp", l.Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), "-display", "none", "-monitor", "none", "-no-reboot",
             "-serial", "file:" + l.ConsoleLog };
         if (l.Kernel is not null) a.AddRange(["-kernel", l.Kernel, "-initrd", l.Initrd ?? "", "-append", l.CommandLine ?? ""]);
@@ -67,7 +68,8 @@ public sealed class QemuMachine : IDisposable
         if (l.Firmware == Firmware.Uefi)
         {
             var (code, _) = QemuInstallation.Ovmf();
-            a.AddRange(["-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={code}", "-drive", $"if=pflash,format=raw,unit=1,file={l.OvmfVars}"]);
+            a.AddRange(["-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={code}", "-drive",
+                $"if=pflash,format=raw,unit=1,file={l.OvmfVars}"]);
         }
         if (l.Plugin is not null) a.AddRange(["-plugin", l.Plugin]);
         return a;
@@ -80,7 +82,8 @@ public sealed class QemuMachine : IDisposable
         {
             RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false,
         };
-        if (setpriv is not null) { psi.ArgumentList.Add("--pdeathsig"); psi.ArgumentList.Add("KILL"); psi.ArgumentList.Add("--"); psi.ArgumentList.Add(qemu.Binary); }
+        if (setpriv is not null) { psi.ArgumentList.Add("--pdeathsig"); psi.ArgumentList.Add("KILL"); psi.ArgumentList.Add("--");
+            psi.ArgumentList.Add(qemu.Binary); }
         foreach (var arg in Arguments(launch)) psi.ArgumentList.Add(arg);
         var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {qemu.Binary}");
         return new QemuMachine(p);

@@ -1,6 +1,7 @@
+using Alkanet.Introspection.TestKit;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Linux;
-using static Alkanet.Introspection.Tests.Linux.SyntheticLinuxGuest;
+using static Alkanet.Introspection.TestKit.SyntheticLinuxGuest;
 
 namespace Alkanet.Introspection.Tests.Linux;
 

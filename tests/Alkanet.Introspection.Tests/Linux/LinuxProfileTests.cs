@@ -1,3 +1,4 @@
+using Alkanet.Introspection.TestKit;
 using Alkanet.Introspection.Hooks;
 using Alkanet.Introspection.Linux;
 

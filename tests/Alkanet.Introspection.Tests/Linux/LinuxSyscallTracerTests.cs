@@ -1,3 +1,4 @@
+using Alkanet.Introspection.TestKit;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Linux;

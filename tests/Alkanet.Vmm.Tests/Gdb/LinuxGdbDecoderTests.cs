@@ -2,7 +2,7 @@ using Alkanet.Introspection.Hooks;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Linux;
-using Alkanet.Introspection.Tests.Linux;
+using Alkanet.Introspection.TestKit;
 using Alkanet.Vmm.Gdb;
 using Alkanet.Vmm.Tests.Gdb.Fakes;
 using static Alkanet.Vmm.Tests.Gdb.GdbTestKit;

@@ -114,7 +114,7 @@ public sealed class WindowsGdbTracerTests
         sent.Where(IsWritePacket).ShouldBeEmpty();
         server.Received.Where(IsWritePacket).ShouldBeEmpty();
         sent.Count(p => p.StartsWith("vCont;s:", StringComparison.Ordinal)).ShouldBe(hits);
-        sent.Where(p => p.StartsWith("Z", StringComparison.Ordinal)).ShouldBe(found.Sites.Select(s => $"Z1,{s.Address:x},1"), ignoreOrder: true);
+        sent.Where(p => p.StartsWith('Z')).ShouldBe(found.Sites.Select(s => $"Z1,{s.Address:x},1"), ignoreOrder: true);
         client.Connection.Guard.AllowedRegisterWrites.ShouldBe(0);
         client.Connection.Guard.Refused.ShouldBe(0);
     }

@@ -150,7 +150,7 @@ internal sealed class FakeRspServer : IDisposable
                 {
                     if (reply is null) return;
                     // Like QEMU, a stop selects the stopping vCPU for g/p/m.
-                    if (reply.StartsWith("T", StringComparison.Ordinal) && reply.Contains("thread:p01.", StringComparison.Ordinal))
+                    if (reply.StartsWith('T') && reply.Contains("thread:p01.", StringComparison.Ordinal))
                         _gThread = int.Parse(reply[(reply.IndexOf("thread:p01.", StringComparison.Ordinal) + 11)..].TrimEnd(';'), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
                     lastReply = reply;
                     var corrupt = _badChecksumsLeft > 0;

@@ -71,7 +71,7 @@ internal sealed class WindowsGdbGuest
         Exit(cpu, thread);
     }
 
-    private IVirtualMemory View(VcpuState state)
+    private PagedVirtualMemory View(VcpuState state)
     {
         var root = state.Cr3 & PageWalker.AddressMask;
         if (!_views.TryGetValue(root, out var view)) _views[root] = view = new PagedVirtualMemory(Guest.Physical, state.Cr3, Guest.Options.Paging);

@@ -6,7 +6,7 @@ using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Linux;
 using Alkanet.Introspection.Memory;
 
-namespace Alkanet.Introspection.Tests.Linux;
+namespace Alkanet.Introspection.TestKit;
 
 /// <summary>A synthetic guest for the Linux tracer: sparse virtual memory (4 KiB pages, absent = unmapped) and
 /// a profile whose offsets are test data (chosen here, not copied from a kernel).</summary>
