@@ -113,7 +113,7 @@ public class DiskFaultTests
         return new IOException("No space left on device (injected)");
     }
 
-    private static long LengthOfExport(IRunStore store, string runId)
+    private static long LengthOfExport(SqliteRunStore store, string runId)
     {
         using var s = store.OpenRunJsonLines(runId);
         return s.Length;
