@@ -100,6 +100,12 @@ public sealed class FarmWorker : IDisposable
                     _draining.Token.WaitHandle.WaitOne(_options.PollInterval);
                     continue;
                 }
+                if (_draining.IsCancellationRequested)
+                {
+                    // the drain began while this slot asked: the task goes back for another host, untouched
+                    Settle(channel, got.DeliveryTag, ack: false, requeue: true);
+                    break;
+                }
                 Handle(slot, channel, got);
             }
             catch (Exception ex) when (Broker.IsBrokerFailure(ex))
