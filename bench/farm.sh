@@ -11,6 +11,7 @@ tasks="${1:-6}" records="${2:-500000}"
 build_cli
 "${cli[@]}" guest build >/dev/null                      # the guest, profile and plugin, once, outside the timings
 work="$(mktemp -d)"
+chmod 755 "$work"   # the postgres user keeps its cluster below it
 farm_pid=""
 cleanup() { [ -z "$farm_pid" ] || { kill -TERM "$farm_pid" 2>/dev/null; wait "$farm_pid" 2>/dev/null || true; }; rm -rf "$work"; }
 trap cleanup EXIT

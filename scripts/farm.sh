@@ -24,6 +24,7 @@ mkdir -p "$dir/pg" "$dir/rabbitmq" "$dir/logs"
 dir="$(cd "$dir" && pwd)"
 chown postgres:postgres "$dir/pg"
 as_pg() { runuser -u postgres -- "$@"; }
+as_pg test -w "$dir/pg" || { echo "farm.sh: the postgres user cannot reach $dir/pg (a folder above it is not world-searchable)" >&2; exit 1; }
 
 # PostgreSQL: a cluster of its own (trust on loopback only: this is a trial farm, see docs/FARM.md for production)
 [ -f "$dir/pg/data/PG_VERSION" ] || as_pg "$pgbin/initdb" -D "$dir/pg/data" -U alkanet --auth=trust -E UTF8 >/dev/null

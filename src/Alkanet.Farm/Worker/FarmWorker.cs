@@ -119,6 +119,15 @@ public sealed class FarmWorker : IDisposable
             {
                 break;
             }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException or JsonException)
+            {
+                // a bug or a broken environment must not take the slot down: closing the channel returns the
+                // delivery to the queue (the attempt, if one began, is recorded lost by the next delivery)
+                _log.LogError(ex, "worker {Name} slot {Slot}: the task could not be handled; it goes back to the queue", Name, slot);
+                Close(channel);
+                channel = null;
+                _draining.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(5));
+            }
         }
         Close(channel);
     }
@@ -185,6 +194,7 @@ public sealed class FarmWorker : IDisposable
         {
             Retry($"store task {taskId}'s results", () => _attempts.Complete(taskId, start.Attempt, outcome.Artifacts));
             Interlocked.Increment(ref _completed);
+            run.Cleanup();
             _log.LogInformation("worker {Name}: task {Task} attempt {Attempt} done ({Artifacts} artifacts)", Name, taskId, start.Attempt, outcome.Artifacts.Count);
             Settle(channel, got.DeliveryTag, ack: true, requeue: false);
             return;

@@ -24,6 +24,22 @@ public sealed class TaskRun(WorkerOptions options, TaskView task, int attempt, b
 
     public string RunId { get; } = FarmNames.RunId(task.Id, attempt);
 
+    /// <summary>The attempt's folder (sample, output, runner.log); kept after a failure for a look, removed after a success.</summary>
+    public string Directory { get; } = Path.Combine(options.WorkDirectory, $"task-{task.Id}-{attempt}");
+
+    /// <summary>Removes the attempt's folder once its results are stored.</summary>
+    public void Cleanup()
+    {
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // a leftover folder costs disk, not correctness; the next attempt of the same number replaces it
+        }
+    }
+
     /// <summary>Kills the run (cancelled task, worker stopping hard); the outcome says why.</summary>
     public void Kill(string reason)
     {
@@ -41,9 +57,9 @@ public sealed class TaskRun(WorkerOptions options, TaskView task, int attempt, b
     /// signal is tied to the thread that started it).</summary>
     public RunOutcome Execute()
     {
-        var dir = Path.Combine(options.WorkDirectory, $"task-{task.Id}-{attempt}");
-        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        var sampleDir = Directory.CreateDirectory(Path.Combine(dir, "sample")).FullName;
+        var dir = Directory;
+        if (System.IO.Directory.Exists(dir)) System.IO.Directory.Delete(dir, recursive: true);
+        var sampleDir = System.IO.Directory.CreateDirectory(Path.Combine(dir, "sample")).FullName;
         var samplePath = Path.Combine(sampleDir, SafeFileName(task.SampleName));
         File.WriteAllBytes(samplePath, sample);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(samplePath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -100,8 +116,8 @@ public sealed class TaskRun(WorkerOptions options, TaskView task, int attempt, b
     {
         var files = new List<ArtifactFile>();
         var skipped = new List<string>();
-        if (!Directory.Exists(outDir)) return (files, skipped);
-        foreach (var path in Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        if (!System.IO.Directory.Exists(outDir)) return (files, skipped);
+        foreach (var path in System.IO.Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var name = Path.GetRelativePath(outDir, path).Replace('\\', '/');
             if (name is "trace.jsonl" or "trace.jsonl.gz") continue;
