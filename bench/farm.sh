@@ -16,6 +16,7 @@ farm_pid=""
 cleanup() { [ -z "$farm_pid" ] || { kill -TERM "$farm_pid" 2>/dev/null; wait "$farm_pid" 2>/dev/null || true; }; rm -rf "$work"; }
 trap cleanup EXIT
 now() { date +%s.%N; }
+rate_of() { sed -n 's/.*(\([0-9]*\) records\/s).*/\1/p'; }   # the records/s figure `alkanet logger send` prints
 api="http://127.0.0.1:7701"
 
 start_farm() { # SLOTS
@@ -48,17 +49,19 @@ for slots in 1 2; do
   for _ in $(seq "$tasks"); do ids+=("$(submit)"); done
   wait_done "${ids[@]}"; t1=$(now)
   rate[$slots]=$(awk -v n="$tasks" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n*3600/(b-a)}')
-  echo "$slots slot(s): $tasks dropper tasks in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s = ${rate[$slots]} tasks/hour (load $(cut -d' ' -f1 /proc/loadavg))"
+  took=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
+  echo "$slots slot(s): $tasks dropper tasks in $took s = ${rate[$slots]} tasks/hour (load $(cut -d' ' -f1 /proc/loadavg))"
   if [ "$slots" = 1 ]; then
-    pg=$("${cli[@]}" logger send --synthetic "$records" --to 127.0.0.1:7700 --token-file "$work/farm-1/token" --run bench-pg | sed -n 's/.*(\([0-9]*\) records\/s).*/\1/p')
+    pg=$("${cli[@]}" logger send --synthetic "$records" --to 127.0.0.1:7700 --token-file "$work/farm-1/token" --run bench-pg | rate_of)
   fi
   stop_farm
 done
 "${cli[@]}" logger --listen 127.0.0.1:7702 --no-http --data "$work/sqlite" --token bench > "$work/logger.log" 2>&1 &
 lp=$!
 until grep -q 'data in' "$work/logger.log"; do sleep 0.2; done
-sq=$("${cli[@]}" logger send --synthetic "$records" --to 127.0.0.1:7702 --token bench --run bench-sqlite | sed -n 's/.*(\([0-9]*\) records\/s).*/\1/p')
+sq=$("${cli[@]}" logger send --synthetic "$records" --to 127.0.0.1:7702 --token bench --run bench-sqlite | rate_of)
 kill -TERM "$lp"; wait "$lp" || true
 echo "2 slots / 1 slot: $(awk -v a="${rate[1]}" -v b="${rate[2]}" 'BEGIN{printf "%.2f", b/a}')x"
-echo "records/s into PostgreSQL (alkanet serve): $pg; into SQLite (alkanet logger): $sq; ratio $(awk -v a="$pg" -v b="$sq" 'BEGIN{printf "%.2f", a/b}') ($records synthetic records)"
+ratio=$(awk -v a="$pg" -v b="$sq" 'BEGIN{printf "%.2f", a/b}')
+echo "records/s into PostgreSQL (alkanet serve): $pg; into SQLite (alkanet logger): $sq; ratio $ratio ($records synthetic records)"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores"

@@ -26,7 +26,8 @@ public sealed class PageTests(FarmServers servers)
             await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
             {
                 ExecutablePath = Chromium, Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run"],
             });
             var page = await browser.NewPageAsync();
             await page.GotoAsync($"http://127.0.0.1:{farm.HttpPort}/farm");
@@ -57,7 +58,8 @@ public sealed class PageTests(FarmServers servers)
             // the report, in its sandboxed frame and by its links
             var frame = page.FrameLocator("#report");
             await Assertions.Expect(frame.Locator("#title")).ToHaveTextAsync("Test run 1-1", new() { Timeout = 30_000 });
-            await Assertions.Expect(page.Locator("#detail-links a", new() { HasText = "Markdown" })).ToHaveAttributeAsync("href", "/api/tasks/1/report?format=md");
+            await Assertions.Expect(page.Locator("#detail-links a", new() { HasText = "Markdown" })).ToHaveAttributeAsync("href",
+                "/api/tasks/1/report?format=md");
         }
         finally
         {

@@ -35,7 +35,8 @@ public sealed class ServerOutageTests(FarmServers servers)
     {
         using var farm = new TestFarm(servers);
         farm.StartWorker(slots: 2);
-        var ids = new List<long> { await farm.SubmitOkAsync("records 8000\nspread-ms 30000\n"), await farm.SubmitOkAsync("records 8001\nspread-ms 30000\n") };
+        var ids = new List<long> { await farm.SubmitOkAsync("records 8000\nspread-ms 30000\n"),
+            await farm.SubmitOkAsync("records 8001\nspread-ms 30000\n") };
         await WaitRunning(farm, ids, 2);
 
         servers.Postgres.Stop();

@@ -23,13 +23,13 @@ public sealed class SubmissionTests(FarmServers servers)
         await Refused(HttpStatusCode.Forbidden, "token is wrong", farm.SubmitAsync(ok, token: "not-the-token"));
         await Refused(HttpStatusCode.BadRequest, "empty", farm.SubmitAsync([]));
         await Refused(HttpStatusCode.RequestEntityTooLarge, "limit", farm.SubmitAsync(new byte[5000]));
-        await Refused(HttpStatusCode.BadRequest, "unknown guest kind 'windows-xp'", farm.SubmitAsync(ok, fields: new Dictionary<string, string> { ["kind"] = "windows-xp" }));
-        await Refused(HttpStatusCode.BadRequest, "option 'timeout'", farm.SubmitAsync(ok, fields: new Dictionary<string, string> { ["timeout"] = "-5s" }));
-        await Refused(HttpStatusCode.BadRequest, "option 'timeout'", farm.SubmitAsync(ok, fields: new Dictionary<string, string> { ["timeout"] = "99999m" }));
-        await Refused(HttpStatusCode.BadRequest, "option 'priority'", farm.SubmitAsync(ok, fields: new Dictionary<string, string> { ["priority"] = "urgent" }));
-        await Refused(HttpStatusCode.BadRequest, "option 'network'", farm.SubmitAsync(ok, fields: new Dictionary<string, string> { ["network"] = "maybe" }));
-        await Refused(HttpStatusCode.BadRequest, "option 'tags'", farm.SubmitAsync(ok, fields: new Dictionary<string, string> { ["tags"] = "a b" }));
-        await Refused(HttpStatusCode.BadRequest, "unknown option 'yara'", farm.SubmitAsync(ok, fields: new Dictionary<string, string> { ["yara"] = "rules" }));
+        await Refused(HttpStatusCode.BadRequest, "unknown guest kind 'windows-xp'", farm.SubmitAsync(ok, fields: Opt("kind", "windows-xp")));
+        await Refused(HttpStatusCode.BadRequest, "option 'timeout'", farm.SubmitAsync(ok, fields: Opt("timeout", "-5s")));
+        await Refused(HttpStatusCode.BadRequest, "option 'timeout'", farm.SubmitAsync(ok, fields: Opt("timeout", "99999m")));
+        await Refused(HttpStatusCode.BadRequest, "option 'priority'", farm.SubmitAsync(ok, fields: Opt("priority", "urgent")));
+        await Refused(HttpStatusCode.BadRequest, "option 'network'", farm.SubmitAsync(ok, fields: Opt("network", "maybe")));
+        await Refused(HttpStatusCode.BadRequest, "option 'tags'", farm.SubmitAsync(ok, fields: Opt("tags", "a b")));
+        await Refused(HttpStatusCode.BadRequest, "unknown option 'yara'", farm.SubmitAsync(ok, fields: Opt("yara", "rules")));
         await Refused(HttpStatusCode.UnsupportedMediaType, "multipart/form-data",
             farm.SendAsync(new StringContent("{\"sample\":\"x\"}", Encoding.UTF8, "application/json")));
         using (var noFile = new MultipartFormDataContent { { new StringContent(farm.Kind), "kind" } })
@@ -43,6 +43,8 @@ public sealed class SubmissionTests(FarmServers servers)
         (await farm.SubmitAsync(ok)).Status.ShouldBe(HttpStatusCode.Created);
         servers.Rabbit.Ready(TaskQueues.Name(farm.Kind, 1)).ShouldBe(1);
     }
+
+    private static Dictionary<string, string> Opt(string name, string value) => new() { [name] = value };
 
     [Fact]
     public async Task A_sample_submitted_again_with_reuse_gets_the_earlier_result_without_a_run()
@@ -59,7 +61,8 @@ public sealed class SubmissionTests(FarmServers servers)
         (await farm.DetailAsync(again)).Task.State.ShouldBe("done");
         (await farm.Http.GetStringAsync($"api/tasks/{again}/report?format=md")).ShouldContain($"Test run {first}-1");
         // other options (another timeout) are another result: queued for a run
-        var (status2, _) = await farm.SubmitAsync(TestFarm.Script("records 300\n"), fields: new Dictionary<string, string> { ["reuse"] = "true", ["timeout"] = "30s" });
+        var otherTimeout = new Dictionary<string, string> { ["reuse"] = "true", ["timeout"] = "30s" };
+        var (status2, _) = await farm.SubmitAsync(TestFarm.Script("records 300\n"), fields: otherTimeout);
         status2.ShouldBe(HttpStatusCode.Created);
         farm.Scalar("SELECT count(*) FROM runs").ShouldBe(1);
     }

@@ -28,9 +28,11 @@ public sealed class TestFarm : IDisposable
         File.WriteAllText(TokenFile, Token + "\n");
         TracerPort = FreePort.Next();
         HttpPort = FreePort.Next();
-        Service = new AlkanetProcess("alkanet serve: runs stream to", "serve", "--listen", $"127.0.0.1:{TracerPort}", "--http", $"127.0.0.1:{HttpPort}",
+        Service = new AlkanetProcess("alkanet serve: runs stream to", "serve", "--listen", $"127.0.0.1:{TracerPort}", "--http",
+            $"127.0.0.1:{HttpPort}",
             "--token-file", TokenFile, "--database", Database, "--broker", servers.Rabbit.Uri, "--kinds", Kind,
-            "--max-attempts", maxAttempts.ToString(CultureInfo.InvariantCulture), "--max-sample-bytes", maxSampleBytes.ToString(CultureInfo.InvariantCulture));
+            "--max-attempts", maxAttempts.ToString(CultureInfo.InvariantCulture),
+            "--max-sample-bytes", maxSampleBytes.ToString(CultureInfo.InvariantCulture));
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}/"), Timeout = TimeSpan.FromSeconds(60) };
     }
 
@@ -125,7 +127,8 @@ public sealed class TestFarm : IDisposable
             if (details.All(d => TaskStates.IsTerminal(d.Task.State))) return details;
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException("tasks still not ended: " + string.Join("; ", details.Where(d => !TaskStates.IsTerminal(d.Task.State))
-                    .Select(d => $"{d.Task.Id} {d.Task.State} attempts={d.Task.Attempts}")) + "\nservice:\n" + Service.Output[^Math.Min(4000, Service.Output.Length)..]
+                    .Select(d => $"{d.Task.Id} {d.Task.State} attempts={d.Task.Attempts}"))
+                    + "\nservice:\n" + Service.Output[^Math.Min(4000, Service.Output.Length)..]
                     + "\nworkers:\n" + string.Join("\n--\n", _workers.Select(w => w.Output[^Math.Min(4000, w.Output.Length)..])));
             await Task.Delay(500);
         }
@@ -139,7 +142,8 @@ public sealed class TestFarm : IDisposable
         {
             var d = await DetailAsync(id);
             if (condition(d)) return d;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"task {id}: condition not met; last state {d.Task.State}, attempts {d.Task.Attempts}");
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"task {id}: condition not met; last state {d.Task.State}, attempts {d.Task.Attempts}");
             await Task.Delay(250);
         }
     }

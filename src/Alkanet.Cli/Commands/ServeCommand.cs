@@ -13,18 +13,23 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var listen = new Option<string>("--listen") { Description = "Where the workers' runs stream records, ADDRESS:PORT.", DefaultValueFactory = _ => "127.0.0.1:7600" };
-        var http = new Option<string>("--http") { Description = "Where the API and the page listen, ADDRESS:PORT.", DefaultValueFactory = _ => "127.0.0.1:7601" };
+        var listen = new Option<string>("--listen") { Description = "Where the workers' runs stream records, ADDRESS:PORT.",
+            DefaultValueFactory = _ => "127.0.0.1:7600" };
+        var http = new Option<string>("--http") { Description = "Where the API and the page listen, ADDRESS:PORT.",
+            DefaultValueFactory = _ => "127.0.0.1:7601" };
         var token = new Option<string?>("--token") { Description = "Token for submitting, cancelling, control and the tracer port." };
         var tokenFile = new Option<string?>("--token-file") { Description = "Read the token from this file." };
         var database = new Option<string?>("--database")
         {
             Description = "PostgreSQL connection string (or ALKANET_DATABASE), e.g. 'Host=127.0.0.1;Port=5432;Username=alkanet;Database=alkanet'.",
         };
-        var broker = new Option<string>("--broker") { Description = "RabbitMQ URI.", DefaultValueFactory = _ => "amqp://guest:guest@127.0.0.1:5672/" };
-        var kinds = new Option<string>("--kinds") { Description = "Guest kinds this farm runs, comma-separated (the first is the default).", DefaultValueFactory = _ => "linux" };
+        var broker = new Option<string>("--broker") { Description = "RabbitMQ URI.",
+            DefaultValueFactory = _ => "amqp://guest:guest@127.0.0.1:5672/" };
+        var kinds = new Option<string>("--kinds") { Description = "Guest kinds this farm runs, comma-separated (the first is the default).",
+            DefaultValueFactory = _ => "linux" };
         var maxSample = new Option<long>("--max-sample-bytes") { Description = "Largest sample accepted.", DefaultValueFactory = _ => 64L << 20 };
-        var maxAttempts = new Option<int>("--max-attempts") { Description = "Attempts a task gets before it fails (and is dead-lettered).", DefaultValueFactory = _ => 3 };
+        var maxAttempts = new Option<int>("--max-attempts") { Description = "Attempts a task gets before it fails (and is dead-lettered).",
+            DefaultValueFactory = _ => 3 };
         var reportRules = new Option<string?>("--report-rules") { Description = "Extra YAML rules for the page's run reports.", HelpName = "DIR" };
         var cmd = new Command("serve",
             "Run the farm's service: submissions (REST API + page), the task queues on RabbitMQ, and the records of every run into PostgreSQL.")
@@ -49,7 +54,8 @@ internal static class ServeCommand
             {
                 Logger = new LoggerServerOptions
                 {
-                    Listen = LoggerEndpoints.Parse(parse.GetValue(listen)!, "--listen"), Http = LoggerEndpoints.Parse(parse.GetValue(http)!, "--http"),
+                    Listen = LoggerEndpoints.Parse(parse.GetValue(listen)!, "--listen"), Http = LoggerEndpoints.Parse(parse.GetValue(http)!,
+                        "--http"),
                     Token = theToken, ReportProvider = reports,
                 },
                 DatabaseConnectionString = FarmCommandOptions.Database(parse.GetValue(database)),

@@ -12,15 +12,21 @@ internal static class WorkerCommand
 {
     public static Command Create()
     {
-        var broker = new Option<string>("--broker") { Description = "RabbitMQ URI.", DefaultValueFactory = _ => "amqp://guest:guest@127.0.0.1:5672/" };
+        var broker = new Option<string>("--broker") { Description = "RabbitMQ URI.",
+            DefaultValueFactory = _ => "amqp://guest:guest@127.0.0.1:5672/" };
         var database = new Option<string?>("--database", "--store") { Description = "PostgreSQL connection string (or ALKANET_DATABASE)." };
-        var logger = new Option<string>("--logger") { Description = "The service's tracer port, HOST:PORT.", DefaultValueFactory = _ => "127.0.0.1:7600" };
+        var logger = new Option<string>("--logger") { Description = "The service's tracer port, HOST:PORT.",
+            DefaultValueFactory = _ => "127.0.0.1:7600" };
         var tokenFile = new Option<string>("--token-file") { Description = "The service's token, in a file (handed to each run).", Required = true };
         var kind = new Option<string>("--kind") { Description = "The guest kind this worker serves.", DefaultValueFactory = _ => "linux" };
         var slots = new Option<int>("--slots") { Description = "Tasks run at once (one guest each).", DefaultValueFactory = _ => 1 };
         var work = new Option<string>("--work") { Description = "Folder for the attempts' files.", DefaultValueFactory = _ => "alkanet-worker-work" };
-        var image = new Option<string?>("--image") { Description = "For a Windows kind: the disk image runs boot (alkanet run --image IMAGE --os windows)." };
-        var leeway = new Option<string>("--leeway") { Description = "Time beyond a task's timeout before its run is killed as hung.", DefaultValueFactory = _ => "60s" };
+        var image = new Option<string?>("--image")
+        {
+            Description = "For a Windows kind: the disk image runs boot (alkanet run --image IMAGE --os windows).",
+        };
+        var leeway = new Option<string>("--leeway") { Description = "Time beyond a task's timeout before its run is killed as hung.",
+            DefaultValueFactory = _ => "60s" };
         var runner = new Option<string?>("--runner")
         {
             Description = "The command that runs a task, before its 'run SAMPLE ...' arguments (default: this alkanet).", HelpName = "COMMAND",

@@ -43,7 +43,8 @@ public sealed class Broker(string uri, string clientName) : IAsyncDisposable
         }
     }
 
-    /// <summary>A channel; with <paramref name="confirms"/>, each publish waits for the broker's confirm (and throws on a nack or a return).</summary>
+    /// <summary>A channel; with <paramref name="confirms"/>, each publish waits for the broker's confirm (and throws on a nack or a
+    /// return).</summary>
     public async Task<IChannel> ChannelAsync(bool confirms, CancellationToken cancel)
     {
         var c = await ConnectionAsync(cancel).ConfigureAwait(false);

@@ -89,7 +89,8 @@ public static class FarmApi
             if (ext.Length == 0) return Results.Json(new { error = $"format '{type}' is not json, md or html" }, FarmJson.Options, statusCode: 400);
             if (farm.Tasks.Find(id) is not { } t) return NoTask(id);
             if (t.State != TaskStates.Done)
-                return Results.Json(new { error = $"task {id} is {t.State}; a report exists once it is done", reason = t.Reason }, FarmJson.Options, statusCode: 409);
+                return Results.Json(new { error = $"task {id} is {t.State}; a report exists once it is done", reason = t.Reason },
+                    FarmJson.Options, statusCode: 409);
             var bytes = farm.Tasks.ResultArtifact(id, "report." + ext);
             if (bytes is null) return Results.Json(new { error = $"task {id}'s run wrote no report.{ext}" }, FarmJson.Options, statusCode: 404);
             // guest-chosen strings are escaped by the report writer; the page is sandboxed all the same

@@ -185,7 +185,8 @@ public sealed class AttemptStore(FarmDatabase db)
     {
         using var c = db.Open();
         using var cmd = new NpgsqlCommand(
-            "SELECT name, host, pid, kind, slots, started, last_seen, state, running::text, extract(epoch FROM now() - last_seen) FROM workers ORDER BY name", c);
+            "SELECT name, host, pid, kind, slots, started, last_seen, state, running::text, extract(epoch FROM now() - last_seen) " +
+            "FROM workers ORDER BY name", c);
         using var r = cmd.ExecuteReader();
         var list = new List<WorkerView>();
         while (r.Read())

@@ -30,7 +30,8 @@ public sealed class FarmDatabase : IDisposable
         try
         {
             using (var create = new NpgsqlCommand(
-                       "CREATE TABLE IF NOT EXISTS schema_migrations(version int PRIMARY KEY, name text NOT NULL, applied timestamptz NOT NULL DEFAULT now())", c))
+                       "CREATE TABLE IF NOT EXISTS schema_migrations(version int PRIMARY KEY, name text NOT NULL, " +
+                       "applied timestamptz NOT NULL DEFAULT now())", c))
                 create.ExecuteNonQuery();
             var applied = new HashSet<int>();
             using (var q = new NpgsqlCommand("SELECT version FROM schema_migrations", c))

@@ -16,7 +16,8 @@ namespace Alkanet.Farm.Storage;
 /// </summary>
 public sealed class PostgresRunStore(FarmDatabase db) : IRunStore
 {
-    private const string RunColumns = "run_id, created, first_no, last_no, record_count, loss_records, client, state, ended, first_ts, last_ts, stream";
+    private const string RunColumns =
+        "run_id, created, first_no, last_no, record_count, loss_records, client, state, ended, first_ts, last_ts, stream";
 
     public RunInfo OpenRun(string runId, string client, string stream = "") => Guard(() =>
     {

@@ -125,7 +125,8 @@ public sealed class TaskStore(FarmDatabase db)
             using var r = cmd.ExecuteReader();
             while (r.Read())
                 attempts.Add(new AttemptView(r.GetInt32(0), r.GetString(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4),
-                    r.IsDBNull(5) ? null : r.GetInt32(5), r.GetFieldValue<DateTimeOffset>(6), r.IsDBNull(7) ? null : r.GetFieldValue<DateTimeOffset>(7),
+                    r.IsDBNull(5) ? null : r.GetInt32(5), r.GetFieldValue<DateTimeOffset>(6),
+                    r.IsDBNull(7) ? null : r.GetFieldValue<DateTimeOffset>(7),
                     r.GetInt64(8)));
         }
         var artifacts = new List<ArtifactView>();

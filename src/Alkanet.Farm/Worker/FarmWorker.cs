@@ -62,7 +62,8 @@ public sealed class FarmWorker : IDisposable
         var hb = new Thread(HeartbeatLoop) { IsBackground = true, Name = "alkanet-worker-heartbeat" };
         _threads.Add(hb);
         hb.Start();
-        _log.LogInformation("worker {Name}: {Slots} slot(s) for kind {Kind}, broker {Broker}", Name, _options.Slots, _options.Kind, _options.BrokerUri);
+        _log.LogInformation("worker {Name}: {Slots} slot(s) for kind {Kind}, broker {Broker}", Name, _options.Slots, _options.Kind,
+            _options.BrokerUri);
     }
 
     /// <summary>Stops taking tasks; running ones finish and are handed in.</summary>
@@ -195,12 +196,15 @@ public sealed class FarmWorker : IDisposable
             Retry($"store task {taskId}'s results", () => _attempts.Complete(taskId, start.Attempt, outcome.Artifacts));
             Interlocked.Increment(ref _completed);
             run.Cleanup();
-            _log.LogInformation("worker {Name}: task {Task} attempt {Attempt} done ({Artifacts} artifacts)", Name, taskId, start.Attempt, outcome.Artifacts.Count);
+            _log.LogInformation("worker {Name}: task {Task} attempt {Attempt} done ({Artifacts} artifacts)", Name, taskId, start.Attempt,
+                outcome.Artifacts.Count);
             Settle(channel, got.DeliveryTag, ack: true, requeue: false);
             return;
         }
-        var final = Retry($"record task {taskId}'s failure", () => _attempts.Fail(taskId, start.Attempt, outcome.State, outcome.Reason ?? "failed", outcome.ExitCode));
-        _log.LogWarning("worker {Name}: task {Task} attempt {Attempt} {State}: {Reason}{Final}", Name, taskId, start.Attempt, outcome.State, outcome.Reason,
+        var final = Retry($"record task {taskId}'s failure", () => _attempts.Fail(taskId, start.Attempt, outcome.State,
+            outcome.Reason ?? "failed", outcome.ExitCode));
+        _log.LogWarning("worker {Name}: task {Task} attempt {Attempt} {State}: {Reason}{Final}", Name, taskId, start.Attempt, outcome.State,
+            outcome.Reason,
             final ? " (no attempts left)" : " (back to the queue)");
         if (outcome.State == "cancelled") Settle(channel, got.DeliveryTag, ack: true, requeue: false);
         else Settle(channel, got.DeliveryTag, ack: false, requeue: !final);
@@ -255,7 +259,8 @@ public sealed class FarmWorker : IDisposable
 
     private void Heartbeat(string state)
     {
-        var running = JsonSerializer.Serialize(_running.Select(kv => new { task = kv.Key, attempt = kv.Value.Attempt, slot = kv.Value.Slot, since = kv.Value.Since }),
+        var running = JsonSerializer.Serialize(_running.Select(kv => new { task = kv.Key, attempt = kv.Value.Attempt, slot = kv.Value.Slot,
+            since = kv.Value.Since }),
             FarmJson.Options);
         _attempts.Heartbeat(Name, Environment.MachineName, Environment.ProcessId, _options.Kind, _options.Slots, state, running);
     }

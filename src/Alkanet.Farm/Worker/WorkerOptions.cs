@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace Alkanet.Farm.Worker;
 
 /// <summary>How <c>alkanet worker</c> runs (see docs/FARM.md).</summary>
@@ -39,5 +41,6 @@ public sealed record WorkerOptions
 
     /// <summary>Unique across hosts: host name, process id and a random part (two workers on one host, or a
     /// restarted worker reusing a pid, never share a name).</summary>
-    public string Name { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3))}";
+    public string Name { get; init; } =
+        $"{Environment.MachineName}-{Environment.ProcessId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
 }

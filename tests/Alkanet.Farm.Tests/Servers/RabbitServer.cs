@@ -17,7 +17,8 @@ public sealed class RabbitServer : IDisposable
     {
         if (!File.Exists(Path.Combine(Sbin, "rabbitmq-server")))
             throw new InvalidOperationException("RabbitMQ is not installed: run scripts/setup.sh (scripts/setup.d/60-farm.sh)");
-        _dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"alkanet-farm-rmq-{Environment.ProcessId}-{Guid.NewGuid():N}"[..49])).FullName;
+        _dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(),
+            $"alkanet-farm-rmq-{Environment.ProcessId}-{Guid.NewGuid():N}"[..49])).FullName;
         Port = FreePort.Next();
         var dist = FreePort.Next();
         EpmdPort = FreePort.Next();
@@ -33,7 +34,8 @@ public sealed class RabbitServer : IDisposable
         _env = new Dictionary<string, string>
         {
             ["HOME"] = _dir, ["RABBITMQ_NODENAME"] = Node, ["RABBITMQ_NODE_IP_ADDRESS"] = "127.0.0.1",
-            ["RABBITMQ_NODE_PORT"] = Port.ToString(CultureInfo.InvariantCulture), ["RABBITMQ_DIST_PORT"] = dist.ToString(CultureInfo.InvariantCulture),
+            ["RABBITMQ_NODE_PORT"] = Port.ToString(CultureInfo.InvariantCulture),
+            ["RABBITMQ_DIST_PORT"] = dist.ToString(CultureInfo.InvariantCulture),
             ["ERL_EPMD_PORT"] = EpmdPort.ToString(CultureInfo.InvariantCulture), ["RABBITMQ_MNESIA_BASE"] = Path.Combine(_dir, "mnesia"),
             ["RABBITMQ_LOG_BASE"] = Path.Combine(_dir, "log"), ["RABBITMQ_CONFIG_FILE"] = Path.Combine(_dir, "rabbitmq.conf"),
             ["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(_dir, "enabled_plugins"), ["RABBITMQ_PID_FILE"] = PidFile,
@@ -53,7 +55,8 @@ public sealed class RabbitServer : IDisposable
 
     public void Start()
     {
-        var psi = new ProcessStartInfo(Path.Combine(Sbin, "rabbitmq-server")) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(Path.Combine(Sbin, "rabbitmq-server")) { UseShellExecute = false, RedirectStandardOutput = true,
+            RedirectStandardError = true };
         foreach (var (k, v) in _env) psi.Environment[k] = v;
         _process = Process.Start(psi) ?? throw new InvalidOperationException("could not start rabbitmq-server");
         _process.OutputDataReceived += (_, _) => { };
