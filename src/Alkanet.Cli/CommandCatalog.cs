@@ -16,6 +16,8 @@ internal static class CommandCatalog
         yield return ProfileCommands.Create();
         yield return SyscallsCommand.Create();
         yield return LoggerCommands.Create();
+        yield return ServeCommand.Create();
+        yield return WorkerCommand.Create();
         foreach (var c in new[] { RunCommands.Create(), RunCommands.CreateGuest() }) yield return c;
     }
 }

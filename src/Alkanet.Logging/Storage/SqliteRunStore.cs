@@ -473,10 +473,8 @@ public sealed class SqliteRunStore : IRunStore
         {
             RunRow run;
             lock (_runsLock) run = _runs[a.RunId];
-            long loss = 0, count = 0, off = run.FileBytes;
-            long? firstTs = run.FirstTs, lastTs = run.LastTs;
-            var firstNo = run.FirstNo;
-            var lastNo = run.LastNo;
+            var off = run.FileBytes;
+            var tally = new RunTally(run.FirstNo, run.LastNo, run.FirstTs, run.LastTs);
             foreach (var slice in a.Slices)
             {
                 var src = slice.Source;
@@ -499,22 +497,15 @@ public sealed class SqliteRunStore : IRunStore
                     row.Ts = r.TimestampNs.GetValueOrDefault();
                     row.Off = off + src.LineStart(slice.Start + i) - sliceBase;
                     if (_rowCount == RowsPerInsert) FlushRows();
-                    if (r.LogType == LogType.Loss) loss += r.LastCoveredNo - r.No + 1;
-                    if (r.TimestampNs is { } t)
-                    {
-                        firstTs ??= t;
-                        lastTs = t;
-                    }
-                    if (firstNo < 0) firstNo = r.No;
-                    lastNo = r.LastCoveredNo;
-                    count++;
+                    tally.Add(r);
                 }
                 off += slice.Json.Length;
             }
             FlushRows();
-            var totalCount = run.Count + count;
-            var lossTotal = run.Loss + loss;
+            var totalCount = run.Count + tally.Count;
+            var lossTotal = run.Loss + tally.Loss;
             var fileBytes = off;
+            var (firstNo, lastNo, firstTs, lastTs) = (tally.FirstNo, tally.LastNo, tally.FirstTs, tally.LastTs);
             SaveRunValues(run, firstNo, lastNo, totalCount, lossTotal, fileBytes, firstTs, lastTs);
             // the in-memory view (what a reconnecting tracer is told is durable) moves only after the commit
             updates.Add(() =>
