@@ -2,6 +2,7 @@ using System.Text.Json;
 using Alkanet.Farm.Storage;
 using Alkanet.Farm.Tests.Servers;
 using Alkanet.Vmm.Guest;
+using Alkanet.Vmm.Host;
 using Alkanet.Vmm.Qemu;
 
 namespace Alkanet.Farm.Tests;

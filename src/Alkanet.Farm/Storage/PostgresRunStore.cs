@@ -218,7 +218,7 @@ public sealed class PostgresRunStore(FarmDatabase db) : IRunStore
         return new RunStatistics(run, calls, procs, tr.GetInt64(0), tr.GetInt64(1), tr.GetInt64(2));
     });
 
-    public IReadOnlyList<ProcessNode> Processes(string runId) => Guard(() =>
+    public IReadOnlyList<RunProcess> Processes(string runId) => Guard(() =>
     {
         using var c = db.Open();
         using var cmd = new NpgsqlCommand("""
@@ -228,9 +228,9 @@ public sealed class PostgresRunStore(FarmDatabase db) : IRunStore
             """, c);
         cmd.Parameters.AddWithValue(runId);
         using var r = cmd.ExecuteReader();
-        var list = new List<ProcessNode>();
+        var list = new List<RunProcess>();
         while (r.Read())
-            list.Add(new ProcessNode((ulong)r.GetInt64(0), r.IsDBNull(1) ? null : (ulong)r.GetInt64(1), r.GetString(2),
+            list.Add(new RunProcess((ulong)r.GetInt64(0), r.IsDBNull(1) ? null : (ulong)r.GetInt64(1), r.GetString(2),
                 r.GetInt64(3), r.GetInt64(4), r.GetInt64(5)));
         return list;
     });
