@@ -121,6 +121,13 @@ public sealed class RunImageLiveTests
             foreach (var (key, value) in call.Exit) ShouldMatch(exit, key, value);
         }
         records.Select(r => r.No).ShouldBe(Enumerable.Range(0, records.Count).Select(n => (long)n));
+        // Issue 15 item 2: thread execution hijacking (suspend, set context, resume an existing thread of notepad.exe)
+        // and APC injection into it, each step a record naming the target.
+        string[] hijack = ["NtSuspendThread", "NtSetContextThread", "NtResumeThread", "NtQueueApcThread"];
+        var steps = records.Where(r => r.LogType == LogType.Enter && hijack.Contains(r.Name)).Take(hijack.Length).ToList();
+        steps.Select(r => r.Name).ShouldBe(hijack);
+        steps.ShouldAllBe(r => r.AdditionalInfo["target_pid"]!.ToString() == SyntheticWindowsBootDisk.TargetPid.ToString("x")
+            && r.AdditionalInfo["target_tid"]!.ToString() == SyntheticWindowsBootDisk.TargetTid.ToString("x"));
         records.First(r => r.Name == "NtCreateFile").AdditionalInfo["desired_access_names"].ShouldBe("SYNCHRONIZE|GENERIC_WRITE");
 
         var (validateCode, validateOut, validateErr) = Run("log", "validate", dir.File("out/trace.jsonl"));

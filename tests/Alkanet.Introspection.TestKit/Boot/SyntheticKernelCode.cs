@@ -426,6 +426,11 @@ internal sealed class SyntheticKernelCode
             },
             ["NtClose"] = Success,
             ["NtSetValueKey"] = Success,
+            // Thread hijack and APC: accepted, nothing done (the target thread never runs in this guest).
+            ["NtSuspendThread"] = Success,
+            ["NtSetContextThread"] = Success,
+            ["NtResumeThread"] = Success,
+            ["NtQueueApcThread"] = Success,
             ["NtOpenProcess"] = a =>
             {
                 TakeHandleInto(a, rcx);
