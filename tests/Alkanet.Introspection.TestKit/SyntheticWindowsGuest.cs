@@ -2,6 +2,8 @@ using System.Text;
 using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Memory;
 using Alkanet.Introspection.Symbols;
+using Alkanet.Introspection.Syscalls;
+using Alkanet.Introspection.Windows;
 
 namespace Alkanet.Introspection.TestKit;
 
@@ -17,8 +19,18 @@ public sealed class SyntheticGuestOptions
     public Version FileVersion { get; init; } = new(10, 0, 18362, 418);
     public byte HeaderCookie { get; init; } = 0x5A;
 
-    /// <summary>KiServiceLimit (number of nt services) written into the kernel; 464 is 1909's.</summary>
+    /// <summary>KiServiceLimit (number of nt services) written into the kernel; 464 is 1909's. With
+    /// <see cref="ServiceTable"/> the limit is that table's highest number + 1.</summary>
     public uint ServiceLimit { get; init; } = 464;
+
+    /// <summary>The number → name table the guest's KiServiceTable lays out (each entry leads to the ISF symbol of its
+    /// name), so a test can give the guest any build's numbering (e.g. 19041's later updates, NtCopyFileChunk at 163);
+    /// null is 1909's static table.</summary>
+    public SyscallTable? ServiceTable { get; init; }
+
+    /// <summary>False leaves KeServiceDescriptorTable zero (a kernel not initialised yet): discovery falls back to
+    /// the static tables.</summary>
+    public bool ServiceDescriptor { get; init; } = true;
 
     /// <summary>Override the PDB identity written in the image's RSDS record (default: the ISF's).</summary>
     public string? PdbGuid { get; init; }
@@ -38,7 +50,6 @@ public sealed class SyntheticWindowsGuest
 {
     public const ulong KuserSharedData = 0xFFFF_F780_0000_0000UL;
     private const ulong PoolBase = 0xFFFF_A380_0000_0000UL;
-    private const ulong ImageSize = 0xA0_0000; // 10 MiB
     private static readonly Dictionary<string, byte> TypeIndexes = new()
     {
         ["Type"] = 2, ["Directory"] = 3, ["Process"] = 7, ["Thread"] = 8, ["Mutant"] = 0x11, ["Section"] = 0x2A, ["File"] = 0x25, ["Key"] = 0x2C,
@@ -55,6 +66,8 @@ public sealed class SyntheticWindowsGuest
         Physical = new SparsePhysicalMemory(16UL << 30, Options.PhysicalStart);
         System = new PageTableBuilder(Physical, Options.Paging);
         KernelBase = Options.KernelBase;
+        var highest = isf.Symbols.Values.Where(rva => rva < (64UL << 20)).DefaultIfEmpty().Max();
+        ImageSize = Math.Max(0xA0_0000UL, (highest + 0x1_0000 + 0x1F_FFFF) & ~0x1F_FFFFUL);
         BuildKernelImage();
         if (Options.NtBuildNumber is { } build)
         {
@@ -85,6 +98,31 @@ public sealed class SyntheticWindowsGuest
     public SyntheticProcess SystemProcess { get; }
 
     public ulong Symbol(string name) => KernelBase + Isf.SymbolRva(name);
+
+    /// <summary>The kernel image the kit maps (2 MiB pages): 10 MiB, or up to the ISF's highest symbol rounded up to
+    /// 2 MiB when that is further (19041 and later keep KeServiceDescriptorTable near 14 MiB). The kit's helpers go
+    /// in its last 64 KiB.</summary>
+    public ulong ImageSize { get; }
+
+    /// <summary>The table the guest's KiServiceTable lays out (<see cref="SyntheticGuestOptions.ServiceTable"/>, else 1909's).</summary>
+    public SyscallTable ServiceTable => Options.ServiceTable
+        ?? WindowsSyscallTables.Instance.ByRelease("1909") ?? throw new InvalidOperationException("no 1909 system-call table");
+
+    /// <summary>Where KiServiceTable is: the ISF's symbol when <see cref="ServiceLimit"/> entries fit before KiServiceLimit
+    /// (the ISF's kernel keeps the two adjacent), else 128 KiB before the image's end (a table of another update than the
+    /// ISF's, e.g. with an inserted call). KeServiceDescriptorTable points at it, as the kernel's would.</summary>
+    public ulong ServiceTableBase
+    {
+        get
+        {
+            var table = Symbol("KiServiceTable");
+            var limit = Symbol("KiServiceLimit");
+            return limit > table && limit < table + (ServiceLimit * 4UL) ? KernelBase + ImageSize - 0x2_0000 : table;
+        }
+    }
+
+    /// <summary>KiServiceLimit: the table's highest number + 1 when the options give a table, else the options' limit.</summary>
+    public uint ServiceLimit => Options.ServiceTable is { } t ? t.Calls().Max(c => c.Number) + 1 : Options.ServiceLimit;
 
     /// <summary>MSR LSTAR: KiSystemCall64, or KiSystemCall64Shadow with KVA shadow.</summary>
     public ulong Lstar => Symbol(Options.KvaShadow ? "KiSystemCall64Shadow" : "KiSystemCall64");
@@ -250,13 +288,37 @@ public sealed class SyntheticWindowsGuest
         System.WriteU32(b + 0x2084, 0x10000);
         System.WriteU32(b + 0x2088, (uint)((v.Major << 16) | v.Minor));
         System.WriteU32(b + 0x208C, (uint)((v.Build << 16) | v.Revision));
-        System.WriteU32(Symbol("KiServiceLimit"), Options.ServiceLimit);
+        System.WriteU32(Symbol("KiServiceLimit"), ServiceLimit);
+        if (Options.ServiceDescriptor) WriteServiceTable(null);
         // The system-call entry: SWAPGS at KiSystemCall64 and the shadow entry; the dispatcher's call r10.
         System.Write(Symbol("KiSystemCall64"), [0x0F, 0x01, 0xF8]);
         System.Write(Symbol("KiSystemCall64Shadow"), [0x0F, 0x01, 0xF8]);
         var copyEnd = Symbol("KiSystemServiceCopyEnd");
         System.Write(copyEnd, Enumerable.Repeat((byte)0x90, (int)CallR10Offset).ToArray());
         System.Write(copyEnd + CallR10Offset, [0x41, 0xFF, 0xD2]);
+    }
+
+    /// <summary>KiServiceTable as Windows encodes it ((routine - table) &lt;&lt; 4 | stack argument count, 0 here) and
+    /// KeServiceDescriptorTable (Base +0, Limit +16, argument table +24). An entry leads to the ISF symbol of its name,
+    /// or to <paramref name="unnamedRoutine"/> (default: the table itself, no routine) when the ISF has no such symbol
+    /// or <paramref name="routineOf"/> says otherwise (the bootable guest points calls it cannot place there).</summary>
+    internal void WriteServiceTable(ulong? unnamedRoutine, Func<string, ulong?>? routineOf = null)
+    {
+        var table = ServiceTableBase;
+        var names = ServiceTable;
+        for (uint n = 0; n < ServiceLimit; n++)
+        {
+            var name = names.NameOf(n);
+            ulong? routine = name is null ? null
+                : routineOf is not null ? routineOf(name)
+                : Isf.TryGetSymbol(name, out var rva) ? KernelBase + rva : null;
+            var target = routine ?? unnamedRoutine ?? table;
+            System.WriteU32(table + (n * 4), (uint)(int)((long)(target - table) << 4));
+        }
+        var sdt = Symbol("KeServiceDescriptorTable");
+        System.WriteU64(sdt, table);
+        System.WriteU64(sdt + 16, ServiceLimit);
+        System.WriteU64(sdt + 24, Symbol("KiArgumentTable"));
     }
 
     // ---- vCPU states ----

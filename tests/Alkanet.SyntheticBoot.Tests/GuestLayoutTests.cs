@@ -35,7 +35,8 @@ public class GuestLayoutTests
         k.HookSites.Lstar.ShouldBe(d.Guest.Lstar);
         k.HookSites.Exit.ShouldBe(d.Guest.ExpectedReturnSite);
         k.HookSites.ExitIsReturnSite.ShouldBeTrue();
-        k.Syscalls!.Table.Release.ShouldBe("Windows 10 (1909)");
+        k.Syscalls!.Table.Release.ShouldBe(KernelServiceTable.Release);
+        k.SyscallSource.ShouldContain("differs from the static Windows 10 (1909) table in 0 numbers");
         // KPCR.IdtBase names the same table (a plugin may read it through GS instead of IDTR).
         var m = d.Guest.MemoryOf(d.Sample);
         m.TryReadU64(d.Guest.Kpcr + d.Guest.Off("_KPCR", "IdtBase"), out var idt).ShouldBeTrue();
@@ -105,7 +106,7 @@ public class GuestLayoutTests
         var decoder = new WindowsSyscallDecoder(k);
         var memory = g.MemoryOf(d.Sample);
         var record = new SyscallRecord();
-        d.ExpectedCalls.Count.ShouldBe(13);
+        d.ExpectedCalls.Count.ShouldBe(17);
         d.ExpectedCalls[^1].Name.ShouldBe("NtTerminateProcess");
         foreach (var c in d.ExpectedCalls)
         {
@@ -129,7 +130,7 @@ public class GuestLayoutTests
     public void Iterations_repeat_the_round_and_end_with_one_termination()
     {
         var d = BootDisks.Build(new SyntheticBootOptions { Iterations = 3 });
-        d.ExpectedCalls.Count.ShouldBe((12 * 3) + 1);
+        d.ExpectedCalls.Count.ShouldBe((16 * 3) + 1);
         d.ExpectedCalls.Count(c => c.Name == "NtWriteFile").ShouldBe(3);
         Should.Throw<ArgumentOutOfRangeException>(() => BootDisks.Build(new SyntheticBootOptions { Iterations = 0 }));
         Should.Throw<ArgumentOutOfRangeException>(() => BootDisks.Build(new SyntheticBootOptions { KernelBase = 0xFFFF_F804_5A01_0000UL })).Message.ShouldContain("2 MiB");

@@ -26,6 +26,9 @@ public sealed class WindowsKernelInfo
     public SyscallTableChoice? Syscalls { get; init; }
     public SyscallTableChoice? Win32kSyscalls { get; init; }
 
+    /// <summary>Which source named the nt calls: the running kernel's KiServiceTable, or a static table and why.</summary>
+    public string SyscallSource { get; init; } = "";
+
     /// <summary>KiServiceLimit of the running kernel (number of nt services), when readable.</summary>
     public uint? ServiceCount { get; init; }
 
@@ -116,15 +119,33 @@ public static class WindowsKernel
         var source = SyscallTableSources.ForOs("windows") ?? WindowsSyscallTables.Instance;
         var nt = build > 0 ? source.Choose(build, "nt") : null;
         var win32k = build > 0 ? source.Choose(build, "win32k") : null;
-        if (nt is null) warnings.Add("no system-call table chosen: calls will be named unknown_<hex>");
-        else if (!nt.Exact) warnings.Add($"system-call table guessed: {nt.Note}");
 
-        // Cross-check the table with the running kernel: KiServiceLimit is the number of nt services.
+        // Names from the running kernel's KiServiceTable when it can be read; the static table is the fallback.
+        string syscallSource;
+        var fromKernel = KernelServiceTable.TryRead(memory, imageBase, isf, build, nt?.Table,
+            out var unnamed, out var ambiguous, out var tableWhy);
+        if (fromKernel is not null)
+        {
+            var against = nt is null ? "" : $"; it differs from the static {nt.Table.Release} table in {KernelServiceTable.Differences(fromKernel, nt.Table)} numbers";
+            var folded = ambiguous > 0 ? $", {ambiguous} of them at routines the linker folded under several names" : "";
+            syscallSource = $"the running kernel's KiServiceTable ({fromKernel.Count} services named by the symbol table{folded}{against})";
+            if (unnamed > 0) warnings.Add($"{unnamed} KiServiceTable entries lead to no Nt* routine of the symbol table: those calls are named unknown_<hex>");
+            nt = new SyscallTableChoice(fromKernel, true, null);
+        }
+        else
+        {
+            syscallSource = nt is null ? "none" : $"the static {nt.Table.Release} table (fallback: {tableWhy})";
+            warnings.Add($"system-call names from a static table: {tableWhy}");
+            if (nt is null) warnings.Add("no system-call table chosen: calls will be named unknown_<hex>");
+            else if (!nt.Exact) warnings.Add($"system-call table guessed: {nt.Note}");
+        }
+
+        // Cross-check a static table with the running kernel: KiServiceLimit is the number of nt services.
         uint? serviceCount = null;
         if (isf.TryGetSymbol("KiServiceLimit", out var limitRva) && memory.TryReadU32(imageBase + limitRva, out var limit) && limit is > 0 and < 0x1000)
         {
             serviceCount = limit;
-            if (nt is not null && nt.Table.Count != limit)
+            if (fromKernel is null && nt is not null && nt.Table.Count != limit)
                 warnings.Add($"the kernel has {limit} system services but the {nt.Table.Release} table lists {nt.Table.Count}: numbers may differ (a cumulative update can renumber calls)");
         }
 
@@ -138,6 +159,7 @@ public static class WindowsKernel
             BuildSource = buildSource,
             FileVersion = fileVersion,
             Syscalls = nt,
+            SyscallSource = syscallSource,
             Win32kSyscalls = win32k,
             ServiceCount = serviceCount,
             KernelCr3 = state.Cr3 & PageWalker.AddressMask,

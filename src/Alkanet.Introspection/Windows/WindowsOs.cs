@@ -88,6 +88,7 @@ public sealed class WindowsOs : IGuestOs
             $"ntoskrnl at 0x{info.KernelBase:x} (found from the IDT at 0x{state.IdtBase:x}{(viaKpcr ? " through the KPCR" : "")} " +
                 $"through vCPU {cpu.CpuIndex}), {cv.PdbName} {cv.Guid}-{cv.Age}",
             $"build {info.Build} ({info.BuildSource}), system-call table {table}, KVA shadow {(hs.KvaShadow ? "on" : "off")}",
+            $"system-call names from {info.SyscallSource}",
         ];
         var enterName = hs.Enter == hs.KiSystemServiceUser ? "KiSystemServiceUser"
             : hs.Enter == hs.KiSystemCall64Shadow ? "KiSystemCall64Shadow" : "KiSystemCall64";
@@ -139,6 +140,7 @@ public sealed class WindowsOs : IGuestOs
         var hs = k.HookSites!;
         var table = k.Syscalls is { } t ? $"{t.Table.Release}{(t.Exact ? "" : " (guessed)")}" : "none";
         return $"ntoskrnl at 0x{k.KernelBase:x}, {k.CodeView!.PdbName} {k.CodeView.Guid}-{k.CodeView.Age}, build {k.Build} ({k.BuildSource}), " +
-            $"system-call table {table}, KVA shadow {(hs.KvaShadow ? "on" : "off")}, ENTER 0x{hs.Enter:x}, EXIT 0x{hs.Exit:x}";
+            $"system-call table {table}, KVA shadow {(hs.KvaShadow ? "on" : "off")}, ENTER 0x{hs.Enter:x}, EXIT 0x{hs.Exit:x}; " +
+            $"system-call names from {k.SyscallSource}";
     }
 }

@@ -16,6 +16,9 @@ internal sealed class CodeEmitter(PageTableBuilder space)
         _claims.Add((va, va + length, what));
     }
 
+    /// <summary>Whether nothing claimed so far overlaps <paramref name="va"/>..+<paramref name="length"/>.</summary>
+    public bool IsFree(ulong va, ulong length) => !_claims.Exists(c => va < c.End && va + length > c.Start);
+
     /// <summary>Assembles <paramref name="body"/> at <paramref name="va"/>, writes it; returns its bytes.</summary>
     public byte[] Emit(ulong va, string what, Action<Assembler> body)
     {

@@ -74,6 +74,24 @@ internal static class SampleProgram
             Exit = new Dictionary<string, string> { ["out_handle"] = Hex(threadHandle), ["new_pid"] = Hex(target.Pid), ["new_tid"] = Hex(targetThread.Tid) },
         });
 
+        // Thread execution hijacking (T1055.003): suspend the target's existing thread, point its context at the written
+        // code (CONTEXT.Rip at 0xF8, ContextFlags CONTEXT_CONTROL at 0x30), resume it; then APC injection (T1055.004):
+        // queue the same code as an APC to that thread. Every step names the target's pid and tid in its record.
+        var onTarget = new Dictionary<string, string>
+        {
+            ["thread_handle"] = Hex(threadHandle), ["target_pid"] = Hex(target.Pid), ["target_tid"] = Hex(targetThread.Tid),
+        };
+        var context = new byte[0x4D0];
+        BitConverter.TryWriteBytes(context.AsSpan(0x30), 0x0010_0001u);
+        BitConverter.TryWriteBytes(context.AsSpan(0xF8), SyntheticKernelCode.AllocationBase);
+        calls.Add(new GuestCall("NtSuspendThread", N("NtSuspendThread"), [threadHandle, p.U64(0)], 0) { Enter = onTarget });
+        calls.Add(new GuestCall("NtSetContextThread", N("NtSetContextThread"), [threadHandle, p.Bytes(context)], 0) { Enter = onTarget });
+        calls.Add(new GuestCall("NtResumeThread", N("NtResumeThread"), [threadHandle, p.U64(0)], 0) { Enter = onTarget });
+        calls.Add(new GuestCall("NtQueueApcThread", N("NtQueueApcThread"), [threadHandle, SyntheticKernelCode.AllocationBase, 0, 0, 0], 0)
+        {
+            Enter = new Dictionary<string, string>(onTarget) { ["apc_routine"] = Hex(SyntheticKernelCode.AllocationBase) },
+        });
+
         var keyOut = p.U64(0);
         calls.Add(new GuestCall("NtCreateKey", N("NtCreateKey"), [keyOut, 0x20006 /* KEY_WRITE */, p.ObjectAttributes(RunKey), 0, 0, 0, p.UserAlloc(4, 4)], 0)
         {

@@ -41,10 +41,10 @@ internal sealed class SyntheticKernelCode
         _table = table;
         _emit = emitter;
         _kva = guest.Options.KvaShadow;
-        // Helpers and data the ISF has no symbol for go near the end of the 10 MiB image the kit maps (code and data
+        // Helpers and data the ISF has no symbol for go in the last 64 KiB of the image the kit maps (code and data
         // apart: a helper's text is placed while the helper is being assembled).
-        _codeNext = guest.KernelBase + 0x9F_0000;
-        _dataNext = guest.KernelBase + 0x9F_8000;
+        _codeNext = guest.KernelBase + guest.ImageSize - 0x1_0000;
+        _dataNext = guest.KernelBase + guest.ImageSize - 0x8000;
     }
 
     public ulong Gdtr { get; private set; }
@@ -278,7 +278,7 @@ internal sealed class SyntheticKernelCode
         g.System.WriteU64(g.Kpcr + Off("_KPCR", "TssBase"), tss);
         // A user-mode exception under KVA shadow starts with the user CR3: the CPU reads these, the report runs.
         _shadow.AddRange([(gdt, 0x60), (tss, tssSize), (idt, 256 * 16), (Gdtr, 10), (Idtr, 10)]);
-        _shadow.Add((g.KernelBase + 0x9F_0000, 0x1_0000)); // scratch code and data (report, SerialWrite, PowerOff, texts)
+        _shadow.Add((g.KernelBase + g.ImageSize - 0x1_0000, 0x1_0000)); // scratch code and data (report, SerialWrite, PowerOff, texts)
     }
 
     private void WriteDispatcher(ulong userCr3)
@@ -353,9 +353,9 @@ internal sealed class SyntheticKernelCode
             }
             a.mov(rcx, r10);
             a.mov(eax, eax);
-            a.cmp(eax, _g.Options.ServiceLimit);
+            a.cmp(eax, _g.ServiceLimit);
             a.jae(invalid);
-            a.mov(r11, Sym("KiServiceTable"));
+            a.mov(r11, _g.ServiceTableBase);
             a.movsxd(r10, __dword_ptr[r11 + rax * 4]);
             a.sar(r10, 4);
             a.add(r10, r11);
@@ -426,6 +426,11 @@ internal sealed class SyntheticKernelCode
             },
             ["NtClose"] = Success,
             ["NtSetValueKey"] = Success,
+            // Thread hijack and APC: accepted, nothing done (the target thread never runs in this guest).
+            ["NtSuspendThread"] = Success,
+            ["NtSetContextThread"] = Success,
+            ["NtResumeThread"] = Success,
+            ["NtQueueApcThread"] = Success,
             ["NtOpenProcess"] = a =>
             {
                 TakeHandleInto(a, rcx);
@@ -489,21 +494,23 @@ internal sealed class SyntheticKernelCode
             addresses[name] = Sym(name);
             _emit.Emit(Sym(name), name, body);
         }
-        // KiServiceTable: 32-bit entries, (routine - KiServiceTable) << 4 | stack argument count (Windows' encoding).
-        var table = Sym("KiServiceTable");
-        _emit.Claim(table, _g.Options.ServiceLimit * 4UL, "KiServiceTable");
-        for (uint n = 0; n < _g.Options.ServiceLimit; n++)
+        // Every other named call gets a routine of its own at its ISF symbol (a jump to the STATUS_NOT_IMPLEMENTED
+        // stub), so KiServiceTable names each number as Windows' does; a symbol the ISF lacks, or one too close to a
+        // routine written above, leads to the shared stub instead (a call discovery then cannot name).
+        foreach (var (_, name) in _table.Calls())
         {
-            var name = _table.NameOf(n);
-            var target = name is not null && addresses.TryGetValue(name, out var a) ? a : NotImplemented;
-            var delta = (long)(target - table);
-            _g.System.WriteU32(table + (n * 4), (uint)(int)(delta << 4));
+            if (addresses.ContainsKey(name) || !_g.Isf.TryGetSymbol(name, out var rva)) continue;
+            var at = _g.KernelBase + rva;
+            if (addresses.ContainsValue(at)) addresses[name] = at; // folded aliases share one routine, as in ntoskrnl
+            else if (_emit.IsFree(at, 5))
+            {
+                _emit.Emit(at, name, a => a.jmp(NotImplemented));
+                addresses[name] = at;
+            }
         }
-        var sdt = Sym("KeServiceDescriptorTable");
-        _emit.Claim(sdt, 32, "KeServiceDescriptorTable");
-        _g.System.WriteU64(sdt, table);
-        _g.System.WriteU64(sdt + 16, _g.Options.ServiceLimit);
-        _g.System.WriteU64(sdt + 24, Sym("KiArgumentTable"));
+        _emit.Claim(_g.ServiceTableBase, _g.ServiceLimit * 4UL, "KiServiceTable");
+        _emit.Claim(Sym("KeServiceDescriptorTable"), 32, "KeServiceDescriptorTable");
+        _g.WriteServiceTable(NotImplemented, name => addresses.TryGetValue(name, out var a) ? a : null);
 
         static void Success(Assembler a)
         {

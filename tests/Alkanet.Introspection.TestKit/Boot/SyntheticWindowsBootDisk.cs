@@ -20,6 +20,17 @@ public sealed class SyntheticBootOptions
     /// tables that map only the user half and the kernel's shadow stubs; the ENTER site becomes KiSystemServiceUser
     /// (after the CR3 switch) and IDT vector 0 is KiDivideErrorFaultShadow.</summary>
     public bool KvaShadow { get; init; }
+
+    /// <summary>The number → name table the guest's KiServiceTable lays out and the sample's calls use (null: 1909's).</summary>
+    public SyscallTable? ServiceTable { get; init; }
+
+    /// <summary>KUSER_SHARED_DATA.NtBuildNumber and the kernel's file version (the ISF's build).</summary>
+    public int NtBuildNumber { get; init; } = 18363;
+    public Version FileVersion { get; init; } = new(10, 0, 18362, 418);
+
+    /// <summary>Options for one build: its build number, file version and call table.</summary>
+    public static SyntheticBootOptions For(BuildProfile build) =>
+        new() { NtBuildNumber = build.Build, FileVersion = build.FileVersion, ServiceTable = build.Table };
 }
 
 /// <summary>A raw disk image OVMF boots into a synthetic Windows-like guest: a FAT16 file system with
@@ -80,7 +91,7 @@ public sealed class SyntheticWindowsBootDisk
     public ulong WindowStart => Guest.Physical.FirstFrame;
     public ulong WindowEnd { get; }
 
-    /// <summary>Builds the guest (1909 offsets from <paramref name="isf"/>, numbers from the 1909 table).</summary>
+    /// <summary>Builds the guest (offsets from <paramref name="isf"/>, numbers from the options' table, else 1909's).</summary>
     public static SyntheticWindowsBootDisk Build(IsfFile isf, SyntheticBootOptions? options = null)
     {
         options ??= new SyntheticBootOptions();
@@ -89,8 +100,12 @@ public sealed class SyntheticWindowsBootDisk
             throw new ArgumentOutOfRangeException(nameof(options), $"KernelBase 0x{options.KernelBase:x} must be a 2 MiB aligned kernel address");
         if ((options.PhysicalStart & 0xFFF) != 0 || options.PhysicalStart < 0x10_0000)
             throw new ArgumentOutOfRangeException(nameof(options), $"PhysicalStart 0x{options.PhysicalStart:x} must be page aligned and at least 1 MiB");
-        var table = WindowsSyscallTables.Instance.ByRelease("1909") ?? throw new InvalidOperationException("no 1909 system-call table");
-        var g = new SyntheticWindowsGuest(isf, new SyntheticGuestOptions { KernelBase = options.KernelBase, PhysicalStart = options.PhysicalStart, KvaShadow = options.KvaShadow });
+        var g = new SyntheticWindowsGuest(isf, new SyntheticGuestOptions
+        {
+            KernelBase = options.KernelBase, PhysicalStart = options.PhysicalStart, KvaShadow = options.KvaShadow,
+            ServiceTable = options.ServiceTable, NtBuildNumber = options.NtBuildNumber, FileVersion = options.FileVersion,
+        });
+        var table = g.ServiceTable;
         var sample = g.AddProcess(SamplePid, "sample.exe", SampleParentPid, SampleImagePath, SampleCommandLine);
         var thread = sample.AddThread(SampleTid);
         var target = g.AddProcess(TargetPid, "notepad.exe", SampleParentPid, @"C:\Windows\System32\notepad.exe", "notepad.exe");

@@ -39,15 +39,17 @@ public class KernelDiscoveryTests
         k.BuildSource.ShouldBe("KUSER_SHARED_DATA.NtBuildNumber");
         k.FileVersion.ShouldBe(new Version(10, 0, 18362, 418));
         k.Syscalls!.Exact.ShouldBeTrue();
-        k.Syscalls.Table.Release.ShouldBe("Windows 10 (1909)");
+        k.Syscalls.Table.Release.ShouldBe(KernelServiceTable.Release);
+        k.Syscalls.Table.Count.ShouldBe(464);
+        k.SyscallSource.ShouldContain("differs from the static Windows 10 (1909) table in 0 numbers");
         k.ServiceCount.ShouldBe(464u);
         k.Warnings.ShouldBeEmpty();
     }
 
     [Fact]
-    public void A_kernel_whose_service_count_differs_from_the_table_is_flagged()
+    public void With_a_static_table_a_kernel_whose_service_count_differs_from_it_is_flagged()
     {
-        var (g, s) = GuestAndState(new SyntheticGuestOptions { ServiceLimit = 470 });
+        var (g, s) = GuestAndState(new SyntheticGuestOptions { ServiceLimit = 470, ServiceDescriptor = false });
         var k = WindowsKernel.Discover(s, g.Physical, Store);
         k.Ok.ShouldBeTrue(k.Error);
         k.Warnings.ShouldContain(w => w.Contains("470 system services"));
@@ -108,12 +110,57 @@ public class KernelDiscoveryTests
     [Fact]
     public void Without_kuser_shared_data_the_build_comes_from_the_file_version_and_is_flagged_as_a_guess()
     {
-        var (g, s) = GuestAndState(new SyntheticGuestOptions { NtBuildNumber = null });
+        var (g, s) = GuestAndState(new SyntheticGuestOptions { NtBuildNumber = null, ServiceDescriptor = false });
         var k = WindowsKernel.Discover(s, g.Physical, Store);
         k.Ok.ShouldBeTrue(k.Error);
         k.Build.ShouldBe(18362);
         k.BuildSource.ShouldContain("file version");
         k.Warnings.ShouldContain(w => w.Contains("file version"));
         k.Syscalls!.Table.Release.ShouldBe("Windows 10 (1903)");
+    }
+
+    [Fact]
+    public void Names_follow_the_running_kernels_service_table_not_the_releases()
+    {
+        // A 1909-family update that inserts NtCopyFileChunk at 163 (as 19041's later updates do): the static table
+        // would name every call from 163 on after its neighbour.
+        var release = WindowsSyscallTables.Instance.ByRelease("1909")!;
+        var updated = ServiceTableLayouts.Inserted(release, "NtCopyFileChunk", 163);
+        var dir = Directory.CreateTempSubdirectory("alkanet-isf-").FullName;
+        File.WriteAllBytes(Path.Combine(dir, "ntkrnlmp.pdb_E0093F3AEF15D58168B753C9488A4043-1.json"),
+            ServiceTableLayouts.WithRoutine(IsfFileTests.Nt1909.Value, "NtCopyFileChunk"));
+        var store = new ProfileStore(dir, includeEmbedded: false);
+        var isf = store.FindByPdb("E0093F3AEF15D58168B753C9488A4043", 1)!;
+        var g = new SyntheticWindowsGuest(isf, new SyntheticGuestOptions { ServiceTable = updated });
+        var p = g.AddProcess(0x21f4, "sample.exe", 0x1000, null, null);
+        var t = p.AddThread(0x21f8);
+        var shifted = release.NameOf(163)!;
+        var s = g.EnterState(t, 164, 0, 0, 0, 0, 0);
+        var k = WindowsKernel.Discover(s, g.Physical, store);
+        k.Ok.ShouldBeTrue(k.Error);
+        k.Syscalls!.Table.Release.ShouldBe(KernelServiceTable.Release);
+        k.Syscalls.Table.NameOf(163).ShouldBe("NtCopyFileChunk");
+        k.Syscalls.Table.NameOf(164).ShouldBe(shifted);
+        k.Syscalls.Table.NameOf(464).ShouldBe(release.NameOf(463));
+        k.Syscalls.Table.NameOf(162).ShouldBe(release.NameOf(162));
+        k.SyscallSource.ShouldContain("the running kernel's KiServiceTable (465 services");
+        k.SyscallSource.ShouldContain($"differs from the static Windows 10 (1909) table in {465 - 163} numbers");
+        k.Warnings.ShouldBeEmpty();
+
+        var record = new Core.Records.SyscallRecord();
+        new WindowsSyscallDecoder(k).Decode(s, g.MemoryOf(p), Hooks.SiteKind.Enter, record).ShouldBeTrue();
+        record.Name.ShouldBe(shifted);
+        record.SysNo.ShouldBe(164UL);
+    }
+
+    [Fact]
+    public void An_unreadable_service_descriptor_falls_back_to_the_static_table_and_says_so()
+    {
+        var (g, s) = GuestAndState(new SyntheticGuestOptions { ServiceDescriptor = false });
+        var k = WindowsKernel.Discover(s, g.Physical, Store);
+        k.Ok.ShouldBeTrue(k.Error);
+        k.Syscalls!.Table.Release.ShouldBe("Windows 10 (1909)");
+        k.SyscallSource.ShouldStartWith("the static Windows 10 (1909) table (fallback: KeServiceDescriptorTable at 0x");
+        k.Warnings.ShouldContain(w => w.StartsWith("system-call names from a static table: ", StringComparison.Ordinal) && w.Contains("outside ntoskrnl"));
     }
 }

@@ -42,7 +42,10 @@ public sealed class OtherBuildTests : IDisposable
         var isf = store.FindByPdb("C0FFEE00C0FFEE00C0FFEE00C0FFEE00", 1)!;
         isf.OffsetOf("_EPROCESS", "ImageFileName").ShouldBe(0x5a8u);
 
-        var guest = new SyntheticWindowsGuest(isf, new SyntheticGuestOptions { NtBuildNumber = 19041, FileVersion = new Version(10, 0, 19041, 1) });
+        var guest = new SyntheticWindowsGuest(isf, new SyntheticGuestOptions
+        {
+            NtBuildNumber = 19041, FileVersion = new Version(10, 0, 19041, 1), ServiceTable = WindowsSyscallTables.Instance.ByRelease("2004"),
+        });
         var proc = guest.AddProcess(0x1234, "injector.exe", 0x888, null, null);
         var thread = proc.AddThread(0x1238);
         var victim = guest.AddProcess(0x444, "explorer.exe", 0x400, null, null);
@@ -53,7 +56,8 @@ public sealed class OtherBuildTests : IDisposable
         var kernel = WindowsKernel.Discover(state, guest.Physical, store);
         kernel.Ok.ShouldBeTrue(kernel.Error);
         kernel.CodeView!.Guid.ShouldBe("C0FFEE00C0FFEE00C0FFEE00C0FFEE00");
-        kernel.Syscalls!.Table.Release.ShouldBe("Windows 10 (2004)");
+        kernel.Syscalls!.Table.Release.ShouldBe(KernelServiceTable.Release);
+        kernel.SyscallSource.ShouldStartWith("the running kernel's KiServiceTable");
         kernel.HookSites!.Enter.ShouldBe(guest.Symbol("KiSystemCall64"));
 
         var decoder = new WindowsSyscallDecoder(kernel);
