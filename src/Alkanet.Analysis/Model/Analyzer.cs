@@ -46,7 +46,14 @@ public sealed partial class Analyzer : ICallEventSink
     public long LastNo { get; private set; } = -1;
 
     /// <summary>True when the caller should keep an ENTER's arguments for this call until its EXIT.</summary>
-    public static bool WantsArguments(string name) => Handlers.ContainsKey(name) || TechniqueHandlers.ContainsKey(name);
+    public static bool WantsArguments(string name) => Handlers.ContainsKey(name) || TechniqueHandlers.ContainsKey(name)
+        || Evidence.DroppedFileTracker.WantsArguments(name);
+
+    /// <summary>The files the traced processes wrote, rebuilt from captured write data (docs/EVIDENCE.md).</summary>
+    public Evidence.DroppedFileTracker DroppedFiles { get; } = new();
+
+    /// <summary>Bytes written into other processes' memory (docs/EVIDENCE.md).</summary>
+    public Evidence.InjectedMemoryTracker InjectedMemory { get; } = new();
 
     // Call names come from the reader's string pool, so the same name is usually the same instance: a
     // reference-keyed cache in front of the handler table saves hashing the name's characters on every call.
@@ -137,6 +144,8 @@ public sealed partial class Analyzer : ICallEventSink
         }
         var p = ResolveProcess(e);
         HandlerFor(e.Name)?.Invoke(this, e, p);
+        DroppedFiles.OnEvent(e, p);
+        InjectedMemory.OnEvent(e, p);
     }
 
     // ---------------------------------------------------------------- processes

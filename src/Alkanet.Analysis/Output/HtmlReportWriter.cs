@@ -67,6 +67,8 @@ public static class HtmlReportWriter
             sb.Append("</table>");
         }
 
+        EvidenceSections.Html(sb, r);
+
         sb.Append("<h2>Behaviour</h2>");
         foreach (var g in r.Behaviour.GroupBy(i => i.Kind).OrderBy(g => g.Key is "file_open" or "registry_open" ? 1 : 0))
         {

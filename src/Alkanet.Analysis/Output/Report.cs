@@ -23,6 +23,20 @@ public sealed class Report
 
     /// <summary>First occurrence of each behaviour item and each injection step, in record order (capped).</summary>
     public List<ReportTimelineEntry> Timeline { get; set; } = [];
+
+    /// <summary>Files the sample wrote, rebuilt from captured writes (docs/EVIDENCE.md); empty when nothing was captured.</summary>
+    public List<ReportDroppedFile> DroppedFiles { get; set; } = [];
+
+    /// <summary>The dropped files with their content, for <see cref="Evidence.ArtifactStore"/>; not part of the JSON.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<Evidence.DroppedFileArtifact> DroppedFileContent { get; set; } = [];
+
+    /// <summary>Bytes the sample wrote into other processes (ptrace POKE runs, process_vm_writev), docs/EVIDENCE.md.</summary>
+    public List<ReportInjectedMemory> InjectedMemory { get; set; } = [];
+
+    /// <summary>The injected regions with their content, for <see cref="Evidence.ArtifactStore"/>; not part of the JSON.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<Evidence.InjectedMemoryArtifact> InjectedMemoryContent { get; set; } = [];
 }
 
 public sealed class ReportInput

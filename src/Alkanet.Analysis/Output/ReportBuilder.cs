@@ -15,6 +15,12 @@ public sealed class ReportOptions
     public string ChosenBy { get; init; } = "--sample";
 
     public int TimelineCap { get; init; } = 1000;
+
+    /// <summary>True: dropped files of every process (<c>--capture all</c>); false: the sample's processes only.</summary>
+    public bool DroppedFilesOfAll { get; init; }
+
+    /// <summary>YARA rules run over the dropped files and injected memory (<c>--yara</c>); null: none.</summary>
+    public Evidence.YaraRules? Yara { get; init; }
 }
 
 /// <summary>Builds the report: the sample's processes and injected threads, their behaviour (less the
@@ -165,6 +171,11 @@ public static class ReportBuilder
             Text = $"-> {Label(a.Node(e.TargetSeq))}" + (e.Count > 1 ? $" (x{e.Count})" : ""),
         })).OrderBy(t => t.No).Take(options.TimelineCap).ToList();
         report.Timeline = timeline;
+        report.DroppedFileContent = Evidence.DroppedFileArtifact.From(a, options.DroppedFilesOfAll ? _ => true : scope.Contains);
+        report.DroppedFiles = [.. report.DroppedFileContent.Select(ReportDroppedFile.From)];
+        report.InjectedMemoryContent = Evidence.InjectedMemoryArtifact.From(a, options.DroppedFilesOfAll ? _ => true : scope.Contains);
+        report.InjectedMemory = [.. report.InjectedMemoryContent.Select(ReportInjectedMemory.From)];
+        if (options.Yara is { } yara) report.Findings.AddRange(YaraFindings.From(yara, report, options.Attack));
         return report;
     }
 

@@ -83,6 +83,8 @@ public static class ReportWriters
             sb.AppendLine();
         }
 
+        EvidenceSections.Markdown(sb, r);
+
         sb.AppendLine("## Behaviour").AppendLine();
         foreach (var group in r.Behaviour.Where(i => i.Kind != "file_open" && i.Kind != "registry_open").GroupBy(i => i.Kind))
         {

@@ -32,6 +32,7 @@ public static class ReportPipeline
         var reportOptions = new ReportOptions
         {
             Rules = options.Rules ?? RuleSet.LoadDefault(), Baseline = ReadBaselines(options, source.SkipBad), ChosenBy = chosenBy,
+            DroppedFilesOfAll = options.DroppedFilesOfAll, Yara = options.Yara,
         };
         return ReportBuilder.Build(analyzer, scope, reportOptions, input);
     }

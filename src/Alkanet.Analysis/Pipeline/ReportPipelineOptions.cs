@@ -20,6 +20,12 @@ public sealed record ReportPipelineOptions
     /// <summary>The rules; null: the shipped ones.</summary>
     public RuleSet? Rules { get; init; }
 
+    /// <summary>True: dropped files of every process (<c>--capture all</c>); false: the sample's processes only.</summary>
+    public bool DroppedFilesOfAll { get; init; }
+
+    /// <summary>YARA rules for the dropped files and injected memory (<c>--yara</c>), loaded (and so checked) by the caller.</summary>
+    public Evidence.YaraRules? Yara { get; init; }
+
     /// <summary>(file, fraction of it read) while an input or baseline file is read.</summary>
     public Action<string, double>? Progress { get; init; }
 

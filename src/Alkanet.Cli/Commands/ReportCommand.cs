@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Alkanet.Analysis.Evidence;
 using Alkanet.Analysis.Importers;
 using Alkanet.Analysis.Model;
 using Alkanet.Analysis.Output;
@@ -32,11 +33,18 @@ internal static class ReportCommand
             DefaultValueFactory = _ => "auto" };
         from.AcceptOnlyFromAmong("auto", "alkanet", "drakvuf", "cape");
         var skipBad = new Option<bool>("--skip-bad") { Description = "Count and skip malformed records instead of stopping." };
+        var artifacts = new Option<string?>("--artifacts") { Description = "Also write the dropped files the log captured (files/SHA256 and " +
+            "artifacts.json) into this folder (docs/EVIDENCE.md).", HelpName = "DIR" };
+        var capture = new Option<string>("--capture") { Description = "Whose dropped files: sample (default, the sample's processes) or all.",
+            DefaultValueFactory = _ => "sample" };
+        capture.AcceptOnlyFromAmong("sample", "all");
+        var yara = new Option<string?>("--yara") { Description = "YARA rules (a file, or a folder of .yar/.yara) run over the dropped files " +
+            "and injected memory; a match is a finding.", HelpName = "RULES" };
         var noProgress = new Option<bool>("--no-progress") { Description = "No progress bar (it is shown only on a terminal anyway)." };
         var cmd = new Command("report",
             "Report what a sample did: process tree, spread into other processes, characteristic behaviour and rule findings (ATT&CK).")
         {
-            files, sample, format, output, baseline, rules, from, skipBad, noProgress,
+            files, sample, format, output, baseline, rules, from, skipBad, artifacts, capture, yara, noProgress,
         };
         cmd.SetAction(parse =>
         {
@@ -45,16 +53,29 @@ internal static class ReportCommand
             try { ruleSet = RuleSet.LoadDefault(parse.GetValue(rules)); }
             catch (RuleFormatException ex) { throw new CommandFailedException(ex.Message); }
 
+            YaraRules? yaraRules = null;
+            if (parse.GetValue(yara) is { } yaraPath)
+            {
+                try { yaraRules = YaraRules.Load(yaraPath); }
+                catch (YaraRulesException ex) { throw new CommandFailedException(ex.Message); }
+            }
             var source = ReportSource.FromFiles(parse.GetValue(files)!, inputFormat, parse.GetValue(skipBad));
             var options = new ReportPipelineOptions
             {
                 Sample = parse.GetValue(sample), Baselines = parse.GetValue(baseline) ?? [], Rules = ruleSet,
+                DroppedFilesOfAll = parse.GetValue(capture) == "all", Yara = yaraRules,
             };
             Report report;
             try { report = RunWithProgress(source, options, !parse.GetValue(noProgress)); }
             catch (SampleNotFoundException ex) { throw new UsageException(ex.Message); }
-            catch (SidecarFormatException ex) { throw new CommandFailedException(ex.Message); }
+            catch (Exception ex) when (ex is SidecarFormatException or YaraRulesException) { throw new CommandFailedException(ex.Message); }
             var text = ReportFormats.Write(report, Enum.Parse<ReportFormat>(parse.GetValue(format)!, ignoreCase: true));
+            if (parse.GetValue(artifacts) is { } dir)
+            {
+                try { ArtifactStore.Write(Directory.CreateDirectory(dir).FullName, report.DroppedFileContent,
+                    report.InjectedMemoryContent); }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new CommandFailedException($"--artifacts: {ex.Message}"); }
+            }
             WriteOutput(parse.GetValue(output), text, parse.InvocationConfiguration.Output);
             return ExitCodes.Ok;
         });

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Alkanet.Analysis.Evidence;
 using Alkanet.Core.Json;
 using Alkanet.Logging.Client;
 using Alkanet.Vmm.Guest;
@@ -49,13 +50,19 @@ internal static class RunCommands
             "ones (slower)." };
         var stage = new Option<string?>("--hook-stage") { Description = "Benchmarking: hit (callback only), decode (no ring write) or full " +
             "(default).", Hidden = true };
+        var capture = new Option<string>("--capture") { Description = "Dropped-file capture: the bytes of every write, rebuilt into DIR/files and " +
+            "DIR/artifacts.json (docs/EVIDENCE.md): sample (default: files the sample's processes wrote), all (every process's), none (no " +
+            "capture, one guest read less per write).", DefaultValueFactory = _ => "sample" };
+        capture.AcceptOnlyFromAmong("none", "sample", "all");
+        var yara = new Option<string?>("--yara") { Description = "YARA rules (a file, or a folder of .yar/.yara) run over the dropped files " +
+            "and injected memory; a match is a finding. Checked before the guest boots.", HelpName = "RULES" };
         var image = new RunImageOptions();
         var cmd = new Command("run", "Run SAMPLE in the Linux analysis guest under QEMU and trace every system call of every process from inside " +
             "the hypervisor; " +
             "or, with --image DISK --os windows, boot your own Windows 10 x64 image and trace it the same way.")
         {
             sample, timeout, outDir, firmware, logger, token, tokenFile, runId, lossMarkers, waitForStart, noReport, longSleep,
-            network, cpus, drop, untraced, allArgs, stage, image.Image, image.Os, image.Memory, image.Profiles,
+            network, cpus, drop, untraced, allArgs, stage, capture, yara, image.Image, image.Os, image.Memory, image.Profiles,
         };
         cmd.SetAction(parse =>
         {
@@ -88,6 +95,12 @@ internal static class RunCommands
             {
                 throw new UsageException("--run-id, --wait-for-start and --loss-markers need --logger");
             }
+            YaraRules? rules = null;
+            if (parse.GetValue(yara) is { } yaraPath)
+            {
+                try { rules = YaraRules.Load(yaraPath); }
+                catch (YaraRulesException e) { throw new CommandFailedException(e.Message); }
+            }
             RunLoggerLink? link = null;
             try
             {
@@ -98,7 +111,7 @@ internal static class RunCommands
                 {
                     Launch = launch, OutDirectory = dir, Timeout = limit, Cpus = smp, Network = parse.GetValue(network),
                     DropWhenFull = parse.GetValue(drop), Traced = !parse.GetValue(untraced), AllArgs = parse.GetValue(allArgs),
-                    PluginExtra = parse.GetValue(stage) is { } st ? ",stage=" + st : "",
+                    PluginExtra = (parse.GetValue(stage) is { } st ? ",stage=" + st : "") + (parse.GetValue(capture) == "none" ? "" : ",capture=on"),
                 };
                 if (host is not null)
                 {
@@ -107,7 +120,7 @@ internal static class RunCommands
                     options = link.Wire(options);
                 }
                 var result = TracedRun.Execute(options, msg => error.WriteLine(msg));
-                return Finish(result, options, link, parse.GetValue(noReport) ? null : new ReportRequest(sleepLimit), output, error);
+                return Finish(result, options, link, parse.GetValue(noReport) ? null : new ReportRequest(sleepLimit, parse.GetValue(capture) == "all", rules), output, error);
             }
             catch (PrerequisiteMissingException e)
             {
@@ -134,7 +147,7 @@ internal static class RunCommands
     }
 
     /// <summary>What the report step is asked for; null: --no-report (the meta sidecar is still written).</summary>
-    private sealed record ReportRequest(TimeSpan? LongSleep);
+    private sealed record ReportRequest(TimeSpan? LongSleep, bool DroppedFilesOfAll, YaraRules? Yara);
 
     /// <summary>The run's end, the same for every launch: the summary line, the logger's goodbye, the meta sidecar and
     /// the report, then the exit code (0 only for a complete run whose plugin found the kernel, report and logger included).</summary>
@@ -151,7 +164,8 @@ internal static class RunCommands
         {
             // The sidecar is written even with --no-report: `alkanet report DIR/trace.jsonl` needs no --sample then.
             RunReportWriter.WriteMeta(result.TracePath, result.SampleProcessName);
-            if (report is not null) reportOk = RunReportWriter.WriteAndPrint(result.TracePath, report.LongSleep, output, error);
+            if (report is not null) reportOk = RunReportWriter.WriteAndPrint(result.TracePath, report.LongSleep, output, error,
+                report.DroppedFilesOfAll, report.Yara);
         }
         if (result.Outcome == RunOutcome.Stopped)
         {

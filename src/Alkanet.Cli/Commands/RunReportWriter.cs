@@ -1,3 +1,4 @@
+using Alkanet.Analysis.Evidence;
 using Alkanet.Analysis.Importers;
 using Alkanet.Analysis.Model;
 using Alkanet.Analysis.Output;
@@ -13,20 +14,22 @@ internal static class RunReportWriter
     /// needed.</summary>
     public static string WriteMeta(string tracePath, string sampleProcessName) => MetaSidecar.Write(tracePath, sampleProcessName);
 
-    public sealed record Outputs(Report Report, string Markdown, string MarkdownPath, string HtmlPath, string JsonPath);
+    public sealed record Outputs(Report Report, string Markdown, string MarkdownPath, string HtmlPath, string JsonPath, string ArtifactsPath);
 
     /// <summary>Writes the report and prints it (Markdown, then where the files are); false, with the reason on
     /// <paramref name="error"/>, when no report can be made (a stopped or filtered run may not hold the sample at all:
     /// the log is still the run's result).</summary>
-    public static bool WriteAndPrint(string tracePath, TimeSpan? longSleep, TextWriter output, TextWriter error)
+    public static bool WriteAndPrint(string tracePath, TimeSpan? longSleep, TextWriter output, TextWriter error, bool droppedFilesOfAll = false,
+        YaraRules? yara = null)
     {
         try
         {
-            var report = Write(tracePath, longSleep);
+            var report = Write(tracePath, longSleep, droppedFilesOfAll, yara);
             output.WriteLine();
             output.Write(report.Markdown);
             output.WriteLine();
             output.WriteLine($"report: {report.MarkdownPath}, {report.HtmlPath}, {report.JsonPath} ({report.Report.Findings.Count} finding(s))");
+            output.WriteLine($"artifacts: {report.ArtifactsPath} ({report.Report.DroppedFiles.Count} dropped file(s), {report.Report.InjectedMemory.Count} injected region(s))");
             return true;
         }
         catch (CommandFailedException e)
@@ -36,14 +39,15 @@ internal static class RunReportWriter
         }
     }
 
-    /// <summary>Builds the report of <paramref name="tracePath"/> (the sample from its meta sidecar) and writes the three files beside it.</summary>
-    public static Outputs Write(string tracePath, TimeSpan? longSleep = null)
+    /// <summary>Builds the report of <paramref name="tracePath"/> (the sample from its meta sidecar) and writes the three files beside it,
+    /// with the dropped files (files/SHA256, artifacts.json).</summary>
+    public static Outputs Write(string tracePath, TimeSpan? longSleep = null, bool droppedFilesOfAll = false, YaraRules? yara = null)
     {
         Report report;
         try
         {
             var source = ReportSource.FromFiles([tracePath], InputFormat.Alkanet);
-            report = ReportPipeline.Run(source, new ReportPipelineOptions { LongSleep = longSleep });
+            report = ReportPipeline.Run(source, new ReportPipelineOptions { LongSleep = longSleep, DroppedFilesOfAll = droppedFilesOfAll, Yara = yara });
         }
         catch (SampleNotFoundException ex)
         {
@@ -51,13 +55,15 @@ internal static class RunReportWriter
                 ? $"{MetaSidecar.PathOf(tracePath)}: no sample named; cannot write the report"
                 : $"report: {ex.Message}");
         }
-        catch (SidecarFormatException ex)
+        catch (Exception ex) when (ex is SidecarFormatException or YaraRulesException)
         {
             throw new CommandFailedException(ex.Message);
         }
         var dir = Path.GetDirectoryName(Path.GetFullPath(tracePath))!;
         var md = ReportFormats.Write(report, ReportFormat.Md);
-        var outputs = new Outputs(report, md, Path.Combine(dir, "report.md"), Path.Combine(dir, "report.html"), Path.Combine(dir, "report.json"));
+        var outputs = new Outputs(report, md, Path.Combine(dir, "report.md"), Path.Combine(dir, "report.html"), Path.Combine(dir, "report.json"),
+            Path.Combine(dir, ArtifactStore.IndexName));
+        ArtifactStore.Write(dir, report.DroppedFileContent, report.InjectedMemoryContent);
         ReportCommand.WriteOutput(outputs.JsonPath, ReportFormats.Write(report, ReportFormat.Json), TextWriter.Null);
         ReportCommand.WriteOutput(outputs.HtmlPath, ReportFormats.Write(report, ReportFormat.Html), TextWriter.Null);
         ReportCommand.WriteOutput(outputs.MarkdownPath, md, TextWriter.Null);

@@ -20,6 +20,10 @@ public static class LinuxDecodedCalls
         ["creat"] = ["pathname", "mode"],
         ["openat"] = ["dfd", "filename", "flags", "mode"],
         ["openat2"] = ["dfd", "filename", "how", "usize"],
+        // data moved into a file by the kernel, not from a user buffer (the file's capture has a gap)
+        ["sendfile"] = ["out_fd", "in_fd", "offset", "count"],
+        ["copy_file_range"] = ["fd_in", "off_in", "fd_out", "off_out", "len", "flags"],
+        ["splice"] = ["fd_in", "off_in", "fd_out", "off_out", "len", "flags"],
         ["read"] = ["fd", "buf", "count"],
         ["write"] = ["fd", "buf", "count"],
         ["pread64"] = ["fd", "buf", "count", "pos"],

@@ -49,4 +49,9 @@ internal static class LinuxReadBounds
 
     /// <summary>struct iovec entries summed for a size (writev, process_vm_*).</summary>
     public const int Iovecs = 64;
+
+    /// <summary>Bytes of a write's buffer captured per call (<c>data</c>, base64): what fits a 1 KiB ring slot beside
+    /// the record's fixed part and an fd path, so the record is not truncated. A longer write is captured in part and
+    /// the host marks the file partial (docs/EVIDENCE.md).</summary>
+    public const int WriteCaptureBytes = 384;
 }

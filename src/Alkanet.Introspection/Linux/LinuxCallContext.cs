@@ -141,6 +141,47 @@ public readonly ref struct LinuxCallContext(LinuxSyscallDecoder decoder, string[
         return true;
     }
 
+    /// <summary>With <see cref="LinuxSyscallDecoder.CaptureWrites"/>: the first bytes of a write's buffer as <c>data</c>
+    /// (base64), or the unreadable value at the buffer when none could be read; a positional write's file offset as
+    /// <c>offset</c> (<paramref name="posSlot"/>), so the host places the bytes.</summary>
+    public void WriteData(string bufSlot, string countSlot, string? posSlot = null)
+    {
+        if (!decoder.CaptureWrites) return;
+        if (posSlot is not null) Hex("offset", Arg(posSlot));
+        var buf = Arg(bufSlot);
+        var want = (int)Math.Min(Arg(countSlot), (ulong)LinuxReadBounds.WriteCaptureBytes);
+        if (want == 0) return;
+        Span<byte> data = stackalloc byte[LinuxReadBounds.WriteCaptureBytes];
+        var got = Memory.Read(buf, data[..want]);
+        Info.Set("data", got > 0 ? InfoValue.String(Convert.ToBase64String(data[..got])) : InfoValue.Unreadable(buf));
+    }
+
+    /// <summary>The same for writev, pwritev* and process_vm_writev (its local iovecs: the bytes written into the other
+    /// process): the iovecs' bytes in order, up to the same bound; a buffer that
+    /// cannot be read ends the capture there (the host sees fewer bytes than written and marks the gap).</summary>
+    public void WriteIovecData(string vecSlot, string countSlot, string? posSlot)
+    {
+        if (!decoder.CaptureWrites) return;
+        if (posSlot is not null) Hex("offset", Arg(posSlot));
+        var vec = Arg(vecSlot);
+        var count = (int)Math.Min(Arg(countSlot), (ulong)LinuxReadBounds.Iovecs);
+        var size = 2 * Field;
+        Span<byte> iov = stackalloc byte[16 * LinuxReadBounds.Iovecs];
+        var entries = count == 0 ? 0 : Memory.Read(vec, iov[..(count * size)]) / size;
+        Span<byte> data = stackalloc byte[LinuxReadBounds.WriteCaptureBytes];
+        var got = 0;
+        for (var i = 0; i < entries && got < data.Length; i++)
+        {
+            var b = (ulong)ReadField(iov, i * size, Field, signed: false);
+            var len = (int)Math.Min((ulong)ReadField(iov, i * size + Field, Field, signed: false), (ulong)(data.Length - got));
+            var n = Memory.Read(b, data.Slice(got, len));
+            got += n;
+            if (n < len) break;
+        }
+        if (got > 0) Info.Set("data", Convert.ToBase64String(data[..got]));
+        else if (entries > 0) Info.Set("data", InfoValue.Unreadable(vec));
+    }
+
     /// <summary>A sleep's duration: struct __kernel_timespec (two s64), or old_timespec32 for a 32-bit caller.</summary>
     public void Timespec(string slot) => TimespecAt(Arg(slot), Field);
 

@@ -31,12 +31,15 @@ public static class LinuxCallSpecs
             ["openat2"] = OpenAt2,
             ["creat"] = (in LinuxCallContext c) => { c.Path("path", "pathname"); c.Mode(c.Arg("mode")); },
             ["read"] = FdAndCount,
-            ["write"] = FdAndCount,
+            ["write"] = (in LinuxCallContext c) => { FdAndCount(c); c.WriteData("buf", "count"); },
             ["pread64"] = FdAndCount,
-            ["pwrite64"] = FdAndCount,
-            ["writev"] = FdAndIovecs,
-            ["pwritev"] = FdAndIovecs,
-            ["pwritev2"] = (in LinuxCallContext c) => { FdAndIovecs(c); c.Flags("flags", c.Arg("flags")); },
+            ["pwrite64"] = (in LinuxCallContext c) => { FdAndCount(c); c.WriteData("buf", "count", "pos"); },
+            ["writev"] = (in LinuxCallContext c) => FdAndIovecs(c, null),
+            ["pwritev"] = (in LinuxCallContext c) => FdAndIovecs(c, "pos_l"),
+            ["pwritev2"] = (in LinuxCallContext c) => { FdAndIovecs(c, "pos_l"); c.Flags("flags", c.Arg("flags")); },
+            ["sendfile"] = (in LinuxCallContext c) => { c.Fd("out_fd"); c.Hex("size", c.Arg("count")); },
+            ["copy_file_range"] = (in LinuxCallContext c) => { c.Fd("fd_out"); c.Hex("size", c.Arg("len")); },
+            ["splice"] = (in LinuxCallContext c) => { c.Fd("fd_out"); c.Hex("size", c.Arg("len")); },
             ["close"] = (in LinuxCallContext c) => c.Fd("fd"),
             ["fsync"] = (in LinuxCallContext c) => c.Fd("fd"),
             ["fchdir"] = (in LinuxCallContext c) => c.Fd("fd"),
@@ -82,7 +85,7 @@ public static class LinuxCallSpecs
                 c.Hex("data", c.Arg("data"));
             },
             ["process_vm_readv"] = ProcessVm,
-            ["process_vm_writev"] = ProcessVm,
+            ["process_vm_writev"] = (in LinuxCallContext c) => { ProcessVm(c); c.WriteIovecData("lvec", "liovcnt", null); },
             ["prctl"] = Prctl,
             ["memfd_create"] = (in LinuxCallContext c) =>
             {
@@ -178,11 +181,12 @@ public static class LinuxCallSpecs
     }
 
     /// <summary>writev and pwritev*: the fd, how many iovecs, and the bytes they hold in all.</summary>
-    private static void FdAndIovecs(in LinuxCallContext c)
+    private static void FdAndIovecs(in LinuxCallContext c, string? posSlot)
     {
         c.Fd("fd");
         c.Hex("iov_count", c.Arg("vlen"));
         c.Iovecs("vec", "vlen", baseKey: null, sizeKey: "size");
+        c.WriteIovecData("vec", "vlen", posSlot);
     }
 
     private static void RenameAt(in LinuxCallContext c)

@@ -12,7 +12,7 @@ namespace Alkanet.Introspection.Linux;
 /// also checks every site matches so a profile of another build is refused). Hits go to one
 /// <see cref="LinuxSyscallTracer"/>, which pairs ENTER and EXIT by the task's pt_regs address.
 /// Settings: <c>profile=FILE</c> (or <c>vmlinux</c> + <c>kallsyms</c>, or the analysis guest's under <c>cache</c>),
-/// <c>args=all|decoded</c> (default all), <c>cr3=on</c>.
+/// <c>args=all|decoded</c> (default all), <c>cr3=on</c>, <c>capture=on</c> (the bytes of writes, docs/EVIDENCE.md).
 /// </summary>
 public sealed class LinuxOs : IGuestOs
 {
@@ -22,7 +22,7 @@ public sealed class LinuxOs : IGuestOs
     private readonly bool _readCr3;
     private volatile KernelDiscovery? _found;
 
-    public LinuxOs(LinuxProfile profile, string source, bool readCr3 = false, bool argsForEveryCall = true)
+    public LinuxOs(LinuxProfile profile, string source, bool readCr3 = false, bool argsForEveryCall = true, bool captureWrites = false)
     {
         if (!profile.Sites.Any(s => s.Kind == SiteKind.Enter) || !profile.Sites.Any(s => s.Kind == SiteKind.Exit))
             throw new InvalidOperationException($"the Linux profile {source} names no x64_sys_call (ENTER) or no " +
@@ -33,7 +33,7 @@ public sealed class LinuxOs : IGuestOs
         _readCr3 = readCr3;
         try
         {
-            Tracer = new LinuxSyscallTracer(profile) { ArgsForEveryCall = argsForEveryCall };
+            Tracer = new LinuxSyscallTracer(profile) { ArgsForEveryCall = argsForEveryCall, CaptureWrites = captureWrites };
         }
         catch (KeyNotFoundException ex)
         {
@@ -47,7 +47,8 @@ public sealed class LinuxOs : IGuestOs
         var cache = settings.Get("cache");
         var (profile, source) = LinuxProfileSource.Resolve(settings.Get("profile"), settings.Get("vmlinux"), settings.Get("kallsyms"),
             cache is null ? null : Path.Combine(cache, "linux-guest"));
-        return new LinuxOs(profile, source, settings.IsOn("cr3"), settings.Get("args") != "decoded");
+        return new LinuxOs(profile, source, settings.IsOn("cr3"), settings.Get("args") != "decoded",
+            settings.IsOn("capture"));
     }
 
     public string Name => "linux";

@@ -23,6 +23,11 @@ public sealed class LinuxSyscallDecoder
 
     internal LinuxTaskReader Tasks { get; }
 
+    /// <summary>True: the ENTER of write, pwrite64, writev and pwritev(2) carries the first
+    /// <see cref="LinuxReadBounds.WriteCaptureBytes"/> bytes of the caller's buffer as <c>data</c> (base64), from
+    /// which the host rebuilds dropped files. Off by default: it costs a guest read per write.</summary>
+    public bool CaptureWrites { get; set; }
+
     internal int Offset(string structDotMember) => _profile.Offset(structDotMember);
 
     /// <summary>Fills <paramref name="info"/> for the ENTER of <paramref name="name"/> (nothing for a call without a

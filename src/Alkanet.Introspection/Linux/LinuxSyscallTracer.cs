@@ -67,6 +67,9 @@ public sealed class LinuxSyscallTracer
     /// from RSI, which the hook must have read. The TCG plugin sets this from its <c>args=all|decoded</c> option.</summary>
     public bool ArgsForEveryCall { get; set; } = true;
 
+    /// <summary>Capture the bytes of writes (see <see cref="LinuxSyscallDecoder.CaptureWrites"/>); the plugin's <c>capture=on</c>.</summary>
+    public bool CaptureWrites { get => _decoder.CaptureWrites; set => _decoder.CaptureWrites = value; }
+
     /// <summary>The KASLR slide (runtime minus link-time address) once known.</summary>
     public ulong Slide { get; set; }
 

@@ -56,7 +56,7 @@ public sealed class LiveSampleTests
         var victim = t.ExitOf(t.Find("run", "clone"))!.AdditionalInfo["new_pid"]!;
         t.Find("run", "ptrace", ("request_name", "PTRACE_ATTACH"), ("target_pid", victim));
         t.Find("run", "ptrace", ("request_name", "PTRACE_POKEDATA"), ("target_pid", victim), ("data", "4242"));
-        t.Find("run", "process_vm_writev", ("target_pid", victim), ("size", "8"));
+        t.Find("run", "process_vm_writev", ("target_pid", victim), ("size", "18")); // "ALKANET-INJECTED-PAYLOAD", 24 bytes
         t.Find("run", "kill", ("target_pid", victim), ("signal_name", "SIGKILL"));
     }
 
