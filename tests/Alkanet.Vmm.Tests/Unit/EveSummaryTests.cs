@@ -13,11 +13,11 @@ public sealed class EveSummaryTests
         [
             """{"event_type":"dns","src_ip":"10.13.0.2","dest_ip":"10.13.0.1","dns":{"type":"query","rrname":"c2.example.test","rrtype":"A"}}""",
             """{"event_type":"dns","dns":{"type":"answer","rrname":"c2.example.test","rrtype":"A","answers":[{"rrname":"c2.example.test","rdata":"10.13.0.1"}]}}""",
-            """{"event_type":"http","src_ip":"10.13.0.2","src_port":40000,"dest_ip":"10.13.0.1","dest_port":80,""" +
-            """"http":{"hostname":"c2.example.test","url":"/x.txt","http_user_agent":"ua/1","http_method":"GET","status":200}}""",
+            """{"event_type":"http","src_ip":"10.13.0.2","src_port":40000,"dest_ip":"10.13.0.1","dest_port":80,"http":""" +
+            """{"hostname":"c2.example.test","url":"/x.txt","http_user_agent":"ua/1","http_method":"GET","status":200}}""",
             """{"event_type":"tls","tls":{"sni":"secure.example.test"}}""",
-            """{"event_type":"flow","proto":"TCP","src_ip":"10.13.0.2","src_port":40000,"dest_ip":"10.13.0.1","dest_port":80,"app_proto":"http",""" +
-            """"flow":{"pkts_toserver":6,"pkts_toclient":5,"start":"2026-12-06T06:00:00.000000+0000"}}""",
+            """{"event_type":"flow","proto":"TCP","src_ip":"10.13.0.2","src_port":40000,"dest_ip":"10.13.0.1","dest_port":80,"app_proto":"http","flow":""" +
+            """{"pkts_toserver":6,"pkts_toclient":5,"start":"2026-12-06T06:00:00.000000+0000"}}""",
             """{"event_type":"alert","src_ip":"10.13.0.2","dest_ip":"10.13.0.1","alert":{"signature_id":9100002,"signature":"s","category":"c","severity":1}}""",
             """[1,2]""",
             """{"event_type":"http","http":{"hostname":""",
