@@ -91,6 +91,7 @@ public static partial class TracedRun
         {
             var eve = SuricataRun.Run(CapturePath(o), Path.Combine(o.OutDirectory, "suricata"), o.SuricataRules);
             r.Eve = EveSummary.Read(eve);
+            r.Eve.JoinProcesses(r.TracePath);
             r.Eve.Write(Path.Combine(o.OutDirectory, "network.json"));
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException)

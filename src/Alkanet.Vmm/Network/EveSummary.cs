@@ -9,7 +9,11 @@ public sealed class EveSummary
 {
     public sealed record Dns(string Name, string Type, IReadOnlyList<string> Answers);
     public sealed record Http(string Method, string Host, string Url, string UserAgent, int? Status, string Client, string Server);
-    public sealed record Flow(string Proto, string Src, int SrcPort, string Dst, int DstPort, string? App, long Packets, string Start);
+    public sealed record Flow(string Proto, string Src, int SrcPort, string Dst, int DstPort, string? App, long Packets, string Start)
+    {
+        /// <summary>The processes that opened it (<see cref="FlowProcesses"/>); empty when no record matched.</summary>
+        public IReadOnlyList<string> Processes { get; set; } = [];
+    }
     public sealed record Alert(long Sid, string Signature, string Category, int Severity, string Src, string Dst);
 
     public List<Dns> DnsQueries { get; } = [];
@@ -18,6 +22,14 @@ public sealed class EveSummary
     public List<Flow> Flows { get; } = [];
     public List<Alert> Alerts { get; } = [];
     public int BadLines { get; private set; }
+
+    /// <summary>Names each flow's processes from the run's connect/sendto records (<see cref="FlowProcesses"/>).</summary>
+    public void JoinProcesses(string tracePath)
+    {
+        var byRemote = FlowProcesses.ByRemote(tracePath);
+        foreach (var f in Flows)
+            if (byRemote.TryGetValue($"{f.Dst}:{f.DstPort}", out var who)) f.Processes = who;
+    }
 
     public static EveSummary Read(string eve)
     {
@@ -102,7 +114,7 @@ public sealed class EveSummary
                 client = h.Client, server = h.Server }),
             tls_sni = TlsServerNames,
             flows = Flows.Select(f => new { proto = f.Proto, src = f.Src, src_port = f.SrcPort, dst = f.Dst, dst_port = f.DstPort, app = f.App,
-                packets = f.Packets, start = f.Start }),
+                packets = f.Packets, start = f.Start, processes = f.Processes }),
             alerts = Alerts.Select(a => new { sid = a.Sid, signature = a.Signature, category = a.Category, severity = a.Severity, src = a.Src, dst = a.Dst }),
             iocs = new
             {

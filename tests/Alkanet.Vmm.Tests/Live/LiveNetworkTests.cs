@@ -78,7 +78,9 @@ public sealed class LiveNetworkTests
         eve.DnsQueries.ShouldContain(d => d.Name == "c2.alkanet-sample.test" && d.Answers.Contains("10.13.0.1"));
         eve.HttpRequests.ShouldContain(h => h.Method == "GET" && h.Host == "c2.alkanet-sample.test" && h.Url == "/beacon.txt"
             && h.UserAgent == "alkanet-netprobe/1.0" && h.Status == 200 && h.Server == "10.13.0.1:80");
-        eve.Flows.ShouldContain(f => f.Src == "10.13.0.2" && f.Dst == "10.13.0.1" && f.DstPort == 80 && f.App == "http");
+        var web = eve.Flows.First(f => f.Src == "10.13.0.2" && f.Dst == "10.13.0.1" && f.DstPort == 80 && f.App == "http");
+        web.Processes.ShouldHaveSingleItem().ShouldStartWith("run (pid ", customMessage: "joined to the sample's connect record");
+        eve.Flows.First(f => f.DstPort == 53 && f.Proto == "UDP").Processes.ShouldContain(p => p.StartsWith("run (pid ", StringComparison.Ordinal));
         eve.Flows.ShouldContain(f => f.Dst == "8.8.8.8" && f.DstPort == 80, "the unanswered attempt is a flow too");
         eve.Alerts.Select(a => a.Sid).ShouldContain(9100001, "the shipped rule for the sample's C2 name");
         eve.Alerts.Select(a => a.Sid).ShouldContain(9100002, "the shipped rule for the sample's user agent");
