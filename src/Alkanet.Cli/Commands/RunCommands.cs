@@ -41,7 +41,12 @@ internal static class RunCommands
         var noReport = new Option<bool>("--no-report") { Description = "Do not run the report tool on the log (DIR/report.md, .html, .json)." };
         var longSleep = new Option<string?>("--long-sleep") { Description = "Report sleeps at least this long as anti-analysis (default " +
             "30s).", HelpName = "DURATION" };
-        var network = new Option<bool>("--network") { Description = "Give the guest a (user-mode) network device; off by default." };
+        var network = new Option<bool>("--network") { Description = "Give the guest a NIC on an isolated network of fake services (INetSim in " +
+            "a network namespace of this run: DNS answers every name, HTTP/HTTPS/SMTP/FTP); frames captured into DIR/network.pcap. Off by default." };
+        var captureLimit = new Option<int>("--capture-limit") { Description = "With --network: cut DIR/network.pcap at this many MiB (default " +
+            "64); run.json says when it was hit.", HelpName = "MIB", DefaultValueFactory = _ => 64 };
+        var suricataRules = new Option<string?>("--suricata-rules") { Description = "With --network: a folder of your Suricata *.rules, used " +
+            "beside the project's (data/suricata) when the capture is parsed.", HelpName = "DIR" };
         var cpus = new Option<int>("--smp", "--cpus") { Description = "vCPUs (default 2).", DefaultValueFactory = _ => 2 };
         var drop = new Option<bool>("--drop-when-full") { Description = "When the ring is full, drop records (logged as LOSS) instead of slowing " +
             "the guest." };
@@ -62,7 +67,8 @@ internal static class RunCommands
             "or, with --image DISK --os windows, boot your own Windows 10 x64 image and trace it the same way.")
         {
             sample, timeout, outDir, firmware, logger, token, tokenFile, runId, lossMarkers, waitForStart, noReport, longSleep,
-            network, cpus, drop, untraced, allArgs, stage, capture, yara, image.Image, image.Os, image.Memory, image.Profiles,
+            network, captureLimit, suricataRules, cpus, drop, untraced, allArgs, stage, capture, yara, image.Image, image.Os,
+            image.Memory, image.Profiles,
         };
         cmd.SetAction(parse =>
         {
@@ -80,6 +86,8 @@ internal static class RunCommands
             if (imageRun && fw != Firmware.Uefi && parse.GetResult(firmware) is { Implicit: false })
                 throw new UsageException("--image boots through OVMF (UEFI) only: Windows 10 x64 images are UEFI installs; leave out --firmware");
             var smp = parse.GetValue(cpus);
+            if (parse.GetValue(captureLimit) < 1) throw new UsageException("--capture-limit must be at least 1 (MiB)");
+            if (parse.GetValue(suricataRules) is { } sr && !Directory.Exists(sr)) throw new UsageException($"--suricata-rules: {sr} is not a folder");
             if (smp is < 1 or > 16) throw new UsageException("--smp must be between 1 and 16");
             var sleepLimit = parse.GetValue(longSleep) is { } ls ? ParseDuration(ls, "--long-sleep") : (TimeSpan?)null;
             var host = parse.GetValue(logger);
@@ -110,6 +118,7 @@ internal static class RunCommands
                 var options = new TracedRunOptions
                 {
                     Launch = launch, OutDirectory = dir, Timeout = limit, Cpus = smp, Network = parse.GetValue(network),
+                    CaptureLimitBytes = (long)parse.GetValue(captureLimit) << 20, SuricataRules = parse.GetValue(suricataRules),
                     DropWhenFull = parse.GetValue(drop), Traced = !parse.GetValue(untraced), AllArgs = parse.GetValue(allArgs),
                     PluginExtra = (parse.GetValue(stage) is { } st ? ",stage=" + st : "") + (parse.GetValue(capture) == "none" ? "" : ",capture=on"),
                 };

@@ -20,6 +20,21 @@ public sealed class AnalysisGuest
     public string KallsymsPath => Path.Combine(Directory, "kallsyms.txt");
     public string ProfilePath => Path.Combine(Directory, "profile.txt");
     public string NowHelper => Path.Combine(Directory, "alkanet-now");
+    /// <summary>The NIC driver a networked run loads (Debian builds NIC drivers as modules; setup.d/55-network.sh fetches it).</summary>
+    public string NetModulesDirectory => Path.Combine(Directory, "net-modules");
+    /// <summary>The guest's NIC is an e1000: one module with no dependencies (virtio_net needs five).</summary>
+    public static readonly string[] NetModules = ["e1000.ko"];
+    public const string NicModel = "e1000";
+
+    /// <summary>The NIC driver's module files; missing: a <see cref="PrerequisiteMissingException"/> naming the setup step.</summary>
+    public IReadOnlyList<string> NetModuleFiles()
+    {
+        var files = NetModules.Select(m => Path.Combine(NetModulesDirectory, m)).ToList();
+        if (files.FirstOrDefault(f => !File.Exists(f)) is { } missing)
+            throw new PrerequisiteMissingException($"the analysis guest's NIC driver ({missing}) has not been fetched; fetch it with: " +
+                "sudo bash scripts/setup.sh   (or just its step: sudo bash scripts/setup.d/55-network.sh)");
+        return files;
+    }
     public string Release => File.Exists(Path.Combine(Directory, "package")) ? File.ReadAllText(Path.Combine(Directory, "package")).Trim()
         : "unknown";
 
@@ -105,9 +120,11 @@ public sealed class AnalysisGuest
     /// <summary>Writes the initramfs: busybox, /init, and (for a run) the sample as /sample/run.</summary>
     public static void Initramfs(string path, byte[]? sample) => Initramfs(path, sample, null);
 
-    /// <summary>As above, with the timing helper (guest/now.c, static) as /bin/alkanet-now when given, and the sample
-    /// under its own file name (<see cref="SampleFileName"/>) when <paramref name="sampleName"/> is given.</summary>
-    public static void Initramfs(string path, byte[]? sample, string? nowHelper, string? sampleName = null)
+    /// <summary>As above, with the timing helper (guest/now.c, static) as /bin/alkanet-now when given, the sample under its
+    /// own file name (<see cref="SampleFileName"/>) when <paramref name="sampleName"/> is given, and kernel modules put in
+    /// /lib/modules (a networked run's NIC driver).</summary>
+    public static void Initramfs(string path, byte[]? sample, string? nowHelper, string? sampleName = null,
+        IReadOnlyList<string>? modules = null)
     {
         using var fs = File.Create(path);
         using (var cpio = new CpioWriter(fs))
@@ -125,6 +142,9 @@ public sealed class AnalysisGuest
                 cpio.AddFile(SampleNameFile, System.Text.Encoding.ASCII.GetBytes(file + "\n"), executable: false);
             }
             if (nowHelper is not null && File.Exists(nowHelper)) cpio.AddFile("bin/alkanet-now", File.ReadAllBytes(nowHelper), executable: true);
+            modules ??= [];
+            if (modules.Count > 0) { cpio.AddDirectory("lib"); cpio.AddDirectory("lib/modules"); }
+            foreach (var m in modules) cpio.AddFile("lib/modules/" + Path.GetFileName(m), File.ReadAllBytes(m), executable: false);
         }
     }
 

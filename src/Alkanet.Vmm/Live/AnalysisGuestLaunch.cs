@@ -36,7 +36,7 @@ public sealed record AnalysisGuestLaunch : RunLaunch
     public override Staged Stage(string work, string consoleLog, TracedRunOptions options, Action<string>? log)
     {
         var initrd = Path.Combine(work, "initrd.cpio");
-        AnalysisGuest.Initramfs(initrd, Sample, Prepared.NowHelper, SampleName);
+        AnalysisGuest.Initramfs(initrd, Sample, Prepared.NowHelper, SampleName, options.Network ? Prepared.NetModuleFiles() : []);
         string? vars = null;
         if (Firmware == Firmware.Uefi)
         {
@@ -48,10 +48,11 @@ public sealed record AnalysisGuestLaunch : RunLaunch
             // PVH boots the ELF directly (no decompression); OVMF needs the EFI-stub bzImage.
             Kernel = Firmware == Firmware.Uefi ? Prepared.Vmlinuz : Prepared.Vmlinux,
             Initrd = initrd,
-            CommandLine = AnalysisGuest.CommandLine("run"),
+            CommandLine = AnalysisGuest.CommandLine("run") + (options.Network ? " " + Network.AnalysisNetwork.GuestCommandLine : ""),
             ConsoleLog = consoleLog,
             Firmware = Firmware,
             OvmfVars = vars,
+            NicModel = AnalysisGuest.NicModel,
         }, AnalysisGuest.SampleProcessNameOf(SampleName));
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Alkanet.Vmm.Network;
 using Alkanet.Vmm.Qemu;
 using Alkanet.Ring;
 
@@ -28,13 +29,15 @@ public static partial class TracedRun
             TracePath = Path.Combine(o.OutDirectory, "trace.jsonl"), SampleReportsExit = launch.GuestReportsSample,
         };
         var wall = Stopwatch.StartNew();
+        AnalysisNetwork? net = null;
         try
         {
+            if (o.Network) net = StartNetwork(o, result, log);
             var console = Path.Combine(o.OutDirectory, "console.log");
             File.Delete(console);
             var staged = launch.Stage(work.FullName, console, o, log);
             result.SampleProcessName = staged.SampleProcessName;
-            var session = QemuRingSession.Run(qemu, ringPath => Launch(staged, o, plugin, ringPath), new QemuRingSession.Output
+            var session = QemuRingSession.Run(qemu, ringPath => Launch(staged, o, plugin, ringPath, net), new QemuRingSession.Output
             {
                 TracePath = result.TracePath, ExtraSinks = o.ExtraSinks, Filter = o.RecordFilter, OnRingReady = o.OnRingReady,
                 OnRingClosing = o.OnRingClosing, RingSlots = o.RingSlots, DropWhenFull = o.DropWhenFull,
@@ -44,6 +47,7 @@ public static partial class TracedRun
         }
         finally
         {
+            StopNetwork(net, o, result);
             work.Delete(true);
         }
         result.WallSeconds = wall.Elapsed.TotalSeconds;
@@ -52,11 +56,50 @@ public static partial class TracedRun
     }
 
     /// <summary>QEMU's launch: the launch builder's, plus what every run sets (vCPUs, network, RAM file, the plugin).</summary>
-    internal static QemuLaunch Launch(RunLaunch.Staged staged, TracedRunOptions o, string? plugin, string ringPath) => staged.Qemu with
+    internal static QemuLaunch Launch(RunLaunch.Staged staged, TracedRunOptions o, string? plugin, string ringPath, AnalysisNetwork? net = null) =>
+        staged.Qemu with
     {
         Cpus = o.Cpus, Network = o.Network, MemoryFile = o.MemoryFile,
+        NetworkNamespace = net?.Namespace, NetworkTap = AnalysisNetwork.Tap, NetworkCapture = net is null ? null : CapturePath(o),
         Plugin = plugin is null ? null : o.Launch.PluginArguments(plugin, ringPath, o.AllArgs) + o.PluginExtra,
     };
+
+    public static string CapturePath(TracedRunOptions o) => Path.Combine(o.OutDirectory, "network.pcap");
+
+    private static AnalysisNetwork StartNetwork(TracedRunOptions o, TracedRunResult r, Action<string>? log)
+    {
+        var clock = Stopwatch.StartNew();
+        File.Delete(CapturePath(o));
+        if (o.ParseCapture) SuricataRun.Require(); // before the run, not after it
+        var net = AnalysisNetwork.Start(Path.Combine(o.OutDirectory, "inetsim"), log);
+        r.NetworkSetupSeconds = clock.Elapsed.TotalSeconds;
+        return net;
+    }
+
+    /// <summary>Stops INetSim, removes the namespace, and bounds the capture (QEMU has exited: the pcap is whole).</summary>
+    private static void StopNetwork(AnalysisNetwork? net, TracedRunOptions o, TracedRunResult r)
+    {
+        if (net is null) return;
+        var clock = Stopwatch.StartNew();
+        net.Dispose();
+        r.NetworkSetupSeconds += clock.Elapsed.TotalSeconds;
+        if (!File.Exists(CapturePath(o))) return;
+        r.Capture = PcapBound.Apply(CapturePath(o), o.CaptureLimitBytes);
+        if (!o.ParseCapture) return;
+        clock.Restart();
+        try
+        {
+            var eve = SuricataRun.Run(CapturePath(o), Path.Combine(o.OutDirectory, "suricata"), o.SuricataRules);
+            r.Eve = EveSummary.Read(eve);
+            r.Eve.JoinProcesses(r.TracePath);
+            r.Eve.Write(Path.Combine(o.OutDirectory, "network.json"));
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException)
+        {
+            r.ParseError = e.Message; // the run's trace and capture stand; run.json says why the parse is missing
+        }
+        r.ParseSeconds = clock.Elapsed.TotalSeconds;
+    }
 
     /// <summary>QEMU's end and the ring's counters. The outcome is Timeout, Stopped, or by QEMU's exit: a clean exit
     /// is a power-off unless the guest reports its own (then <see cref="ReadConsole"/> decides from its marker).</summary>
@@ -137,10 +180,38 @@ public static partial class TracedRun
         w.WriteNumber("ring_full_stalls", r.Stalls);
         if (r.BootToSampleSeconds is { } b) w.WriteNumber("boot_to_sample_s", b);
         if (r.SampleSeconds is { } ss) w.WriteNumber("sample_s", Math.Round(ss, 6));
+        if (o.Network) WriteNetwork(w, o, r);
         w.WriteNumber("cpus", o.Cpus);
         w.WriteNumber("wall_s", Math.Round(r.WallSeconds, 3));
         w.WriteNumber("qemu_exit_code", r.QemuExitCode);
         w.WriteString("detail", r.Detail);
+        w.WriteEndObject();
+    }
+
+    private static void WriteNetwork(Utf8JsonWriter w, TracedRunOptions o, TracedRunResult r)
+    {
+        w.WriteStartObject("network");
+        w.WriteString("guest_address", AnalysisNetwork.GuestAddress);
+        w.WriteString("sink_address", AnalysisNetwork.HostAddress);
+        w.WriteNumber("setup_s", Math.Round(r.NetworkSetupSeconds, 3));
+        if (r.Capture is { } c)
+        {
+            w.WriteString("pcap", "network.pcap");
+            w.WriteNumber("frames", c.Frames);
+            w.WriteNumber("bytes", c.Bytes);
+            w.WriteNumber("limit_bytes", o.CaptureLimitBytes);
+            w.WriteBoolean("capture_cap_hit", c.CapHit);
+        }
+        if (r.Eve is { } e)
+        {
+            w.WriteString("parsed", "network.json");
+            w.WriteNumber("parse_s", Math.Round(r.ParseSeconds, 3));
+            w.WriteNumber("dns_queries", e.DnsQueries.Count);
+            w.WriteNumber("http_requests", e.HttpRequests.Count);
+            w.WriteNumber("flows", e.Flows.Count);
+            w.WriteNumber("alerts", e.Alerts.Count);
+        }
+        if (r.ParseError is not null) w.WriteString("parse_error", r.ParseError);
         w.WriteEndObject();
     }
 

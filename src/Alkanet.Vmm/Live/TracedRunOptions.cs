@@ -16,8 +16,15 @@ public sealed record TracedRunOptions
     /// <summary>Kill QEMU after this long; null: the launch's default (<see cref="RunLaunch.DefaultTimeout"/>).</summary>
     public TimeSpan? Timeout { get; init; }
     public int Cpus { get; init; } = 2;
-    /// <summary>Give the guest a user-mode network device (the launch picks the model); off by default.</summary>
+    /// <summary>Give the guest a NIC on the run's isolated network (<see cref="Network.AnalysisNetwork"/>: INetSim's fake
+    /// services, nothing else), captured into DIR/network.pcap; off by default (no NIC).</summary>
     public bool Network { get; init; }
+    /// <summary>The capture's bound in bytes (<see cref="Network.PcapBound"/>): past it the pcap is cut and run.json says so.</summary>
+    public long CaptureLimitBytes { get; init; } = 64L << 20;
+    /// <summary>With <see cref="Network"/>: parse the capture with Suricata after the run (DIR/suricata/eve.json, DIR/network.json).</summary>
+    public bool ParseCapture { get; init; } = true;
+    /// <summary>A folder of the user's Suricata *.rules, read after the project's own (data/suricata).</summary>
+    public string? SuricataRules { get; init; }
     /// <summary>False: boot the same guest without the plugin (an untraced baseline for the figures).</summary>
     public bool Traced { get; init; } = true;
     public bool DropWhenFull { get; init; }

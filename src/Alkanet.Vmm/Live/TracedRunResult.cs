@@ -22,6 +22,14 @@ public sealed class TracedRunResult
     public int QemuExitCode { get; set; }
     public string Detail { get; set; } = "";
     public string TracePath { get; set; } = "";
+    /// <summary>Networked runs: the capture after its bound (null: no network).</summary>
+    public Network.PcapBound.Result? Capture { get; set; }
+    /// <summary>Networked runs: seconds spent making the isolated network and starting INetSim, and tearing it down.</summary>
+    public double NetworkSetupSeconds { get; set; }
+    /// <summary>Networked runs: Suricata's reading of the capture (null: not parsed), its seconds, or why it failed.</summary>
+    public Network.EveSummary? Eve { get; set; }
+    public double ParseSeconds { get; set; }
+    public string? ParseError { get; set; }
 
     public bool PluginStarted { get; set; }
     /// <summary>The plugin found the guest's kernel (Windows: ntoskrnl; Linux: the KASLR slide from the site bytes).</summary>

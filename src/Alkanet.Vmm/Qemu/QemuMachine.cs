@@ -24,6 +24,12 @@ public sealed record QemuLaunch
     public int Cpus { get; init; } = 2;
     public int MemoryMiB { get; init; } = 512;
     public bool Network { get; init; }
+    /// <summary>With <see cref="Network"/>: the network namespace (made by <c>AnalysisNetwork</c>) QEMU runs in, whose tap
+    /// <see cref="NetworkTap"/> is the NIC's backend; null: user-mode networking with <c>restrict=on</c> (reaches nothing).</summary>
+    public string? NetworkNamespace { get; init; }
+    public string NetworkTap { get; init; } = "alk0";
+    /// <summary>With <see cref="Network"/>: every frame of the NIC goes to this pcap (QEMU's filter-dump).</summary>
+    public string? NetworkCapture { get; init; }
     /// <summary>"-plugin" value (path,arg=value,...), or null for an untraced boot.</summary>
     public string? Plugin { get; init; }
     /// <summary>When set, guest RAM is this shared file (guest-physical address = file offset), kept after QEMU
@@ -64,7 +70,7 @@ public sealed class QemuMachine : IDisposable
         if (l.MemoryFile is not null)
             a.AddRange(["-object", $"memory-backend-file,id=ram,size={l.MemoryMiB}M,mem-path={l.MemoryFile},share=on"]);
         if (!l.Network) a.AddRange(["-nic", "none"]);
-        else a.AddRange(["-nic", "user,model=" + l.NicModel]);
+        else NetworkArguments(l, a);
         if (l.Firmware == Firmware.Uefi)
         {
             var (code, _) = QemuInstallation.Ovmf();
@@ -75,15 +81,26 @@ public sealed class QemuMachine : IDisposable
         return a;
     }
 
+    private static void NetworkArguments(QemuLaunch l, List<string> a)
+    {
+        a.AddRange(["-netdev", l.NetworkNamespace is null ? "user,id=net0,restrict=on" : $"tap,id=net0,ifname={l.NetworkTap},script=no,downscript=no"]);
+        a.AddRange(["-device", $"{l.NicModel},netdev=net0"]);
+        if (l.NetworkCapture is not null) a.AddRange(["-object", $"filter-dump,id=capture0,netdev=net0,file={l.NetworkCapture}"]);
+    }
+
     public static QemuMachine Start(QemuInstallation qemu, QemuLaunch launch)
     {
-        var setpriv = HostTools.FindOnPath("setpriv");
-        var psi = new ProcessStartInfo(setpriv ?? qemu.Binary)
+        var command = new List<string>();
+        if (HostTools.FindOnPath("setpriv") is { } setpriv) command.AddRange([setpriv, "--pdeathsig", "KILL", "--"]);
+        // ip netns exec execs QEMU in place, so the pid (and setpriv's death signal) stay QEMU's.
+        if (launch.Network && launch.NetworkNamespace is not null)
+            command.AddRange([HostTools.FindOnPath("ip") ?? "ip", "netns", "exec", launch.NetworkNamespace]);
+        command.Add(qemu.Binary);
+        var psi = new ProcessStartInfo(command[0])
         {
             RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false,
         };
-        if (setpriv is not null) { psi.ArgumentList.Add("--pdeathsig"); psi.ArgumentList.Add("KILL"); psi.ArgumentList.Add("--");
-            psi.ArgumentList.Add(qemu.Binary); }
+        foreach (var arg in command.Skip(1)) psi.ArgumentList.Add(arg);
         foreach (var arg in Arguments(launch)) psi.ArgumentList.Add(arg);
         var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {qemu.Binary}");
         return new QemuMachine(p);

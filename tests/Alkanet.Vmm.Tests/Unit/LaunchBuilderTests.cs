@@ -75,7 +75,12 @@ public sealed class LaunchBuilderTests : IDisposable
         a.ShouldNotContain("-kernel");
         a[a.IndexOf("-cpu") + 1].ShouldBe("max");
         a[a.IndexOf("-m") + 1].ShouldBe("2048");
-        a[a.IndexOf("-nic") + 1].ShouldBe("user,model=e1000e");
+        a.ShouldNotContain("-nic");
+        a[a.IndexOf("-netdev") + 1].ShouldBe("user,id=net0,restrict=on", "no AnalysisNetwork given: a NIC that reaches nothing");
+        a[a.IndexOf("-device") + 1].ShouldBe("e1000e,netdev=net0");
+        var isolated = QemuMachine.Arguments(TracedRun.Launch(staged, o, null, "/r") with { NetworkNamespace = "ns1", NetworkCapture = "/o/network.pcap" }).ToList();
+        isolated[isolated.IndexOf("-netdev") + 1].ShouldBe("tap,id=net0,ifname=alk0,script=no,downscript=no");
+        isolated.ShouldContain("filter-dump,id=capture0,netdev=net0,file=/o/network.pcap");
         var drives = Values(a, "-drive");
         drives[0].ShouldBe($"file={image.Replace(",", ",,", StringComparison.Ordinal)},format=qcow2,if=ide,index=0,media=disk,snapshot=on");
         drives[1].ShouldBe($"file=fat:{Path.Combine(Work, "sample-drive")},format=raw,if=ide,index=1,media=disk,snapshot=on");

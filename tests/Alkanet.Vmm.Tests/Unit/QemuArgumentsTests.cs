@@ -18,7 +18,8 @@ public sealed class QemuArgumentsTests
         a.ShouldNotContain("-append");
         a[a.IndexOf("-cpu") + 1].ShouldBe("max");
         a[a.IndexOf("-m") + 1].ShouldBe("4096");
-        a[a.IndexOf("-nic") + 1].ShouldBe("user,model=e1000e");
+        a[a.IndexOf("-netdev") + 1].ShouldBe("user,id=net0,restrict=on");
+        a[a.IndexOf("-device") + 1].ShouldBe("e1000e,netdev=net0");
         var drives = a.Select((v, i) => (v, i)).Where(x => x.v == "-drive").Select(x => a[x.i + 1]).ToList();
         drives.ShouldBe(["file=/d/w.img,format=raw,if=ide,index=0,media=disk,snapshot=on", "file=fat:/s,format=raw,if=ide,index=1,media=disk,snapshot=on"]);
         a.ShouldContain("-no-reboot");

@@ -1,0 +1,128 @@
+using System.Text.Json;
+
+namespace Alkanet.Vmm.Network;
+
+/// <summary>What Suricata's eve.json says about a run, kept small: the DNS names asked and their answers, the HTTP
+/// requests, the TLS server names, the flows and the alerts. eve.json is read line by line; a line that is not a JSON
+/// object (a torn last line) is counted, never fatal. Field names are Suricata 7's documented EVE format.</summary>
+public sealed class EveSummary
+{
+    public sealed record Dns(string Name, string Type, IReadOnlyList<string> Answers);
+    public sealed record Http(string Method, string Host, string Url, string UserAgent, int? Status, string Client, string Server);
+    public sealed record Flow(string Proto, string Src, int SrcPort, string Dst, int DstPort, string? App, long Packets, string Start)
+    {
+        /// <summary>The processes that opened it (<see cref="FlowProcesses"/>); empty when no record matched.</summary>
+        public IReadOnlyList<string> Processes { get; set; } = [];
+    }
+    public sealed record Alert(long Sid, string Signature, string Category, int Severity, string Src, string Dst);
+
+    public List<Dns> DnsQueries { get; } = [];
+    public List<Http> HttpRequests { get; } = [];
+    public List<string> TlsServerNames { get; } = [];
+    public List<Flow> Flows { get; } = [];
+    public List<Alert> Alerts { get; } = [];
+    public int BadLines { get; private set; }
+
+    /// <summary>Names each flow's processes from the run's connect/sendto records (<see cref="FlowProcesses"/>).</summary>
+    public void JoinProcesses(string tracePath)
+    {
+        var byRemote = FlowProcesses.ByRemote(tracePath);
+        foreach (var f in Flows)
+            if (byRemote.TryGetValue($"{f.Dst}:{f.DstPort}", out var who)) f.Processes = who;
+    }
+
+    public static EveSummary Read(string eve)
+    {
+        var s = new EveSummary();
+        foreach (var line in File.ReadLines(eve))
+        {
+            if (line.Length == 0) continue;
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object) { s.BadLines++; continue; }
+                s.Add(doc.RootElement);
+            }
+            catch (JsonException)
+            {
+                s.BadLines++;
+            }
+        }
+        return s;
+    }
+
+    private void Add(JsonElement e)
+    {
+        var src = Str(e, "src_ip");
+        var dst = Str(e, "dest_ip");
+        switch (Str(e, "event_type"))
+        {
+            case "dns" when e.TryGetProperty("dns", out var d):
+                // Suricata 7 logs the answer as a "type":"answer" event (with "answers" when grouped) and queries as "query".
+                if (Str(d, "type") == "answer" || d.TryGetProperty("answers", out _))
+                {
+                    var answers = d.TryGetProperty("answers", out var a) && a.ValueKind == JsonValueKind.Array
+                        ? a.EnumerateArray().Select(x => Str(x, "rdata")).Where(x => x.Length > 0).ToList()
+                        : Str(d, "rdata") is { Length: > 0 } one ? [one] : [];
+                    var name = Str(d, "rrname");
+                    var known = DnsQueries.FindIndex(q => q.Name == name && q.Answers.Count == 0);
+                    if (known >= 0) DnsQueries[known] = DnsQueries[known] with { Answers = answers };
+                    else DnsQueries.Add(new Dns(name, Str(d, "rrtype"), answers));
+                }
+                else
+                {
+                    DnsQueries.Add(new Dns(Str(d, "rrname"), Str(d, "rrtype"), []));
+                }
+                break;
+            case "http" when e.TryGetProperty("http", out var h):
+                HttpRequests.Add(new Http(Str(h, "http_method"), Str(h, "hostname"), Str(h, "url"), Str(h, "http_user_agent"),
+                    h.TryGetProperty("status", out var st) && st.TryGetInt32(out var code) ? code : null,
+                    $"{src}:{Int(e, "src_port")}", $"{dst}:{Int(e, "dest_port")}"));
+                break;
+            case "tls" when e.TryGetProperty("tls", out var t) && Str(t, "sni") is { Length: > 0 } sni:
+                if (!TlsServerNames.Contains(sni)) TlsServerNames.Add(sni);
+                break;
+            case "flow":
+                var f = e.TryGetProperty("flow", out var fl) ? fl : default;
+                Flows.Add(new Flow(Str(e, "proto"), src, Int(e, "src_port"), dst, Int(e, "dest_port"), Str(e, "app_proto") is { Length: > 0 } app ? app : null,
+                    f.ValueKind == JsonValueKind.Object ? Long(f, "pkts_toserver") + Long(f, "pkts_toclient") : 0,
+                    f.ValueKind == JsonValueKind.Object ? Str(f, "start") : ""));
+                break;
+            case "alert" when e.TryGetProperty("alert", out var al):
+                Alerts.Add(new Alert(Long(al, "signature_id"), Str(al, "signature"), Str(al, "category"), Int(al, "severity"), src, dst));
+                break;
+        }
+    }
+
+    private static string Str(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
+
+    private static int Int(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.TryGetInt32(out var i) ? i : 0;
+
+    private static long Long(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.TryGetInt64(out var i) ? i : 0;
+
+    /// <summary>DIR/network.json: the summary, for the report and for other tools (network IOCs: names, URLs, addresses).</summary>
+    public void Write(string path)
+    {
+        using var fs = File.Create(path);
+        JsonSerializer.Serialize(fs, new
+        {
+            dns = DnsQueries.Select(d => new { name = d.Name, type = d.Type, answers = d.Answers }),
+            http = HttpRequests.Select(h => new { method = h.Method, host = h.Host, url = h.Url, user_agent = h.UserAgent, status = h.Status,
+                client = h.Client, server = h.Server }),
+            tls_sni = TlsServerNames,
+            flows = Flows.Select(f => new { proto = f.Proto, src = f.Src, src_port = f.SrcPort, dst = f.Dst, dst_port = f.DstPort, app = f.App,
+                packets = f.Packets, start = f.Start, processes = f.Processes }),
+            alerts = Alerts.Select(a => new { sid = a.Sid, signature = a.Signature, category = a.Category, severity = a.Severity, src = a.Src, dst = a.Dst }),
+            iocs = new
+            {
+                domains = DnsQueries.Select(d => d.Name).Concat(TlsServerNames).Concat(HttpRequests.Select(h => h.Host)).Where(x => x.Length > 0).Distinct(),
+                urls = HttpRequests.Select(h => $"http://{h.Host}{h.Url}").Distinct(),
+                ips = Flows.Select(f => f.Dst).Where(x => x.Length > 0).Distinct(),
+            },
+            eve_bad_lines = BadLines,
+        }, new JsonSerializerOptions { WriteIndented = true });
+    }
+}
