@@ -116,7 +116,7 @@ public sealed class AnalysisNetwork : IDisposable
         TryRun(ip, "netns", "del", ns);
     }
 
-    private static IEnumerable<int> Pids(string ip, string ns)
+    private static List<int> Pids(string ip, string ns)
     {
         var (code, output) = TryRun(ip, "netns", "pids", ns);
         if (code != 0) return [];

@@ -123,6 +123,8 @@ public sealed class EveSummary
                 ips = Flows.Select(f => f.Dst).Where(x => x.Length > 0).Distinct(),
             },
             eve_bad_lines = BadLines,
-        }, new JsonSerializerOptions { WriteIndented = true });
+        }, Indented);
     }
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 }

@@ -1,5 +1,6 @@
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Linux;
+using Alkanet.Introspection.TestKit;
 
 namespace Alkanet.Introspection.Tests.Linux;
 
