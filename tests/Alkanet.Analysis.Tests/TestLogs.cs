@@ -8,8 +8,14 @@ internal static class TestLogs
 {
     public static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
-    public static string Cape(string prefix) =>
-        Directory.GetFiles("/work/shared/reference/behaviour/cape", prefix + "*.json.gz").Single();
+    /// <summary>A real CAPE report of the project's shared reference material: shared/ beside the repository (as CI
+    /// lays it out), else the development machines' /work/shared.</summary>
+    public static string Cape(string prefix)
+    {
+        var beside = Path.Combine(Path.GetDirectoryName(Corpus())!, "..", "..", "shared", "reference", "behaviour", "cape");
+        var dir = Directory.Exists(beside) ? beside : "/work/shared/reference/behaviour/cape";
+        return Directory.GetFiles(dir, prefix + "*.json.gz").Single();
+    }
 
     /// <summary>A file of the validation corpus (tests/corpus: public sandbox outputs with their source notes).</summary>
     public static string Corpus(params string[] parts)

@@ -63,4 +63,26 @@ public class UnreadableValueTests
         r.AdditionalInfo.Set("path", InfoValue.Unreadable(0xdeadbeef));
         RecordText.Format(r).ShouldContain(" path=<unreadable@deadbeef>");
     }
+
+    [Theory]
+    [InlineData("<unreadable@7ffd0010>", true, 0x7ffd0010UL)]
+    [InlineData("C:\\ab<unreadable@13000>", true, 0x13000UL)]
+    [InlineData("/tmp/<unreadable@zz>", false, 0UL)]
+    [InlineData("<unreadable@>", false, 0UL)]
+    [InlineData("/tmp/unreadable@10", false, 0UL)]
+    [InlineData("", false, 0UL)]
+    public void A_log_s_text_is_recognised_as_a_failed_read_by_the_writer_s_own_inverse(string text, bool failed, ulong address)
+    {
+        RecordJsonWriter.TryUnreadableAddress(text, out var at).ShouldBe(failed);
+        at.ShouldBe(address);
+        RecordJsonWriter.EndsUnreadable(text).ShouldBe(failed);
+    }
+
+    [Fact]
+    public void What_the_writer_writes_its_inverse_reads_back()
+    {
+        var v = InfoValue.Unreadable(0xffff800012345678, "/etc/pa");
+        RecordJsonWriter.TryUnreadableAddress(RecordJsonWriter.ValueText(v), out var at).ShouldBeTrue();
+        at.ShouldBe(0xffff800012345678);
+    }
 }

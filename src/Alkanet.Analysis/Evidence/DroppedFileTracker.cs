@@ -29,7 +29,6 @@ public sealed class DroppedFileTracker(DroppedFileLimits? limits = null)
     public static bool WantsArguments(string name) => name is "sendfile" or "copy_file_range" or "splice";
 
     private const ulong OAppend = 0x400;
-    private const string UnreadablePrefix = "<unreadable@";
 
     public void OnEvent(CallEvent e, ProcessNode p)
     {
@@ -129,9 +128,9 @@ public sealed class DroppedFileTracker(DroppedFileLimits? limits = null)
         why = null;
         if (!hasData) { why = "the record was truncated before its data"; return []; }
         if (data.IsUnreadable) { why = $"the buffer at 0x{data.Address:x} could not be read"; return []; }
-        if (data.Text.StartsWith(UnreadablePrefix, StringComparison.Ordinal))
-        {   // a log read back holds the written form, <unreadable@ADDRESS> (docs/RECORD.md)
-            why = $"the buffer at 0x{data.Text[UnreadablePrefix.Length..].TrimEnd('>')} could not be read";
+        if (Core.Json.RecordJsonWriter.TryUnreadableAddress(data.Text, out var at))
+        {   // a log read back holds the written form (docs/RECORD.md)
+            why = $"the buffer at 0x{at:x} could not be read";
             return [];
         }
         try { return Convert.FromBase64String(data.Text ?? ""); }

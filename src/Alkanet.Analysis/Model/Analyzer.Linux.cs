@@ -97,7 +97,7 @@ public sealed partial class Analyzer
     private static void LxOpen(Analyzer a, CallEvent e, ProcessNode p)
     {
         var path = e["path"] ?? e["fd_path"];
-        if (string.IsNullOrEmpty(path) || path.StartsWith("<unreadable", StringComparison.Ordinal)) return;
+        if (string.IsNullOrEmpty(path) || Core.Json.RecordJsonWriter.EndsUnreadable(path)) return;
         if (e.Failed)
         {
             // Looking for a hypervisor's files that are not there is a probe all the same.

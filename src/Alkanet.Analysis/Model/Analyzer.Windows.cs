@@ -148,7 +148,7 @@ public sealed partial class Analyzer
         var resolved = e["object_name"];
         if (!string.IsNullOrEmpty(resolved) && !resolved.StartsWith('<')) return resolved;
         var raw = e[nameField];
-        if (string.IsNullOrEmpty(raw) || raw.StartsWith("<unreadable", StringComparison.Ordinal)) return null;
+        if (string.IsNullOrEmpty(raw) || Core.Json.RecordJsonWriter.EndsUnreadable(raw)) return null;
         var (root, name) = Paths.SplitRooted(raw);
         if (root == 0) return name;
         var rootInfo = GetHandle(p, root.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
@@ -162,7 +162,7 @@ public sealed partial class Analyzer
         var resolved = e["object_name"];
         if (!string.IsNullOrEmpty(resolved) && !resolved.StartsWith('<')) return Paths.Display(resolved.AsSpan(), scratch);
         var raw = e[nameField];
-        if (string.IsNullOrEmpty(raw) || raw.StartsWith("<unreadable", StringComparison.Ordinal)) return [];
+        if (string.IsNullOrEmpty(raw) || Core.Json.RecordJsonWriter.EndsUnreadable(raw)) return [];
         var fast = Paths.DisplayRootless(raw, scratch);
         if (!fast.IsEmpty) return fast;
         var joined = ObjectPath(e, p, nameField);

@@ -92,8 +92,26 @@ public sealed class RecordJsonWriter
     /// that form is written.</summary>
     public static string ValueText(InfoValue value) =>
         value.Kind == InfoValueKind.Unreadable
-            ? string.Create(CultureInfo.InvariantCulture, $"{value.Text}<unreadable@{value.Address:x}>")
+            ? string.Create(CultureInfo.InvariantCulture, $"{value.Text}{UnreadablePrefix}{value.Address:x}>")
             : value.Text ?? "";
+
+    /// <summary>True when text read back from a log ends in the unreadable form <see cref="ValueText"/> writes (a guest
+    /// read that failed, after any part read before it): readers of logs ask here rather than search for the form.</summary>
+    public static bool EndsUnreadable(string? text) => TryUnreadableAddress(text, out _);
+
+    /// <summary>The guest address of a failed read whose unreadable form ends <paramref name="text"/> (see
+    /// <see cref="EndsUnreadable"/>); false when the text does not end in that form.</summary>
+    public static bool TryUnreadableAddress(string? text, out ulong address)
+    {
+        address = 0;
+        if (text is null || text.Length == 0 || text[^1] != '>') return false;
+        var at = text.LastIndexOf(UnreadablePrefix, StringComparison.Ordinal);
+        if (at < 0) return false;
+        var hex = text.AsSpan(at + UnreadablePrefix.Length, text.Length - at - UnreadablePrefix.Length - 1);
+        return ulong.TryParse(hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out address);
+    }
+
+    private const string UnreadablePrefix = "<unreadable@";
 
     /// <summary>A JSON array of strings (an argv) whose unreadable elements take the log's unreadable form; the
     /// result says where the first unreadable element was (<see cref="InfoValueKind.PartlyUnreadableJson"/>).</summary>
