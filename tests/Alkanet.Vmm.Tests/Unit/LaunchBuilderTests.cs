@@ -42,7 +42,7 @@ public sealed class LaunchBuilderTests : IDisposable
         a.ShouldNotContain("-drive");
         a.ShouldNotContain("-cpu");
         a[a.IndexOf("-plugin") + 1].ShouldBe($"/p/libalkanet.so,profile={guest.ProfilePath},ring=/dev/shm/alkanet-test.ring,args=all,stage=hit");
-        staged.SampleProcessName.ShouldBe("run");
+        staged.SampleProcessName.ShouldBe("s"); // the sample keeps its own file name in the guest
         launch.GuestReportsSample.ShouldBeTrue();
     }
 
