@@ -23,7 +23,8 @@ internal sealed record PluginArguments(string Os, string RingPath, HookStage Sta
             var key = eq < 0 ? arg : arg[..eq];
             if (key is not ("os" or "ring" or "stage") && !OsKeys.Contains(key))
             {
-                error = $"unknown argument '{arg}' (expected [os=NAME,]ring=FILE[,profile=FILE][,profiles=DIR][,cr3=on][,args=all|decoded][,capture=on]" +
+                error = $"unknown argument '{arg}' (expected [os=NAME,]ring=FILE[,profile=FILE][,profiles=DIR][,cr3=on]"
+                    + "[,args=all|decoded][,capture=on]" +
                     "[,stage=hit|decode|full])";
                 return null;
             }

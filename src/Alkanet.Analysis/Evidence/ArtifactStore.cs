@@ -4,8 +4,9 @@ namespace Alkanet.Analysis.Evidence;
 
 /// <summary>
 /// Writes the evidence of a run under its folder: <c>files/&lt;sha256&gt;</c> and <c>memory/&lt;sha256&gt;</c>
-/// (content-addressed, so the same bytes dropped twice are stored once) and <c>artifacts.json</c> (docs/EVIDENCE.md gives its fields). Each file goes to a temporary
-/// name first and is renamed into place, so a full disk leaves no half-written artifact under its final name.
+/// (content-addressed, so the same bytes dropped twice are stored once) and <c>artifacts.json</c> (docs/EVIDENCE.md gives its fields).
+/// Each file goes to a temporary name first and is renamed into place, so a full disk leaves no half-written artifact under its
+/// final name.
 /// </summary>
 public static class ArtifactStore
 {

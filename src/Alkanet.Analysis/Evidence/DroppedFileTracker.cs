@@ -100,14 +100,25 @@ public sealed class DroppedFileTracker(DroppedFileLimits? limits = null)
         {   // opened before the trace or by a call the tracker does not follow (dup, fcntl): append, and say so
             offset = file.Length;
             _positions[(p.Seq, fd)] = offset + written;
-            file.Gaps.Add(new CaptureGap(offset, 0, "the fd's position was not traced (opened before the log or duplicated); bytes appended", records));
+            file.Gaps.Add(new CaptureGap(offset, 0,
+                "the fd's position was not traced (opened before the log or duplicated); bytes appended", records));
         }
 
         var bytes = Bytes(hasData, data, out var why);
         var take = (int)Math.Min(bytes.Length, written);
         var capped = false;
-        if (file.CapturedBytes + take > Limits.MaxFileBytes) { take = (int)Math.Max(0, Limits.MaxFileBytes - file.CapturedBytes); capped = true; why = "per-file cap reached"; }
-        if (_runBytes + take > Limits.MaxRunBytes) { take = (int)Math.Max(0, Limits.MaxRunBytes - _runBytes); capped = true; why = "per-run cap reached"; }
+        if (file.CapturedBytes + take > Limits.MaxFileBytes)
+        {
+            take = (int)Math.Max(0, Limits.MaxFileBytes - file.CapturedBytes);
+            capped = true;
+            why = "per-file cap reached";
+        }
+        if (_runBytes + take > Limits.MaxRunBytes)
+        {
+            take = (int)Math.Max(0, Limits.MaxRunBytes - _runBytes);
+            capped = true;
+            why = "per-run cap reached";
+        }
         if (offset + take > int.MaxValue) { take = 0; why = "offset beyond 2 GiB"; }
         if (take > 0)
         {

@@ -55,7 +55,11 @@ public sealed class InjectedMemoryTracker
                 var written = (long)e.RetVal;
                 byte[] bytes;
                 string? gap = null;
-                if (data.IsUnreadable || Core.Json.RecordJsonWriter.EndsUnreadable(data.Text)) { bytes = []; gap = "the local buffer could not be read"; }
+                if (data.IsUnreadable || Core.Json.RecordJsonWriter.EndsUnreadable(data.Text))
+                {
+                    bytes = [];
+                    gap = "the local buffer could not be read";
+                }
                 else
                 {
                     try { bytes = Convert.FromBase64String(data.Text); }

@@ -27,7 +27,8 @@ public static class CapeImporter
         }
         catch (JsonException ex)
         {
-            throw new LogFormatException(new LogFormatError(path, (ex.LineNumber ?? 0) + 1, ex.BytePositionInLine ?? 0, $"not a CAPE report: malformed JSON: {ex.Message}"), ex);
+            throw new LogFormatException(new LogFormatError(path, (ex.LineNumber ?? 0) + 1, ex.BytePositionInLine ?? 0,
+                $"not a CAPE report: malformed JSON: {ex.Message}"), ex);
         }
         catch (InvalidDataException ex)
         {
@@ -40,7 +41,8 @@ public static class CapeImporter
         using (doc)
         {
             var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("behavior", out var behavior) || behavior.ValueKind != JsonValueKind.Object
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("behavior", out var behavior) || behavior.ValueKind != JsonValueKind.Object
                 || !behavior.TryGetProperty("processes", out var processes) || processes.ValueKind != JsonValueKind.Array)
                 throw new LogFormatException(new LogFormatError(path, 0, 0, "CAPE report has no behavior.processes (was behavioural analysis run?)"));
 
@@ -167,7 +169,8 @@ public static class CapeImporter
     }
 
     private static long? ParseTs(string? ts) =>
-        DateTime.TryParseExact(ts, "yyyy-MM-dd HH:mm:ss,fff", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d)
+        DateTime.TryParseExact(ts, "yyyy-MM-dd HH:mm:ss,fff", CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d)
             ? (d - DateTime.UnixEpoch).Ticks * 100
             : null;
 
@@ -181,7 +184,9 @@ public static class CapeImporter
 
     private static string? Str(JsonElement o, string name) =>
         o.ValueKind == JsonValueKind.Object && o.TryGetProperty(name, out var v)
-            ? v.ValueKind == JsonValueKind.String ? v.GetString() : v.ValueKind is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False ? v.GetRawText() : null
+            ? v.ValueKind == JsonValueKind.String ? v.GetString()
+                : v.ValueKind is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False ? v.GetRawText()
+                : null
             : null;
 
     /// <summary>User-mode APIs → the native call a system-call tracer would have seen.</summary>
@@ -322,8 +327,13 @@ public static class CapeImporter
                 break;
             case "NtWriteFile" or "NtSetInformationFile":
                 SetHex(info, "file_handle", args.GetValueOrDefault("FileHandle"));
-                Set(info, "object_name", args.GetValueOrDefault("HandleName") ?? args.GetValueOrDefault("FileName") ?? args.GetValueOrDefault("ExistingFileName"));
-                if (args.GetValueOrDefault("NewFileName") is { } nn) { info.Set("new_name", nn); info.Set("info_class_name", "FileRenameInformation"); }
+                Set(info, "object_name",
+                    args.GetValueOrDefault("HandleName") ?? args.GetValueOrDefault("FileName") ?? args.GetValueOrDefault("ExistingFileName"));
+                if (args.GetValueOrDefault("NewFileName") is { } nn)
+                {
+                    info.Set("new_name", nn);
+                    info.Set("info_class_name", "FileRenameInformation");
+                }
                 if (args.TryGetValue("FileInformationClass", out var fic)) info.Set("info_class", HexText(fic));
                 break;
             case "NtDeleteFile":
@@ -336,7 +346,8 @@ public static class CapeImporter
             case "NtSetValueKey" or "NtDeleteValueKey" or "NtDeleteKey" or "NtQueryValueKey":
                 if (api.StartsWith("CreateService", StringComparison.Ordinal))
                 {
-                    info.Set("object_name", "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services\\" + args.GetValueOrDefault("ServiceName", "?"));
+                    info.Set("object_name",
+                        "\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services\\" + args.GetValueOrDefault("ServiceName", "?"));
                     info.Set("value_name", "ImagePath");
                     Set(info, "data", args.GetValueOrDefault("BinaryPathName"));
                     break;
@@ -344,7 +355,8 @@ public static class CapeImporter
                 SetHex(info, "key_handle", args.GetValueOrDefault("KeyHandle") ?? args.GetValueOrDefault("Handle"));
                 var full = args.GetValueOrDefault("FullName");
                 var value = args.GetValueOrDefault("ValueName");
-                if (full is not null && e.Name != "NtDeleteKey" && value is not null && full.EndsWith("\\" + value, StringComparison.OrdinalIgnoreCase))
+                if (full is not null && e.Name != "NtDeleteKey" && value is not null
+                    && full.EndsWith("\\" + value, StringComparison.OrdinalIgnoreCase))
                     full = full[..^(value.Length + 1)];
                 Set(info, "object_name", full);
                 break;
@@ -355,7 +367,8 @@ public static class CapeImporter
                 info.Remove("thread_handle");
                 if (args.GetValueOrDefault("ProcessId") is { } np) SetDec(info, "new_pid", np);
                 if (args.GetValueOrDefault("ThreadId") is { } nt) SetDec(info, "new_tid", nt);
-                if ((Model.Paths.Hex(args.GetValueOrDefault("CreationFlags")) ?? 0) is var cf && (cf & 4) != 0) info.Set("flags_names", "CREATE_SUSPENDED");
+                if ((Model.Paths.Hex(args.GetValueOrDefault("CreationFlags")) ?? 0) is var cf && (cf & 4) != 0)
+                    info.Set("flags_names", "CREATE_SUSPENDED");
                 if (string.IsNullOrEmpty(info["image_name"]))
                 {
                     // CreateProcessInternalW often has an empty ApplicationName: the program is the command line's first word.
@@ -384,16 +397,21 @@ public static class CapeImporter
                 Set(info, "object_name", args.GetValueOrDefault("ObjectAttributes") is { Length: > 0 } oa ? oa : null);
                 break;
             case "NtCreateMutant":
-                Set(info, "mutant_name", args.GetValueOrDefault("MutexName") ?? args.GetValueOrDefault("MutantName") ?? args.GetValueOrDefault("ObjectAttributes"));
+                Set(info, "mutant_name",
+                    args.GetValueOrDefault("MutexName") ?? args.GetValueOrDefault("MutantName") ?? args.GetValueOrDefault("ObjectAttributes"));
                 break;
             case "NtDelayExecution":
                 var ms = args.GetValueOrDefault("Milliseconds") ?? args.GetValueOrDefault("dwMilliseconds");
-                if (long.TryParse(ms, CultureInfo.InvariantCulture, out var msv)) info.Set("interval_100ns", (-msv * 10_000).ToString(CultureInfo.InvariantCulture));
+                if (long.TryParse(ms, CultureInfo.InvariantCulture, out var msv))
+                    info.Set("interval_100ns", (-msv * 10_000).ToString(CultureInfo.InvariantCulture));
                 break;
             case "NtQueryInformationProcess" or "NtSetInformationThread" or "NtQuerySystemInformation":
                 if (api is "IsDebuggerPresent" or "CheckRemoteDebuggerPresent") { info.Set("info_class_name", "ProcessDebugPort"); break; }
-                var cls = args.GetValueOrDefault("ProcessInformationClass") ?? args.GetValueOrDefault("ThreadInformationClass") ?? args.GetValueOrDefault("SystemInformationClass");
-                if (long.TryParse(cls, CultureInfo.InvariantCulture, out var cn) && InfoClassName(e.Name, cn) is { } className) info.Set("info_class_name", className);
+                var cls = args.GetValueOrDefault("ProcessInformationClass")
+                    ?? args.GetValueOrDefault("ThreadInformationClass")
+                    ?? args.GetValueOrDefault("SystemInformationClass");
+                if (long.TryParse(cls, CultureInfo.InvariantCulture, out var cn) && InfoClassName(e.Name, cn) is { } className)
+                    info.Set("info_class_name", className);
                 break;
             case "NtDeviceIoControlFile":
                 var ip = args.GetValueOrDefault("ip") ?? args.GetValueOrDefault("ServerName");
@@ -437,7 +455,8 @@ public static class CapeImporter
         _ => null,
     };
 
-    private static bool IsHexArg(string mapped) => mapped.EndsWith("_handle", StringComparison.Ordinal) || mapped is "desired_access" or "create_disposition"
+    private static bool IsHexArg(string mapped) =>
+        mapped.EndsWith("_handle", StringComparison.Ordinal) || mapped is "desired_access" or "create_disposition"
         or "create_options" or "share_access" or "file_attributes" or "base_address" or "region_size" or "protect" or "new_protect" or "size";
 
     private static string HexText(string v)

@@ -141,19 +141,28 @@ public static class DrakvufImporter
                 if (progress is not null && (line & 0x3fff) == 0 && file is { Length: > 0 }) progress((double)file.Position / file.Length);
                 var trimmed = text.AsSpan().Trim();
                 if (trimmed.Length == 0) continue;
-                if (trimmed[0] != '{') { ImportedFields.Reject(path, line, lineOffset, "not a JSON object (DRAKVUF's banner or garbage)", skipBad, result); continue; }
+                if (trimmed[0] != '{')
+                {
+                    ImportedFields.Reject(path, line, lineOffset, "not a JSON object (DRAKVUF's banner or garbage)", skipBad, result);
+                    continue;
+                }
                 try
                 {
                     using var doc = JsonDocument.Parse(text);
                     var o = doc.RootElement;
-                    if (o.ValueKind != JsonValueKind.Object) { ImportedFields.Reject(path, line, lineOffset, "not a JSON object", skipBad, result); continue; }
+                    if (o.ValueKind != JsonValueKind.Object)
+                    {
+                        ImportedFields.Reject(path, line, lineOffset, "not a JSON object", skipBad, result);
+                        continue;
+                    }
                     if (ImportedFields.Text(o, "TimeStamp", "$") is { } t)
                         ts = decimal.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d
                             : throw BadFieldException.WrongType("$.TimeStamp", "seconds since the epoch", o.GetProperty("TimeStamp"));
                 }
                 catch (JsonException ex)
                 {
-                    ImportedFields.Reject(path, line, lineOffset + (ex.BytePositionInLine ?? 0), $"malformed JSON: {ex.Message.Split(" LineNumber:")[0]}", skipBad, result);
+                    ImportedFields.Reject(path, line, lineOffset + (ex.BytePositionInLine ?? 0),
+                        $"malformed JSON: {ex.Message.Split(" LineNumber:")[0]}", skipBad, result);
                     continue;
                 }
                 catch (BadFieldException ex)
@@ -178,7 +187,8 @@ public static class DrakvufImporter
         var image = ImportedFields.Text(o, "ProcessName", "$");
         var args = ImportedFields.Text(o, "Arguments", "$");
         var cmd = image is null ? null : string.IsNullOrWhiteSpace(args) ? image : $"\"{image}\" {args}";
-        sink.OnProcessFact(new ProcessFact(pid, null, image is null ? "" : Paths.BaseName(image), image, cmd, -1, Ts(ImportedFields.Text(o, "TimeStamp", "$"))));
+        sink.OnProcessFact(new ProcessFact(pid, null, image is null ? "" : Paths.BaseName(image), image, cmd, -1,
+            Ts(ImportedFields.Text(o, "TimeStamp", "$"))));
     }
 
     /// <summary>A syscall (ENTER) or sysret (EXIT) line as a record; its PID and, for a syscall, its Method must be there.</summary>
@@ -231,7 +241,8 @@ public static class DrakvufImporter
         var ts = Ts(Str(o, "TimeStamp"));
         if (Str(o, "RunningProcess") is { } running)
         {
-            sink.OnProcessFact(new ProcessFact(pid, o.TryGetProperty("PPID", out _) ? (ulong)Num(o, "PPID") : null, Paths.BaseName(running), null, null, no, ts));
+            sink.OnProcessFact(new ProcessFact(pid, o.TryGetProperty("PPID", out _) ? (ulong)Num(o, "PPID") : null,
+                Paths.BaseName(running), null, null, no, ts));
             return;
         }
         var method = Str(o, "Method") ?? "";

@@ -42,8 +42,10 @@ public static class LogInput
         }
         var head = System.Text.Encoding.UTF8.GetString(buf, 0, n);
         if (head.Contains("\"Plugin\"", StringComparison.Ordinal)) return InputFormat.Drakvuf;
-        if (head.Contains("\"logtype\"", StringComparison.Ordinal) || head.Contains("\"proc_pid\"", StringComparison.Ordinal)) return InputFormat.Alkanet;
-        if (head.Contains("\"behavior\"", StringComparison.Ordinal) || head.Contains("\"info\"", StringComparison.Ordinal) && head.Contains("\"target\"", StringComparison.Ordinal)
+        if (head.Contains("\"logtype\"", StringComparison.Ordinal) || head.Contains("\"proc_pid\"", StringComparison.Ordinal))
+            return InputFormat.Alkanet;
+        if (head.Contains("\"behavior\"", StringComparison.Ordinal)
+            || head.Contains("\"info\"", StringComparison.Ordinal) && head.Contains("\"target\"", StringComparison.Ordinal)
             || head.Contains("\"CAPE\"", StringComparison.Ordinal) || head.Contains("\"statistics\"", StringComparison.Ordinal))
             return InputFormat.Cape;
         return InputFormat.Alkanet; // let the Alkanet reader name what is wrong
@@ -86,7 +88,8 @@ public static class LogInput
 
     /// <summary>Whether the inputs are DRAKVUF output to be merged by time (a folder counts as DRAKVUF's).</summary>
     public static bool AreDrakvuf(IReadOnlyList<string> paths, InputFormat format) =>
-        format == InputFormat.Drakvuf || format == InputFormat.Auto && paths.All(p => p != "-" && (Directory.Exists(p) || Detect(p) == InputFormat.Drakvuf));
+        format == InputFormat.Drakvuf
+            || format == InputFormat.Auto && paths.All(p => p != "-" && (Directory.Exists(p) || Detect(p) == InputFormat.Drakvuf));
 
     public static Result Read(Stream stream, string name, Analyzer sink, bool skipBad = false, CancellationToken cancellationToken = default) =>
         ReadAlkanet(stream, null, name, sink, skipBad, null, cancellationToken);
@@ -145,11 +148,13 @@ public static class LogInput
         }
         catch (InvalidDataException ex)
         {
-            throw new LogFormatException(new LogFormatError(path, reader.RecordLine, reader.BytesConsumed, $"damaged compressed data: {ex.Message}"), ex);
+            throw new LogFormatException(new LogFormatError(path, reader.RecordLine, reader.BytesConsumed,
+                $"damaged compressed data: {ex.Message}"), ex);
         }
         catch (EndOfStreamException ex)
         {
-            throw new LogFormatException(new LogFormatError(path, reader.RecordLine, reader.BytesConsumed, $"truncated compressed data: {ex.Message}"), ex);
+            throw new LogFormatException(new LogFormatError(path, reader.RecordLine, reader.BytesConsumed,
+                $"truncated compressed data: {ex.Message}"), ex);
         }
         pairer.Finish();
         progress?.Invoke(1);

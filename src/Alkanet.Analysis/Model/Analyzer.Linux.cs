@@ -73,7 +73,8 @@ public sealed partial class Analyzer
         {
             using var doc = System.Text.Json.JsonDocument.Parse(json);
             if (doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Array) return json;
-            return string.Join(' ', doc.RootElement.EnumerateArray().Select(x => x.ValueKind == System.Text.Json.JsonValueKind.String ? x.GetString() : x.GetRawText()));
+            return string.Join(' ', doc.RootElement.EnumerateArray()
+                .Select(x => x.ValueKind == System.Text.Json.JsonValueKind.String ? x.GetString() : x.GetRawText()));
         }
         catch (System.Text.Json.JsonException)
         {

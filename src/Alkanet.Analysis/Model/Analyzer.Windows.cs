@@ -169,7 +169,8 @@ public sealed partial class Analyzer
         return joined is null ? [] : Paths.Display(joined);
     }
 
-    private const ulong FileWriteAccess = 0x2 | 0x4 | 0x40000000 | 0x10000000 | 0x02000000; // WRITE_DATA, APPEND_DATA, GENERIC_WRITE, GENERIC_ALL, MAXIMUM_ALLOWED
+    // WRITE_DATA, APPEND_DATA, GENERIC_WRITE, GENERIC_ALL, MAXIMUM_ALLOWED
+    private const ulong FileWriteAccess = 0x2 | 0x4 | 0x40000000 | 0x10000000 | 0x02000000;
 
     private static void WinCreateFile(Analyzer a, CallEvent e, ProcessNode p)
     {
@@ -189,7 +190,8 @@ public sealed partial class Analyzer
         string kind;
         string? detail = null;
         if ((options & 0x1000) != 0) { kind = BehaviourKinds.FileDelete; detail = "delete on close"; }
-        else if (disposition is 0 or 2 or 4 or 5 || dispositionNames.Contains("CREATE", StringComparison.Ordinal) && !dispositionNames.Contains("OPEN_IF", StringComparison.Ordinal))
+        else if (disposition is 0 or 2 or 4 or 5
+            || dispositionNames.Contains("CREATE", StringComparison.Ordinal) && !dispositionNames.Contains("OPEN_IF", StringComparison.Ordinal))
             kind = BehaviourKinds.FileCreate;
         else if ((access & FileWriteAccess) != 0) kind = BehaviourKinds.FileWrite;
         else kind = BehaviourKinds.FileOpen;
@@ -245,7 +247,8 @@ public sealed partial class Analyzer
         Span<char> scratch = stackalloc char[512];
         var display = a.ObjectDisplay(e, p, "key_name", scratch);
         if (display.IsEmpty) return;
-        var item = a.Behaviour(p, e, e.Name == "NtCreateKey" && e["disposition"] == "1" ? BehaviourKinds.RegistryCreate : BehaviourKinds.RegistryOpen, display);
+        var item = a.Behaviour(p, e,
+            e.Name == "NtCreateKey" && e["disposition"] == "1" ? BehaviourKinds.RegistryCreate : BehaviourKinds.RegistryOpen, display);
         if (e["out_handle"] is { } h) a.SetHandle(p, h, new HandleInfo(HandleKind.Key, null, null, item?.Object ?? display.ToString()));
     }
 
@@ -279,7 +282,8 @@ public sealed partial class Analyzer
             a.Behaviour(p, e, BehaviourKinds.ServiceCreate, m.Groups[1].Value, e["data"]);
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"\\(?:CurrentControlSet|ControlSet\d{3})\\Services\\([^\\]+)\\", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    [System.Text.RegularExpressions.GeneratedRegex(@"\\(?:CurrentControlSet|ControlSet\d{3})\\Services\\([^\\]+)\\",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
     private static partial System.Text.RegularExpressions.Regex ServiceKey();
 
     private static void WinDeleteKey(Analyzer a, CallEvent e, ProcessNode p)

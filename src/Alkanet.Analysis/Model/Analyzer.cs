@@ -336,7 +336,8 @@ public sealed partial class Analyzer : ICallEventSink
         _injectedThreads.TryAdd((target.Seq, tid), by with { TargetSeq = target.Seq, TargetTid = tid });
     }
 
-    private void Spread(string kind, ProcessNode p, CallEvent e, ProcessNode? target, ulong? targetTid = null, string? detail = null, string? attributeAs = null)
+    private void Spread(string kind, ProcessNode p, CallEvent e, ProcessNode? target,
+        ulong? targetTid = null, string? detail = null, string? attributeAs = null)
     {
         if (target is null || target == p) return;
         AddEdge(kind, p, e, target, targetTid, detail);
@@ -372,7 +373,8 @@ public sealed partial class Analyzer : ICallEventSink
             item = new BehaviourItem { Kind = kind, Object = text, ProcessSeq = p.Seq, Tid = e.Tid, ByInjectedThread = injected, Detail = detail };
             bag.Add(item);
             if (Paths.IsAutostart(text)) item.AddTag("autostart");
-            if (kind is BehaviourKinds.FileCreate or BehaviourKinds.FileWrite or BehaviourKinds.FileRename && Paths.LooksExecutable(detail is not null && kind == BehaviourKinds.FileRename ? detail : text))
+            if (kind is BehaviourKinds.FileCreate or BehaviourKinds.FileWrite or BehaviourKinds.FileRename
+                && Paths.LooksExecutable(detail is not null && kind == BehaviourKinds.FileRename ? detail : text))
                 item.AddTag("executable");
         }
         else if (item.Detail is null && detail is not null)

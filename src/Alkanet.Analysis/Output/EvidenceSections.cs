@@ -17,7 +17,8 @@ internal static class EvidenceSections
         sb.AppendLine("| path | size | SHA-256 | type | state | writer | records |").AppendLine("|---|---|---|---|---|---|---|");
         foreach (var f in r.DroppedFiles)
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {Cell(string.Join(" → ", f.Paths))} | {f.Size:N0} | `{f.Sha256}` | {Cell(f.Type ?? "?")} | {State(f)} | #{f.WriterSeq} | {Nos(f.Records)} |"));
+                $"| {Cell(string.Join(" → ", f.Paths))} | {f.Size:N0} | `{f.Sha256}` | {Cell(f.Type ?? "?")} | {State(f)} | #{f.WriterSeq}"
+                    + $" | {Nos(f.Records)} |"));
         sb.AppendLine();
     }
 
@@ -28,7 +29,8 @@ internal static class EvidenceSections
         sb.Append("<h2>Dropped files</h2><table><tr><th>path</th><th>size</th><th>SHA-256</th><th>type</th><th>state</th><th>writer</th>" +
             "<th>records</th></tr>");
         foreach (var f in r.DroppedFiles)
-            sb.Append("<tr><td>").Append(E(string.Join(" → ", f.Paths))).Append("</td><td>").Append(f.Size.ToString("N0", CultureInfo.InvariantCulture))
+            sb.Append("<tr><td>").Append(E(string.Join(" → ", f.Paths)))
+              .Append("</td><td>").Append(f.Size.ToString("N0", CultureInfo.InvariantCulture))
               .Append("</td><td><a href=\"").Append(E(f.Content)).Append("\" download><code>").Append(E(f.Sha256)).Append("</code></a></td><td>")
               .Append(E(f.Type ?? "?")).Append("</td><td>").Append(E(State(f))).Append("</td><td>#").Append(f.WriterSeq)
               .Append("</td><td>").Append(E(Nos(f.Records))).Append("</td></tr>");
@@ -42,7 +44,8 @@ internal static class EvidenceSections
         sb.AppendLine("| source | target pid | address | size | SHA-256 | by | state | records |").AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var m in r.InjectedMemory)
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| #{m.SourceSeq} | {m.TargetPid} | 0x{m.Address} | {m.Size:N0} | `{m.Sha256}` | {string.Join(", ", m.Techniques)} | {Cell(MemState(m))} | {Nos(m.Records)} |"));
+                $"| #{m.SourceSeq} | {m.TargetPid} | 0x{m.Address} | {m.Size:N0} | `{m.Sha256}` | {string.Join(", ", m.Techniques)}"
+                    + $" | {Cell(MemState(m))} | {Nos(m.Records)} |"));
         sb.AppendLine();
     }
 

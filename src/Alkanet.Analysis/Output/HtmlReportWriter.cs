@@ -23,10 +23,14 @@ public static class HtmlReportWriter
           .Append(E(string.Join(", ", r.Sample.Roots.Select(P)))).Append("</title><style>")
           .Append("body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d2330;max-width:1200px}")
           .Append("h1{font-size:22px}h2{font-size:17px;border-bottom:1px solid #ccd;padding-bottom:4px;margin-top:28px}")
-          .Append("table{border-collapse:collapse;width:100%;margin:8px 0}td,th{border:1px solid #dde;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}")
-          .Append("th{background:#f0f2f8;white-space:nowrap}.sev{white-space:nowrap;font-weight:600;text-transform:uppercase;font-size:12px}.critical{color:#fff;background:#8b0000}.high{color:#fff;background:#c0392b}")
-          .Append(".medium{background:#f5b041}.low{background:#d6eaf8}.info{background:#eee}.rec{font:12px monospace;background:#eef;border-radius:3px;padding:0 3px;margin-right:2px;text-decoration:none}")
-          .Append(".tag{font-size:11px;background:#fde;border-radius:3px;padding:0 3px;margin-right:2px}.meta{color:#555}svg text{font:12px system-ui,sans-serif}")
+          .Append("table{border-collapse:collapse;width:100%;margin:8px 0}")
+          .Append("td,th{border:1px solid #dde;padding:3px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}")
+          .Append("th{background:#f0f2f8;white-space:nowrap}.sev{white-space:nowrap;font-weight:600;text-transform:uppercase;font-size:12px}")
+          .Append(".critical{color:#fff;background:#8b0000}.high{color:#fff;background:#c0392b}")
+          .Append(".medium{background:#f5b041}.low{background:#d6eaf8}.info{background:#eee}")
+          .Append(".rec{font:12px monospace;background:#eef;border-radius:3px;padding:0 3px;margin-right:2px;text-decoration:none}")
+          .Append(".tag{font-size:11px;background:#fde;border-radius:3px;padding:0 3px;margin-right:2px}.meta{color:#555}")
+          .Append("svg text{font:12px system-ui,sans-serif}")
           .Append("</style></head><body>");
         sb.Append("<h1>Alkanet report: ").Append(E(string.Join(", ", r.Sample.Roots.Select(P)))).Append("</h1>");
         sb.Append("<p class=meta>").Append(E(string.Join(", ", r.Input.Files))).Append(" (").Append(E(r.Input.Format)).Append(") — ")
@@ -34,7 +38,8 @@ public static class HtmlReportWriter
           .Append(r.Input.Calls.ToString("N0", CultureInfo.InvariantCulture)).Append(" calls")
           .Append(r.Input.LostRecords > 0 ? $", <b>{r.Input.LostRecords} records lost</b>" : "")
           .Append(". Sample ").Append(E(string.Join(", ", r.Sample.Names.Select(n => string.Create(CultureInfo.InvariantCulture,
-              $"{n.Name} (pid {n.ProcessId}, 0x{n.ProcessId:x})"))))).Append(", <code>").Append(E(r.Sample.Spec)).Append("</code> chosen by ").Append(E(r.Sample.ChosenBy)).Append("; ")
+              $"{n.Name} (pid {n.ProcessId}, 0x{n.ProcessId:x})")))))
+              .Append(", <code>").Append(E(r.Sample.Spec)).Append("</code> chosen by ").Append(E(r.Sample.ChosenBy)).Append("; ")
           .Append(r.Sample.Processes.Count).Append(" process(es), ").Append(r.InjectedThreads.Count).Append(" injected thread(s).")
           .Append(r.Baseline is { } b ? $" Baseline removed {b.Removed} item(s)." : "").Append("</p>");
 
@@ -49,9 +54,11 @@ public static class HtmlReportWriter
             {
                 sb.Append("<tr><td><span class=\"sev ").Append(E(f.Severity)).Append("\">").Append(E(f.Severity)).Append("</span></td><td><b>")
                   .Append(E(f.Title)).Append("</b><br><span class=meta>").Append(E(f.Description)).Append("</span></td><td>");
-                foreach (var t in f.Attack) sb.Append("<a href=\"").Append(E(t.Url)).Append("\">").Append(E(t.Id)).Append("</a> ").Append(E(t.Name)).Append("<br>");
+                foreach (var t in f.Attack)
+                    sb.Append("<a href=\"").Append(E(t.Url)).Append("\">").Append(E(t.Id)).Append("</a> ").Append(E(t.Name)).Append("<br>");
                 sb.Append("</td><td>");
-                foreach (var ev in f.Evidence.Take(8)) sb.Append(E(ev.Object)).Append(" <span class=meta>(").Append(E(ev.Kind)).Append(")</span><br>");
+                foreach (var ev in f.Evidence.Take(8))
+                    sb.Append(E(ev.Object)).Append(" <span class=meta>(").Append(E(ev.Kind)).Append(")</span><br>");
                 if (f.Evidence.Count > 8) sb.Append("… ").Append(f.Evidence.Count - 8).Append(" more");
                 sb.Append("</td><td>").Append(Recs(f.Records)).Append("</td></tr>");
             }
@@ -62,8 +69,10 @@ public static class HtmlReportWriter
         {
             sb.Append("<h2>Injections</h2><table><tr><th>source</th><th>target</th><th>technique</th><th>steps</th><th>records</th></tr>");
             foreach (var i in r.Injections)
-                sb.Append("<tr><td>").Append(E(i.Source)).Append("</td><td>").Append(E(i.Target)).Append("</td><td>").Append(E(string.Join(", ", i.Techniques)))
-                  .Append("</td><td>").Append(E(string.Join(", ", i.Steps.Select(s => $"{s.Key} ×{s.Value}")))).Append("</td><td>").Append(Recs(i.Records)).Append("</td></tr>");
+                sb.Append("<tr><td>").Append(E(i.Source)).Append("</td><td>").Append(E(i.Target))
+                  .Append("</td><td>").Append(E(string.Join(", ", i.Techniques)))
+                  .Append("</td><td>").Append(E(string.Join(", ", i.Steps.Select(s => $"{s.Key} ×{s.Value}"))))
+                  .Append("</td><td>").Append(Recs(i.Records)).Append("</td></tr>");
             sb.Append("</table>");
         }
 
@@ -72,7 +81,8 @@ public static class HtmlReportWriter
         sb.Append("<h2>Behaviour</h2>");
         foreach (var g in r.Behaviour.GroupBy(i => i.Kind).OrderBy(g => g.Key is "file_open" or "registry_open" ? 1 : 0))
         {
-            sb.Append("<h3>").Append(E(g.Key)).Append(" (").Append(g.Count()).Append(")</h3><table><tr><th>object</th><th>detail</th><th>process</th><th>count</th><th>records</th></tr>");
+            sb.Append("<h3>").Append(E(g.Key)).Append(" (").Append(g.Count()).Append(")</h3>")
+              .Append("<table><tr><th>object</th><th>detail</th><th>process</th><th>count</th><th>records</th></tr>");
             foreach (var i in g.Take(300))
             {
                 sb.Append("<tr><td>").Append(E(i.Object));
@@ -89,7 +99,8 @@ public static class HtmlReportWriter
         foreach (var t in r.Timeline)
             sb.Append("<tr id=\"no-").Append(t.No).Append("\"><td><span class=rec>").Append(t.No).Append("</span></td><td>")
               .Append(t.Ns is { } ns && t0 is { } z ? ((ns - z) / 1e9).ToString("+0.000 s", CultureInfo.InvariantCulture) : "")
-              .Append("</td><td>").Append(E(P(t.ProcessSeq))).Append("</td><td><b>").Append(E(t.Kind)).Append("</b> ").Append(E(t.Text)).Append("</td></tr>");
+              .Append("</td><td>").Append(E(P(t.ProcessSeq)))
+              .Append("</td><td><b>").Append(E(t.Kind)).Append("</b> ").Append(E(t.Text)).Append("</td></tr>");
         sb.Append("</table></body></html>\n");
         return sb.ToString();
     }
@@ -115,29 +126,36 @@ public static class HtmlReportWriter
         var width = pos.Values.Max(v => v.X) + BoxW + 2 * Pad + 60;
         var height = pos.Values.Max(v => v.Y) + BoxH + 2 * Pad;
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"process tree\">");
-        sb.Append("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0L10,5L0,10z\" fill=\"#c0392b\"/></marker></defs>");
+        sb.Append(CultureInfo.InvariantCulture,
+            $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"process tree\">");
+        sb.Append("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">")
+          .Append("<path d=\"M0,0L10,5L0,10z\" fill=\"#c0392b\"/></marker></defs>");
         foreach (var p in nodes)
         {
             if (p.ParentSeq is not { } ps || !pos.TryGetValue(ps, out var a) || !pos.TryGetValue(p.Seq, out var c)) continue;
             var x0 = a.X + 20; var y0 = a.Y + BoxH; var y1 = c.Y + BoxH / 2;
-            sb.Append(CultureInfo.InvariantCulture, $"<path d=\"M{x0},{y0} V{y1} H{c.X}\" fill=\"none\" stroke=\"#889\" stroke-width=\"1.5\"{(p.ParentSource == "creation" ? "" : " stroke-dasharray=\"4 3\"")}/>");
+            sb.Append(CultureInfo.InvariantCulture, $"<path d=\"M{x0},{y0} V{y1} H{c.X}\" fill=\"none\" stroke=\"#889\" stroke-width=\"1.5\""
+                + $"{(p.ParentSource == "creation" ? "" : " stroke-dasharray=\"4 3\"")}/>");
         }
         foreach (var inj in r.Injections)
         {
             if (!pos.TryGetValue(inj.SourceSeq, out var a) || !pos.TryGetValue(inj.TargetSeq, out var c)) continue;
             var x0 = a.X + BoxW; var y0 = a.Y + BoxH / 2; var x1 = c.X + BoxW; var y1 = c.Y + BoxH / 2;
             var bend = Math.Max(x0, x1) + 50;
-            sb.Append(CultureInfo.InvariantCulture, $"<path d=\"M{x0},{y0} C{bend},{y0} {bend},{y1} {x1 + 2},{y1}\" fill=\"none\" stroke=\"#c0392b\" stroke-width=\"2\" marker-end=\"url(#arrow)\"><title>{E(string.Join(", ", inj.Techniques))}</title></path>");
+            sb.Append(CultureInfo.InvariantCulture, $"<path d=\"M{x0},{y0} C{bend},{y0} {bend},{y1} {x1 + 2},{y1}\" fill=\"none\" stroke=\"#c0392b\""
+                + $" stroke-width=\"2\" marker-end=\"url(#arrow)\"><title>{E(string.Join(", ", inj.Techniques))}</title></path>");
         }
         foreach (var p in nodes)
         {
             var (x, y) = pos[p.Seq];
             var fill = p.Role switch { "sample" => "#f9d6d5", "child" => "#fde9d9", "injected" => "#f6e0ff", _ => "#eef1f6" };
             var stroke = p.Role == "other" ? "#99a" : "#c0392b";
-            sb.Append(CultureInfo.InvariantCulture, $"<g><title>{E(p.CommandLine ?? p.Image ?? p.Name)}</title><rect x=\"{x}\" y=\"{y}\" width=\"{BoxW}\" height=\"{BoxH}\" rx=\"6\" fill=\"{fill}\" stroke=\"{stroke}\"/>");
+            sb.Append(CultureInfo.InvariantCulture, $"<g><title>{E(p.CommandLine ?? p.Image ?? p.Name)}</title>"
+                + $"<rect x=\"{x}\" y=\"{y}\" width=\"{BoxW}\" height=\"{BoxH}\" rx=\"6\" fill=\"{fill}\" stroke=\"{stroke}\"/>");
             sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + 8}\" y=\"{y + 16}\" font-weight=\"600\">{E(Clip(p.Name, 24))} #{p.Seq}</text>");
-            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + 8}\" y=\"{y + 32}\" fill=\"#555\">pid {Convert.ToUInt64(p.Pid, 16)} · {p.Calls:N0} calls · {E(p.Role)}</text></g>");
+            sb.Append(CultureInfo.InvariantCulture,
+                $"<text x=\"{x + 8}\" y=\"{y + 32}\" fill=\"#555\">"
+                + $"pid {Convert.ToUInt64(p.Pid, 16)} · {p.Calls:N0} calls · {E(p.Role)}</text></g>");
         }
         sb.Append("</svg>");
         return sb.ToString();

@@ -91,7 +91,10 @@ public static class ReportBuilder
                     if (m.Tag is not null && !i.Tags.Contains(m.Tag)) continue;
                     if (m.SelfImage && !selfImages.Contains(PathNormalizer.Normalize(i.Object))) continue;
                     finding ??= NewFinding(rule, options.Attack);
-                    finding.Evidence.Add(new ReportEvidence { Kind = i.Kind, Object = i.Object, ProcessSeq = i.ProcessSeq, Records = [.. i.Records.Order()] });
+                    finding.Evidence.Add(new ReportEvidence
+                    {
+                        Kind = i.Kind, Object = i.Object, ProcessSeq = i.ProcessSeq, Records = [.. i.Records.Order()],
+                    });
                 }
             }
             else if (rule.Sequence is { } steps)

@@ -28,10 +28,17 @@ public static class ReportWriters
         string P(int seq) => procs.TryGetValue(seq, out var p) ? $"{Esc(p.Name)}#{seq}" : $"#{seq}";
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"# Alkanet report: {string.Join(", ", r.Sample.Roots.Select(P))}"));
         sb.AppendLine();
-        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Input: {string.Join(", ", r.Input.Files)} ({r.Input.Format}); {r.Input.Records:N0} records, {r.Input.Calls:N0} calls, records no {r.Input.FirstNo}..{r.Input.LastNo}") +
-            (r.Input.LostRecords > 0 ? $", **{r.Input.LostRecords:N0} records lost**" : "") + (r.Input.SkippedRecords > 0 ? $", {r.Input.SkippedRecords:N0} skipped" : "") + ".");
-        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Sample: {SampleNames(r.Sample)} (`{r.Sample.Spec}` chosen by {r.Sample.ChosenBy}); {r.Sample.Processes.Count} process(es), {r.InjectedThreads.Count} injected thread(s)."));
-        if (r.Baseline is { } b) sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Baseline: {string.Join(", ", b.Files)} removed {b.Removed} item(s) also seen without the sample."));
+        sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"Input: {string.Join(", ", r.Input.Files)} ({r.Input.Format}); {r.Input.Records:N0} records, {r.Input.Calls:N0} calls"
+            + $", records no {r.Input.FirstNo}..{r.Input.LastNo}")
+            + (r.Input.LostRecords > 0 ? $", **{r.Input.LostRecords:N0} records lost**" : "")
+            + (r.Input.SkippedRecords > 0 ? $", {r.Input.SkippedRecords:N0} skipped" : "") + ".");
+        sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"Sample: {SampleNames(r.Sample)} (`{r.Sample.Spec}` chosen by {r.Sample.ChosenBy}); {r.Sample.Processes.Count} process(es), "
+            + $"{r.InjectedThreads.Count} injected thread(s)."));
+        if (r.Baseline is { } b)
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"Baseline: {string.Join(", ", b.Files)} removed {b.Removed} item(s) also seen without the sample."));
         sb.AppendLine();
 
         sb.AppendLine("## Findings").AppendLine();
@@ -40,7 +47,9 @@ public static class ReportWriters
         {
             sb.AppendLine("| severity | finding | ATT&CK | evidence | records |").AppendLine("|---|---|---|---|---|");
             foreach (var f in r.Findings)
-                sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {f.Severity} | {Esc(f.Title)} | {string.Join(", ", f.Attack.Select(t => $"{t.Id} {t.Name}"))} | {Esc(EvidenceText(f.Evidence))} | {Nos(f.Records)} |"));
+                sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {f.Severity} | {Esc(f.Title)} | {string.Join(", ", f.Attack.Select(t => $"{t.Id} {t.Name}"))}"
+                    + $" | {Esc(EvidenceText(f.Evidence))} | {Nos(f.Records)} |"));
         }
         sb.AppendLine();
 
@@ -52,7 +61,9 @@ public static class ReportWriters
             foreach (var p in children[parent])
             {
                 sb.Append(' ', depth * 2).AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"- **{Esc(p.Name)}** #{p.Seq} pid {Convert.ToUInt64(p.Pid, 16)} (0x{p.Pid}) [{p.Role}] {p.Calls:N0} calls, records {p.FirstNo}..{p.LastNo}{(p.ExitNo is { } x ? $", exit at {x}" : "")}{(p.ParentSource is "creation" or "unknown" ? "" : $", parent from {p.ParentSource}")}") +
+                    $"- **{Esc(p.Name)}** #{p.Seq} pid {Convert.ToUInt64(p.Pid, 16)} (0x{p.Pid}) [{p.Role}] {p.Calls:N0} calls"
+                    + $", records {p.FirstNo}..{p.LastNo}{(p.ExitNo is { } x ? $", exit at {x}" : "")}"
+                    + $"{(p.ParentSource is "creation" or "unknown" ? "" : $", parent from {p.ParentSource}")}") +
                     (p.CommandLine is { } cmd ? $"  \n{new string(' ', depth * 2 + 2)}`{Code(cmd)}`" : ""));
                 Walk(p.Seq, depth + 1);
             }
@@ -65,20 +76,28 @@ public static class ReportWriters
             sb.AppendLine("## Injections").AppendLine();
             sb.AppendLine("| source | target | technique | steps | records |").AppendLine("|---|---|---|---|---|");
             foreach (var i in r.Injections)
-                sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {Esc(i.Source)} | {Esc(i.Target)} | {Esc(string.Join(", ", i.Techniques))} | {string.Join(", ", i.Steps.Select(s => $"{s.Key} x{s.Value}"))} | {Nos(i.Records)} |"));
+                sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {Esc(i.Source)} | {Esc(i.Target)} | {Esc(string.Join(", ", i.Techniques))}"
+                    + $" | {string.Join(", ", i.Steps.Select(s => $"{s.Key} x{s.Value}"))} | {Nos(i.Records)} |"));
             var proven = r.Injections.Where(i => i.Catalogue.Count > 0).ToList();
             if (proven.Count > 0)
             {
-                sb.AppendLine().AppendLine("Techniques and the records of each step (a step in brackets is optional; \"not seen\" it was absent):").AppendLine();
+                sb.AppendLine()
+                  .AppendLine("Techniques and the records of each step (a step in brackets is optional; \"not seen\" it was absent):")
+                  .AppendLine();
                 foreach (var i in proven)
                     foreach (var t in i.Catalogue)
-                        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- {Esc(i.Source)} -> {Esc(i.Target)}: **{Esc(t.Technique)}** {t.Attack}: ")
-                            + string.Join("; ", t.Steps.Select(s => (s.Optional ? $"[{s.Step}]" : s.Step) + " " + (s.Records.Count == 0 ? "not seen" : Nos(s.Records)))));
+                        sb.AppendLine(
+                            string.Create(CultureInfo.InvariantCulture, $"- {Esc(i.Source)} -> {Esc(i.Target)}: **{Esc(t.Technique)}** {t.Attack}: ")
+                            + string.Join("; ", t.Steps.Select(s =>
+                                (s.Optional ? $"[{s.Step}]" : s.Step) + " " + (s.Records.Count == 0 ? "not seen" : Nos(s.Records)))));
             }
             if (r.InjectedThreads.Count > 0)
             {
                 sb.AppendLine().AppendLine("Threads running injected code (their behaviour is the sample's):").AppendLine();
-                foreach (var t in r.InjectedThreads) sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"- {P(t.ProcessSeq)} thread {t.Tid}: {Esc(t.Technique)} by {P(t.BySeq)} thread {t.ByTid} (record {t.No})"));
+                foreach (var t in r.InjectedThreads)
+                    sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                        $"- {P(t.ProcessSeq)} thread {t.Tid}: {Esc(t.Technique)} by {P(t.BySeq)} thread {t.ByTid} (record {t.No})"));
             }
             sb.AppendLine();
         }
@@ -91,11 +110,15 @@ public static class ReportWriters
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"### {group.Key} ({group.Count()})")).AppendLine();
             sb.AppendLine("| object | detail | marks | process | count | records |").AppendLine("|---|---|---|---|---|---|");
             foreach (var i in group.Take(200))
-                sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {Esc(i.Object)} | {Esc(Short(i.Detail))} | {string.Join(' ', i.Tags)}{(i.InjectedThread ? " injected-thread" : "")} | {P(i.ProcessSeq)} | {i.Count} | {Nos(i.Records)} |"));
+                sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {Esc(i.Object)} | {Esc(Short(i.Detail))} | {string.Join(' ', i.Tags)}{(i.InjectedThread ? " injected-thread" : "")}"
+                    + $" | {P(i.ProcessSeq)} | {i.Count} | {Nos(i.Records)} |"));
             sb.AppendLine();
         }
         var opened = r.Behaviour.Count(i => i.Kind is "file_open" or "registry_open");
-        if (opened > 0) sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Also {opened} file or registry key(s) only opened (in the JSON output).")).AppendLine();
+        if (opened > 0)
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Also {opened} file or registry key(s) only opened (in the JSON output)."))
+              .AppendLine();
         return sb.ToString();
     }
 
@@ -120,7 +143,8 @@ public static class ReportWriters
         // Cross-process evidence: each source once with every one of its targets, so no victim is left out.
         if (evidence.Count > 0 && evidence.All(e => e.TargetSeq is not null && e.Object.Contains(" -> ", StringComparison.Ordinal)))
             return string.Join("; ", evidence.GroupBy(e => e.Object[..e.Object.IndexOf(" -> ", StringComparison.Ordinal)], StringComparer.Ordinal)
-                .Select(g => $"{g.Key} -> {string.Join(", ", g.Select(e => e.Object[(e.Object.IndexOf(" -> ", StringComparison.Ordinal) + 4)..]).Distinct())}"
+                .Select(g => $"{g.Key} -> "
+                    + $"{string.Join(", ", g.Select(e => e.Object[(e.Object.IndexOf(" -> ", StringComparison.Ordinal) + 4)..]).Distinct())}"
                     + $" ({string.Join(", ", g.Select(e => e.Kind).Distinct(StringComparer.Ordinal))})"));
         var byObject = evidence.GroupBy(e => e.Object, StringComparer.Ordinal)
             .Select(g => $"{g.Key} ({string.Join(", ", g.Select(e => e.Kind).Distinct(StringComparer.Ordinal))})")

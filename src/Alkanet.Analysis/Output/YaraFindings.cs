@@ -22,7 +22,10 @@ internal static class YaraFindings
             foreach (var f in files.GetValueOrDefault(m.Sha256) ?? [])
                 evidence.Add(new ReportEvidence { Kind = "dropped_file", Object = f.Path, ProcessSeq = f.WriterSeq, Records = f.Records });
             foreach (var r in memory.GetValueOrDefault(m.Sha256) ?? [])
-                evidence.Add(new ReportEvidence { Kind = "injected_memory", Object = $"pid 0x{r.TargetPid} at 0x{r.Address}", ProcessSeq = r.SourceSeq, Records = r.Records });
+                evidence.Add(new ReportEvidence
+                {
+                    Kind = "injected_memory", Object = $"pid 0x{r.TargetPid} at 0x{r.Address}", ProcessSeq = r.SourceSeq, Records = r.Records,
+                });
             var ids = AttackKeys.Select(k => m.Meta.GetValueOrDefault(k)).OfType<string>()
                 .SelectMany(v => v.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries)).Distinct().ToList();
             yield return new ReportFinding

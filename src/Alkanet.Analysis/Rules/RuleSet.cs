@@ -18,7 +18,8 @@ public sealed class RuleSet
     {
         var set = new RuleSet();
         var asm = typeof(RuleSet).Assembly;
-        foreach (var name in asm.GetManifestResourceNames().Where(n => n.StartsWith("rules/", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        foreach (var name in asm.GetManifestResourceNames()
+            .Where(n => n.StartsWith("rules/", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
             using var s = asm.GetManifestResourceStream(name)!;
             using var r = new StreamReader(s);
@@ -27,7 +28,9 @@ public sealed class RuleSet
         if (userDir is not null)
         {
             if (!Directory.Exists(userDir)) throw new RuleFormatException($"{userDir}: rules directory not found");
-            foreach (var f in Directory.EnumerateFiles(userDir).Where(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal))
+            foreach (var f in Directory.EnumerateFiles(userDir)
+                .Where(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
+                .Order(StringComparer.Ordinal))
                 set.AddYaml(File.ReadAllText(f), f);
         }
         return set;

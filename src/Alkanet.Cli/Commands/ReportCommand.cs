@@ -74,7 +74,10 @@ internal static class ReportCommand
             {
                 try { ArtifactStore.Write(Directory.CreateDirectory(dir).FullName, report.DroppedFileContent,
                     report.InjectedMemoryContent); }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new CommandFailedException($"--artifacts: {ex.Message}"); }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    throw new CommandFailedException($"--artifacts: {ex.Message}");
+                }
             }
             WriteOutput(parse.GetValue(output), text, parse.InvocationConfiguration.Output);
             return ExitCodes.Ok;

@@ -129,7 +129,8 @@ internal static class RunCommands
                     options = link.Wire(options);
                 }
                 var result = TracedRun.Execute(options, msg => error.WriteLine(msg));
-                return Finish(result, options, link, parse.GetValue(noReport) ? null : new ReportRequest(sleepLimit, parse.GetValue(capture) == "all", rules), output, error);
+                return Finish(result, options, link,
+                    parse.GetValue(noReport) ? null : new ReportRequest(sleepLimit, parse.GetValue(capture) == "all", rules), output, error);
             }
             catch (PrerequisiteMissingException e)
             {

@@ -29,7 +29,8 @@ internal static class RunReportWriter
             output.Write(report.Markdown);
             output.WriteLine();
             output.WriteLine($"report: {report.MarkdownPath}, {report.HtmlPath}, {report.JsonPath} ({report.Report.Findings.Count} finding(s))");
-            output.WriteLine($"artifacts: {report.ArtifactsPath} ({report.Report.DroppedFiles.Count} dropped file(s), {report.Report.InjectedMemory.Count} injected region(s))");
+            output.WriteLine($"artifacts: {report.ArtifactsPath} ({report.Report.DroppedFiles.Count} dropped file(s), "
+                + $"{report.Report.InjectedMemory.Count} injected region(s))");
             return true;
         }
         catch (CommandFailedException e)
@@ -47,7 +48,8 @@ internal static class RunReportWriter
         try
         {
             var source = ReportSource.FromFiles([tracePath], InputFormat.Alkanet);
-            report = ReportPipeline.Run(source, new ReportPipelineOptions { LongSleep = longSleep, DroppedFilesOfAll = droppedFilesOfAll, Yara = yara });
+            report = ReportPipeline.Run(source,
+                new ReportPipelineOptions { LongSleep = longSleep, DroppedFilesOfAll = droppedFilesOfAll, Yara = yara });
         }
         catch (SampleNotFoundException ex)
         {

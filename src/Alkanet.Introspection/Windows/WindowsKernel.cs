@@ -38,7 +38,8 @@ public sealed class WindowsKernelInfo
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
     public override string ToString() => Ok
-        ? $"ntoskrnl at {KernelBase:x}, {CodeView?.PdbName} {CodeView?.Guid}-{CodeView?.Age}, build {Build} ({BuildSource}), table {Syscalls?.Table.Release}{(Syscalls is { Exact: false } ? " (guessed)" : "")}"
+        ? $"ntoskrnl at {KernelBase:x}, {CodeView?.PdbName} {CodeView?.Guid}-{CodeView?.Age}, build {Build} ({BuildSource}), "
+            + $"table {Syscalls?.Table.Release}{(Syscalls is { Exact: false } ? " (guessed)" : "")}"
         : $"kernel not found: {Error}";
 }
 
@@ -82,13 +83,15 @@ public static class WindowsKernel
             }
         }
         if (imageBase == 0)
-            return Fail($"no PE image header within {MaxScanBytes >> 20} MiB below {start:x} (with KVA shadow, a user CR3 does not map the kernel: discover from a state with the kernel CR3)");
+            return Fail($"no PE image header within {MaxScanBytes >> 20} MiB below {start:x} "
+                + "(with KVA shadow, a user CR3 does not map the kernel: discover from a state with the kernel CR3)");
 
         var cv = PeImage.ReadCodeView(memory, imageBase);
         if (cv is null) return Fail($"the kernel image at {imageBase:x} has no readable CodeView (RSDS) debug record", imageBase);
         var isf = profiles.FindByPdb(cv.Guid, cv.Age);
         if (isf is null)
-            return Fail($"no symbol table for {cv.PdbName} {cv.Guid}-{cv.Age}: get its ISF (volatility3 pdbconv or a symbol-table repository) and run 'alkanet profile import FILE'", imageBase, cv);
+            return Fail($"no symbol table for {cv.PdbName} {cv.Guid}-{cv.Age}: get its ISF (volatility3 pdbconv or a symbol-table repository) "
+                + "and run 'alkanet profile import FILE'", imageBase, cv);
         var profile = new WindowsProfile(isf);
         foreach (var m in profile.Missing) warnings.Add($"the symbol table lacks {m}");
 
@@ -107,7 +110,8 @@ public static class WindowsKernel
         {
             build = fileVersion.Build;
             buildSource = $"kernel file version {fileVersion}";
-            warnings.Add($"KUSER_SHARED_DATA.NtBuildNumber unreadable; build {build} taken from the kernel's file version, which names the kernel binary, not the release (1909 runs the 18362 kernel)");
+            warnings.Add($"KUSER_SHARED_DATA.NtBuildNumber unreadable; build {build} taken from the kernel's file version, "
+                + "which names the kernel binary, not the release (1909 runs the 18362 kernel)");
         }
         else
         {
@@ -126,10 +130,12 @@ public static class WindowsKernel
             out var unnamed, out var ambiguous, out var tableWhy);
         if (fromKernel is not null)
         {
-            var against = nt is null ? "" : $"; it differs from the static {nt.Table.Release} table in {KernelServiceTable.Differences(fromKernel, nt.Table)} numbers";
+            var against = nt is null ? ""
+                : $"; it differs from the static {nt.Table.Release} table in {KernelServiceTable.Differences(fromKernel, nt.Table)} numbers";
             var folded = ambiguous > 0 ? $", {ambiguous} of them at routines the linker folded under several names" : "";
             syscallSource = $"the running kernel's KiServiceTable ({fromKernel.Count} services named by the symbol table{folded}{against})";
-            if (unnamed > 0) warnings.Add($"{unnamed} KiServiceTable entries lead to no Nt* routine of the symbol table: those calls are named unknown_<hex>");
+            if (unnamed > 0)
+                warnings.Add($"{unnamed} KiServiceTable entries lead to no Nt* routine of the symbol table: those calls are named unknown_<hex>");
             nt = new SyscallTableChoice(fromKernel, true, null);
         }
         else
@@ -142,11 +148,13 @@ public static class WindowsKernel
 
         // Cross-check a static table with the running kernel: KiServiceLimit is the number of nt services.
         uint? serviceCount = null;
-        if (isf.TryGetSymbol("KiServiceLimit", out var limitRva) && memory.TryReadU32(imageBase + limitRva, out var limit) && limit is > 0 and < 0x1000)
+        if (isf.TryGetSymbol("KiServiceLimit", out var limitRva) && memory.TryReadU32(imageBase + limitRva, out var limit)
+            && limit is > 0 and < 0x1000)
         {
             serviceCount = limit;
             if (fromKernel is null && nt is not null && nt.Table.Count != limit)
-                warnings.Add($"the kernel has {limit} system services but the {nt.Table.Release} table lists {nt.Table.Count}: numbers may differ (a cumulative update can renumber calls)");
+                warnings.Add($"the kernel has {limit} system services but the {nt.Table.Release} table lists {nt.Table.Count}: "
+                    + "numbers may differ (a cumulative update can renumber calls)");
         }
 
         return new WindowsKernelInfo
@@ -179,7 +187,8 @@ public static class WindowsKernel
         return true;
     }
 
-    private static WindowsHookSites FindHookSites(IVirtualMemory m, ulong imageBase, WindowsProfile profile, ulong entry, bool fromIdt, List<string> warnings)
+    private static WindowsHookSites FindHookSites(IVirtualMemory m, ulong imageBase, WindowsProfile profile, ulong entry, bool fromIdt,
+        List<string> warnings)
     {
         var isf = profile.Isf;
         ulong Sym(string name) => isf.TryGetSymbol(name, out var rva) ? imageBase + rva : 0;
@@ -200,9 +209,14 @@ public static class WindowsKernel
         }
         else kva = shadow != 0 && lstar == shadow;
         if (lstar != call64 && !kva)
-            warnings.Add($"LSTAR {lstar:x} is neither KiSystemCall64 ({call64:x}) nor KiSystemCall64Shadow ({shadow:x}): the entry may be hooked by other software");
+            warnings.Add($"LSTAR {lstar:x} is neither KiSystemCall64 ({call64:x}) nor KiSystemCall64Shadow ({shadow:x}): "
+                + "the entry may be hooked by other software");
         var enter = kva ? user : call64;
-        if (kva && user == 0) { enter = shadow; warnings.Add("KVA shadow without KiSystemServiceUser in the symbol table: ENTER hooks the shadow entry, where CR3 is still the user's"); }
+        if (kva && user == 0)
+        {
+            enter = shadow;
+            warnings.Add("KVA shadow without KiSystemServiceUser in the symbol table: ENTER hooks the shadow entry, where CR3 is still the user's");
+        }
 
         var returnSite = copyEnd != 0 ? FindReturnSite(m, copyEnd) : 0;
         if (returnSite == 0)
@@ -217,7 +231,8 @@ public static class WindowsKernel
         if (isf.TryGetSymbol("KiDivideErrorFaultShadow", out var shadowRva) && handler == imageBase + shadowRva) return true;
         if (isf.TryGetSymbol("KiDivideErrorFault", out var plainRva) && handler == imageBase + plainRva) return false;
         var on = isf.TryGetSymbol("KiKvaShadow", out var flagRva) && m.TryReadU8(imageBase + flagRva, out var flag) && flag != 0;
-        warnings.Add($"IDT vector 0 ({handler:x}) is neither KiDivideErrorFault nor KiDivideErrorFaultShadow; KVA shadow {(on ? "on" : "off")} taken from KiKvaShadow");
+        warnings.Add($"IDT vector 0 ({handler:x}) is neither KiDivideErrorFault nor KiDivideErrorFaultShadow; "
+            + $"KVA shadow {(on ? "on" : "off")} taken from KiKvaShadow");
         return on;
     }
 

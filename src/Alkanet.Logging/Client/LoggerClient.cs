@@ -125,7 +125,8 @@ public sealed class LoggerClient : IRecordSink
             if (_nextNo is { } expected)
             {
                 if (record.No < expected)
-                    throw new ArgumentException($"record no {record.No} goes backwards (expected {expected}); a run's numbers must increase", nameof(record));
+                    throw new ArgumentException($"record no {record.No} goes backwards (expected {expected}); a run's numbers must increase",
+                        nameof(record));
                 if (record.No > expected)
                     AddLossLocked(expected, record.No - 1, "tracer skipped sequence numbers");
             }
@@ -162,7 +163,9 @@ public sealed class LoggerClient : IRecordSink
 
     private bool FlushCore(TimeSpan timeout)
     {
-        var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        var deadline = timeout == Timeout.InfiniteTimeSpan
+            ? long.MaxValue
+            : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         lock (_gate)
         {
             ThrowIfUnusable();
@@ -441,7 +444,8 @@ public sealed class LoggerClient : IRecordSink
                 _rateTicks = now;
                 _rateWritten = _written;
             }
-            return new StatusMessage(requestId, Control.State, rate, _written, _buffered, _options.BufferCapacity, _dropped, _lastAcked, Control.Filter.ToString());
+            return new StatusMessage(requestId, Control.State, rate, _written, _buffered, _options.BufferCapacity, _dropped, _lastAcked,
+                Control.Filter.ToString());
         }
     }
 

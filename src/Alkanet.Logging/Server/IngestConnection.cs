@@ -139,7 +139,8 @@ internal sealed class IngestConnection
             // new stream the run's last number would make it drop records it never sent (and a resend of the same
             // numbers would then look accepted instead of being refused below).
             var durableForThisStream = floor >= 0 ? -1 : run.LastNo;
-            await Writer.SendAsync(new WelcomeMessage(compression, durableForThisStream, _options.MaxFrameBytes).ToFrame(), cancel).ConfigureAwait(false);
+            await Writer.SendAsync(new WelcomeMessage(compression, durableForThisStream, _options.MaxFrameBytes).ToFrame(), cancel)
+                .ConfigureAwait(false);
             _log.LogInformation("tracer {Remote} ({Client}) streams run {Run}, resuming after no {Last}, compression {Compression}",
                 Remote, ClientName, runId, run.LastNo, compression);
             _sessions.Note(Remote, runId, $"connected ({ClientName}), durable through {run.LastNo}");
@@ -160,7 +161,8 @@ internal sealed class IngestConnection
                                                         $"a new tracer must continue numbering after {floor} or use a new run id");
                         list.Encode(count);
                         Interlocked.Add(ref session.RecordsReceived, count);
-                        await _pipeline.EnqueueAsync(new IngestItem { RunId = runId, Records = list, Count = count, Source = this }, cancel).ConfigureAwait(false);
+                        await _pipeline.EnqueueAsync(new IngestItem { RunId = runId, Records = list, Count = count, Source = this }, cancel)
+                            .ConfigureAwait(false);
                         break;
                     }
                     case FrameType.Status:

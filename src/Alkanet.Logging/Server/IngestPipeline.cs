@@ -190,7 +190,8 @@ internal sealed class IngestPipeline : IDisposable
                 if (last >= 0 && r.No > last + 1)
                 {
                     Close(i);
-                    slices.Add(Single(SyscallRecord.LossMarker(last + 1, r.No - 1, "gap on the wire: records never received (tracer restarted without them?)")));
+                    slices.Add(Single(SyscallRecord.LossMarker(last + 1, r.No - 1,
+                        "gap on the wire: records never received (tracer restarted without them?)")));
                     _log.LogWarning("run {Run}: records {First}..{Last} never arrived; stored a LOSS marker", item.RunId, last + 1, r.No - 1);
                 }
                 if (keepFrom < 0) keepFrom = i;
@@ -222,7 +223,8 @@ internal sealed class IngestPipeline : IDisposable
                 if (item.ByeLastNo is not { } byeLast) continue;
                 var complete = LastNo(item.RunId) >= byeLast;
                 _store.EndRun(item.RunId, complete ? RunState.Complete : RunState.Interrupted);
-                _log.LogInformation("run {Run} ended by its tracer ({State}, last no {Last})", item.RunId, complete ? "complete" : "incomplete", byeLast);
+                _log.LogInformation("run {Run} ended by its tracer ({State}, last no {Last})",
+                    item.RunId, complete ? "complete" : "incomplete", byeLast);
             }
             catch (Exception ex)
             {

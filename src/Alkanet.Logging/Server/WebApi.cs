@@ -39,8 +39,10 @@ public static class WebApi
             {
                 query = new RecordQuery
                 {
-                    AfterNo = q.TryGetValue("after", out var a) && a.Count > 0 && a[0] != "" ? long.Parse(a[0]!, System.Globalization.CultureInfo.InvariantCulture) : null,
-                    BeforeNo = q.TryGetValue("before", out var b) && b.Count > 0 && b[0] != "" ? long.Parse(b[0]!, System.Globalization.CultureInfo.InvariantCulture) : null,
+                    AfterNo = q.TryGetValue("after", out var a) && a.Count > 0 && a[0] != ""
+                        ? long.Parse(a[0]!, System.Globalization.CultureInfo.InvariantCulture) : null,
+                    BeforeNo = q.TryGetValue("before", out var b) && b.Count > 0 && b[0] != ""
+                        ? long.Parse(b[0]!, System.Globalization.CultureInfo.InvariantCulture) : null,
                     Pid = q.TryGetValue("pid", out var p) && p.Count > 0 && p[0] != "" ? Convert.ToUInt64(p[0], 16) : null,
                     ProcName = q.TryGetValue("proc", out var pn) ? pn.ToString() : null,
                     CallName = q.TryGetValue("call", out var cn) ? cn.ToString() : null,
@@ -70,7 +72,8 @@ public static class WebApi
         app.MapGet("/api/runs/{id}/processes", (string id) =>
             logger.Store.FindRun(id) is null ? NoRun(id) : Results.Json(logger.Store.Processes(id).Select(p => new
             {
-                pid = p.Pid.ToString("x"), ppid = p.ParentPid?.ToString("x"), name = p.Name, firstNo = p.FirstNo, lastNo = p.LastNo, records = p.Records,
+                pid = p.Pid.ToString("x"), ppid = p.ParentPid?.ToString("x"), name = p.Name,
+                firstNo = p.FirstNo, lastNo = p.LastNo, records = p.Records,
             }), Json));
         app.MapGet("/api/runs/{id}/export", (string id, HttpContext ctx) =>
         {
@@ -120,7 +123,8 @@ public static class WebApi
                     filter = new RecordFilter
                     {
                         ProcessNames = Split(req.Processes),
-                        Pids = Split(req.Pids).Select(p => Convert.ToUInt64(p.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? p[2..] : p, 16)).ToArray(),
+                        Pids = Split(req.Pids)
+                            .Select(p => Convert.ToUInt64(p.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? p[2..] : p, 16)).ToArray(),
                         CallNames = Split(req.Calls),
                     };
                 }
@@ -130,7 +134,9 @@ public static class WebApi
                 }
             }
             var sent = await session.SendControlAsync(new ControlMessage(command, 0, filter), ctx.RequestAborted);
-            return sent ? Results.Ok(new { sent = command.ToString(), filter = filter?.ToString() }) : Results.Conflict(new { error = "the tracer connection closed" });
+            return sent
+                ? Results.Ok(new { sent = command.ToString(), filter = filter?.ToString() })
+                : Results.Conflict(new { error = "the tracer connection closed" });
         });
         app.MapGet("/api/runs/{id}/status", async (string id, HttpContext ctx) =>
         {
@@ -186,14 +192,17 @@ public static class WebApi
     /// <summary>A small page for the report frame when there is no report: the reason, and the candidates as links.</summary>
     private static IResult HtmlMessage(int status, string message, IReadOnlyList<SampleCandidate> candidates)
     {
-        var sb = new StringBuilder("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Alkanet report</title></head><body style=\"font-family:system-ui,sans-serif\">");
+        var sb = new StringBuilder("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Alkanet report</title></head>"
+            + "<body style=\"font-family:system-ui,sans-serif\">");
         sb.Append("<p id=\"report-message\">").Append(System.Net.WebUtility.HtmlEncode(message.Split('\n')[0])).Append("</p>");
         if (candidates.Count > 0)
         {
             sb.Append("<p>Choose the sample:</p><ul>");
             foreach (var c in candidates)
                 sb.Append("<li><a href=\"?sample=").Append(Uri.EscapeDataString(c.Spec)).Append("\">")
-                  .Append(System.Net.WebUtility.HtmlEncode($"{c.Name} (pid {c.Pid}, {c.Calls} calls{(c.CreatedInLog ? ", created in the log" : "")})")).Append("</a></li>");
+                  .Append(System.Net.WebUtility.HtmlEncode(
+                      $"{c.Name} (pid {c.Pid}, {c.Calls} calls{(c.CreatedInLog ? ", created in the log" : "")})"))
+                  .Append("</a></li>");
             sb.Append("</ul>");
         }
         return Results.Content(sb.Append("</body></html>").ToString(), "text/html; charset=utf-8", Encoding.UTF8, status);

@@ -47,7 +47,8 @@ public sealed record RecordQuery
 
 public sealed record CountBy(string Key, long Count);
 
-public sealed record RunStatistics(RunInfo Run, IReadOnlyList<CountBy> Calls, IReadOnlyList<CountBy> Processes, long EnterCount, long ExitCount, long LossMarkers);
+public sealed record RunStatistics(
+    RunInfo Run, IReadOnlyList<CountBy> Calls, IReadOnlyList<CountBy> Processes, long EnterCount, long ExitCount, long LossMarkers);
 
 /// <summary>One process (by pid) of a stored run's tree, from <c>proc_pid</c>/<c>proc_ppid</c>; not the report's per-lifetime
 /// <c>Alkanet.Analysis.Model.ProcessNode</c>.</summary>

@@ -80,7 +80,8 @@ public sealed class SqliteRunStore : IRunStore
         if (readOnly)
         {
             if (!File.Exists(DatabasePath)) throw new IOException($"no logger database at {DatabasePath}");
-            _connectionString = new SqliteConnectionStringBuilder { DataSource = DatabasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
+            _connectionString = new SqliteConnectionStringBuilder { DataSource = DatabasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = true }
+                .ToString();
             _write = new SqliteConnection(_connectionString);
             _write.Open();
             LoadRuns();
@@ -120,7 +121,8 @@ public sealed class SqliteRunStore : IRunStore
             INSERT OR IGNORE INTO records(id, run, logtype, pid, ppid, proc, call, ts, off) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
             """, out _insert), "prepare insert");
         Check(raw.sqlite3_prepare_v2(_write.Handle, "INSERT OR IGNORE INTO records(id, run, logtype, pid, ppid, proc, call, ts, off) VALUES" +
-            string.Join(',', Enumerable.Range(0, RowsPerInsert).Select(i => "(" + string.Join(',', Enumerable.Range(i * 9 + 1, 9).Select(k => "?" + k)) + ")")),
+            string.Join(',', Enumerable.Range(0, RowsPerInsert)
+                .Select(i => "(" + string.Join(',', Enumerable.Range(i * 9 + 1, 9).Select(k => "?" + k)) + ")")),
             out _insertMany), "prepare multi-row insert");
         Check(raw.sqlite3_prepare_v2(_write.Handle, "INSERT INTO names(id, text) VALUES(?1, ?2)", out _insertName), "prepare name insert");
         LoadRuns();
@@ -185,7 +187,8 @@ public sealed class SqliteRunStore : IRunStore
     private void LoadRuns()
     {
         using var cmd = _write.CreateCommand();
-        cmd.CommandText = "SELECT key, run_id, created, client, state, ended, first_no, last_no, record_count, loss_records, file_bytes, first_ts, last_ts, stream FROM runs";
+        cmd.CommandText = "SELECT key, run_id, created, client, state, ended, first_no, last_no, record_count, loss_records, file_bytes, "
+            + "first_ts, last_ts, stream FROM runs";
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
@@ -296,7 +299,8 @@ public sealed class SqliteRunStore : IRunStore
     {
         using var cmd = _write.CreateCommand();
         cmd.CommandText = """
-            INSERT INTO runs(key, run_id, created, client, state, ended, first_no, last_no, record_count, loss_records, file_bytes, first_ts, last_ts, stream)
+            INSERT INTO runs(key, run_id, created, client, state, ended, first_no, last_no, record_count, loss_records, file_bytes,
+                first_ts, last_ts, stream)
             VALUES($key, $id, $created, $client, $state, $ended, $first, $last, $count, $loss, $bytes, $fts, $lts, $stream)
             ON CONFLICT(key) DO UPDATE SET client=excluded.client, state=excluded.state, ended=excluded.ended, stream=excluded.stream,
               first_no=excluded.first_no, last_no=excluded.last_no, record_count=excluded.record_count,

@@ -166,7 +166,8 @@ public sealed class BatchDecoder
         var h = new WireReader(frameBody);
         var compression = (WireCompression)h.ReadByte("batch compression");
         var rawLength = h.ReadUInt32("batch raw length");
-        if (rawLength > WireLimits.MaxBatchBytes) throw new ProtocolException($"batch of {rawLength} bytes exceeds the cap of {WireLimits.MaxBatchBytes}");
+        if (rawLength > WireLimits.MaxBatchBytes)
+            throw new ProtocolException($"batch of {rawLength} bytes exceeds the cap of {WireLimits.MaxBatchBytes}");
         if (rawLength < 12) throw new ProtocolException($"batch of {rawLength} bytes is shorter than its header");
         if (compression != WireCompression.None && compression != WireCompression.Brotli)
             throw new ProtocolException($"unknown batch compression {(byte)compression}");
@@ -183,7 +184,8 @@ public sealed class BatchDecoder
         if (firstNo is < 0 or > WireLimits.MaxRecordNo)
             throw new ProtocolException($"batch's first no {firstNo} is outside 0..{WireLimits.MaxRecordNo}");
         var count = r.ReadUInt32("record count");
-        if (count == 0 || count > WireLimits.MaxBatchRecords) throw new ProtocolException($"batch record count {count} out of range 1..{WireLimits.MaxBatchRecords}");
+        if (count == 0 || count > WireLimits.MaxBatchRecords)
+            throw new ProtocolException($"batch record count {count} out of range 1..{WireLimits.MaxBatchRecords}");
         // every record takes at least 13 bytes: refuse counts the body cannot hold before allocating
         if (count > (uint)r.Remaining / 13 + 1) throw new ProtocolException($"batch claims {count} records in {r.Remaining} bytes");
         _strings.Clear();

@@ -43,10 +43,12 @@ public sealed record RecordFilter
 
     public override string ToString() => IsAll
         ? "all"
-        : $"procs=[{string.Join(',', ProcessNames)}] pids=[{string.Join(',', Pids.Select(p => p.ToString("x")))}] calls=[{string.Join(',', CallNames)}]";
+        : $"procs=[{string.Join(',', ProcessNames)}] pids=[{string.Join(',', Pids.Select(p => p.ToString("x")))}]"
+            + $" calls=[{string.Join(',', CallNames)}]";
 
     public bool Equals(RecordFilter? other) =>
-        other is not null && ProcessNames.SequenceEqual(other.ProcessNames) && Pids.SequenceEqual(other.Pids) && CallNames.SequenceEqual(other.CallNames);
+        other is not null && ProcessNames.SequenceEqual(other.ProcessNames) && Pids.SequenceEqual(other.Pids)
+            && CallNames.SequenceEqual(other.CallNames);
 
     public override int GetHashCode() => HashCode.Combine(ProcessNames.Count, Pids.Count, CallNames.Count);
 }

@@ -5,7 +5,8 @@ namespace Alkanet.Logging.Wire;
 /// <summary>tracer → logger, first frame.</summary>
 /// <param name="StreamId">Identifies one tracer-side stream (a <c>LoggerClient</c> instance): a reconnect of the same
 /// stream may resend what the logger already has; a new stream for an existing run must continue after it.</param>
-public sealed record HelloMessage(string Token, string RunId, WireCompression Offered, string ClientName, string StreamId, int Version = WireLimits.ProtocolVersion)
+public sealed record HelloMessage(
+    string Token, string RunId, WireCompression Offered, string ClientName, string StreamId, int Version = WireLimits.ProtocolVersion)
 {
     public const int MaxRunIdLength = 128;
 
@@ -26,7 +27,8 @@ public sealed record HelloMessage(string Token, string RunId, WireCompression Of
         var magic = r.ReadUInt32("magic");
         if (magic != WireLimits.Magic) throw new ProtocolException($"not an Alkanet tracer (hello magic {magic:x8})");
         var version = r.ReadUInt16("version");
-        if (version != WireLimits.ProtocolVersion) throw new ProtocolException($"unsupported protocol version {version} (this logger speaks {WireLimits.ProtocolVersion})");
+        if (version != WireLimits.ProtocolVersion)
+            throw new ProtocolException($"unsupported protocol version {version} (this logger speaks {WireLimits.ProtocolVersion})");
         var token = r.ReadString("token", 1024);
         var runId = r.ReadString("run id", MaxRunIdLength);
         var offered = (WireCompression)r.ReadByte("compression");

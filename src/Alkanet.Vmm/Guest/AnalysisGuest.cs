@@ -106,7 +106,8 @@ public sealed class AnalysisGuest
     /// <summary>The file name a sample is run under in the guest: its own, when it is a plain file name (letters, digits,
     /// <c>._+-</c>, not "." or ".."), else "run".</summary>
     public static string SampleFileName(string? sampleName) =>
-        sampleName is { Length: > 0 and <= 255 } n && n is not "." and not ".." && n.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '+')
+        sampleName is { Length: > 0 and <= 255 } n && n is not "." and not ".."
+            && n.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '+')
             ? n : Path.GetFileName(SampleGuestPath);
 
     /// <summary>The sample's process name as the guest kernel shows it (task comm: the executed file's base name,

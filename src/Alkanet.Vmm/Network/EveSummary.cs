@@ -84,7 +84,8 @@ public sealed class EveSummary
                 break;
             case "flow":
                 var f = e.TryGetProperty("flow", out var fl) ? fl : default;
-                Flows.Add(new Flow(Str(e, "proto"), src, Int(e, "src_port"), dst, Int(e, "dest_port"), Str(e, "app_proto") is { Length: > 0 } app ? app : null,
+                Flows.Add(new Flow(Str(e, "proto"), src, Int(e, "src_port"), dst, Int(e, "dest_port"),
+                    Str(e, "app_proto") is { Length: > 0 } app ? app : null,
                     f.ValueKind == JsonValueKind.Object ? Long(f, "pkts_toserver") + Long(f, "pkts_toclient") : 0,
                     f.ValueKind == JsonValueKind.Object ? Str(f, "start") : ""));
                 break;
@@ -115,10 +116,14 @@ public sealed class EveSummary
             tls_sni = TlsServerNames,
             flows = Flows.Select(f => new { proto = f.Proto, src = f.Src, src_port = f.SrcPort, dst = f.Dst, dst_port = f.DstPort, app = f.App,
                 packets = f.Packets, start = f.Start, processes = f.Processes }),
-            alerts = Alerts.Select(a => new { sid = a.Sid, signature = a.Signature, category = a.Category, severity = a.Severity, src = a.Src, dst = a.Dst }),
+            alerts = Alerts.Select(a => new
+            {
+                sid = a.Sid, signature = a.Signature, category = a.Category, severity = a.Severity, src = a.Src, dst = a.Dst,
+            }),
             iocs = new
             {
-                domains = DnsQueries.Select(d => d.Name).Concat(TlsServerNames).Concat(HttpRequests.Select(h => h.Host)).Where(x => x.Length > 0).Distinct(),
+                domains = DnsQueries.Select(d => d.Name).Concat(TlsServerNames).Concat(HttpRequests.Select(h => h.Host))
+                    .Where(x => x.Length > 0).Distinct(),
                 urls = HttpRequests.Select(h => $"http://{h.Host}{h.Url}").Distinct(),
                 ips = Flows.Select(f => f.Dst).Where(x => x.Length > 0).Distinct(),
             },

@@ -39,7 +39,8 @@ public static class InetSimConfig
             var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (f.Length < 4 || (listenOnly && f[3] != "0A")) continue;
             var colon = f[1].LastIndexOf(':');
-            if (colon > 0 && int.TryParse(f[1].AsSpan(colon + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var port)) ports.Add(port);
+            if (colon > 0 && int.TryParse(f[1].AsSpan(colon + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var port))
+                ports.Add(port);
         }
         return ports;
     }

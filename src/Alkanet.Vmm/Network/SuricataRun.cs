@@ -49,7 +49,8 @@ public static class SuricataRun
         var suricata = HostTools.FindOnPath("suricata") ?? throw new PrerequisiteMissingException(
             "suricata is not installed (alkanet run --network parses the capture with it); install it with: sudo bash scripts/setup.sh   " +
             "(or just its step: sudo bash scripts/setup.d/55-network.sh)");
-        if (!File.Exists(DefaultConfig)) throw new PrerequisiteMissingException($"{DefaultConfig} is missing (reinstall suricata: scripts/setup.d/55-network.sh)");
+        if (!File.Exists(DefaultConfig))
+            throw new PrerequisiteMissingException($"{DefaultConfig} is missing (reinstall suricata: scripts/setup.d/55-network.sh)");
         return suricata;
     }
 

@@ -83,7 +83,9 @@ public sealed class QemuMachine : IDisposable
 
     private static void NetworkArguments(QemuLaunch l, List<string> a)
     {
-        a.AddRange(["-netdev", l.NetworkNamespace is null ? "user,id=net0,restrict=on" : $"tap,id=net0,ifname={l.NetworkTap},script=no,downscript=no"]);
+        a.AddRange(["-netdev", l.NetworkNamespace is null
+            ? "user,id=net0,restrict=on"
+            : $"tap,id=net0,ifname={l.NetworkTap},script=no,downscript=no"]);
         a.AddRange(["-device", $"{l.NicModel},netdev=net0"]);
         if (l.NetworkCapture is not null) a.AddRange(["-object", $"filter-dump,id=capture0,netdev=net0,file={l.NetworkCapture}"]);
     }
