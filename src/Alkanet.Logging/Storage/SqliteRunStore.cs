@@ -10,16 +10,18 @@ namespace Alkanet.Logging.Storage;
 
 /// <summary>
 /// The embedded store. <c>DIR/runs/RUN.jsonl</c> holds each run as JSON Lines (the records themselves, in order,
-/// each once); <c>DIR/alkanet-logger.db</c> (SQLite, WAL) is the index over them: a <c>runs</c> table and one
-/// <c>records</c> row per record (run, logtype, pid, ppid, process and call name ids, time, and the byte offset of
-/// the record's line in the run file), indexed on (run, pid), (run, call) and (run, ts); the view
-/// <c>record_rows</c> shows them with names. A record's row id is <c>run_key &lt;&lt; 40 | no</c>, so a run is one
-/// ordered range of the primary key and a <c>no</c> cannot be stored twice.
+/// each once); <c>DIR/alkanet-logger.db</c> (SQLite, WAL) is the index over them, by block, not by record: one
+/// <c>blocks</c> row per up to <see cref="BlockIndexBuilder.MaxBlockRecords"/> contiguous records of a commit (its
+/// number range, byte range in the run file, time range and Bloom masks of its pids, process and call names), the
+/// run's counters by call, process and log type (<c>run_counts</c>) and its process table (<c>run_procs</c>); see
+/// <see cref="StoreSchema"/>. A block's row id is <c>run_key &lt;&lt; 40 | first no</c>, so a run is one ordered range
+/// of the primary key and a record is found by seeking to the last block starting at or before its number, then
+/// scanning that block's lines.
 /// <para>Crash safety: a commit appends the lines to the run file first (flushed to the OS; fsynced with
-/// <c>synchronousFull</c>), then inserts the rows and the file's new committed length in one transaction. On
-/// open, a file longer than its committed length is cut back (that tail was never acknowledged); a shorter one
-/// (power loss without fsync) loses its rows past the last whole line, and the run's last <c>no</c> moves back,
-/// so a reconnecting tracer learns what is really durable.</para>
+/// <c>synchronousFull</c>), then inserts the blocks, counters and the file's new committed length in one
+/// transaction. On open, a file longer than its committed length is cut back (that tail was never acknowledged); a
+/// shorter one (power loss without fsync) is cut to its last whole line and the run's index is rebuilt from it, so
+/// the run's last <c>no</c> moves back and a reconnecting tracer learns what is really durable.</para>
 /// </summary>
 public sealed class SqliteRunStore : IRunStore
 {
@@ -28,17 +30,7 @@ public sealed class SqliteRunStore : IRunStore
     private readonly string _connectionString;
     private readonly bool _synchronousFull;
     private readonly SqliteConnection _write;
-    private readonly sqlite3_stmt _insert = null!;
-    private readonly sqlite3_stmt _insertMany = null!;
-    private const int RowsPerInsert = 32;
-    private readonly Row[] _rows = new Row[RowsPerInsert];
-    private int _rowCount;
-
-    private struct Row
-    {
-        public long Id, Run, LogType, Pid, Ppid, Proc, Call, Ts, Off;
-        public bool HasPpid, HasTs;
-    }
+    private readonly BlockIndexBuilder _index = new();
     private readonly sqlite3_stmt _insertName = null!;
     private readonly Dictionary<string, RunRow> _runs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FileStream> _files = new(StringComparer.Ordinal);
@@ -84,6 +76,14 @@ public sealed class SqliteRunStore : IRunStore
                 .ToString();
             _write = new SqliteConnection(_connectionString);
             _write.Open();
+            var version = StoreSchema.UserVersion(_write);
+            if (StoreSchema.HasPerRecordRows(_write) || version != StoreSchema.Version)
+            {
+                _write.Dispose();
+                throw new IOException($"the logger database {DatabasePath} has schema version {version}, "
+                    + $"not {StoreSchema.Version} (the per-record index of older loggers): start `alkanet logger --data {DataDirectory}` "
+                    + "once to migrate it, then read it");
+            }
             LoadRuns();
             LoadNames();
             return;
@@ -99,37 +99,14 @@ public sealed class SqliteRunStore : IRunStore
         Exec("PRAGMA temp_store=MEMORY");
         // checkpoints run on a thread of their own (see Checkpointer), not inside the writer's commits
         Exec("PRAGMA wal_autocheckpoint=0");
-        Exec("""
-            CREATE TABLE IF NOT EXISTS runs(
-              key INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, created TEXT NOT NULL, client TEXT NOT NULL,
-              state TEXT NOT NULL, ended TEXT, first_no INTEGER NOT NULL DEFAULT -1, last_no INTEGER NOT NULL DEFAULT -1,
-              record_count INTEGER NOT NULL DEFAULT 0, loss_records INTEGER NOT NULL DEFAULT 0,
-              file_bytes INTEGER NOT NULL DEFAULT 0, first_ts INTEGER, last_ts INTEGER, stream TEXT NOT NULL DEFAULT '');
-            CREATE TABLE IF NOT EXISTS names(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
-            CREATE TABLE IF NOT EXISTS records(
-              id INTEGER PRIMARY KEY, run INTEGER NOT NULL, logtype INTEGER NOT NULL, pid INTEGER NOT NULL, ppid INTEGER,
-              proc INTEGER NOT NULL, call INTEGER NOT NULL, ts INTEGER, off INTEGER NOT NULL);
-            CREATE INDEX IF NOT EXISTS records_run_pid ON records(run, pid);
-            CREATE INDEX IF NOT EXISTS records_run_call ON records(run, call);
-            CREATE INDEX IF NOT EXISTS records_run_ts ON records(run, ts);
-            CREATE VIEW IF NOT EXISTS record_rows AS
-              SELECT runs.run_id AS run_id, r.id & 1099511627775 AS no, r.logtype AS logtype, r.pid AS pid, r.ppid AS ppid,
-                     p.text AS proc_name, c.text AS name, r.ts AS ts, r.off AS file_offset
-              FROM records r JOIN runs ON runs.key = r.run JOIN names p ON p.id = r.proc JOIN names c ON c.id = r.call;
-            """);
-        Check(raw.sqlite3_prepare_v2(_write.Handle, """
-            INSERT OR IGNORE INTO records(id, run, logtype, pid, ppid, proc, call, ts, off) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-            """, out _insert), "prepare insert");
-        Check(raw.sqlite3_prepare_v2(_write.Handle, "INSERT OR IGNORE INTO records(id, run, logtype, pid, ppid, proc, call, ts, off) VALUES" +
-            string.Join(',', Enumerable.Range(0, RowsPerInsert)
-                .Select(i => "(" + string.Join(',', Enumerable.Range(i * 9 + 1, 9).Select(k => "?" + k)) + ")")),
-            out _insertMany), "prepare multi-row insert");
+        StoreSchema.Create(_write, DatabasePath);
+        var migrate = StoreSchema.HasPerRecordRows(_write);
         Check(raw.sqlite3_prepare_v2(_write.Handle, "INSERT INTO names(id, text) VALUES(?1, ?2)", out _insertName), "prepare name insert");
         LoadRuns();
         LoadNames();
         try
         {
-            Recover();
+            Recover(migrate);
         }
         catch (SqliteException ex)
         {
@@ -216,9 +193,11 @@ public sealed class SqliteRunStore : IRunStore
         }
     }
 
-    /// <summary>Brings every run file and its rows back in line after a crash.</summary>
-    private void Recover()
+    /// <summary>Brings every run file and its index back in line after a crash, and migrates a version 1 database (one row per
+    /// record) by rebuilding every run's index from its file, in one transaction: a failed migration leaves the old database.</summary>
+    private void Recover(bool migrate)
     {
+        using var tx = _write.BeginTransaction();
         foreach (var run in _runs.Values)
         {
             if (run.State == RunState.Live) run.State = RunState.Interrupted;
@@ -228,71 +207,74 @@ public sealed class SqliteRunStore : IRunStore
             {
                 using var fs = new FileStream(path, FileMode.Open, FileAccess.Write);
                 fs.SetLength(run.FileBytes);
+                length = run.FileBytes;
             }
-            else if (length < run.FileBytes)
-            {
-                TrimToFile(run, path, length);
-            }
+            if (migrate || length < run.FileBytes) Reindex(run, path, length);
             SaveRun(run);
         }
+        if (migrate) StoreSchema.DropPerRecordRows(_write);
+        StoreSchema.StampVersion(_write);
+        tx.Commit();
     }
 
-    /// <summary>The run file lost its tail (power loss): keep only rows whose lines are whole in the file.</summary>
-    private void TrimToFile(RunRow run, string path, long length)
+    /// <summary>Rebuilds a run's index from the first <paramref name="length"/> bytes of its file, cut to the last whole line
+    /// (the run file lost its tail to a power loss, or the database is being migrated).</summary>
+    private void Reindex(RunRow run, string path, long length)
     {
-        long whole = 0;
-        if (length > 0)
-        {
-            using var h = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
-            var buf = new byte[64 * 1024];
-            for (var end = length; end > 0 && whole == 0;)
-            {
-                var start = Math.Max(0, end - buf.Length);
-                var n = RandomAccess.Read(h, buf.AsSpan(0, (int)(end - start)), start);
-                var nl = buf.AsSpan(0, n).LastIndexOf((byte)'\n');
-                if (nl >= 0) whole = start + nl + 1;
-                end = start;
-            }
-            RandomAccess.SetLength(h, whole);
-        }
+        var whole = length == 0 ? 0 : WholeLines(path, length);
         using (var del = _write.CreateCommand())
         {
-            del.CommandText = "DELETE FROM records WHERE run = $run AND off >= $whole";
+            del.CommandText = "DELETE FROM blocks WHERE run = $run; DELETE FROM run_counts WHERE run = $run; DELETE FROM run_procs WHERE run = $run";
             del.Parameters.AddWithValue("$run", run.Key);
-            del.Parameters.AddWithValue("$whole", whole);
             del.ExecuteNonQuery();
         }
-        using (var q = _write.CreateCommand())
+        var tally = new RunTally(-1, -1, null, null);
+        _index.Clear();
+        if (whole > 0)
         {
-            q.CommandText = "SELECT count(*), max(ts) FROM records WHERE run = $run";
-            q.Parameters.AddWithValue("$run", run.Key);
-            using var r = q.ExecuteReader();
-            r.Read();
-            run.Count = r.GetInt64(0);
-            run.LastTs = r.IsDBNull(1) ? null : r.GetInt64(1);
+            using var reader = new JsonLinesReader(new BoundedReadStream(File.OpenRead(path), whole), path);
+            var r = new SyscallRecord();
+            var pending = new SyscallRecord();
+            long pendingOff = -1;
+            while (reader.TryRead(r))
+            {
+                // a line ends where the next begins (the logger writes no blank lines); the last one at the whole length
+                if (pendingOff >= 0) AddIndexed(pending, pendingOff, reader.RecordOffset, ref tally);
+                pending.CopyFrom(r);
+                pendingOff = reader.RecordOffset;
+            }
+            if (pendingOff >= 0) AddIndexed(pending, pendingOff, whole, ref tally);
         }
+        _index.Close();
+        SaveIndex(run.Key);
         run.FileBytes = whole;
-        run.FirstNo = run.LastNo = -1;
-        if (run.Count == 0) return;
-        using var last = _write.CreateCommand();
-        last.CommandText = "SELECT id, off FROM records WHERE run = $run ORDER BY id DESC LIMIT 1";
-        last.Parameters.AddWithValue("$run", run.Key);
-        long id, off;
-        using (var r = last.ExecuteReader())
+        run.Count = tally.Count;
+        run.Loss = tally.Loss;
+        (run.FirstNo, run.LastNo, run.FirstTs, run.LastTs) = (tally.FirstNo, tally.LastNo, tally.FirstTs, tally.LastTs);
+    }
+
+    private void AddIndexed(SyscallRecord r, long lineOff, long lineEnd, ref RunTally tally)
+    {
+        _index.Add(r, NameId(r.ProcName), NameId(r.Name), lineOff, lineEnd);
+        tally.Add(r);
+    }
+
+    /// <summary>Cuts the file after its last '\n' (at or before <paramref name="length"/>) and returns its new length.</summary>
+    private static long WholeLines(string path, long length)
+    {
+        long whole = 0;
+        using var h = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+        var buf = new byte[64 * 1024];
+        for (var end = length; end > 0 && whole == 0;)
         {
-            r.Read();
-            id = r.GetInt64(0);
-            off = r.GetInt64(1);
+            var start = Math.Max(0, end - buf.Length);
+            var n = RandomAccess.Read(h, buf.AsSpan(0, (int)(end - start)), start);
+            var nl = buf.AsSpan(0, n).LastIndexOf((byte)'\n');
+            if (nl >= 0) whole = start + nl + 1;
+            end = start;
         }
-        using (var first = _write.CreateCommand())
-        {
-            first.CommandText = "SELECT min(id) FROM records WHERE run = $run";
-            first.Parameters.AddWithValue("$run", run.Key);
-            run.FirstNo = (long)first.ExecuteScalar()! & MaxNo;
-        }
-        // a trailing LOSS marker covers more than its own number
-        var lastLine = ReadLines(run, [(id, off)]);
-        run.LastNo = lastLine.Count == 1 ? RecordJson.Parse(lastLine[0]).LastCoveredNo : id & MaxNo;
+        RandomAccess.SetLength(h, whole);
+        return whole;
     }
 
     private void SaveRun(RunRow run)
@@ -438,7 +420,7 @@ public sealed class SqliteRunStore : IRunStore
         var files = Task.Run(() => WriteRunFiles(appends, fileBases));
         try
         {
-            InsertRowsAndCommit(appends, files);
+            InsertIndexAndCommit(appends, files);
         }
         finally
         {
@@ -467,10 +449,9 @@ public sealed class SqliteRunStore : IRunStore
         }
     }
 
-    private void InsertRowsAndCommit(IReadOnlyList<RunAppend> appends, Task files)
+    private void InsertIndexAndCommit(IReadOnlyList<RunAppend> appends, Task files)
     {
-        // 2. rows + run counters in one transaction
-        _rowCount = 0; // nothing left over from a commit that failed half-way
+        // 2. the block index, the counters and the run's values in one transaction
         using var tx = _write.BeginTransaction();
         var updates = new List<Action>(appends.Count);
         foreach (var a in appends)
@@ -479,33 +460,24 @@ public sealed class SqliteRunStore : IRunStore
             lock (_runsLock) run = _runs[a.RunId];
             var off = run.FileBytes;
             var tally = new RunTally(run.FirstNo, run.LastNo, run.FirstTs, run.LastTs);
+            _index.Clear();
             foreach (var slice in a.Slices)
             {
                 var src = slice.Source;
-                var sliceBase = src.LineStart(slice.Start);
+                var sliceBase = off - src.LineStart(slice.Start);
                 for (var i = 0; i < slice.Count; i++)
                 {
                     var r = src.Records[slice.Start + i];
                     if (r.No is < 0 or > MaxNo || r.LastCoveredNo > MaxNo)
                         throw new ArgumentOutOfRangeException(nameof(appends), $"record no {r.No}..{r.LastCoveredNo} outside 0..{MaxNo}");
-                    ref var row = ref _rows[_rowCount++];
-                    row.Id = (run.Key << NoBits) | r.No;
-                    row.Run = run.Key;
-                    row.LogType = (long)r.LogType;
-                    row.Pid = (long)r.Pid;
-                    row.HasPpid = r.ParentPid.HasValue;
-                    row.Ppid = (long)r.ParentPid.GetValueOrDefault();
-                    row.Proc = NameId(r.ProcName);
-                    row.Call = NameId(r.Name);
-                    row.HasTs = r.TimestampNs.HasValue;
-                    row.Ts = r.TimestampNs.GetValueOrDefault();
-                    row.Off = off + src.LineStart(slice.Start + i) - sliceBase;
-                    if (_rowCount == RowsPerInsert) FlushRows();
+                    var line = slice.Start + i;
+                    _index.Add(r, NameId(r.ProcName), NameId(r.Name), sliceBase + src.LineStart(line), sliceBase + src.LineEnd(line));
                     tally.Add(r);
                 }
                 off += slice.Json.Length;
             }
-            FlushRows();
+            _index.Close();
+            SaveIndex(run.Key);
             var totalCount = run.Count + tally.Count;
             var lossTotal = run.Loss + tally.Loss;
             var fileBytes = off;
@@ -528,50 +500,81 @@ public sealed class SqliteRunStore : IRunStore
         lock (_runsLock) foreach (var u in updates) u();
     }
 
-    /// <summary>Inserts the buffered rows: 32 at a time through one statement (fewer VM starts per row), the rest singly.</summary>
-    private void FlushRows()
+    /// <summary>Writes what <see cref="_index"/> holds for run <paramref name="runKey"/>: its blocks, and its counters and
+    /// process rows merged into those already stored. A few statements per commit, none per record.</summary>
+    private void SaveIndex(long runKey)
     {
-        if (_rowCount == 0) return;
-        try
+        using (var b = _write.CreateCommand())
         {
-            if (_rowCount == RowsPerInsert)
+            b.CommandText = """
+                INSERT INTO blocks(id, run, last_no, off, end_off, n, first_ts, last_ts, pid_mask, proc_mask, call_mask)
+                VALUES($id, $run, $last, $off, $end, $n, $fts, $lts, $pm, $prm, $cm)
+                """;
+            var p = Parameters(b, "$id", "$run", "$last", "$off", "$end", "$n", "$fts", "$lts", "$pm", "$prm", "$cm");
+            foreach (var block in _index.Blocks)
             {
-                var m = _insertMany.DangerousGetHandle();
-                for (var i = 0; i < RowsPerInsert; i++) BindRow(m, i * 9, in _rows[i]);
-                Step(m);
-                return;
-            }
-            var s = _insert.DangerousGetHandle();
-            for (var i = 0; i < _rowCount; i++)
-            {
-                BindRow(s, 0, in _rows[i]);
-                Step(s);
+                p[0].Value = (runKey << NoBits) | block.FirstNo;
+                p[1].Value = runKey;
+                p[2].Value = block.LastNo;
+                p[3].Value = block.Off;
+                p[4].Value = block.End;
+                p[5].Value = block.Count;
+                p[6].Value = block.FirstTs is { } f ? f : DBNull.Value;
+                p[7].Value = block.LastTs is { } l ? l : DBNull.Value;
+                p[8].Value = block.PidMask;
+                p[9].Value = block.ProcMask;
+                p[10].Value = block.CallMask;
+                b.ExecuteNonQuery();
             }
         }
-        finally
+        using (var c = _write.CreateCommand())
         {
-            _rowCount = 0;
+            c.CommandText = """
+                INSERT INTO run_counts(run, kind, key, n) VALUES($run, $kind, $key, $n)
+                ON CONFLICT(run, kind, key) DO UPDATE SET n = n + excluded.n
+                """;
+            var p = Parameters(c, "$run", "$kind", "$key", "$n");
+            p[0].Value = runKey;
+            void Save(int kind, long key, long n)
+            {
+                p[1].Value = kind;
+                p[2].Value = key;
+                p[3].Value = n;
+                c.ExecuteNonQuery();
+            }
+            foreach (var (key, n) in _index.Calls) Save(StoreSchema.CallCounts, key, n);
+            foreach (var (key, n) in _index.Procs) Save(StoreSchema.ProcCounts, key, n);
+            for (var t = 0; t < _index.LogTypes.Length; t++)
+                if (_index.LogTypes[t] > 0) Save(StoreSchema.LogTypeCounts, t, _index.LogTypes[t]);
+        }
+        using (var pr = _write.CreateCommand())
+        {
+            pr.CommandText = """
+                INSERT INTO run_procs(run, pid, proc, ppid, first_no, last_no, n) VALUES($run, $pid, $proc, $ppid, $first, $last, $n)
+                ON CONFLICT(run, pid, proc) DO UPDATE SET
+                  ppid = CASE WHEN excluded.ppid IS NULL THEN ppid WHEN ppid IS NULL THEN excluded.ppid ELSE max(ppid, excluded.ppid) END,
+                  last_no = excluded.last_no, n = n + excluded.n
+                """;
+            var p = Parameters(pr, "$run", "$pid", "$proc", "$ppid", "$first", "$last", "$n");
+            p[0].Value = runKey;
+            foreach (var ((pid, proc), t) in _index.Processes)
+            {
+                p[1].Value = (long)pid;
+                p[2].Value = proc;
+                p[3].Value = t.ParentPid is { } pp ? (long)pp : DBNull.Value;
+                p[4].Value = t.FirstNo;
+                p[5].Value = t.LastNo;
+                p[6].Value = t.Records;
+                pr.ExecuteNonQuery();
+            }
         }
     }
 
-    private static void BindRow(IntPtr s, int b, in Row row)
+    private static SqliteParameter[] Parameters(SqliteCommand cmd, params string[] names)
     {
-        NativeSqlite.BindInt64(s, b + 1, row.Id);
-        NativeSqlite.BindInt64(s, b + 2, row.Run);
-        NativeSqlite.BindInt64(s, b + 3, row.LogType);
-        NativeSqlite.BindInt64(s, b + 4, row.Pid);
-        if (row.HasPpid) NativeSqlite.BindInt64(s, b + 5, row.Ppid); else NativeSqlite.BindNull(s, b + 5);
-        NativeSqlite.BindInt64(s, b + 6, row.Proc);
-        NativeSqlite.BindInt64(s, b + 7, row.Call);
-        if (row.HasTs) NativeSqlite.BindInt64(s, b + 8, row.Ts); else NativeSqlite.BindNull(s, b + 8);
-        NativeSqlite.BindInt64(s, b + 9, row.Off);
-    }
-
-    private void Step(IntPtr stmt)
-    {
-        var rc = NativeSqlite.Step(stmt);
-        NativeSqlite.Reset(stmt);
-        if (rc != raw.SQLITE_DONE) Check(rc, "insert records");
+        var p = names.Select(n => cmd.Parameters.Add(n, SqliteType.Integer)).ToArray();
+        cmd.Prepare();
+        return p;
     }
 
     private long NameId(string name)
@@ -637,74 +640,76 @@ public sealed class SqliteRunStore : IRunStore
             return _runs.TryGetValue(runId, out var r) ? r : throw new KeyNotFoundException($"no run '{runId}'");
     }
 
+    /// <summary>Seeks to the first block the query can want (the last one starting at or before <c>AfterNo + 1</c>, or the
+    /// newest), skips blocks whose Bloom masks rule the filter out, and scans the others' lines.</summary>
     public IReadOnlyList<string> ReadJson(string runId, RecordQuery query)
     {
         var run = Run(runId);
-        var key = run.Key;
-        using var c = OpenRead();
-        using var cmd = c.CreateCommand();
-        var where = new StringBuilder("id BETWEEN $lo AND $hi");
-        var lo = key << NoBits;
-        var hi = (key << NoBits) | MaxNo;
-        if (query.AfterNo is { } after) lo = Math.Max(lo, (key << NoBits) | Math.Clamp(after + 1, 0, MaxNo));
-        if (query.BeforeNo is { } before) hi = Math.Min(hi, (key << NoBits) | Math.Clamp(before - 1, 0, MaxNo));
-        cmd.Parameters.AddWithValue("$lo", lo);
-        cmd.Parameters.AddWithValue("$hi", hi);
-        cmd.Parameters.AddWithValue("$run", key);
-        if (query.Pid is { } pid)
-        {
-            where.Append(" AND run = $run AND pid = $pid");
-            cmd.Parameters.AddWithValue("$pid", (long)pid);
-        }
+        long committed;
+        lock (_runsLock) committed = run.FileBytes;
+        var result = new List<string>();
+        if (committed == 0) return result;
+        long? procId = null, callId = null;
         if (!string.IsNullOrEmpty(query.ProcName))
         {
-            if (FindNameId(query.ProcName) is not { } procId) return [];
-            where.Append(" AND proc = $proc");
-            cmd.Parameters.AddWithValue("$proc", procId);
+            if (FindNameId(query.ProcName) is not { } id) return result;
+            procId = id;
         }
         if (!string.IsNullOrEmpty(query.CallName))
         {
-            if (FindNameId(query.CallName) is not { } callId) return [];
-            where.Append(" AND run = $run AND call = $call");
-            cmd.Parameters.AddWithValue("$call", callId);
+            if (FindNameId(query.CallName) is not { } id) return result;
+            callId = id;
         }
-        cmd.CommandText = $"SELECT id, off FROM records WHERE {where} ORDER BY id {(query.Newest ? "DESC" : "ASC")} LIMIT $limit";
-        cmd.Parameters.AddWithValue("$limit", Math.Clamp(query.Limit, 1, 10_000));
-        var rows = new List<(long Id, long Off)>();
+        var limit = Math.Clamp(query.Limit, 1, 10_000);
+        var runLo = run.Key << NoBits;
+        var lo = runLo;
+        var hi = runLo | MaxNo;
+        if (query.BeforeNo is { } before)
+        {
+            if (before <= 0) return result;
+            hi = Math.Min(hi, runLo | Math.Min(before - 1, MaxNo));
+        }
+        using var c = OpenRead();
+        if (query.AfterNo is { } after && after >= 0)
+        {
+            if (after >= MaxNo) return result;
+            using var seek = c.CreateCommand();
+            seek.CommandText = "SELECT max(id) FROM blocks WHERE id BETWEEN $lo AND $at";
+            seek.Parameters.AddWithValue("$lo", runLo);
+            seek.Parameters.AddWithValue("$at", runLo | (after + 1));
+            if (seek.ExecuteScalar() is long start) lo = start;
+        }
+        using var cmd = c.CreateCommand();
+        var where = new StringBuilder("id BETWEEN $lo AND $hi");
+        cmd.Parameters.AddWithValue("$lo", lo);
+        cmd.Parameters.AddWithValue("$hi", hi);
+        if (query.Pid is { } pid) Mask(where, cmd, "pid_mask", BlockIndexBuilder.Bit(pid));
+        if (procId is { } p) Mask(where, cmd, "proc_mask", BlockIndexBuilder.Bit((ulong)p));
+        if (callId is { } k) Mask(where, cmd, "call_mask", BlockIndexBuilder.Bit((ulong)k));
+        cmd.CommandText = $"SELECT id, last_no, off, end_off, n FROM blocks WHERE {where} ORDER BY id {(query.Newest ? "DESC" : "ASC")}";
+        using SafeFileHandle h = File.OpenHandle(RunFilePath(run.RunId), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        bool Matches(SyscallRecord r) =>
+            (query.Pid is not { } want || r.Pid == want)
+            && (string.IsNullOrEmpty(query.ProcName) || r.ProcName == query.ProcName)
+            && (string.IsNullOrEmpty(query.CallName) || r.Name == query.CallName);
+        var scanner = new BlockScanner(h, committed, query, procId, callId);
         using (var r = cmd.ExecuteReader())
-            while (r.Read()) rows.Add((r.GetInt64(0), r.GetInt64(1)));
-        if (query.Newest) rows.Reverse();
-        return ReadLines(run, rows.Select(x => (x.Id, x.Off)).ToList());
+            while (r.Read())
+            {
+                var block = new BlockRow(r.GetInt64(0) & MaxNo, r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt32(4),
+                    null, null, 0, 0, 0);
+                if (query.Newest && query.AfterNo is { } a && block.LastNo <= a) break;
+                if (!scanner.Scan(block, result, limit, Matches)) break;
+            }
+        if (query.Newest) result.Reverse();
+        return result;
     }
 
-    /// <summary>Reads the lines at the given offsets of the run file (only below its committed length).</summary>
-    private List<string> ReadLines(RunRow run, List<(long Id, long Off)> rows)
+    private static void Mask(StringBuilder where, SqliteCommand cmd, string column, long bit)
     {
-        var result = new List<string>(rows.Count);
-        if (rows.Count == 0) return result;
-        long committed;
-        lock (_runsLock) committed = run.FileBytes;
-        using SafeFileHandle h = File.OpenHandle(RunFilePath(run.RunId), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var buf = new byte[16 * 1024];
-        foreach (var (_, off) in rows)
-        {
-            if (off >= committed) break;
-            var got = 0;
-            while (true)
-            {
-                var n = RandomAccess.Read(h, buf.AsSpan(got, (int)Math.Min(buf.Length - got, committed - off - got)), off + got);
-                var nl = buf.AsSpan(got, n).IndexOf((byte)'\n');
-                if (nl >= 0)
-                {
-                    result.Add(Encoding.UTF8.GetString(buf, 0, got + nl));
-                    break;
-                }
-                got += n;
-                if (n == 0 || off + got >= committed) break; // torn line: never counted as committed
-                if (got == buf.Length) Array.Resize(ref buf, buf.Length * 2);
-            }
-        }
-        return result;
+        var name = "$" + column;
+        where.Append(CultureInfo.InvariantCulture, $" AND ({column} & {name}) != 0");
+        cmd.Parameters.AddWithValue(name, bit);
     }
 
     public Stream OpenRunJsonLines(string runId)
@@ -723,24 +728,26 @@ public sealed class SqliteRunStore : IRunStore
         var run = Run(runId);
         var info = FindRun(runId)!;
         using var c = OpenRead();
-        List<CountBy> Group(string column)
+        List<CountBy> Group(int kind)
         {
             using var cmd = c.CreateCommand();
-            cmd.CommandText = $"""
-                SELECT names.text, g.n FROM (SELECT {column} AS k, count(*) AS n FROM records WHERE run = $run GROUP BY {column}) g
-                JOIN names ON names.id = g.k ORDER BY g.n DESC LIMIT 50
+            cmd.CommandText = """
+                SELECT names.text, g.n FROM run_counts g JOIN names ON names.id = g.key
+                WHERE g.run = $run AND g.kind = $kind ORDER BY g.n DESC, names.text LIMIT 50
                 """;
             cmd.Parameters.AddWithValue("$run", run.Key);
+            cmd.Parameters.AddWithValue("$kind", kind);
             using var r = cmd.ExecuteReader();
             var list = new List<CountBy>();
             while (r.Read()) list.Add(new CountBy(r.GetString(0), r.GetInt64(1)));
             return list;
         }
-        var calls = Group("call");
-        var procs = Group("proc");
+        var calls = Group(StoreSchema.CallCounts);
+        var procs = Group(StoreSchema.ProcCounts);
         using var t = c.CreateCommand();
-        t.CommandText = "SELECT logtype, count(*) FROM records WHERE run = $run GROUP BY logtype";
+        t.CommandText = "SELECT key, n FROM run_counts WHERE run = $run AND kind = $kind";
         t.Parameters.AddWithValue("$run", run.Key);
+        t.Parameters.AddWithValue("$kind", StoreSchema.LogTypeCounts);
         var types = new Dictionary<long, long>();
         using (var r = t.ExecuteReader())
             while (r.Read()) types[r.GetInt64(0)] = r.GetInt64(1);
@@ -753,17 +760,15 @@ public sealed class SqliteRunStore : IRunStore
         using var c = OpenRead();
         using var cmd = c.CreateCommand();
         cmd.CommandText = """
-            SELECT g.pid, g.ppid, names.text, g.first, g.last, g.n FROM
-              (SELECT pid, max(ppid) AS ppid, proc, min(id) AS first, max(id) AS last, count(*) AS n
-               FROM records WHERE run = $run AND logtype != 2 GROUP BY pid, proc) g
-            JOIN names ON names.id = g.proc ORDER BY g.first
+            SELECT p.pid, p.ppid, names.text, p.first_no, p.last_no, p.n FROM run_procs p
+            JOIN names ON names.id = p.proc WHERE p.run = $run ORDER BY p.first_no
             """;
         cmd.Parameters.AddWithValue("$run", run.Key);
         using var r = cmd.ExecuteReader();
         var list = new List<RunProcess>();
         while (r.Read())
             list.Add(new RunProcess((ulong)r.GetInt64(0), r.IsDBNull(1) ? null : (ulong)r.GetInt64(1), r.GetString(2),
-                r.GetInt64(3) & MaxNo, r.GetInt64(4) & MaxNo, r.GetInt64(5)));
+                r.GetInt64(3), r.GetInt64(4), r.GetInt64(5)));
         return list;
     }
 
@@ -785,8 +790,6 @@ public sealed class SqliteRunStore : IRunStore
             _files.Clear();
             // a clean stop leaves every run file at its committed length (a failed commit's lines are not kept)
             foreach (var runId in open) CutFile(runId);
-            _insert?.Dispose();
-            _insertMany?.Dispose();
             _insertName?.Dispose();
             _write.Dispose();
         }
