@@ -5,8 +5,9 @@
 #  2. end-to-end latency at a fixed rate: record produced (its timestamp_ns, set when the sender makes it)
 #     -> visible through the page's API (/api/runs/RUN/records?tail=1), polled every 100 ms.
 # Usage: bash bench/logging-throughput.sh [RECORDS] [LATENCY_RATE] [LATENCY_SECONDS]
+# TREE=DIR measures another checkout's build (bench/ab-logging.sh alternates two).
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="${TREE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 records=${1:-2000000}
 rate=${2:-500000}
 seconds=${3:-10}

@@ -2,8 +2,9 @@
 # End-to-end figure for `alkanet report`: a generated N-record Alkanet log (default 5 million), one core
 # (taskset -c 0), wall time, records/s and peak RSS; then the same counting (calls per process) done by jq.
 # Usage: bash bench/report-perf.sh [RECORDS] [WORKDIR]   (SKIP_JQ=1 to leave out the jq reference)
+# TREE=DIR measures another checkout's build (bench/ab-report.sh alternates two and jq).
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="${TREE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 n="${1:-5000000}"
 work="${2:-${ALKANET_CACHE:-/tmp}/report-bench}"
 mkdir -p "$work"

@@ -25,6 +25,11 @@ public sealed class RecordJsonWriter
 
     private readonly Utf8JsonWriter _writer;
 
+    // Process, call and type names repeat on nearly every record: each is escaped once into a JsonEncodedText and then
+    // copied as is (the logger writes ~1 M records/s; checking every name for characters to escape was ~5% of its CPU).
+    private readonly Dictionary<string, JsonEncodedText> _names = new(StringComparer.Ordinal);
+    private const int MaxCachedNames = 4096;
+
     public RecordJsonWriter(bool indented = false)
     {
         _writer = new Utf8JsonWriter(Stream.Null, indented ? IndentedOptions : CompactOptions);
@@ -41,10 +46,10 @@ public sealed class RecordJsonWriter
         w.WriteString(F.LogTypeText, LogTypeUtf8(r.LogType));
         WriteHex(w, F.ProcPidText, r.Pid);
         WriteHex(w, F.ProcTidText, r.Tid);
-        w.WriteString(F.ProcNameText, r.ProcName);
-        w.WriteString(F.NameText, r.Name);
+        w.WriteString(F.ProcNameText, Encoded(r.ProcName));
+        w.WriteString(F.NameText, Encoded(r.Name));
         WriteHex(w, F.SysNoText, r.SysNo);
-        w.WriteString(F.TypeText, r.Type);
+        w.WriteString(F.TypeText, Encoded(r.Type));
         WriteHex(w, F.RetValText, r.RetVal);
         w.WriteStartObject(F.AdditionalInfoText);
         foreach (var (key, value) in r.AdditionalInfo)
@@ -85,6 +90,15 @@ public sealed class RecordJsonWriter
         }
         w.WriteEndObject();
         w.Flush();
+    }
+
+    private JsonEncodedText Encoded(string name)
+    {
+        if (_names.TryGetValue(name, out var text)) return text;
+        if (_names.Count >= MaxCachedNames) _names.Clear(); // guest-chosen names: bounded
+        text = JsonEncodedText.Encode(name, CompactOptions.Encoder);
+        _names[name] = text;
+        return text;
     }
 
     /// <summary>The log's text for a value: the string or JSON fragment, and for a failed guest read the text read
