@@ -93,7 +93,7 @@ internal static class RunChecks
         info.FirstNo.ShouldBe(first);
         info.LastNo.ShouldBe(last);
         var fromDb = CheckSequence(ParseExport(store, runId), first, last);
-        // the index: one row per record, found by its number
+        // the block index: every record found through the blocks, in order
         store.ReadJson(runId, new RecordQuery { Limit = 10_000 }).Count.ShouldBe((int)Math.Min(10_000, info.RecordCount));
         var fromFile = CheckSequence(JsonLinesReader.ReadFile(runFile), first, last);
         fromFile.ShouldBe(fromDb);
