@@ -181,7 +181,7 @@ public sealed unsafe class TraceRing : IDisposable
 
     /// <summary>Writes one record. Returns false when it was dropped (ring full with drop-when-full, or the host gone);
     /// the drop is counted and reported by the next record that gets a slot. Blocks while the ring is full otherwise.</summary>
-    public bool TryWrite(SyscallRecord record)
+    public bool TryWrite(SyscallRecord record, RingStringCache? strings = null)
     {
         ref var head = ref U64(RingLayout.Head);
         ref var tail = ref U64(RingLayout.Tail);
@@ -211,7 +211,7 @@ public sealed unsafe class TraceRing : IDisposable
         int length;
         try
         {
-            length = RingCodec.Encode(record, payload);
+            length = RingCodec.Encode(record, payload, strings);
         }
         catch (ArgumentException)
         {
