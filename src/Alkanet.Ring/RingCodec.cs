@@ -12,8 +12,9 @@ public static class RingCodec
     private const byte HasPpid = 1, HasCr3 = 2, HasTime = 4, Truncated = 8, HasSeq = 16;
     private const int Fixed = 8 + 8 * 8;
 
-    /// <summary>Encodes <paramref name="r"/> into <paramref name="dst"/>; returns the bytes used.</summary>
-    public static int Encode(SyscallRecord r, Span<byte> dst)
+    /// <summary>Encodes <paramref name="r"/> into <paramref name="dst"/>; returns the bytes used. <paramref name="strings"/>
+    /// (a producer's own) keeps the UTF-8 of repeated names and keys.</summary>
+    public static int Encode(SyscallRecord r, Span<byte> dst, RingStringCache? strings = null)
     {
         var nargs = Math.Min(r.Args.Length, 16);
         var pos = Fixed + nargs * 8;
@@ -22,7 +23,7 @@ public static class RingCodec
         if (r.Cr3.HasValue) flags |= HasCr3;
         if (r.TimestampNs.HasValue) flags |= HasTime;
         if (r.ProcSeq.HasValue) flags |= HasSeq;
-        if (!TryStr(dst, ref pos, r.ProcName) || !TryStr(dst, ref pos, r.Name) || !TryStr(dst, ref pos, r.Type))
+        if (!TryStr(dst, ref pos, r.ProcName, strings) || !TryStr(dst, ref pos, r.Name, strings) || !TryStr(dst, ref pos, r.Type, strings))
             throw new ArgumentException("slot too small for a record's fixed part", nameof(dst));
         var countPos = pos;
         pos += 2;
@@ -32,7 +33,7 @@ public static class RingCodec
             var save = pos;
             if (pos + 1 > dst.Length) { flags |= Truncated; break; }
             dst[pos++] = (byte)value.Kind;
-            if (!TryStr(dst, ref pos, key) || !TryStr(dst, ref pos, value.Text)) { pos = save; flags |= Truncated; break; }
+            if (!TryStr(dst, ref pos, key, strings) || !TryStr(dst, ref pos, value.Text, null)) { pos = save; flags |= Truncated; break; }
             if (value.HasUnreadable)
             {   // a failed read carries its address
                 if (pos + 8 > dst.Length) { pos = save; flags |= Truncated; break; }
@@ -113,9 +114,17 @@ public static class RingCodec
         if ((flags & Truncated) != 0) r.AdditionalInfo.Set("truncated", "1");
     }
 
-    private static bool TryStr(Span<byte> dst, ref int pos, string s)
+    private static bool TryStr(Span<byte> dst, ref int pos, string s, RingStringCache? strings)
     {
         if (pos + 2 > dst.Length) return false;
+        if (strings?.Get(s) is { } cached)
+        {
+            if (cached.Length > dst.Length - pos - 2) return false;
+            cached.CopyTo(dst[(pos + 2)..]);
+            BinaryPrimitives.WriteUInt16LittleEndian(dst[pos..], (ushort)cached.Length);
+            pos += 2 + cached.Length;
+            return true;
+        }
         var max = dst.Length - pos - 2;
         if (Encoding.UTF8.GetMaxByteCount(s.Length) > max && Encoding.UTF8.GetByteCount(s) > max) return false;
         var n = Encoding.UTF8.GetBytes(s, dst[(pos + 2)..]);

@@ -14,6 +14,10 @@ public sealed unsafe class TraceRing : IDisposable
     private readonly ulong _slotCount;
     private readonly int _slotSize;
     private bool _disposed;
+    // The producers' last view of the consumer's tail (this process's memory, not the shared file): the tail is written
+    // by the consumer for every record, so reading it on every write would move its cache line between cores each time.
+    // It only grows; a stale value merely makes a producer read the real tail before it waits.
+    private ulong _tailSeen;
 
     public string Path { get; }
 
@@ -181,7 +185,7 @@ public sealed unsafe class TraceRing : IDisposable
 
     /// <summary>Writes one record. Returns false when it was dropped (ring full with drop-when-full, or the host gone);
     /// the drop is counted and reported by the next record that gets a slot. Blocks while the ring is full otherwise.</summary>
-    public bool TryWrite(SyscallRecord record)
+    public bool TryWrite(SyscallRecord record, RingStringCache? strings = null)
     {
         ref var head = ref U64(RingLayout.Head);
         ref var tail = ref U64(RingLayout.Tail);
@@ -190,7 +194,7 @@ public sealed unsafe class TraceRing : IDisposable
         while (true)
         {
             seq = Volatile.Read(ref head);
-            if (seq - Volatile.Read(ref tail) >= _slotCount)
+            if (Full(seq, Volatile.Read(ref _tailSeen)) && Full(seq, RefreshTail(ref tail)))
             {
                 if (DropWhenFull || !HostAttached)
                 {
@@ -206,12 +210,12 @@ public sealed unsafe class TraceRing : IDisposable
             if (Interlocked.CompareExchange(ref head, seq + 1, seq) == seq) break;
         }
         var slot = Slot(seq);
-        var lost = Interlocked.Exchange(ref U64(RingLayout.Dropped), 0);
+        var lost = Volatile.Read(ref U64(RingLayout.Dropped)) == 0 ? 0 : Interlocked.Exchange(ref U64(RingLayout.Dropped), 0);
         var payload = new Span<byte>(slot + RingLayout.SlotHeaderSize, _slotSize - RingLayout.SlotHeaderSize);
         int length;
         try
         {
-            length = RingCodec.Encode(record, payload);
+            length = RingCodec.Encode(record, payload, strings);
         }
         catch (ArgumentException)
         {
@@ -221,6 +225,17 @@ public sealed unsafe class TraceRing : IDisposable
         *(uint*)(slot + RingLayout.SlotLostBefore) = (uint)Math.Min(lost, uint.MaxValue);
         Volatile.Write(ref Unsafe.AsRef<ulong>(slot + RingLayout.SlotCommit), seq + 1);
         return true;
+    }
+
+    /// <summary>Whether slot <paramref name="seq"/> would overwrite one the consumer has not read (signed: a tail read after a
+    /// stale head may be ahead of it; the CAS then fails and the producer starts again).</summary>
+    private bool Full(ulong seq, ulong tail) => (long)(seq - tail) >= (long)_slotCount;
+
+    private ulong RefreshTail(ref ulong tail)
+    {
+        var t = Volatile.Read(ref tail);
+        Volatile.Write(ref _tailSeen, t);
+        return t;
     }
 
     // ---- consumer ----

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Hooks;
+using Alkanet.Introspection.Memory;
 using Alkanet.Ring;
 
 namespace Alkanet.Vmm.QemuPlugin;
@@ -38,6 +39,8 @@ public static unsafe class HookPlugin
     private static readonly RegisterSet[] s_needs = new RegisterSet[3]; // by SiteKind
     private static RegisterSet s_discoveryNeeds;
     private static VcpuSlot[] s_vcpus = [];
+    private static SharedRamFilePhysicalMemory? s_ram;
+    private static int s_missedHits;
     private static int s_phase;
     private static long s_nextAttempt;
 
@@ -68,6 +71,8 @@ public static unsafe class HookPlugin
             s_turns = new DiscoveryTurns(os);
             s_stage = args.Stage;
             s_ring = TraceRing.Open(args.RingPath);
+            if (args.RamPath is { } ram)
+                s_ram = new SharedRamFilePhysicalMemory(ram, QemuRamLayout.Q35((ulong)new FileInfo(ram).Length));
             var maxVcpus = info is null ? 1 : *(int*)((byte*)info + 24); // qemu_info_t.system.max_vcpus
             s_vcpus = new VcpuSlot[Math.Clamp(maxVcpus, 1, 1024)];
             Register(id);
@@ -94,10 +99,15 @@ public static unsafe class HookPlugin
     {
         try
         {
-            if (vcpu < s_vcpus.Length) s_vcpus[vcpu] ??= new VcpuSlot();
             var needed = s_discoveryNeeds | s_needs[0] | s_needs[1] | s_needs[2];
             var lacking = QemuRegisters.Resolve(needed);
             if (lacking.Count > 0) Console.Error.WriteLine($"alkanet plugin: QEMU's register list lacks {string.Join(", ", lacking)}");
+            if (s_ram is not null && !QemuRegisters.Have(RegisterSet.Cr3 | RegisterSet.Cr4))
+            {
+                Console.Error.WriteLine("alkanet plugin: QEMU's register list lacks CR3 or CR4: guest memory is read through QEMU only");
+                s_ram = null;
+            }
+            if (vcpu < s_vcpus.Length) s_vcpus[vcpu] ??= NewSlot();
         }
         catch (Exception e)
         {
@@ -169,11 +179,11 @@ public static unsafe class HookPlugin
             // After many failures (e.g. a kernel with no symbol table: each attempt scans again) try once a second.
             var interval = turns.Failures > SlowDownAfter ? Stopwatch.Frequency : AttemptInterval;
             if (now < next || Interlocked.CompareExchange(ref s_nextAttempt, now + interval, next) != next) return;
-            var slot = s_vcpus[vcpu] ??= new VcpuSlot();
+            var slot = s_vcpus[vcpu] ??= NewSlot();
             var cpu = new VcpuState { CpuIndex = (int)vcpu, Known = KnownRegisters.General };
             QemuRegisters.FillFresh(s_discoveryNeeds, slot, ref cpu);
             var ring = s_ring!;
-            var found = turns.TryFind(cpu, slot.Memory);
+            var found = turns.TryFind(cpu, slot.QemuMemory); // early boot: paging may still change, so QEMU walks
             ring.DiscoveryAttempts = (ulong)turns.Attempts;
             ring.DiscoveryFailures = (ulong)turns.Failures;
             ring.OsStatus = turns.Describe();
@@ -225,20 +235,29 @@ public static unsafe class HookPlugin
         try
         {
             ring.CountHit();
-            if (ring.Paused || vcpu >= s_vcpus.Length || s_stage == HookStage.Hit) return;
-            var slot = s_vcpus[vcpu] ??= new VcpuSlot();
+            if (ring.Paused)
+            {   // what these hits would have shown (an exit, a rename) is not seen: the OS's caches must not trust it
+                Volatile.Write(ref s_missedHits, 1);
+                return;
+            }
+            if (vcpu >= s_vcpus.Length || s_stage == HookStage.Hit) return;
+            if (Volatile.Read(ref s_missedHits) != 0 && Interlocked.Exchange(ref s_missedHits, 0) != 0) s_os!.HitsMissed();
+            var slot = s_vcpus[vcpu] ??= NewSlot();
             ref readonly var site = ref s_sites[(int)(nint)userData];
             var cpu = new VcpuState { CpuIndex = (int)vcpu, Known = KnownRegisters.General };
             QemuRegisters.Fill(s_needs[(int)site.Kind], slot, ref cpu);
+            slot.BeginHit((cpu.Known & KnownRegisters.Control) != 0 ? cpu.Cr3 : 0);
             var record = slot.Record;
             if (!s_os!.OnHit(site, cpu, slot.Memory, record) || s_stage == HookStage.Decode) return;
-            RingOutput.Publish(ring, record);
+            RingOutput.Publish(ring, record, slot.Strings);
         }
         catch (Exception)
         {
             ring.CountError();
         }
     }
+
+    private static VcpuSlot NewSlot() => new(s_ram);
 
     [UnmanagedCallersOnly]
     private static void OnExit(ulong id, void* userData)

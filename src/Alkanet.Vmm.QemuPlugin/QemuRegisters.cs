@@ -59,6 +59,20 @@ internal static unsafe class QemuRegisters
         cpu.KernelGsBase = slot.KernelGsBase;
     }
 
+    /// <summary>True when QEMU lists every register of <paramref name="set"/> (after <see cref="Resolve"/>).</summary>
+    public static bool Have(RegisterSet set)
+    {
+        for (var i = 0; i < RegisterNames.All.Length; i++)
+            if ((set & RegisterNames.All[i].Register) != 0 && Handles[i] == 0) return false;
+        return true;
+    }
+
+    /// <summary>CR3 now (a hit that walks the page tables itself asks for it at its first read).</summary>
+    public static ulong ReadCr3(GByteArray* buffer) => Read(8, buffer);
+
+    /// <summary>CR4 now (its LA57 bit: the paging mode).</summary>
+    public static ulong ReadCr4(GByteArray* buffer) => Read(11, buffer);
+
     /// <summary>Reads GS_BASE and KERNEL_GS_BASE now (discovery: early boot changes them), without caching.</summary>
     public static void FillFresh(RegisterSet set, VcpuSlot slot, ref VcpuState cpu)
     {

@@ -12,6 +12,7 @@ internal static class RegisterNames
         (RegisterSet.Rax, "rax"), (RegisterSet.Rdx, "rdx"), (RegisterSet.Rsi, "rsi"), (RegisterSet.Rdi, "rdi"),
         (RegisterSet.Rsp, "rsp"), (RegisterSet.R8, "r8"), (RegisterSet.R9, "r9"), (RegisterSet.R10, "r10"),
         (RegisterSet.Cr3, "cr3"), (RegisterSet.GsBase, "gs_base"), (RegisterSet.KernelGsBase, "k_gs_base"),
+        (RegisterSet.Cr4, "cr4"),
     ];
 
     /// <summary>The index of <paramref name="register"/> (one bit) in <see cref="All"/>, or -1.</summary>

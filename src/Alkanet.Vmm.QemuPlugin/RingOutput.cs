@@ -8,11 +8,11 @@ namespace Alkanet.Vmm.QemuPlugin;
 internal static class RingOutput
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Publish(TraceRing ring, SyscallRecord record)
+    public static void Publish(TraceRing ring, SyscallRecord record, RingStringCache strings)
     {
         var filter = ring.FilterPid;
         if (filter != 0 && record.Pid != filter) return;
         record.TimestampNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
-        ring.TryWrite(record);
+        ring.TryWrite(record, strings);
     }
 }

@@ -50,6 +50,10 @@ public interface IGuestOs
     /// timestamp are the hook's). Returns false when there is nothing to log (e.g. not found yet).</summary>
     bool OnHit(in HookSite site, in VcpuState cpu, IVirtualMemory memory, SyscallRecord record);
 
+    /// <summary>Hits went by without <see cref="OnHit"/> (a paused run): what they would have shown (a task's exit, a
+    /// rename) was not seen, so caches of callers must be checked again.</summary>
+    void HitsMissed() { }
+
     /// <summary>One line for the host: what was found (kernel, build, sites) or why not yet.</summary>
     string Describe();
 }

@@ -26,6 +26,9 @@ public enum RegisterSet : uint
     /// <summary>IDTR base. QEMU's plugin register list lacks it; the gdbstub hook reads it from the monitor.</summary>
     IdtBase = 1 << 11,
 
+    /// <summary>CR4: the paging mode (LA57), for a hook that walks the page tables itself.</summary>
+    Cr4 = 1 << 12,
+
     /// <summary>The registers fixed per vCPU once the kernel runs: read until one holds a kernel address, then kept.</summary>
     PerVcpu = GsBase | KernelGsBase,
 }

@@ -147,6 +147,8 @@ public sealed class LinuxOs : IGuestOs
     public bool OnHit(in HookSite site, in VcpuState cpu, IVirtualMemory memory, SyscallRecord record) =>
         _found is not null && Tracer.OnHit(site.Kind, cpu, memory, record);
 
+    public void HitsMissed() => Tracer.ForgetTasks();
+
     public string Describe() => _found is null
         ? $"Linux profile {_source} (release {Release}): KASLR slide not found yet"
         : $"Linux {Release}, KASLR slide 0x{Slide:x}, sites {string.Join(", ", _found.Sites.Select(s => $"{s.Name}@0x{s.Address:x}"))}";

@@ -9,13 +9,18 @@ namespace Alkanet.Introspection.Linux;
 public sealed class LinuxSyscallTable
 {
     private readonly string?[] _names;
+    private readonly string[] _shown; // the name or unknown_N of every number in the table, made once: a hit allocates nothing
     private readonly Dictionary<string, int> _numbers = new(StringComparer.Ordinal);
 
     public LinuxSyscallTable(IReadOnlyList<string?> names)
     {
         _names = [.. names];
+        _shown = new string[_names.Length];
         for (var i = 0; i < _names.Length; i++)
+        {
             if (_names[i] is { } n) _numbers.TryAdd(n, i);
+            _shown[i] = _names[i] ?? Unknown((ulong)i);
+        }
     }
 
     private static readonly Lazy<LinuxSyscallTable> s_x86_64 = new(LoadEmbedded);
@@ -56,7 +61,9 @@ public sealed class LinuxSyscallTable
 
     public string? Name(ulong number) => number < (ulong)_names.Length ? _names[number] : null;
 
-    public string NameOrUnknown(ulong number) => Name(number) ?? "unknown_" + number.ToString("x", CultureInfo.InvariantCulture);
+    public string NameOrUnknown(ulong number) => number < (ulong)_shown.Length ? _shown[number] : Unknown(number);
+
+    private static string Unknown(ulong number) => "unknown_" + number.ToString("x", CultureInfo.InvariantCulture);
 
     /// <summary>The number of <paramref name="name"/>, or -1.</summary>
     public int Number(string name) => _numbers.TryGetValue(name, out var n) ? n : -1;

@@ -15,8 +15,9 @@ namespace Alkanet.Introspection.Linux;
 /// every site): it sits at the top of the task's own kernel stack, so it names the task without reading
 /// current_task, and the task's pid/tgid/comm are cached under it. A new user task's first hit is always its
 /// first return from fork (an EXIT with no ENTER), where the cache entry is re-read, so a reused stack never
-/// shows its previous owner; execve and prctl re-read comm, exit/exit_group drop the entry.
-/// ENTER/EXIT pairing is per task too (a task may block on one vCPU and return on another).
+/// shows its previous owner; execve and prctl re-read comm, exit/exit_group drop the entry (<see cref="LinuxTaskCache"/>).
+/// ENTER/EXIT pairing is per task too (a task may block on one vCPU and return on another), held in the same slot,
+/// so a hit costs one dictionary read and allocates nothing.
 /// </summary>
 public sealed class LinuxSyscallTracer
 {
@@ -27,11 +28,10 @@ public sealed class LinuxSyscallTracer
     private readonly int _threadStatus;
     private readonly int _regsSize;
     private readonly int _di, _si, _dx, _r10, _r8, _r9, _ax, _origAx, _bx, _cx, _bp;
-    private readonly ConcurrentDictionary<ulong, PendingCall> _pending = new();
     private readonly HashSet<ulong> _forkCalls64, _forkCalls32;
     private const uint TsCompat = 0x0002; // TS_COMPAT in thread_info.status (arch/x86/include/asm/thread_info.h): in a 32-bit call
     private readonly bool[] _decoded64;
-    private readonly ConcurrentDictionary<ulong, LinuxTaskInfo> _taskByRegs = new();
+    private readonly LinuxTaskCache _cache = new();
     private readonly ConcurrentDictionary<ulong, long> _procSeqByTgid = new();
     private long _lastProcSeq;
     private ulong[][] _cpuArgs = new ulong[8][];
@@ -77,7 +77,21 @@ public sealed class LinuxSyscallTracer
     public ulong SiteAddress(SiteKind kind) => _profile.Site(kind).LinkAddress + Slide;
 
     /// <summary>Calls waiting for their EXIT (for tests and the run summary).</summary>
-    public int PendingCount => _pending.Count;
+    public int PendingCount
+    {
+        get
+        {
+            var n = 0;
+            foreach (var slot in _cache.Slots) if (slot.Pending) n++;
+            return n;
+        }
+    }
+
+    /// <summary>The per-task cache (identities and pending calls).</summary>
+    public LinuxTaskCache Tasks => _cache;
+
+    /// <summary>Hits went by undecoded (a paused run): any task may have changed or ended unseen.</summary>
+    public void ForgetTasks() => _cache.ForgetAll();
 
     /// <summary>Handles a hit at a site of <paramref name="kind"/>. Returns false when there is nothing to log.</summary>
     public bool OnHit(SiteKind kind, in VcpuState cpu, IVirtualMemory mem, SyscallRecord record) =>
@@ -87,7 +101,8 @@ public sealed class LinuxSyscallTracer
     public bool OnEnter(bool ia32, in VcpuState cpu, IVirtualMemory mem, SyscallRecord record)
     {
         record.Reset();
-        var task = TaskOf(cpu, mem, refresh: false);
+        var slot = _cache.Slot(cpu.Rdi);
+        var task = TaskOf(slot, cpu, mem, refresh: false);
         var args = ArgsFor(cpu.CpuIndex);
         Span<byte> regs = stackalloc byte[_regsSize];
         var skipRegs = !ArgsForEveryCall && !ia32 && !_decoded64[Math.Min((uint)cpu.Rsi, (uint)_decoded64.Length - 1)];
@@ -118,8 +133,17 @@ public sealed class LinuxSyscallTracer
         {
             record.AdditionalInfo.Set("regs", InfoValue.Unreadable(cpu.Rdi));
         }
-        if (name is "exit_group" or "exit") _taskByRegs.TryRemove(cpu.Rdi, out _); // never returns: nothing to pair, the stack will be reused
-        else _pending[cpu.Rdi] = new PendingCall(nr, name, ia32, HasUnreadable(record.AdditionalInfo) ? CopyOf(record.AdditionalInfo) : null);
+        if (name is "exit_group" or "exit")
+        {   // never returns: nothing to pair, the stack will be reused; the children will get another parent
+            _cache.Forget(cpu.Rdi);
+            _cache.ForgetChildrenOf(task.Tgid);
+            return true;
+        }
+        slot.Pending = true;
+        slot.Number = nr;
+        slot.Name = name;
+        slot.Ia32 = ia32;
+        slot.Unread = HasUnreadable(record.AdditionalInfo) ? CopyOf(record.AdditionalInfo) : null;
         return true;
     }
 
@@ -145,15 +169,21 @@ public sealed class LinuxSyscallTracer
         ulong nr;
         // A pending ENTER pairs unless the saved number says otherwise (-1 after rt_sigreturn keeps the ENTER's).
         LinuxTaskInfo task;
-        if (_pending.TryRemove(cpu.Rdi, out var p) && (origAx == ulong.MaxValue || origAx == p.Number || (long)origAx < 0))
+        var slot = _cache.Slot(cpu.Rdi);
+        var pending = slot.Pending;
+        slot.Pending = false;
+        if (pending && (origAx == ulong.MaxValue || origAx == slot.Number || (long)origAx < 0))
         {
-            nr = p.Number;
-            name = p.Name;
-            // By the EXIT of execve or prctl(PR_SET_NAME) the kernel has already switched comm: show the new name.
-            task = TaskOf(cpu, mem, refresh: name is "execve" or "execveat" or "prctl");
+            nr = slot.Number;
+            name = slot.Name;
+            var unreadAtEnter = slot.Unread;
+            slot.Unread = null;
+            // By the EXIT of execve or prctl(PR_SET_NAME) the kernel has already switched comm (and an execve by a
+            // non-leader thread its pid): show the new identity.
+            task = TaskOf(slot, cpu, mem, refresh: name is "execve" or "execveat" or "prctl");
             Fill(record, cpu, task, LogType.Exit, nr, name);
-            if (p.Ia32) record.AdditionalInfo.Set("abi", "ia32");
-            if (p.Unread is { } unread)
+            if (slot.Ia32) record.AdditionalInfo.Set("abi", "ia32");
+            if (unreadAtEnter is { } unread)
             {   // a string unmapped at ENTER: the kernel has faulted it in by now
                 LinuxSyscallDecoder.RetryPath(unread, mem);
                 foreach (var kv in unread) if (!kv.Value.IsJson && !kv.Value.IsUnreadable) record.AdditionalInfo.Set(kv.Key, kv.Value);
@@ -170,7 +200,8 @@ public sealed class LinuxSyscallTracer
             var ia32 = InCompatCall(cpu, mem);
             var table = ia32 ? _profile.Syscalls32 : _profile.Syscalls64;
             var forkChild = (ia32 ? _forkCalls32 : _forkCalls64).Contains(nr) && ret == 0;
-            task = TaskOf(cpu, mem, refresh: true, newProcess: forkChild); // a new task (first return from fork) or one running since before tracing
+            slot.Unread = null;
+            task = TaskOf(slot, cpu, mem, refresh: true, newProcess: forkChild); // a new task (first return from fork) or one running since before tracing
             name = (long)nr < 0 ? "unknown" : table.NameOrUnknown(nr);
             Fill(record, cpu, task, LogType.Exit, nr, name);
             if (ia32) record.AdditionalInfo.Set("abi", "ia32");
@@ -183,7 +214,6 @@ public sealed class LinuxSyscallTracer
         }
         record.RetVal = ret;
         _decoder.DecodeExit(name, ret, mem, task.Task, record.AdditionalInfo);
-        if (name is "execve" or "execveat" or "prctl") _taskByRegs.TryRemove(cpu.Rdi, out _); // comm may have changed: re-read next time
         return true;
     }
 
@@ -220,10 +250,10 @@ public sealed class LinuxSyscallTracer
         if ((cpu.Known & KnownRegisters.Control) != 0) r.Cr3 = cpu.Cr3;
     }
 
-    /// <summary>The calling task, cached under its pt_regs address (see the class remarks).</summary>
-    private LinuxTaskInfo TaskOf(in VcpuState cpu, IVirtualMemory mem, bool refresh, bool newProcess = false)
+    /// <summary>The calling task, cached in its slot (see the class remarks).</summary>
+    private LinuxTaskInfo TaskOf(LinuxTaskSlot slot, in VcpuState cpu, IVirtualMemory mem, bool refresh, bool newProcess = false)
     {
-        if (!refresh && _taskByRegs.TryGetValue(cpu.Rdi, out var cached)) return cached;
+        if (!refresh && slot.Identity is { } cached) return cached.Info;
         var info = _tasks.Read(mem, _tasks.CurrentTask(mem, cpu.GsBase));
         // proc_seq: a process lifetime gets its id when first seen; a fork child leading a new thread group
         // (pid == tgid) starts a new lifetime even if its pid was used before in this run.
@@ -231,11 +261,7 @@ public sealed class LinuxSyscallTracer
             _procSeqByTgid[info.Tgid] = info.ProcSeq = Interlocked.Increment(ref _lastProcSeq);
         else
             info.ProcSeq = _procSeqByTgid.GetOrAdd(info.Tgid, _ => Interlocked.Increment(ref _lastProcSeq));
-        if (info.Task != 0)
-        {
-            if (_taskByRegs.Count > 65536) _taskByRegs.Clear();
-            _taskByRegs[cpu.Rdi] = info;
-        }
+        slot.Identity = info.Task != 0 ? new LinuxTaskIdentity(info.Task, info.Pid, info.Tgid, info.ParentTgid, info.Comm, info.ProcSeq) : null;
         return info;
     }
 
@@ -247,7 +273,7 @@ public sealed class LinuxSyscallTracer
 
     private void Grow(int cpu)
     {
-        lock (_pending)
+        lock (_cache)
         {
             if (cpu < _cpuArgs.Length) return;
             var n = Math.Max(cpu + 1, _cpuArgs.Length * 2);
@@ -260,6 +286,4 @@ public sealed class LinuxSyscallTracer
 
     private static ulong U64(ReadOnlySpan<byte> b, int offset) =>
         offset >= 0 && offset + 8 <= b.Length ? BinaryPrimitives.ReadUInt64LittleEndian(b[offset..]) : 0;
-
-    private sealed record PendingCall(ulong Number, string Name, bool Ia32, AdditionalInfo? Unread);
 }

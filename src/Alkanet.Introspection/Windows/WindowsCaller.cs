@@ -14,11 +14,23 @@ public struct CallerInfo
 
 /// <summary>Reads the caller from the KPCR: KPCR.Prcb.CurrentThread → ETHREAD.Cid (pid, tid);
 /// KTHREAD.ApcState.Process → EPROCESS (name, parent). Short names are cached per process so the hot path does
-/// not allocate a string per call.</summary>
+/// not allocate a string per call. The process and its parent are cached per ETHREAD and checked on every hit against
+/// the thread's CLIENT_ID (read whole, one read): an ETHREAD reused by a new thread has another pid or tid, so it is read
+/// again; a thread's process and its parent never change while the thread lives. So a warm hit reads the current
+/// thread and its CLIENT_ID (2 reads) instead of 5. One per decoder, i.e. per vCPU: not thread-safe.</summary>
 public sealed class WindowsCaller(WindowsProfile profile)
 {
     private const int MaxCachedNames = 4096;
+    private const int MaxCachedThreads = 4096;
     private readonly Dictionary<(ulong Process, ulong Pid), string> _names = [];
+    private readonly Dictionary<ulong, (ulong Pid, ulong Tid, ulong Process, ulong ParentPid, bool HasParent)> _threads = [];
+
+    /// <summary>Hits whose process came from the per-thread cache, and hits that read it (tests, figures).</summary>
+    public long ThreadCacheHits { get; private set; }
+    public long ThreadCacheMisses { get; private set; }
+
+    /// <summary>Forgets every cached thread (hits went by unseen).</summary>
+    public void ForgetThreads() => _threads.Clear();
 
     public WindowsProfile Profile { get; } = profile;
 
@@ -35,13 +47,40 @@ public sealed class WindowsCaller(WindowsProfile profile)
         if (caller.Kpcr == 0) return false;
         if (!m.TryReadU64(caller.Kpcr + p.KpcrPrcb + p.KprcbCurrentThread, out caller.Thread)
             || !GuestReader.IsKernelAddress(caller.Thread)) return false;
-        if (m.TryReadU64(caller.Thread + p.EthreadCid + p.CidProcess, out caller.Pid) && m.TryReadU64(caller.Thread + p.EthreadCid + p.CidThread,
-            out caller.Tid))
-            caller.HasIds = true;
+        caller.HasIds = ReadCid(m, caller.Thread, out caller.Pid, out caller.Tid);
+        if (!caller.HasIds) return false;
+        if (_threads.TryGetValue(caller.Thread, out var known) && known.Pid == caller.Pid && known.Tid == caller.Tid)
+        {
+            ThreadCacheHits++;
+            (caller.Process, caller.ParentPid, caller.HasParent) = (known.Process, known.ParentPid, known.HasParent);
+            return true;
+        }
+        ThreadCacheMisses++;
         if (m.TryReadU64(caller.Thread + p.KthreadApcProcess, out caller.Process) && GuestReader.IsKernelAddress(caller.Process))
             caller.HasParent = m.TryReadU64(caller.Process + p.EprocessParentPid, out caller.ParentPid);
         else caller.Process = 0;
-        return caller.HasIds;
+        if (caller.Process == 0) return true; // not cached: read again next time
+        if (_threads.Count >= MaxCachedThreads) _threads.Clear();
+        _threads[caller.Thread] = (caller.Pid, caller.Tid, caller.Process, caller.ParentPid, caller.HasParent);
+        return true;
+    }
+
+    /// <summary>ETHREAD.Cid: UniqueProcess and UniqueThread, in one read when they are adjacent (they are in every build).</summary>
+    private bool ReadCid(IVirtualMemory m, ulong thread, out ulong pid, out ulong tid)
+    {
+        var p = Profile;
+        var cid = thread + p.EthreadCid;
+        if (p.CidThread == p.CidProcess + 8)
+        {
+            Span<byte> both = stackalloc byte[16];
+            pid = tid = 0;
+            if (m.Read(cid + p.CidProcess, both) != 16) return false;
+            pid = BitConverter.ToUInt64(both);
+            tid = BitConverter.ToUInt64(both[8..]);
+            return true;
+        }
+        tid = 0;
+        return m.TryReadU64(cid + p.CidProcess, out pid) && m.TryReadU64(cid + p.CidThread, out tid);
     }
 
     /// <summary>EPROCESS.ImageFileName (15 bytes), cached by process and pid (a reused EPROCESS gets a new pid).</summary>

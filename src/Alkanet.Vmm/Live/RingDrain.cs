@@ -12,7 +12,8 @@ public sealed class RingDrain
     private readonly TraceRing ring;
     private readonly IRecordSink sink;
     private readonly SyscallRecord _record = new();
-    private readonly Func<ReadOnlySpan<byte>, string> _intern = new Utf8StringPool().Get; // names repeat: one string each
+    // names repeat: one string each, the recent ones recognised by their bytes
+    private readonly Func<ReadOnlySpan<byte>, string> _intern = new RecentUtf8Strings(new Utf8StringPool().Get).Get;
     private long _next;
 
     public RingDrain(TraceRing ring, IRecordSink sink, long firstNo = 0)

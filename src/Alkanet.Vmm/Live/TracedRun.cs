@@ -24,6 +24,8 @@ public static partial class TracedRun
         var plugin = o.Traced ? PluginLocator.Locate(log) : null;
         Directory.CreateDirectory(o.OutDirectory);
         var work = Directory.CreateTempSubdirectory("alkanet-run-");
+        // A traced run shares guest RAM with the plugin, which then reads it without calling QEMU (RamFirstVirtualMemory).
+        var ram = plugin is null ? null : o.MemoryFile ?? Path.Combine("/dev/shm", $"alkanet-{Environment.ProcessId}-{Guid.NewGuid():N}.ram");
         var result = new TracedRunResult
         {
             TracePath = Path.Combine(o.OutDirectory, "trace.jsonl"), SampleReportsExit = launch.GuestReportsSample,
@@ -37,7 +39,7 @@ public static partial class TracedRun
             File.Delete(console);
             var staged = launch.Stage(work.FullName, console, o, log);
             result.SampleProcessName = staged.SampleProcessName;
-            var session = QemuRingSession.Run(qemu, ringPath => Launch(staged, o, plugin, ringPath, net), new QemuRingSession.Output
+            var session = QemuRingSession.Run(qemu, ringPath => Launch(staged, o, plugin, ringPath, net, ram), new QemuRingSession.Output
             {
                 TracePath = result.TracePath, ExtraSinks = o.ExtraSinks, Filter = o.RecordFilter, OnRingReady = o.OnRingReady,
                 OnRingClosing = o.OnRingClosing, RingSlots = o.RingSlots, DropWhenFull = o.DropWhenFull,
@@ -49,19 +51,23 @@ public static partial class TracedRun
         {
             StopNetwork(net, o, result);
             work.Delete(true);
+            if (ram is not null && o.MemoryFile is null) File.Delete(ram);
         }
         result.WallSeconds = wall.Elapsed.TotalSeconds;
         WriteSummary(o, result);
         return result;
     }
 
-    /// <summary>QEMU's launch: the launch builder's, plus what every run sets (vCPUs, network, RAM file, the plugin).</summary>
-    internal static QemuLaunch Launch(RunLaunch.Staged staged, TracedRunOptions o, string? plugin, string ringPath, AnalysisNetwork? net = null) =>
+    /// <summary>QEMU's launch: the launch builder's, plus what every run sets (vCPUs, network, RAM file, the plugin). With
+    /// <paramref name="ram"/> guest RAM is that file, and the plugin maps it too (<c>ram=FILE</c>).</summary>
+    internal static QemuLaunch Launch(RunLaunch.Staged staged, TracedRunOptions o, string? plugin, string ringPath, AnalysisNetwork? net = null,
+        string? ram = null) =>
         staged.Qemu with
     {
-        Cpus = o.Cpus, Network = o.Network, MemoryFile = o.MemoryFile,
+        Cpus = o.Cpus, Network = o.Network, MemoryFile = ram ?? o.MemoryFile,
         NetworkNamespace = net?.Namespace, NetworkTap = AnalysisNetwork.Tap, NetworkCapture = net is null ? null : CapturePath(o),
-        Plugin = plugin is null ? null : o.Launch.PluginArguments(plugin, ringPath, o.AllArgs) + o.PluginExtra,
+        Plugin = plugin is null ? null
+            : o.Launch.PluginArguments(plugin, ringPath, o.AllArgs) + (ram is null ? "" : ",ram=" + ram) + o.PluginExtra,
     };
 
     public static string CapturePath(TracedRunOptions o) => Path.Combine(o.OutDirectory, "network.pcap");

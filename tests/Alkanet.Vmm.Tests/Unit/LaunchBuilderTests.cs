@@ -23,6 +23,21 @@ public sealed class LaunchBuilderTests : IDisposable
     private TracedRunOptions Options(RunLaunch launch) => new() { Launch = launch, OutDirectory = Path.Combine(_dir, "out") };
 
     [Fact]
+    public void A_traced_run_shares_guest_RAM_with_the_plugin_through_one_file()
+    {
+        var guest = new AnalysisGuest { Directory = Path.Combine(_dir, "guest") };
+        var launch = new AnalysisGuestLaunch { SampleName = "s", Sample = "#!/bin/sh\n"u8.ToArray(), Guest = guest };
+        var o = Options(launch);
+        var staged = launch.Stage(Work, "/tmp/c.log", o, null);
+        var a = QemuMachine.Arguments(TracedRun.Launch(staged, o, "/p/lib.so", "/dev/shm/r.ring", null, "/dev/shm/g.ram")).ToList();
+        Values(a, "-object").ShouldContain("memory-backend-file,id=ram,size=512M,mem-path=/dev/shm/g.ram,share=on");
+        Values(a, "-plugin").Single().Split(',').ShouldContain("ram=/dev/shm/g.ram");
+        var untraced = QemuMachine.Arguments(TracedRun.Launch(staged, o, null, "/dev/shm/r.ring")).ToList();
+        untraced.ShouldNotContain("-plugin");
+        Values(untraced, "-object").ShouldBeEmpty();
+    }
+
+    [Fact]
     public void The_analysis_guest_boots_its_kernel_with_the_sample_in_the_initramfs()
     {
         var guest = new AnalysisGuest { Directory = Path.Combine(_dir, "guest") };

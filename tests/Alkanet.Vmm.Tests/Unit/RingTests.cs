@@ -40,6 +40,48 @@ public sealed class RingTests
     }
 
     [Fact]
+    public void The_producers_string_cache_encodes_the_same_bytes_and_follows_a_new_string_of_the_same_slot()
+    {
+        var strings = new RingStringCache();
+        var plain = new byte[2048];
+        var cached = new byte[2048];
+        for (var i = 0; i < 3; i++)
+        {
+            var r = Sample(i);
+            r.ProcName = i == 2 ? "r€named" : r.ProcName; // a rename is a new string instance
+            var n = RingCodec.Encode(r, plain);
+            RingCodec.Encode(r, cached, strings).ShouldBe(n);
+            cached.AsSpan(0, n).SequenceEqual(plain.AsSpan(0, n)).ShouldBeTrue();
+            var back = new SyscallRecord();
+            RingCodec.Decode(cached.AsSpan(0, n), back, s => System.Text.Encoding.UTF8.GetString(s));
+            back.ProcName.ShouldBe(r.ProcName);
+        }
+        var tiny = new byte[Sample(0).ProcName.Length + 100];
+        Should.Throw<ArgumentException>(() => RingCodec.Encode(new SyscallRecord { ProcName = new string('p', 60) }, tiny.AsSpan(0, 100), strings));
+    }
+
+    [Fact]
+    public void The_drains_recent_strings_give_back_each_string_and_ask_the_pool_only_for_new_ones()
+    {
+        var asked = 0;
+        var recent = new RecentUtf8Strings(b => { asked++; return System.Text.Encoding.UTF8.GetString(b); });
+        var names = Enumerable.Range(0, 1000).Select(i => i % 3 == 0 ? $"n{i}" : i % 3 == 1 ? $"a-longer-name-{i}-ü" : new string('x', i % 70))
+            .ToArray();
+        var rng = new Random(11);
+        for (var i = 0; i < 20000; i++)
+        {
+            var s = names[rng.Next(names.Length)];
+            recent.Get(System.Text.Encoding.UTF8.GetBytes(s)).ShouldBe(s);
+        }
+        recent.Get([]).ShouldBe("");
+        asked = 0;
+        var hot = System.Text.Encoding.UTF8.GetBytes("getppid");
+        recent.Get(hot);
+        for (var i = 0; i < 100; i++) ReferenceEquals(recent.Get(hot), recent.Get(hot)).ShouldBeTrue();
+        asked.ShouldBe(1);
+    }
+
+    [Fact]
     public void An_unreadable_value_crosses_the_ring_as_a_value_with_its_address()
     {
         var r = Sample(2);
