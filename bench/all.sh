@@ -65,7 +65,8 @@ measure() {
       cat "$out/run/console.log" > "$log" 2>/dev/null || true
       if [ "$config" = alkanet ]; then
         # records per traced boot: the CLI's summary ("N records (L lost)")
-        sed -n 's/.*: \([0-9]*\) records (\([0-9]*\) lost).*/BENCH mode=plain workload=boot records=\1 lost=\2/p' "$out/run.out" >> "$log"
+        sed -n 's/.*: \([0-9]*\) records (\([0-9]*\) lost).*/BENCH mode=plain workload=boot records=\1\nBENCH mode=plain workload=boot lost=\2/p' \
+          "$out/run.out" >> "$log"
       fi ;;
   esac
   if [ "$rc" -ne 0 ] || [ "$(grep -c '^BENCH .*seconds=' "$log")" -lt 6 ]; then
@@ -104,11 +105,17 @@ case "$skip" in *" windows "*) ;; *)
     { echo "bench/all.sh: bench/live-windows-synthetic.sh failed:" >&2; tail -20 "$out/windows.log" >&2; exit 1; } ;;
 esac
 case "$skip" in *" logger "*) ;; *)
-  bash bench/logging-throughput.sh "${LOG_RECORDS:-1000000}" 500000 8 > "$out/logger.log" 2>&1 ||
+  # two free loopback ports (another engineer's logger bench may hold the script's defaults)
+  read -r lport hport < <(python3 -c 'import socket
+s = [socket.socket() for _ in range(2)]
+[x.bind(("127.0.0.1", 0)) for x in s]
+print(*[x.getsockname()[1] for x in s])')
+  LOGGER_PORT="${LOGGER_PORT:-$lport}" LOGGER_HTTP_PORT="${LOGGER_HTTP_PORT:-$hport}" \
+    bash bench/logging-throughput.sh "${LOG_RECORDS:-1000000}" 500000 8 > "$out/logger.log" 2>&1 ||
     { echo "bench/all.sh: bench/logging-throughput.sh failed:" >&2; tail -20 "$out/logger.log" >&2; exit 1; } ;;
 esac
 case "$skip" in *" report "*) ;; *)
-  bash bench/report-perf.sh "${REPORT_RECORDS:-2000000}" "$out/report" > "$out/report.log" 2>&1 ||
+  bash bench/report-perf.sh "${REPORT_RECORDS:-2000000}" "${ALKANET_CACHE:-$root/.cache}/report-bench" > "$out/report.log" 2>&1 ||
     { echo "bench/all.sh: bench/report-perf.sh failed:" >&2; tail -20 "$out/report.log" >&2; exit 1; } ;;
 esac
 

@@ -41,7 +41,7 @@ def load_results(path):
     return values, loads
 
 
-def summary(xs, fmt="{:.0f}"):
+def summary(xs, fmt="{:,.0f}"):
     if not xs:
         return "–"
     med = statistics.median(xs)
@@ -193,17 +193,17 @@ def main():
     print("| goal | target | measured | state |")
     print("|---|---|---|---|")
     g = added.get(("alkanet", "getppid"), [])
-    goal("Linux getppid, added per call", statistics.median(g) if g else None,
+    goal("Linux getppid, added per call", f"{statistics.median(g):,.0f} ns" if g else None,
          bool(g) and statistics.median(g) <= 500 and max(g) <= 1000, "≤ 500 ns median, no round above 1 µs")
     if g:
-        print(f"| | | rounds: {', '.join(f'{x:.0f}' for x in g)} ns | |")
+        print(f"| | | rounds: {', '.join(f'{x:,.0f}' for x in g)} ns | |")
     o = added.get(("alkanet", "openread"), [])
-    goal("Linux open/read/close, added per call (decoded)", round(statistics.median(o)) if o else None, None, "(no goal)")
-    goal("synthetic Windows, added per call", round(statistics.median(win)) if win else None,
+    goal("Linux open/read/close, added per call (decoded)", f"{statistics.median(o):,.0f} ns" if o else None, None, "(no goal)")
+    goal("synthetic Windows, added per call", f"{statistics.median(win):,.0f} ns" if win else None,
          bool(win) and statistics.median(win) <= 1000, "≤ 1,000 ns")
     goal("logger, records/s one client", f"{log[0]:,.0f}" if log and log[0] else None, bool(log and log[0] and log[0] >= 1e6),
          "≥ 1,000,000/s")
-    goal("logger, newest record visible p95 at 500 k/s", log[1] if log else None, bool(log and log[1] is not None and log[1] < 250),
+    goal("logger, newest record visible p95 at 500 k/s", f"{log[1]} ms" if log and log[1] is not None else None, bool(log and log[1] is not None and log[1] < 250),
          "< 250 ms")
     goal("report, records/s on one core", f"{rep[0]:,.0f}" if rep and rep[0] else None, bool(rep and rep[0] and rep[0] >= 1.5e6),
          "≥ 1,500,000/s")
