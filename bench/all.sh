@@ -88,8 +88,10 @@ if [ -e /dev/kvm ]; then
       > "$out/kvm-probe.log" 2>&1 && grep -q 'BENCH .*workload=dd seconds' "$out/run/console.log"; then
     configs+=(kvm); kvm_note="KVM: works (untraced guest also measured under KVM)"
   else
-    kvm_note="KVM: /dev/kvm exists but the untraced guest did not finish its workloads under it within 90 s (console:" \
-      "$(wc -l < "$out/run/console.log" 2>/dev/null || echo 0) lines; $(grep -m1 -i 'kvm\|error' "$out/kvm-probe.log" || echo 'no QEMU error'))"
+    lines=$(wc -l < "$out/run/console.log" 2>/dev/null || echo 0)
+    qemu_error=$(grep -m1 -i 'kvm\|error' "$out/kvm-probe.log" || echo 'no QEMU error')
+    kvm_note="KVM: /dev/kvm exists but the untraced guest did not finish its workloads under it within 90 s"
+    kvm_note+=" (console: $lines lines; $qemu_error)"
   fi
 fi
 echo "$kvm_note" >&2
