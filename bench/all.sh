@@ -2,7 +2,8 @@
 # One table of every performance figure a user needs (issue 11), measured in one run on this machine:
 #  - Linux, in the analysis guest (QEMU TCG): the workload set of bench/workloads/run.sh (getppid and open/read/close
 #    call loops, a process-creation storm through the shell, file churn, a directory walk, small-block dd) untraced,
-#    traced by Alkanet (the C# TCG plugin, records written and drained), under strace -f and under perf trace, and
+#    traced by Alkanet (the C# TCG plugin, records written and drained; and its decode stage alone, records built but not
+#    written), under strace -f and under perf trace, and
 #    natively on the host (same busybox, same static binaries) and, when KVM works here, in the untraced guest under
 #    KVM. The configurations alternate within each of ROUNDS rounds (the start rotates per round), so they share the
 #    machine's load; every ratio is taken within one round, then the median and min-max over the rounds.
@@ -11,7 +12,8 @@
 #  - `alkanet report` records/s on one core against jq on the same file (bench/report-perf.sh),
 #  and the goals of issue 11 with met/missed. The 1-minute load average is sampled at each measurement.
 # Usage: bash bench/all.sh     (ROUNDS=5; ROUNDS=1 for a short try; SKIP="windows logger report" leaves parts out;
-#        WIN_ITER=20000 LOG_RECORDS=1000000 REPORT_RECORDS=2000000 size those parts; OUT=DIR keeps the raw results there)
+#        WIN_ITER=20000 LOG_RECORDS=1000000 REPORT_RECORDS=2000000 size those parts; OUT=DIR keeps the raw results there;
+#        KVM=0 skips the KVM probe, which costs 90 s where /dev/kvm exists but does not run the guest)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rounds="${ROUNDS:-5}"
@@ -56,6 +58,7 @@ measure() {
       local sample="$out/bench-plain" extra=(--untraced) accel=tcg
       case "$config" in
         alkanet) extra=() ;;
+        decode) extra=(--hook-stage decode) ;;   # the hook's records built, not written (issue 11's "decode" goal)
         strace) sample="$out/bench-strace" ;;
         perf) sample="$out/bench-perf" ;;
         kvm) accel=kvm ;;
@@ -80,9 +83,10 @@ measure() {
 }
 
 # KVM: /dev/kvm can exist without working (a nested host); one untraced boot says.
-configs=(native untraced alkanet strace perf)
+configs=(native untraced alkanet decode strace perf)
 kvm_note="KVM: /dev/kvm is absent"
-if [ -e /dev/kvm ]; then
+[ "${KVM:-probe}" != 0 ] || kvm_note="KVM: not probed (KVM=0)"
+if [ -e /dev/kvm ] && [ "${KVM:-probe}" != 0 ]; then
   rm -rf "$out/run"
   if BENCH_ACCEL=kvm timeout 120 "${cli[@]}" run "$out/bench-plain" --untraced --no-report --timeout 90s --out "$out/run" \
       > "$out/kvm-probe.log" 2>&1 && grep -q 'BENCH .*workload=dd seconds' "$out/run/console.log"; then
