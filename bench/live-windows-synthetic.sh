@@ -53,7 +53,8 @@ for _ in $(seq "$runs"); do
 done
 for config in "${stages[@]}"; do
   med[$config]=$(median '%.0f' < "$out/$config.txt")
-  echo "$config: median ${med[$config]} ns per call (guest pace, $((iterations * ${CALLS_PER_ROUND:-16})) calls; all: $(tr '\n' ' ' < "$out/$config.txt"))"
+  echo "$config: median ${med[$config]} ns per call (guest pace, $((iterations * ${CALLS_PER_ROUND:-16})) calls;" \
+    "all: $(tr '\n' ' ' < "$out/$config.txt"))"
 done
 if [ -n "${med[hit]:-}" ] && [ -n "${med[decode]:-}" ]; then
   echo "added per call (ENTER + EXIT): callback only $((med[hit] - med[untraced])) ns, decoded $((med[decode] - med[untraced])) ns," \

@@ -28,4 +28,5 @@ done
 # Debian's lib64 loader path is a symlink into /lib/x86_64-linux-gnu on the host; in the overlay it is the file itself.
 (cd "$stage" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort | cpio -o -H newc --owner 0:0 --quiet) > "$out.partial"
 mv "$out.partial" "$out"
-echo "overlay: $out ($(du -h "$out" | cut -f1)): calls, run.sh, strace $(strace -V | head -1 | awk '{print $NF}'), perf $(perf version | awk '{print $3}')"
+echo "overlay: $out ($(du -h "$out" | cut -f1)): calls, run.sh, strace $(strace -V | head -1 | awk '{print $NF}')," \
+  "perf $(perf version | awk '{print $3}')"
