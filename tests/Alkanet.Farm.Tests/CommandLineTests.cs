@@ -63,7 +63,8 @@ public sealed class CommandLineTests
             Run([.. common, "--kind", "windows-10"]).Err.ShouldContain("--kind windows-10: a windows-NAME kind needs --image DISK");
             Run([.. common, "--image", token]).Err.ShouldContain("--image needs a windows-NAME kind, not 'linux'");
             Run([.. common, "--profiles", "/tmp"]).Err.ShouldContain("--profiles and --memory apply to --image workers only");
-            Run([.. common, "--kind", "windows-10", "--image", token, "--profiles", "/no/such"]).Err.ShouldContain("--profiles: /no/such is not a folder");
+            Run([.. common, "--kind", "windows-10", "--image", token, "--profiles", "/no/such"]).Err
+                .ShouldContain("--profiles: /no/such is not a folder");
             Run([.. common, "--kind", "windows-10", "--image", token, "--memory", "lots"]).Err.ShouldContain("--memory 'lots'");
             Run("worker", "--database", "Host=x;Username=a;Database=b", "--token-file", "/no/such/token").Code.ShouldBe(ExitCodes.Usage);
         }

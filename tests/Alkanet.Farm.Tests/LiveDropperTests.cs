@@ -20,7 +20,8 @@ public sealed class LiveDropperTests(FarmServers servers)
         farm.StartWorker(slots: 1, realRun: true);
         var source = File.ReadAllBytes(Path.Combine(AlkanetPaths.RepositoryRoot()!, "samples", "dropper", "dropper.c"));
         var fields = new Dictionary<string, string> { ["timeout"] = "3m", ["capture"] = "sample" };
-        var (status, body) = await farm.SubmitAsync(source, "dropper.c", fields, files: [("yara", "payload.yar", Encoding.UTF8.GetBytes(PayloadRule))]);
+        var rules = Encoding.UTF8.GetBytes(PayloadRule);
+        var (status, body) = await farm.SubmitAsync(source, "dropper.c", fields, files: [("yara", "payload.yar", rules)]);
         status.ShouldBe(System.Net.HttpStatusCode.Created, body.ToString());
         var id = body.GetProperty("id").GetInt64();
 

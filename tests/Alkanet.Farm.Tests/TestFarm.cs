@@ -74,7 +74,8 @@ public sealed class TestFarm : IDisposable
     /// <summary>POSTs a submission; returns the response (status and JSON body).</summary>
     /// <param name="files">More file parts (e.g. <c>yara</c>): field, file name, bytes.</param>
     public async Task<(HttpStatusCode Status, JsonElement Body)> SubmitAsync(byte[] sample, string name = "sample.txt",
-        IReadOnlyDictionary<string, string>? fields = null, string? token = "", IReadOnlyList<(string Field, string Name, byte[] Bytes)>? files = null)
+        IReadOnlyDictionary<string, string>? fields = null, string? token = "",
+        IReadOnlyList<(string Field, string Name, byte[] Bytes)>? files = null)
     {
         using var form = new MultipartFormDataContent();
         foreach (var (field, fileName, bytes) in (IEnumerable<(string, string, byte[])>)[("sample", name, sample), .. files ?? []])

@@ -53,7 +53,9 @@ internal static class WorkerCommand
             if (img is not null && !File.Exists(img)) throw new UsageException($"--image: {img} does not exist");
             // the kind names the guest, so a Windows queue never reaches a Linux host or the reverse
             if (img is null != !k.StartsWith("windows-", StringComparison.Ordinal))
-                throw new UsageException(img is null ? $"--kind {k}: a windows-NAME kind needs --image DISK" : $"--image needs a windows-NAME kind, not '{k}'");
+                throw new UsageException(img is null
+                    ? $"--kind {k}: a windows-NAME kind needs --image DISK"
+                    : $"--image needs a windows-NAME kind, not '{k}'");
             if (img is null && (parse.GetValue(profiles) is not null || parse.GetValue(memory) is not null))
                 throw new UsageException("--profiles and --memory apply to --image workers only");
             if (parse.GetValue(profiles) is { } pr && !Directory.Exists(pr)) throw new UsageException($"--profiles: {pr} is not a folder");

@@ -26,7 +26,8 @@ public sealed record SubmittedYaraRules(byte[] Bytes, string Name, string Sha256
         if (parts.Count > 1) throw new SubmissionException(400, $"option '{Field}': one rules file per submission ({parts.Count} were sent)");
         var part = parts[0];
         if (part.Length == 0) throw new SubmissionException(400, $"option '{Field}': the rules file is empty (0 bytes)");
-        if (part.Length > MaxBytes) throw new SubmissionException(413, $"option '{Field}': the rules are {part.Length} bytes; the limit is {MaxBytes}");
+        if (part.Length > MaxBytes)
+            throw new SubmissionException(413, $"option '{Field}': the rules are {part.Length} bytes; the limit is {MaxBytes}");
         var bytes = await SubmissionParser.ReadAsync(part, cancel).ConfigureAwait(false);
         var name = SafeName(SubmissionParser.UploadName(part, "rules.yar"));
         var dir = Directory.CreateTempSubdirectory("alkanet-submitted-yara-").FullName;
@@ -38,7 +39,8 @@ public sealed record SubmittedYaraRules(byte[] Bytes, string Name, string Sha256
         }
         catch (YaraRulesException ex)
         {
-            var message = ex.Message.Replace("--yara: ", "", StringComparison.Ordinal).Replace(Path.Combine(dir, name), name, StringComparison.Ordinal);
+            var message = ex.Message.Replace("--yara: ", "", StringComparison.Ordinal)
+                .Replace(Path.Combine(dir, name), name, StringComparison.Ordinal);
             throw new SubmissionException(400, $"option '{Field}': the rules do not compile: {message}");
         }
         finally

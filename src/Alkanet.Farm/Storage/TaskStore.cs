@@ -172,7 +172,8 @@ public sealed class TaskStore(FarmDatabase db)
         cmd.Parameters.AddWithValue(id);
         using var r = cmd.ExecuteReader();
         var list = new List<ArtifactView>();
-        while (r.Read()) list.Add(new ArtifactView(r.GetInt32(0), r.GetString(1), Convert.ToHexStringLower(r.GetFieldValue<byte[]>(2)), r.GetInt64(3)));
+        while (r.Read())
+            list.Add(new ArtifactView(r.GetInt32(0), r.GetString(1), Convert.ToHexStringLower(r.GetFieldValue<byte[]>(2)), r.GetInt64(3)));
         return list;
     }
 
