@@ -61,10 +61,10 @@ for slots in 1 2; do
   fi
   stop_farm
 done
-"${cli[@]}" logger --listen 127.0.0.1:7702 --no-http --data "$work/sqlite" --token bench > "$work/logger.log" 2>&1 &
+"${cli[@]}" logger --listen 127.0.0.1:7702 --no-http --data "$work/sqlite" --token bench-sqlite-token > "$work/logger.log" 2>&1 &
 lp=$!
-until grep -q 'data in' "$work/logger.log"; do sleep 0.2; done
-sq=$("${cli[@]}" logger send --synthetic "$records" --to 127.0.0.1:7702 --token bench --run bench-sqlite | rate_of)
+until grep -q 'data in' "$work/logger.log"; do kill -0 "$lp" 2>/dev/null || { cat "$work/logger.log" >&2; exit 1; }; sleep 0.2; done
+sq=$("${cli[@]}" logger send --synthetic "$records" --to 127.0.0.1:7702 --token bench-sqlite-token --run bench-sqlite | rate_of)
 kill -TERM "$lp"; wait "$lp" || true
 [ "$tasks" = 0 ] || echo "2 slots / 1 slot: $(awk -v a="${rate[1]}" -v b="${rate[2]}" 'BEGIN{printf "%.2f", b/a}')x"
 ratio=$(awk -v a="$pg" -v b="$sq" 'BEGIN{printf "%.2f", a/b}')
