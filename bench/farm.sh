@@ -4,12 +4,12 @@
 #  2. tasks/hour with 1 and with 2 slots (one worker, TASKS dropper tasks queued at once, first POST to last done);
 #  3. records/s into PostgreSQL through the service's tracer port (`alkanet logger send --synthetic N`), beside the
 #     same stream into `alkanet logger` (SQLite), measured in the same run.
-# Usage: bash bench/farm.sh [TASKS] [RECORDS]     (defaults 6 and 500000)
+# Usage: bash bench/farm.sh [TASKS] [RECORDS]     (defaults 6 and 500000; TASKS=0: only 3., no guest)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 tasks="${1:-6}" records="${2:-500000}"
 build_cli
-"${cli[@]}" guest build >/dev/null                      # the guest, profile and plugin, once, outside the timings
+[ "$tasks" = 0 ] || "${cli[@]}" guest build >/dev/null  # the guest, profile and plugin, once, outside the timings
 work="$(mktemp -d)"
 chmod 755 "$work"   # the postgres user keeps its cluster below it
 farm_pid=""
@@ -39,29 +39,34 @@ wait_done() { # IDS...
 }
 
 start_farm 1
-t0=$(now); id=$(submit); wait_done "$id"; curl -sf "$api/api/tasks/$id/report?format=md" > /dev/null; t1=$(now)
-records_dropper=$(curl -sf "$api/api/tasks/$id" | jq '.attemptList[-1].recordsStored')
-echo "submit -> report (dropper, idle 1-slot farm): $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s ($records_dropper records)"
 declare -A rate
+if [ "$tasks" != 0 ]; then
+  t0=$(now); id=$(submit); wait_done "$id"; curl -sf "$api/api/tasks/$id/report?format=md" > /dev/null; t1=$(now)
+  records_dropper=$(curl -sf "$api/api/tasks/$id" | jq '.attemptList[-1].recordsStored')
+  echo "submit -> report (dropper, idle 1-slot farm): $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s ($records_dropper records)"
+fi
 for slots in 1 2; do
+  [ "$tasks" != 0 ] || [ "$slots" = 1 ] || continue
   [ "$slots" = 1 ] || start_farm "$slots"
-  ids=(); t0=$(now)
-  for _ in $(seq "$tasks"); do ids+=("$(submit)"); done
-  wait_done "${ids[@]}"; t1=$(now)
-  rate[$slots]=$(awk -v n="$tasks" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n*3600/(b-a)}')
-  took=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
-  echo "$slots slot(s): $tasks dropper tasks in $took s = ${rate[$slots]} tasks/hour (load $(cut -d' ' -f1 /proc/loadavg))"
+  if [ "$tasks" != 0 ]; then
+    ids=(); t0=$(now)
+    for _ in $(seq "$tasks"); do ids+=("$(submit)"); done
+    wait_done "${ids[@]}"; t1=$(now)
+    rate[$slots]=$(awk -v n="$tasks" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", n*3600/(b-a)}')
+    took=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
+    echo "$slots slot(s): $tasks dropper tasks in $took s = ${rate[$slots]} tasks/hour (load $(cut -d' ' -f1 /proc/loadavg))"
+  fi
   if [ "$slots" = 1 ]; then
     pg=$("${cli[@]}" logger send --synthetic "$records" --to 127.0.0.1:7700 --token-file "$work/farm-1/token" --run bench-pg | rate_of)
   fi
   stop_farm
 done
-"${cli[@]}" logger --listen 127.0.0.1:7702 --no-http --data "$work/sqlite" --token bench > "$work/logger.log" 2>&1 &
+"${cli[@]}" logger --listen 127.0.0.1:7702 --no-http --data "$work/sqlite" --token bench-sqlite-token > "$work/logger.log" 2>&1 &
 lp=$!
-until grep -q 'data in' "$work/logger.log"; do sleep 0.2; done
-sq=$("${cli[@]}" logger send --synthetic "$records" --to 127.0.0.1:7702 --token bench --run bench-sqlite | rate_of)
+until grep -q 'data in' "$work/logger.log"; do kill -0 "$lp" 2>/dev/null || { cat "$work/logger.log" >&2; exit 1; }; sleep 0.2; done
+sq=$("${cli[@]}" logger send --synthetic "$records" --to 127.0.0.1:7702 --token bench-sqlite-token --run bench-sqlite | rate_of)
 kill -TERM "$lp"; wait "$lp" || true
-echo "2 slots / 1 slot: $(awk -v a="${rate[1]}" -v b="${rate[2]}" 'BEGIN{printf "%.2f", b/a}')x"
+[ "$tasks" = 0 ] || echo "2 slots / 1 slot: $(awk -v a="${rate[1]}" -v b="${rate[2]}" 'BEGIN{printf "%.2f", b/a}')x"
 ratio=$(awk -v a="$pg" -v b="$sq" 'BEGIN{printf "%.2f", a/b}')
 echo "records/s into PostgreSQL (alkanet serve): $pg; into SQLite (alkanet logger): $sq; ratio $ratio ($records synthetic records)"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores"

@@ -60,6 +60,12 @@ public sealed class CommandLineTests
             Run([.. common, "--logger", "nowhere"]).Err.ShouldContain("--logger:");
             Run([.. common, "--leeway", "soon"]).Err.ShouldContain("--leeway 'soon' is not a positive duration");
             Run([.. common, "--image", "/no/such.qcow2"]).Err.ShouldContain("--image: /no/such.qcow2 does not exist");
+            Run([.. common, "--kind", "windows-10"]).Err.ShouldContain("--kind windows-10: a windows-NAME kind needs --image DISK");
+            Run([.. common, "--image", token]).Err.ShouldContain("--image needs a windows-NAME kind, not 'linux'");
+            Run([.. common, "--profiles", "/tmp"]).Err.ShouldContain("--profiles and --memory apply to --image workers only");
+            Run([.. common, "--kind", "windows-10", "--image", token, "--profiles", "/no/such"]).Err
+                .ShouldContain("--profiles: /no/such is not a folder");
+            Run([.. common, "--kind", "windows-10", "--image", token, "--memory", "lots"]).Err.ShouldContain("--memory 'lots'");
             Run("worker", "--database", "Host=x;Username=a;Database=b", "--token-file", "/no/such/token").Code.ShouldBe(ExitCodes.Usage);
         }
         finally

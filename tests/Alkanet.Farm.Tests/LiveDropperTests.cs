@@ -1,9 +1,9 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Alkanet.Farm.Storage;
 using Alkanet.Farm.Tests.Servers;
 using Alkanet.Vmm.Guest;
-using Alkanet.Vmm.Host;
-using Alkanet.Vmm.Qemu;
 
 namespace Alkanet.Farm.Tests;
 
@@ -15,11 +15,13 @@ public sealed class LiveDropperTests(FarmServers servers)
     [Fact]
     public async Task The_dropper_submitted_to_the_farm_is_traced_in_a_guest_and_its_report_served()
     {
-        RequireLiveTracing();
+        LivePrerequisites.Require(ovmf: false);
         using var farm = new TestFarm(servers);
         farm.StartWorker(slots: 1, realRun: true);
         var source = File.ReadAllBytes(Path.Combine(AlkanetPaths.RepositoryRoot()!, "samples", "dropper", "dropper.c"));
-        var (status, body) = await farm.SubmitAsync(source, "dropper.c", new Dictionary<string, string> { ["timeout"] = "3m" });
+        var fields = new Dictionary<string, string> { ["timeout"] = "3m", ["capture"] = "sample" };
+        var rules = Encoding.UTF8.GetBytes(PayloadRule);
+        var (status, body) = await farm.SubmitAsync(source, "dropper.c", fields, files: [("yara", "payload.yar", rules)]);
         status.ShouldBe(System.Net.HttpStatusCode.Created, body.ToString());
         var id = body.GetProperty("id").GetInt64();
 
@@ -36,22 +38,21 @@ public sealed class LiveDropperTests(FarmServers servers)
         d.Artifacts.Select(a => a.Name).ShouldContain("run.json");
         var trace = await farm.Http.GetStringAsync($"api/tasks/{id}/trace");
         trace.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length.ShouldBe((int)run.Count);
+
+        // --capture sample: the dropped script, rebuilt from the guest's writes, served by its exact SHA-256
+        var payload = Encoding.UTF8.GetBytes("#!/bin/sh\necho payload-ran > /tmp/payload.out\n"); // samples/dropper/dropper.c's body
+        var sha = Convert.ToHexStringLower(SHA256.HashData(payload));
+        using var list = JsonDocument.Parse(await farm.Http.GetStringAsync($"api/tasks/{id}/artifacts"));
+        list.RootElement.GetProperty("artifacts").EnumerateArray().Select(a => a.GetProperty("name").GetString()).ShouldContain($"files/{sha}");
+        list.RootElement.GetProperty("captured").GetProperty("files").EnumerateArray()
+            .ShouldContain(f => f.GetProperty("sha256").GetString() == sha && f.GetProperty("path").GetString() == "/tmp/payload.sh");
+        (await farm.Http.GetByteArrayAsync($"api/tasks/{id}/artifacts/{sha}")).ShouldBe(payload);
+        // --yara: the submitted rule matched the dropped file, a finding of the report
+        report.RootElement.GetRawText().ShouldContain("yara:Farm_Dropper_Payload");
+        // a format the run did not write, rendered from its report.json by ReportFormats
+        using var vt = JsonDocument.Parse(await farm.Http.GetStringAsync($"api/tasks/{id}/report?format=vt"));
+        vt.RootElement.ValueKind.ShouldBe(JsonValueKind.Object);
     }
 
-    private static void RequireLiveTracing()
-    {
-        string? missing = null;
-        try
-        {
-            AnalysisGuest.Prepare(QemuInstallation.Find());
-            Alkanet.Vmm.Live.PluginLocator.Locate();
-        }
-        catch (PrerequisiteMissingException e)
-        {
-            missing = e.Message;
-        }
-        if (missing is null) return;
-        if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail("live-tracing prerequisite missing under CI: " + missing);
-        Assert.Skip("live-tracing prerequisite missing: " + missing);
-    }
+    private const string PayloadRule = "rule Farm_Dropper_Payload { strings: $a = \"echo payload-ran\" condition: $a }\n";
 }

@@ -19,7 +19,8 @@ public sealed class PageTests(FarmServers servers)
         }
         using var farm = new TestFarm(servers);
         var sample = Path.Combine(Path.GetTempPath(), $"page-sample-{Guid.NewGuid():N}.txt");
-        File.WriteAllText(sample, "records 4000\nspread-ms 8000\n");
+        File.WriteAllText(sample, "records 4000\nspread-ms 8000\ndrop a file the page links by its hash\n");
+        var dropped = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("a file the page links by its hash"u8));
         try
         {
             using var playwright = await Playwright.CreateAsync();
@@ -58,8 +59,12 @@ public sealed class PageTests(FarmServers servers)
             // the report, in its sandboxed frame and by its links
             var frame = page.FrameLocator("#report");
             await Assertions.Expect(frame.Locator("#title")).ToHaveTextAsync("Test run 1-1", new() { Timeout = 30_000 });
-            await Assertions.Expect(page.Locator("#detail-links a", new() { HasText = "Markdown" })).ToHaveAttributeAsync("href",
+            await Assertions.Expect(page.Locator("#detail-links a", new() { HasText = "report (md)" })).ToHaveAttributeAsync("href",
                 "/api/tasks/1/report?format=md");
+            // every format ReportFormats writes, and the run's files by SHA-256 (the dropped one among them)
+            await Assertions.Expect(page.Locator("#detail-links a", new() { HasText = "report (vt)" })).ToHaveCountAsync(1);
+            await Assertions.Expect(page.Locator("#artifacts a", new() { HasText = $"files/{dropped}" })).ToHaveAttributeAsync("href",
+                $"/api/tasks/1/artifacts/{dropped}");
         }
         finally
         {

@@ -29,7 +29,17 @@ public sealed class SubmissionTests(FarmServers servers)
         await Refused(HttpStatusCode.BadRequest, "option 'priority'", farm.SubmitAsync(ok, fields: Opt("priority", "urgent")));
         await Refused(HttpStatusCode.BadRequest, "option 'network'", farm.SubmitAsync(ok, fields: Opt("network", "maybe")));
         await Refused(HttpStatusCode.BadRequest, "option 'tags'", farm.SubmitAsync(ok, fields: Opt("tags", "a b")));
-        await Refused(HttpStatusCode.BadRequest, "unknown option 'yara'", farm.SubmitAsync(ok, fields: Opt("yara", "rules")));
+        await Refused(HttpStatusCode.BadRequest, "option 'capture'", farm.SubmitAsync(ok, fields: Opt("capture", "everything")));
+        await Refused(HttpStatusCode.BadRequest, "option 'yara': the rules go in a file part", farm.SubmitAsync(ok, fields: Opt("yara", "rules")));
+        await Refused(HttpStatusCode.BadRequest, "unknown option 'suricata'", farm.SubmitAsync(ok, fields: Opt("suricata", "rules")));
+        await Refused(HttpStatusCode.BadRequest, "option 'yara': the rules file is empty", farm.SubmitAsync(ok, files: [("yara", "empty.yar", [])]));
+        await Refused(HttpStatusCode.BadRequest, "the field 'extra'", farm.SubmitAsync(ok, files: [("extra", "x.bin", [1])]));
+        // yara's own message, naming the uploaded file and the line: nothing reaches a worker that would fail every attempt
+        var (badStatus, bad) = await farm.SubmitAsync(ok, files: [("yara", "broken.yar", Encoding.UTF8.GetBytes(BrokenRules))]);
+        badStatus.ShouldBe(HttpStatusCode.BadRequest, bad.ToString());
+        bad.GetProperty("error").GetString()!.ShouldSatisfyAllConditions(
+            e => e.ShouldContain("option 'yara': the rules do not compile"), e => e.ShouldContain("broken.yar(5): undefined string \"$missing\""),
+            e => e.ShouldNotContain("/tmp/"));
         await Refused(HttpStatusCode.UnsupportedMediaType, "multipart/form-data",
             farm.SendAsync(new StringContent("{\"sample\":\"x\"}", Encoding.UTF8, "application/json")));
         using (var noFile = new MultipartFormDataContent { { new StringContent(farm.Kind), "kind" } })
@@ -45,6 +55,9 @@ public sealed class SubmissionTests(FarmServers servers)
     }
 
     private static Dictionary<string, string> Opt(string name, string value) => new() { [name] = value };
+
+    /// <summary>A rule whose condition names a string it never declared (yara reports it at line 5, the rule's end).</summary>
+    private const string BrokenRules = "rule Broken\n{\n  condition:\n    $missing\n}\n";
 
     [Fact]
     public async Task A_sample_submitted_again_with_reuse_gets_the_earlier_result_without_a_run()

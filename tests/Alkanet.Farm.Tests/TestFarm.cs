@@ -17,10 +17,11 @@ public sealed class TestFarm : IDisposable
     private readonly string _dir;
     private readonly List<AlkanetProcess> _workers = [];
 
-    public TestFarm(FarmServers servers, int maxAttempts = 3, long maxSampleBytes = 1 << 20)
+    /// <param name="kind">The farm's one guest kind (default: a fresh one, so tests never share queues).</param>
+    public TestFarm(FarmServers servers, int maxAttempts = 3, long maxSampleBytes = 1 << 20, string? kind = null)
     {
         _servers = servers;
-        Kind = servers.NewKind();
+        Kind = kind ?? servers.NewKind();
         Database = servers.Postgres.CreateDatabase();
         _dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"alkanet-farm-test-{Guid.NewGuid():N}")).FullName;
         Token = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
@@ -56,11 +57,12 @@ public sealed class TestFarm : IDisposable
 
     /// <summary>Starts <c>alkanet worker</c>; returns it once it runs (its name is in <see cref="WorkerName"/>).</summary>
     /// <param name="realRun">Run tasks with the real <c>alkanet run</c> (the worker's default) instead of the test runner.</param>
-    public AlkanetProcess StartWorker(int slots, string leeway = "60s", bool realRun = false)
+    /// <param name="extra">More worker options (e.g. <c>--image DISK</c> for a Windows kind).</param>
+    public AlkanetProcess StartWorker(int slots, string leeway = "60s", bool realRun = false, IReadOnlyList<string>? extra = null)
     {
         string[] args = ["worker", "--broker", _servers.Rabbit.Uri, "--database", Database,
             "--logger", $"127.0.0.1:{TracerPort}", "--token-file", TokenFile, "--kind", Kind, "--slots", slots.ToString(CultureInfo.InvariantCulture),
-            "--work", Path.Combine(_dir, $"work-{_workers.Count}"), "--leeway", leeway];
+            "--work", Path.Combine(_dir, $"work-{_workers.Count}"), "--leeway", leeway, .. extra ?? []];
         var w = new AlkanetProcess("alkanet worker: ", realRun ? args : [.. args, "--runner", TestRunner]);
         _workers.Add(w);
         return w;
@@ -70,13 +72,18 @@ public sealed class TestFarm : IDisposable
         worker.Line("alkanet worker: ")!.Split("alkanet worker: ", 2)[1].Split(',')[0];
 
     /// <summary>POSTs a submission; returns the response (status and JSON body).</summary>
+    /// <param name="files">More file parts (e.g. <c>yara</c>): field, file name, bytes.</param>
     public async Task<(HttpStatusCode Status, JsonElement Body)> SubmitAsync(byte[] sample, string name = "sample.txt",
-        IReadOnlyDictionary<string, string>? fields = null, string? token = "")
+        IReadOnlyDictionary<string, string>? fields = null, string? token = "",
+        IReadOnlyList<(string Field, string Name, byte[] Bytes)>? files = null)
     {
         using var form = new MultipartFormDataContent();
-        var file = new ByteArrayContent(sample);
-        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        form.Add(file, "sample", name);
+        foreach (var (field, fileName, bytes) in (IEnumerable<(string, string, byte[])>)[("sample", name, sample), .. files ?? []])
+        {
+            var file = new ByteArrayContent(bytes);
+            file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            form.Add(file, field, fileName);
+        }
         var all = new Dictionary<string, string>(fields ?? new Dictionary<string, string>());
         all.TryAdd("kind", Kind);
         foreach (var (k, v) in all) form.Add(new StringContent(v), k);

@@ -23,8 +23,11 @@ internal static class WorkerCommand
         var work = new Option<string>("--work") { Description = "Folder for the attempts' files.", DefaultValueFactory = _ => "alkanet-worker-work" };
         var image = new Option<string?>("--image")
         {
-            Description = "For a Windows kind: the disk image runs boot (alkanet run --image IMAGE --os windows).",
+            Description = "For a Windows kind (windows-NAME): the disk image runs boot (alkanet run --image IMAGE --os windows).", HelpName = "DISK",
         };
+        var profiles = new Option<string?>("--profiles") { Description = "With --image: the folder of Windows symbol tables (run --profiles).",
+            HelpName = "DIR" };
+        var memory = new Option<string?>("--memory") { Description = "With --image: the guest's RAM (run --memory, e.g. 4G).", HelpName = "SIZE" };
         var leeway = new Option<string>("--leeway") { Description = "Time beyond a task's timeout before its run is killed as hung.",
             DefaultValueFactory = _ => "60s" };
         var runner = new Option<string?>("--runner")
@@ -33,7 +36,7 @@ internal static class WorkerCommand
         };
         var cmd = new Command("worker", "Run an analysis host's worker: take tasks from the farm's queue, run each in a guest, hand in the results.")
         {
-            broker, database, logger, tokenFile, kind, slots, work, image, leeway, runner,
+            broker, database, logger, tokenFile, kind, slots, work, image, profiles, memory, leeway, runner,
         };
         cmd.SetAction(parse =>
         {
@@ -46,13 +49,24 @@ internal static class WorkerCommand
             var ep = parse.GetValue(logger)!;
             try { Alkanet.Logging.Client.LoggerClientOptions.ParseEndpoint(ep); }
             catch (ArgumentException ex) { throw new UsageException($"--logger: {ex.Message}"); }
-            if (parse.GetValue(image) is { } img && !File.Exists(img)) throw new UsageException($"--image: {img} does not exist");
+            var img = parse.GetValue(image);
+            if (img is not null && !File.Exists(img)) throw new UsageException($"--image: {img} does not exist");
+            // the kind names the guest, so a Windows queue never reaches a Linux host or the reverse
+            if (img is null != !k.StartsWith("windows-", StringComparison.Ordinal))
+                throw new UsageException(img is null
+                    ? $"--kind {k}: a windows-NAME kind needs --image DISK"
+                    : $"--image needs a windows-NAME kind, not '{k}'");
+            if (img is null && (parse.GetValue(profiles) is not null || parse.GetValue(memory) is not null))
+                throw new UsageException("--profiles and --memory apply to --image workers only");
+            if (parse.GetValue(profiles) is { } pr && !Directory.Exists(pr)) throw new UsageException($"--profiles: {pr} is not a folder");
+            if (parse.GetValue(memory) is { } mem) RunImageOptions.ParseMemory(mem);
             var options = new WorkerOptions
             {
                 BrokerUri = FarmCommandOptions.BrokerUri(parse.GetValue(broker)!),
                 DatabaseConnectionString = FarmCommandOptions.Database(parse.GetValue(database)),
                 LoggerEndpoint = ep, TokenFile = tf, Kind = k, Slots = parse.GetValue(slots), WorkDirectory = Path.GetFullPath(parse.GetValue(work)!),
-                Image = parse.GetValue(image) is { } i ? Path.GetFullPath(i) : null,
+                Image = img is null ? null : Path.GetFullPath(img),
+                Profiles = parse.GetValue(profiles) is { } p ? Path.GetFullPath(p) : null, Memory = parse.GetValue(memory),
                 Leeway = RunCommands.ParseDuration(parse.GetValue(leeway)!, "--leeway"),
                 Runner = parse.GetValue(runner) is { } r ? r.Split(' ', StringSplitOptions.RemoveEmptyEntries) : ThisAlkanet(),
             };

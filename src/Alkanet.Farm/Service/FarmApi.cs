@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Alkanet.Farm.Queue;
 using Alkanet.Farm.Storage;
 using Alkanet.Logging.Server;
@@ -25,6 +26,7 @@ public static class FarmApi
         {
             kinds = farm.Options.Kinds, maxSampleBytes = farm.Options.MaxSampleBytes, maxAttempts = farm.Options.MaxAttempts,
             defaultTimeoutSeconds = farm.Options.DefaultTimeoutSeconds, maxTimeoutSeconds = farm.Options.MaxTimeoutSeconds,
+            captures = TaskOptions.Captures, reportFormats = TaskReports.Names, maxYaraBytes = SubmittedYaraRules.MaxBytes,
         }, FarmJson.Options));
 
         app.MapPost("/api/tasks", async (HttpContext ctx) =>
@@ -41,10 +43,10 @@ public static class FarmApi
             }
             if (s.Reuse && farm.Tasks.FindReusable(TaskStore.Sha256(s.Sample), s.Options) is { } earlier)
             {
-                var reused = farm.Tasks.CreateTask(s.Sample, s.SampleName, s.Options, farm.Options.MaxAttempts, earlier);
+                var reused = farm.Tasks.CreateTask(s.Sample, s.SampleName, s.Options, farm.Options.MaxAttempts, earlier, s.YaraRules);
                 return Results.Json(new { id = reused, state = TaskStates.Done, reusedFrom = earlier }, FarmJson.Options, statusCode: 200);
             }
-            var id = farm.Tasks.CreateTask(s.Sample, s.SampleName, s.Options, farm.Options.MaxAttempts);
+            var id = farm.Tasks.CreateTask(s.Sample, s.SampleName, s.Options, farm.Options.MaxAttempts, yaraRules: s.YaraRules);
             try
             {
                 await farm.Broker.PublishAsync(new TaskMessage(id, s.Options.Kind, s.Options.Priority), ctx.RequestAborted);
@@ -79,23 +81,24 @@ public static class FarmApi
 
         app.MapGet("/api/tasks/{id:long}/report", (long id, string? format, HttpContext ctx) =>
         {
-            var (ext, type) = (format ?? "json") switch
+            var name = format ?? "json";
+            if (!TaskReports.TryParse(name, out var fmt))
+                return Results.Json(new { error = $"format '{name}' is not one of {string.Join(", ", TaskReports.Names)}" }, FarmJson.Options,
+                    statusCode: 400);
+            if (NotDone(farm, id) is { } notDone) return notDone;
+            byte[]? bytes;
+            try
             {
-                "json" => ("json", "application/json"),
-                "md" or "markdown" => ("md", "text/markdown; charset=utf-8"),
-                "html" => ("html", "text/html; charset=utf-8"),
-                var f => ("", f),
-            };
-            if (ext.Length == 0) return Results.Json(new { error = $"format '{type}' is not json, md or html" }, FarmJson.Options, statusCode: 400);
-            if (farm.Tasks.Find(id) is not { } t) return NoTask(id);
-            if (t.State != TaskStates.Done)
-                return Results.Json(new { error = $"task {id} is {t.State}; a report exists once it is done", reason = t.Reason },
-                    FarmJson.Options, statusCode: 409);
-            var bytes = farm.Tasks.ResultArtifact(id, "report." + ext);
-            if (bytes is null) return Results.Json(new { error = $"task {id}'s run wrote no report.{ext}" }, FarmJson.Options, statusCode: 404);
+                bytes = TaskReports.Render(fmt, file => farm.Tasks.ResultArtifact(id, file));
+            }
+            catch (InvalidDataException ex)
+            {
+                return Results.Json(new { error = $"task {id}: {ex.Message}" }, FarmJson.Options, statusCode: 500);
+            }
+            if (bytes is null) return Results.Json(new { error = $"task {id}'s run wrote no report" }, FarmJson.Options, statusCode: 404);
             // guest-chosen strings are escaped by the report writer; the page is sandboxed all the same
-            if (ext == "html") ctx.Response.Headers.ContentSecurityPolicy = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:";
-            return Results.Bytes(bytes, type);
+            if (name == "html") ctx.Response.Headers.ContentSecurityPolicy = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+            return Results.Bytes(bytes, TaskReports.ContentType(fmt, bytes));
         });
 
         app.MapGet("/api/tasks/{id:long}/trace", (long id) =>
@@ -107,21 +110,57 @@ public static class FarmApi
             return Results.Stream(logger.Store.OpenRunJsonLines(run), "application/x-ndjson", $"task-{id}.jsonl");
         });
 
-        app.MapGet("/api/tasks/{id:long}/artifacts/{**name}", (long id, string name) =>
+        app.MapGet("/api/tasks/{id:long}/artifacts", (long id) =>
         {
+            if (NotDone(farm, id) is { } notDone) return notDone;
+            var files = farm.Tasks.ResultArtifacts(id);
+            // artifacts.json (docs/EVIDENCE.md) says what each captured file and memory region is: where it was written, by whom
+            var captured = farm.Tasks.ResultArtifact(id, "artifacts.json") is { } index ? JsonOrNull(index) : null;
+            return Results.Json(new
+            {
+                task = id, attempt = files.Count > 0 ? files[0].Attempt : (int?)null,
+                artifacts = files.Select(f => new { f.Name, f.Sha256, f.Size, url = $"/api/tasks/{id}/artifacts/{f.Sha256}" }), captured,
+            }, FarmJson.Options);
+        });
+
+        app.MapGet("/api/tasks/{id:long}/artifacts/{sha256}", (long id, string sha256) =>
+        {
+            if (sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigitLower))
+                return Results.Json(new { error = $"'{sha256}' is not a SHA-256 (64 lower-case hex digits)" }, FarmJson.Options, statusCode: 400);
             if (farm.Tasks.Find(id) is null) return NoTask(id);
-            var bytes = farm.Tasks.ResultArtifact(id, name);
-            return bytes is null
-                ? Results.Json(new { error = $"task {id} has no artifact '{name}'" }, FarmJson.Options, statusCode: 404)
-                : Results.Bytes(bytes, "application/octet-stream", Path.GetFileName(name));
+            return farm.Tasks.ResultArtifactBySha256(id, Convert.FromHexString(sha256)) is { } found
+                ? Results.Bytes(found.Bytes, "application/octet-stream", Path.GetFileName(found.Name))
+                : Results.Json(new { error = $"task {id}'s result has no file with SHA-256 {sha256}" }, FarmJson.Options, statusCode: 404);
         });
 
         app.MapGet("/api/workers", () => Results.Json(farm.Attempts.Workers(), FarmJson.Options));
     }
 
+    private static JsonElement? JsonOrNull(byte[] json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return doc.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null; // the files are listed all the same; only their description is missing
+        }
+    }
+
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
     private static IResult NoTask(long id) => Results.Json(new { error = $"no task {id}" }, FarmJson.Options, statusCode: 404);
+
+    /// <summary>404 for no such task, 409 (with its reason) until it is done; null when its results can be read.</summary>
+    private static IResult? NotDone(FarmService farm, long id)
+    {
+        if (farm.Tasks.Find(id) is not { } t) return NoTask(id);
+        return t.State == TaskStates.Done ? null
+            : Results.Json(new { error = $"task {id} is {t.State}; its results exist once it is done", reason = t.Reason }, FarmJson.Options,
+                statusCode: 409);
+    }
 
     private static IResult? Unauthorized(HttpContext ctx, LoggerService logger)
     {

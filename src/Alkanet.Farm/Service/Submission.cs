@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.Http;
 
 namespace Alkanet.Farm.Service;
 
-/// <summary>A submission that passed every check.</summary>
-public sealed record Submission(byte[] Sample, string SampleName, TaskOptions Options, bool Reuse);
+/// <summary>A submission that passed every check; <see cref="YaraRules"/> compiled (their SHA-256 is in the options).</summary>
+public sealed record Submission(byte[] Sample, string SampleName, TaskOptions Options, bool Reuse, byte[]? YaraRules);
 
 /// <summary>A submission refused: the HTTP status and the reason given to the user.</summary>
 public sealed class SubmissionException(int status, string message) : Exception(message)
@@ -14,12 +14,16 @@ public sealed class SubmissionException(int status, string message) : Exception(
     public int Status { get; } = status;
 }
 
-/// <summary>Checks a multipart submission completely before anything is stored or queued: one field
-/// <c>sample</c> (the file), and the options <c>kind</c>, <c>timeout</c>, <c>network</c>, <c>priority</c>,
-/// <c>tags</c>, <c>reuse</c>. Anything else is refused by name.</summary>
+/// <summary>Checks a multipart submission completely before anything is stored or queued: the file part
+/// <c>sample</c>, an optional file part <c>yara</c> (rules, compiled here by <see cref="SubmittedYaraRules"/>), and
+/// the options <c>kind</c>, <c>timeout</c>, <c>network</c>, <c>capture</c>, <c>priority</c>, <c>tags</c>,
+/// <c>reuse</c>. Anything else is refused by name.</summary>
 public static class SubmissionParser
 {
-    private static readonly HashSet<string> Known = new(StringComparer.Ordinal) { "kind", "timeout", "network", "priority", "tags", "reuse" };
+    private static readonly HashSet<string> Known =
+        new(StringComparer.Ordinal) { "kind", "timeout", "network", "capture", "priority", "tags", "reuse" };
+
+    private static readonly HashSet<string> KnownFiles = new(StringComparer.Ordinal) { "sample", SubmittedYaraRules.Field };
 
     public static async Task<Submission> ParseAsync(HttpRequest request, FarmServiceOptions options, CancellationToken cancel)
     {
@@ -40,12 +44,19 @@ public static class SubmissionParser
                 : $"the multipart body could not be read: {ex.Message}");
         }
         foreach (var key in form.Keys)
+        {
+            if (key == SubmittedYaraRules.Field)
+                throw new SubmissionException(400, $"option '{key}': the rules go in a file part (curl -F {key}=@rules.yar), not a text field");
             if (!Known.Contains(key)) throw new SubmissionException(400, $"unknown option '{key}' (known: {string.Join(", ", Known.Order())})");
+        }
         var files = form.Files;
-        if (files.Count == 0 || files.GetFiles("sample").Count == 0) throw new SubmissionException(400, "no file in the field 'sample'");
-        if (files.Count > 1) throw new SubmissionException(400, $"one sample per submission ({files.Count} files were sent)");
-        var file = files[0];
-        if (file.Name != "sample") throw new SubmissionException(400, $"the file is in the field '{file.Name}'; it belongs in 'sample'");
+        foreach (var f in files)
+            if (!KnownFiles.Contains(f.Name))
+                throw new SubmissionException(400, $"a file is in the field '{f.Name}'; the sample belongs in 'sample', YARA rules in 'yara'");
+        var samples = files.GetFiles("sample");
+        if (samples.Count == 0) throw new SubmissionException(400, "no file in the field 'sample'");
+        if (samples.Count > 1) throw new SubmissionException(400, $"one sample per submission ({samples.Count} files were sent)");
+        var file = samples[0];
         if (file.Length == 0) throw new SubmissionException(400, "the sample is empty (0 bytes)");
         if (file.Length > options.MaxSampleBytes)
             throw new SubmissionException(413, $"the sample is {file.Length} bytes; the limit is {options.MaxSampleBytes} bytes");
@@ -54,13 +65,30 @@ public static class SubmissionParser
             throw new SubmissionException(400, $"unknown guest kind '{kind}' (this farm runs: {string.Join(", ", options.Kinds)})");
         var timeout = One(form, "timeout") is { } t ? Seconds(t, options.MaxTimeoutSeconds) : options.DefaultTimeoutSeconds;
         var network = Flag(form, "network");
+        var capture = One(form, "capture") ?? TaskOptions.DefaultCapture;
+        if (!TaskOptions.Captures.Contains(capture))
+            throw new SubmissionException(400, $"option 'capture': '{capture}' is not {string.Join(", ", TaskOptions.Captures)}");
         var priority = Priority(One(form, "priority"));
         var tags = Tags(One(form, "tags"));
-        var sample = new byte[file.Length];
-        await using (var s = file.OpenReadStream()) await s.ReadExactlyAsync(sample, cancel).ConfigureAwait(false);
-        var name = string.IsNullOrWhiteSpace(file.FileName) ? "sample" : Path.GetFileName(file.FileName.Replace('\\', '/'));
-        if (name.Length > 200) name = name[..200];
-        return new Submission(sample, name, new TaskOptions(kind, timeout, network, priority, tags), Flag(form, "reuse"));
+        // the rules last: compiling them runs yara, so every cheaper check has passed first
+        var yara = await SubmittedYaraRules.ReadAsync(files.GetFiles(SubmittedYaraRules.Field), cancel).ConfigureAwait(false);
+        var sample = await ReadAsync(file, cancel).ConfigureAwait(false);
+        var taskOptions = new TaskOptions(kind, timeout, network, priority, tags, capture, yara?.Sha256, yara?.Name);
+        return new Submission(sample, UploadName(file, "sample"), taskOptions, Flag(form, "reuse"), yara?.Bytes);
+    }
+
+    internal static async Task<byte[]> ReadAsync(IFormFile file, CancellationToken cancel)
+    {
+        var bytes = new byte[file.Length];
+        await using (var s = file.OpenReadStream()) await s.ReadExactlyAsync(bytes, cancel).ConfigureAwait(false);
+        return bytes;
+    }
+
+    /// <summary>The file name the client gave (without folders, at most 200 characters), or <paramref name="fallback"/>.</summary>
+    internal static string UploadName(IFormFile file, string fallback)
+    {
+        var name = string.IsNullOrWhiteSpace(file.FileName) ? fallback : Path.GetFileName(file.FileName.Replace('\\', '/'));
+        return name.Length > 200 ? name[..200] : name;
     }
 
     private static string? One(IFormCollection form, string key)

@@ -49,5 +49,13 @@ public static class FarmMigrations
               started timestamptz NOT NULL DEFAULT now(), last_seen timestamptz NOT NULL DEFAULT now(),
               state text NOT NULL, running jsonb NOT NULL DEFAULT '[]');
             """),
+        new(3, "records: only the primary key; capture and YARA in the reuse key", """
+            -- ingest maintained three indexes per record; the page's pid/call filters and the statistics read one run,
+            -- which the primary key (run, no) already ranges over (docs/FARM.md, "Storage")
+            DROP INDEX records_run_pid;
+            DROP INDEX records_run_call;
+            -- tasks from before capture and YARA options ran with alkanet run's defaults: capture sample, no rules
+            UPDATE tasks SET options_key = options_key || ';capture=sample;yara=-' WHERE options_key NOT LIKE '%;capture=%';
+            """),
     ];
 }

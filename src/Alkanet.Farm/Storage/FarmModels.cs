@@ -13,10 +13,20 @@ public static class TaskStates
 }
 
 /// <summary>What a submission asks for. <see cref="ReuseKey"/> names the options that change a run's result,
-/// so a sample submitted again with the same key may reuse the earlier task.</summary>
-public sealed record TaskOptions(string Kind, int TimeoutSeconds, bool Network, int Priority, IReadOnlyList<string> Tags)
+/// so a sample submitted again with the same key may reuse the earlier task. <see cref="Capture"/> is
+/// <c>alkanet run --capture</c>'s (none, sample, all); <see cref="YaraSha256"/> names the submission's YARA rules,
+/// stored as a blob (<c>--yara</c>), and <see cref="YaraName"/> their uploaded file name. Rows written before
+/// these options existed read as capture "sample" and no rules: what those runs did.</summary>
+public sealed record TaskOptions(string Kind, int TimeoutSeconds, bool Network, int Priority, IReadOnlyList<string> Tags,
+    string Capture = TaskOptions.DefaultCapture, string? YaraSha256 = null, string? YaraName = null)
 {
-    public string ReuseKey => $"kind={Kind};timeout={TimeoutSeconds};network={(Network ? 1 : 0)}";
+    public const string DefaultCapture = "sample";
+
+    /// <summary><c>alkanet run --capture</c>'s values.</summary>
+    public static readonly IReadOnlyList<string> Captures = ["none", "sample", "all"];
+
+    public string ReuseKey =>
+        $"kind={Kind};timeout={TimeoutSeconds};network={(Network ? 1 : 0)};capture={Capture};yara={YaraSha256 ?? "-"}";
 }
 
 public sealed record AttemptView(int N, string Worker, string RunId, string State, string? Reason, int? ExitCode,
@@ -27,7 +37,8 @@ public sealed record ArtifactView(int Attempt, string Name, string Sha256, long 
 public sealed record TaskView(
     long Id, DateTimeOffset Created, string SampleName, string SampleSha256, string Kind, int TimeoutSeconds, bool Network,
     int Priority, IReadOnlyList<string> Tags, string State, int Attempts, int MaxAttempts, int? ResultAttempt, string? Reason,
-    DateTimeOffset? Started, DateTimeOffset? Finished, string? Worker, long? ReusedFrom)
+    DateTimeOffset? Started, DateTimeOffset? Finished, string? Worker, long? ReusedFrom, string Capture, string? YaraSha256,
+    string? YaraName)
 {
     /// <summary>The run id of the attempt whose results are the task's (the last attempt while it runs).</summary>
     public string? RunId => ResultAttempt is { } n ? FarmNames.RunId(Id, n) : Attempts > 0 ? FarmNames.RunId(Id, Attempts) : null;

@@ -72,14 +72,27 @@ public sealed class PostgresRunStore(FarmDatabase db) : IRunStore
         return 0;
     });
 
-    private static void Append(NpgsqlConnection c, NpgsqlTransaction tx, RunAppend a)
+    /// <summary>The runs' keys, run id → key (a run's key never changes: reopening it keeps its row). Only the single
+    /// writer reads and fills it, so a commit costs no lookup of its runs.</summary>
+    private readonly Dictionary<string, long> _keys = new(StringComparer.Ordinal);
+
+    /// <summary>The JSON text of a commit's slices, copied once into one buffer (the logger hands spans; Npgsql sends
+    /// memory): each record's text is written as its UTF-8 bytes, never decoded to a string and encoded again.</summary>
+    private byte[] _json = new byte[1 << 20];
+
+    private long KeyOf(NpgsqlConnection c, NpgsqlTransaction tx, string runId)
     {
-        long key;
-        using (var k = new NpgsqlCommand("SELECT key FROM runs WHERE run_id = $1 FOR UPDATE", c, tx))
-        {
-            k.Parameters.AddWithValue(a.RunId);
-            key = (long)(k.ExecuteScalar() ?? throw new IOException($"run {a.RunId} was not opened"));
-        }
+        if (_keys.TryGetValue(runId, out var key)) return key;
+        using var k = new NpgsqlCommand("SELECT key FROM runs WHERE run_id = $1", c, tx);
+        k.Parameters.AddWithValue(runId);
+        key = (long)(k.ExecuteScalar() ?? throw new IOException($"run {runId} was not opened"));
+        _keys[runId] = key;
+        return key;
+    }
+
+    private void Append(NpgsqlConnection c, NpgsqlTransaction tx, RunAppend a)
+    {
+        var key = KeyOf(c, tx, a.RunId);
         var tally = new RunTally(-1, -1, null, null);
         using (var copy = c.BeginBinaryImport(
                    "COPY records(run, no, last_no, logtype, pid, ppid, proc, call, ts, json) FROM STDIN (FORMAT BINARY)"))
@@ -87,7 +100,10 @@ public sealed class PostgresRunStore(FarmDatabase db) : IRunStore
             foreach (var slice in a.Slices)
             {
                 var src = slice.Source;
-                var json = src.Json;
+                var text = slice.Json;
+                if (_json.Length < text.Length) _json = new byte[Math.Max(text.Length, _json.Length * 2)];
+                text.CopyTo(_json);
+                var sliceStart = src.LineStart(slice.Start);
                 for (var i = 0; i < slice.Count; i++)
                 {
                     var r = src.Records[slice.Start + i];
@@ -104,8 +120,9 @@ public sealed class PostgresRunStore(FarmDatabase db) : IRunStore
                     if (r.TimestampNs is { } t) copy.Write(t, NpgsqlDbType.Bigint);
                     else copy.WriteNull();
                     // the line without its newline: the record's JSON text as the logger encoded it once
-                    var line = json[src.LineStart(slice.Start + i)..(src.LineEnd(slice.Start + i) - 1)];
-                    copy.Write(Encoding.UTF8.GetString(line), NpgsqlDbType.Text);
+                    var start = src.LineStart(slice.Start + i) - sliceStart;
+                    var end = src.LineEnd(slice.Start + i) - 1 - sliceStart;
+                    copy.Write(new ReadOnlyMemory<byte>(_json, start, end - start), NpgsqlDbType.Text);
                     tally.Add(r);
                 }
             }

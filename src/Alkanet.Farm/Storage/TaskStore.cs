@@ -47,11 +47,14 @@ public sealed class TaskStore(FarmDatabase db)
         return cmd.ExecuteScalar() as long?;
     }
 
-    public long CreateTask(byte[] sample, string sampleName, TaskOptions options, int maxAttempts, long? reusedFrom = null)
+    /// <param name="yaraRules">The submission's YARA rules (their SHA-256 is <c>options.YaraSha256</c>), stored with the task.</param>
+    public long CreateTask(byte[] sample, string sampleName, TaskOptions options, int maxAttempts, long? reusedFrom = null,
+        byte[]? yaraRules = null)
     {
         using var c = db.Open();
         using var tx = c.BeginTransaction();
         var sha = PutBlob(c, tx, sample);
+        if (yaraRules is not null) PutBlob(c, tx, yaraRules);
         using var cmd = new NpgsqlCommand("""
             INSERT INTO tasks(sample_sha256, sample_name, kind, options, options_key, priority, tags, state, max_attempts, reused_from,
                               result_attempt, finished)
@@ -141,20 +144,49 @@ public sealed class TaskStore(FarmDatabase db)
         return new TaskDetail(task, attempts, artifacts);
     }
 
-    /// <summary>The bytes of an artifact of the task's result attempt (or of the task it reused).</summary>
+    /// <summary>Joins a task to the artifacts (<c>a</c>, their bytes <c>b</c>) of its result attempt, or of the task it
+    /// reused; <c>$1</c> is the task.</summary>
+    private const string ResultArtifactsJoin = """
+        FROM tasks t
+          JOIN tasks src ON src.id = COALESCE(t.reused_from, t.id)
+          JOIN artifacts a ON a.task = src.id AND a.attempt = src.result_attempt
+          JOIN blobs b ON b.sha256 = a.sha256
+        WHERE t.id = $1
+        """;
+
+    /// <summary>The bytes of an artifact of the task's result attempt (or of the task it reused), by name.</summary>
     public byte[]? ResultArtifact(long id, string name)
     {
         using var c = db.Open();
-        using var cmd = new NpgsqlCommand("""
-            SELECT b.data FROM tasks t
-              JOIN tasks src ON src.id = COALESCE(t.reused_from, t.id)
-              JOIN artifacts a ON a.task = src.id AND a.attempt = src.result_attempt AND a.name = $2
-              JOIN blobs b ON b.sha256 = a.sha256
-            WHERE t.id = $1
-            """, c);
+        using var cmd = new NpgsqlCommand($"SELECT b.data {ResultArtifactsJoin} AND a.name = $2", c);
         cmd.Parameters.AddWithValue(id);
         cmd.Parameters.AddWithValue(name);
         return cmd.ExecuteScalar() as byte[];
+    }
+
+    /// <summary>Every file of the task's result attempt (name, SHA-256, size), by name.</summary>
+    public IReadOnlyList<ArtifactView> ResultArtifacts(long id)
+    {
+        using var c = db.Open();
+        using var cmd = new NpgsqlCommand($"SELECT a.attempt, a.name, a.sha256, a.size {ResultArtifactsJoin} ORDER BY a.name", c);
+        cmd.Parameters.AddWithValue(id);
+        using var r = cmd.ExecuteReader();
+        var list = new List<ArtifactView>();
+        while (r.Read())
+            list.Add(new ArtifactView(r.GetInt32(0), r.GetString(1), Convert.ToHexStringLower(r.GetFieldValue<byte[]>(2)), r.GetInt64(3)));
+        return list;
+    }
+
+    /// <summary>A file of the task's result attempt by its SHA-256: its name there and its bytes. Only the task's own
+    /// files are served this way, so a task's URL never reaches another task's blob by guessing a hash.</summary>
+    public (string Name, byte[] Bytes)? ResultArtifactBySha256(long id, byte[] sha256)
+    {
+        using var c = db.Open();
+        using var cmd = new NpgsqlCommand($"SELECT a.name, b.data {ResultArtifactsJoin} AND a.sha256 = $2 ORDER BY a.name LIMIT 1", c);
+        cmd.Parameters.AddWithValue(id);
+        cmd.Parameters.AddWithValue(sha256);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? (r.GetString(0), r.GetFieldValue<byte[]>(1)) : null;
     }
 
     /// <summary>Cancels a queued or running task; false when it had already ended.</summary>
@@ -189,6 +221,6 @@ public sealed class TaskStore(FarmDatabase db)
             r.GetString(4), options.TimeoutSeconds, options.Network, r.GetInt32(6), r.GetFieldValue<string[]>(7), r.GetString(8), r.GetInt32(9),
             r.GetInt32(10), r.IsDBNull(11) ? null : r.GetInt32(11), r.IsDBNull(12) ? null : r.GetString(12),
             r.IsDBNull(13) ? null : r.GetFieldValue<DateTimeOffset>(13), r.IsDBNull(14) ? null : r.GetFieldValue<DateTimeOffset>(14),
-            r.IsDBNull(15) ? null : r.GetString(15), r.IsDBNull(16) ? null : r.GetInt64(16));
+            r.IsDBNull(15) ? null : r.GetString(15), r.IsDBNull(16) ? null : r.GetInt64(16), options.Capture, options.YaraSha256, options.YaraName);
     }
 }

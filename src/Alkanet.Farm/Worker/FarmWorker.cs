@@ -174,7 +174,10 @@ public sealed class FarmWorker : IDisposable
         var task = start.Task!;
         var sample = Retry($"read task {taskId}'s sample", () => _tasks.Blob(Convert.FromHexString(task.SampleSha256)))
                      ?? throw new InvalidOperationException($"task {taskId}: its sample {task.SampleSha256} is not stored");
-        var run = new TaskRun(_options, task, start.Attempt, sample);
+        var rules = task.YaraSha256 is not { } yara ? null
+            : Retry($"read task {taskId}'s YARA rules", () => _tasks.Blob(Convert.FromHexString(yara)))
+              ?? throw new InvalidOperationException($"task {taskId}: its YARA rules {yara} are not stored");
+        var run = new TaskRun(_options, task, start.Attempt, sample, rules);
         _running[taskId] = (slot, start.Attempt, run, DateTimeOffset.UtcNow);
         _log.LogInformation("worker {Name} slot {Slot}: task {Task} attempt {Attempt} ({Sample}) as run {Run}",
             Name, slot, taskId, start.Attempt, task.SampleName, run.RunId);

@@ -14,7 +14,8 @@ public sealed record RunOutcome(bool Succeeded, string State, string? Reason, in
 /// <c>alkanet run</c> does the same for its QEMU); a run that outlives its timeout plus the leeway is killed with its
 /// whole process tree. A crash or hang of the guest therefore costs one attempt, never the worker.
 /// </summary>
-public sealed class TaskRun(WorkerOptions options, TaskView task, int attempt, byte[] sample)
+/// <param name="yaraRules">The task's YARA rules (its <c>yara</c> part), or null.</param>
+public sealed class TaskRun(WorkerOptions options, TaskView task, int attempt, byte[] sample, byte[]? yaraRules)
 {
     /// <summary>Files bigger than this are left out of the stored artifacts (named in the attempt's reason).</summary>
     public const long MaxArtifactBytes = 256L << 20;
@@ -70,10 +71,17 @@ public sealed class TaskRun(WorkerOptions options, TaskView task, int attempt, b
         if (setpriv is not null) args.AddRange(["--pdeathsig", "KILL", "--"]);
         args.AddRange(options.Runner);
         args.Add("run");
-        if (options.Image is not null) args.AddRange(["--image", options.Image, "--os", "windows"]);
+        args.AddRange(options.ImageArguments());
         args.AddRange([samplePath, "--out", outDir, "--timeout", task.TimeoutSeconds.ToString(CultureInfo.InvariantCulture) + "s",
-            "--logger", options.LoggerEndpoint, "--token-file", Path.GetFullPath(options.TokenFile), "--run-id", RunId]);
+            "--logger", options.LoggerEndpoint, "--token-file", Path.GetFullPath(options.TokenFile), "--run-id", RunId, "--capture", task.Capture]);
         if (task.Network) args.Add("--network");
+        if (yaraRules is not null)
+        {
+            // named by SHA-256: the uploaded name is shown to users, never used as a path
+            var rules = Path.Combine(System.IO.Directory.CreateDirectory(Path.Combine(dir, "rules")).FullName, task.YaraSha256 + ".yar");
+            File.WriteAllBytes(rules, yaraRules);
+            args.AddRange(["--yara", rules]);
+        }
         psi.FileName = setpriv ?? args[0];
         foreach (var a in setpriv is null ? args.Skip(1) : args) psi.ArgumentList.Add(a);
         var log = new BoundedTail(40);

@@ -30,6 +30,22 @@ public sealed record WorkerOptions
     /// <summary>For a Windows kind: the disk image (runs become <c>run --image IMAGE --os windows SAMPLE</c>).</summary>
     public string? Image { get; init; }
 
+    /// <summary>With <see cref="Image"/>: the folder of Windows symbol tables (<c>run --profiles</c>), or null for the default.</summary>
+    public string? Profiles { get; init; }
+
+    /// <summary>With <see cref="Image"/>: the guest's RAM as <c>run --memory</c> takes it (e.g. 4G), or null for its default.</summary>
+    public string? Memory { get; init; }
+
+    /// <summary>The image options of each run (none for the Linux analysis guest).</summary>
+    public IReadOnlyList<string> ImageArguments()
+    {
+        if (Image is null) return [];
+        var args = new List<string> { "--image", Image, "--os", "windows" };
+        if (Profiles is not null) args.AddRange(["--profiles", Profiles]);
+        if (Memory is not null) args.AddRange(["--memory", Memory]);
+        return args;
+    }
+
     /// <summary>Time a run gets beyond its own timeout (boot, report, upload) before the worker kills it as hung.</summary>
     public TimeSpan Leeway { get; init; } = TimeSpan.FromSeconds(60);
 
