@@ -84,7 +84,8 @@ public sealed class MispExportTests : IDisposable
         .FirstOrDefault(a => a["object_relation"]!.GetValue<string>() == relation)?["value"]!.GetValue<string>();
 
     private static List<string> Attributes(JsonObject evt, string type) =>
-        [.. evt["Attribute"]!.AsArray().OfType<JsonObject>().Where(a => a["type"]!.GetValue<string>() == type).Select(a => a["value"]!.GetValue<string>())];
+        [.. evt["Attribute"]!.AsArray().OfType<JsonObject>().Where(a => a["type"]!.GetValue<string>() == type)
+            .Select(a => a["value"]!.GetValue<string>())];
 
     [Fact]
     public void The_networked_runs_event_has_the_iocs_as_attributes_and_dns_http_and_flows_as_objects()

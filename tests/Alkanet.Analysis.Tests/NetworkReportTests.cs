@@ -90,6 +90,23 @@ public class NetworkReportTests
     }
 
     [Fact]
+    public void Tls_handshakes_with_fingerprints_and_older_files_server_names_are_read()
+    {
+        var dir = ExportInputs.CopyOfNetprobe();
+        File.WriteAllText(Path.Combine(dir, NetworkFile.Name), """
+            {"tls_sni": ["secure.example.test", "old.example.test"],
+             "tls": [{"sni": "secure.example.test", "version": "TLS 1.3", "ja3": "e7d705a3286e19ea42f587b344ee6865", "ja3s": null,
+                      "ja4": "t13d1516h2_8daaf6152771_e5627efa2ab1"}]}
+            """);
+        var r = ReportPipeline.Run(ReportSource.FromFiles([Path.Combine(dir, "trace.jsonl.gz")]));
+        r.Network!.Tls.Select(t => (t.Sni, t.Ja3, t.Ja4)).ShouldBe([
+            ("secure.example.test", "e7d705a3286e19ea42f587b344ee6865", "t13d1516h2_8daaf6152771_e5627efa2ab1"), ("old.example.test", null, null)]);
+        r.Network.Iocs.Domains.ShouldBe(["secure.example.test", "old.example.test"]);
+        ReportWriters.ToMarkdown(r)
+            .ShouldContain("| secure.example.test | TLS 1.3 | e7d705a3286e19ea42f587b344ee6865 |  | t13d1516h2_8daaf6152771_e5627efa2ab1 |");
+    }
+
+    [Fact]
     public void Guest_chosen_names_are_escaped_in_markdown_and_html()
     {
         var dir = ExportInputs.CopyOfNetprobe();

@@ -134,7 +134,8 @@ public sealed class StixExportTests : IDisposable
         flow.Remove("protocols");
         Errors(Schemas.ByType["network-traffic"], flow).ShouldNotBeEmpty();
         Errors(Schemas.Bundle, bundle).ShouldNotBeEmpty();
-        Errors(Schemas.ByType["file"], JsonNode.Parse("""{"type": "file", "spec_version": "2.1", "id": "file--7a1a6d8a-3b1e-5f4c-9a5f-1c2d3e4f5a6b"}""")!)
+        var nameless = """{"type": "file", "spec_version": "2.1", "id": "file--7a1a6d8a-3b1e-5f4c-9a5f-1c2d3e4f5a6b"}""";
+        Errors(Schemas.ByType["file"], JsonNode.Parse(nameless)!)
             .ShouldNotBeEmpty();
     }
 
@@ -142,8 +143,10 @@ public sealed class StixExportTests : IDisposable
     public void Observable_ids_are_uuidv5_in_the_stix_namespace()
     {
         // RFC 4122's example (DNS namespace, www.example.com) and the STIX 2.1 specification's domain-name example.com.
-        StixIds.UuidV5(new Guid("6ba7b810-9dad-11d1-80b4-00c04fd430c8"), "www.example.com").ShouldBe(new Guid("2ed6657d-e927-568b-95e1-2665a8aea6a2"));
+        StixIds.UuidV5(new Guid("6ba7b810-9dad-11d1-80b4-00c04fd430c8"), "www.example.com")
+            .ShouldBe(new Guid("2ed6657d-e927-568b-95e1-2665a8aea6a2"));
         StixIds.Of("domain-name", new JsonObject { ["value"] = "example.com" }).ShouldBe("domain-name--bedb4899-d24b-5401-bc86-8f6b4cc18ec7");
-        StixIds.Canonical(new JsonObject { ["b"] = 1, ["a"] = new JsonObject { ["d"] = "x", ["c"] = "y" } }).ShouldBe("""{"a":{"c":"y","d":"x"},"b":1}""");
+        StixIds.Canonical(new JsonObject { ["b"] = 1, ["a"] = new JsonObject { ["d"] = "x", ["c"] = "y" } })
+            .ShouldBe("""{"a":{"c":"y","d":"x"},"b":1}""");
     }
 }

@@ -33,7 +33,8 @@ public static class NetworkCategories
         foreach (var d in Items(net["domains"])) s.Add(Domains, Str(d, "domain"));
         foreach (var d in Items(net["dns"])) s.Add(Domains, Str(d, "request"));
         foreach (var h in Items(net["http"]))
-            s.Add(Urls, Str(h, "uri") is { } uri && uri.Contains("://", StringComparison.Ordinal) ? uri : Join("http", Str(h, "host"), Str(h, "path")));
+            s.Add(Urls, Str(h, "uri") is { } uri && uri.Contains("://", StringComparison.Ordinal)
+                ? uri : Join("http", Str(h, "host"), Str(h, "path")));
         foreach (var key in new[] { "http_ex", "https_ex" })
             foreach (var h in Items(net[key])) s.Add(Urls, Join(Str(h, "protocol") ?? key[..^3], Str(h, "host"), Str(h, "uri")));
     }
@@ -49,7 +50,8 @@ public static class NetworkCategories
             case "files_dropped" or "files_written": s.Add(DroppedSha256, Str(item, "sha256")); break;
             case Domains or Ips: s.Add(category, item is JsonValue ? Text(item) : Str(item, "id")); break;
             case Urls:
-                s.Add(Urls, item is JsonValue ? Text(item) : Str(item?["attributes"], "url") ?? Str(item?["context_attributes"], "url") ?? Str(item, "url"));
+                s.Add(Urls, item is JsonValue ? Text(item)
+                    : Str(item?["attributes"], "url") ?? Str(item?["context_attributes"], "url") ?? Str(item, "url"));
                 break;
         }
     }

@@ -117,7 +117,8 @@ public static class MispEvent
                 Object("network-connection", f.Processes.Count > 0 ? "opened by " + string.Join(", ", f.Processes) : null,
                     ("ip-src", "ip-src", Net, f.Src, false), ("ip-dst", "ip-dst", Net, f.Dst, false),
                     ("src-port", "port", Net, f.SrcPort.ToString(CultureInfo.InvariantCulture), false),
-                    ("dst-port", "port", Net, f.DstPort.ToString(CultureInfo.InvariantCulture), false), ("layer3-protocol", "text", Other, "IP", false),
+                    ("dst-port", "port", Net, f.DstPort.ToString(CultureInfo.InvariantCulture), false),
+                    ("layer3-protocol", "text", Other, "IP", false),
                     ("layer4-protocol", "text", Other, f.Proto.ToUpperInvariant(), false),
                     ("layer7-protocol", "text", Other, f.App is { Length: > 0 } app && app != "failed" ? app.ToUpperInvariant() : null, false));
         }

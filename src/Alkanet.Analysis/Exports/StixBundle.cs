@@ -84,7 +84,8 @@ public static class StixBundle
                 var file = new JsonObject { ["name"] = ExportPaths.FileName(f.Path) };
                 if (!f.Partial)
                     file["hashes"] = new JsonObject { ["SHA-256"] = f.Sha256, ["SHA-1"] = f.Sha1, ["MD5"] = f.Md5 };
-                if (ExportPaths.Folder(f.Path) is { } dir) file["parent_directory_ref"] = Observe(Sco("directory", new JsonObject { ["path"] = dir }));
+                if (ExportPaths.Folder(f.Path) is { } dir)
+                    file["parent_directory_ref"] = Observe(Sco("directory", new JsonObject { ["path"] = dir }));
                 var id = Observe(Sco("file", file, size: f.Size));
                 foreach (var p in f.Paths) byPath[p] = id;
             }
@@ -128,7 +129,8 @@ public static class StixBundle
             {
                 var answers = d.Answers.Select(a => IPAddress.TryParse(a, out _) ? Address(a) : null).OfType<string>().ToList();
                 Observe(Sco("domain-name", new JsonObject { ["value"] = d.Name.TrimEnd('.').ToLowerInvariant() },
-                    extra: answers.Count > 0 ? new JsonObject { ["resolves_to_refs"] = new JsonArray([.. answers.Select(a => (JsonNode)a)]) } : null));
+                    extra: answers.Count > 0
+                        ? new JsonObject { ["resolves_to_refs"] = new JsonArray([.. answers.Select(a => (JsonNode)a)]) } : null));
             }
             foreach (var domain in n.Iocs.Domains) Observe(Sco("domain-name", new JsonObject { ["value"] = domain }));
             foreach (var url in n.Iocs.Urls) Observe(Sco("url", new JsonObject { ["value"] = url }));

@@ -24,7 +24,8 @@ internal static class NetworkSections
         }
         var bad = n.EveBadLines > 0 ? $"; {n.EveBadLines} eve.json line(s) unreadable" : "";
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"From {M(n.Source)}: {n.Dns.Count} DNS, {n.Http.Count} HTTP, {n.Tls.Count} TLS, {n.Flows.Count} flow(s), {n.Alerts.Count} alert(s){bad}."))
+            $"From {M(n.Source)}: {n.Dns.Count} DNS, {n.Http.Count} HTTP, {n.Tls.Count} TLS, {n.Flows.Count} flow(s), "
+            + $"{n.Alerts.Count} alert(s){bad}."))
           .AppendLine();
         if (n.Dns.Count > 0)
         {

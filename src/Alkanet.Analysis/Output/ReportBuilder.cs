@@ -22,7 +22,7 @@ public sealed class ReportOptions
     /// <summary>YARA rules run over the dropped files and injected memory (<c>--yara</c>); null: none.</summary>
     public Evidence.YaraRules? Yara { get; init; }
 
-    /// <summary>The run's network section (<see cref="Pipeline.NetworkFile"/>); null: the run had no network.</summary>
+    /// <summary>The run's network section, read from its network.json by the pipeline; null: the run had no network.</summary>
     public ReportNetwork? Network { get; init; }
 }
 

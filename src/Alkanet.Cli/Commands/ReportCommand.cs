@@ -75,10 +75,6 @@ internal static class ReportCommand
             {
                 throw new CommandFailedException(ex.Message);
             }
-            catch (FileNotFoundException ex) when (ex.FileName == parse.GetValue(network))
-            {
-                throw new CommandFailedException($"--network: {ex.FileName}: not found");
-            }
             var text = ReportFormats.Write(report, Enum.Parse<ReportFormat>(parse.GetValue(format)!, ignoreCase: true));
             if (parse.GetValue(artifacts) is { } dir)
             {
