@@ -45,9 +45,9 @@ public sealed class EveSummaryTests
         // EVE's tls object (Suricata 7 documentation, "Event type: TLS"): ja3/ja3s are {hash, string}, ja4 a string.
         File.WriteAllLines(p,
         [
-            """{"event_type":"tls","tls":{"sni":"secure.example.test","version":"TLS 1.3","ja3":{"hash":"e7d705a3286e19ea42f587b344ee6865",""" +
-            """"string":"771,4866"},"ja3s":{"hash":"f4febc55ea12b31ae17cfb7e614afda8","string":"771,4866"},""" +
-            """"ja4":"t13d1516h2_8daaf6152771_e5627efa2ab1"}}""",
+            """{"event_type":"tls","tls":{"sni":"secure.example.test","version":"TLS 1.3","ja3":{"hash":"e7d705a3286e""" +
+            """19ea42f587b344ee6865","string":"771,4866"},"ja3s":{"hash":"f4febc55ea12b31ae17cfb7e614afda8","string":"771,4866"},"ja4":"t13""" +
+            """d1516h2_8daaf6152771_e5627efa2ab1"}}""",
             """{"event_type":"tls","tls":{"sni":"plain.example.test","version":"TLS 1.2"}}""",
         ]);
         var s = EveSummary.Read(p);
