@@ -49,6 +49,8 @@ public class ReportCommandTests
     [InlineData("json", "\"schema\": \"alkanet-report/1\"")]
     [InlineData("html", "<svg")]
     [InlineData("vt", "\"processes_injected\"")]
+    [InlineData("stix", "\"type\": \"malware-analysis\"")]
+    [InlineData("misp", "\"template_uuid\"")]
     public void Formats_are_written_to_the_output_file(string format, string expected)
     {
         var file = Path.Combine(Directory.CreateTempSubdirectory().FullName, "out." + format);
@@ -105,5 +107,34 @@ public class ReportCommandTests
         var (code, _, err) = Run("report", Fixture("windows-injection.jsonl"), "-s", "sample.exe", "--rules", dir);
         code.ShouldBe(ExitCodes.Failure);
         err.ShouldContain("x.yaml");
+    }
+
+    [Fact]
+    public void A_run_folders_network_json_is_the_network_section_and_a_bad_one_named_with_the_option_exits_1()
+    {
+        var run = Fixture(Path.Combine("netprobe-run", "trace.jsonl.gz"));
+        var (code, output, _) = Run("report", run);
+        code.ShouldBe(ExitCodes.Ok);
+        output.ShouldContain("## Network");
+        output.ShouldContain("Suricata 9100002");
+        var bad = Path.Combine(Directory.CreateTempSubdirectory().FullName, "network.json");
+        File.WriteAllText(bad, """{"alerts": [{"sid": "9100002"}]}""");
+        var (badCode, _, err) = Run("report", run, "--network", bad);
+        badCode.ShouldBe(ExitCodes.Failure);
+        err.ShouldContain($"{bad}: $.alerts[0].sid: expected an integer");
+        Run("report", run, "--network", bad + ".missing").ExitCode.ShouldBe(ExitCodes.Failure);
+    }
+
+    [Fact]
+    public void Compare_counts_network_iocs_against_a_virustotal_summary()
+    {
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        var mine = Path.Combine(dir, "mine.json");
+        Run("report", Fixture(Path.Combine("netprobe-run", "trace.jsonl.gz")), "-f", "json", "-o", mine).ExitCode.ShouldBe(ExitCodes.Ok);
+        var vt = Path.Combine(dir, "vt.json");
+        File.WriteAllText(vt, """{"data": {"dns_lookups": [{"hostname": "c2.alkanet-sample.test"}, {"hostname": "other.test"}]}}""");
+        var (code, output, _) = Run("compare", mine, vt);
+        code.ShouldBe(ExitCodes.Ok);
+        output.ShouldMatch(@"contacted_domains\s+1\s+1\s+0\s+100 ?%\s+50 ?%");
     }
 }

@@ -14,11 +14,11 @@ public sealed class BehaviourSummary
 {
     public SortedDictionary<string, List<string>> Categories { get; } = new(StringComparer.Ordinal);
 
-    public void Add(string category, string value)
+    public void Add(string category, string? value)
     {
         if (string.IsNullOrWhiteSpace(value)) return;
         if (!Categories.TryGetValue(category, out var list)) Categories[category] = list = [];
-        if (!list.Contains(value, StringComparer.Ordinal)) list.Add(value);
+        if (!list.Contains(value!, StringComparer.Ordinal)) list.Add(value!);
     }
 
     /// <summary>The report's behaviour in VirusTotal's shape.</summary>
@@ -49,6 +49,7 @@ public sealed class BehaviourSummary
         }
         foreach (var inj in r.Injections)
             if (procs.TryGetValue(inj.TargetSeq, out var t)) s.Add("processes_injected", t.Image ?? t.Name);
+        NetworkCategories.FromReport(s, r);
         return s;
     }
 
@@ -80,7 +81,9 @@ public sealed class BehaviourSummary
         if (o["behavior"] is JsonObject behavior)
         {
             if (behavior["summary"] is not JsonObject summary) throw new InvalidDataException($"{path}: CAPE report has no behavior.summary");
-            return FromCape(summary);
+            var cape = FromCape(summary);
+            NetworkCategories.FromCape(cape, o);
+            return cape;
         }
         var attrs = o["data"] is JsonObject d ? d["attributes"] as JsonObject ?? d : o;
         var s = new BehaviourSummary();
@@ -96,6 +99,7 @@ public sealed class BehaviourSummary
                     _ => null,
                 };
                 if (text is not null) s.Add(key, text);
+                NetworkCategories.FromVirusTotal(s, key, item);
             }
         }
         if (s.Categories.Count == 0)

@@ -16,7 +16,7 @@ public sealed class Comparison
         {
             var mine = report.Categories.GetValueOrDefault(cat) ?? [];
             var theirs = reference.Categories.GetValueOrDefault(cat) ?? [];
-            var norm = cat == "command_executions" ? CommandLineKey.Of : (Func<string, string>)PathNormalizer.Normalize;
+            var norm = NetworkCategories.KeyOf(cat) ?? (cat == "command_executions" ? CommandLineKey.Of : PathNormalizer.Normalize);
             var mineByKey = mine.GroupBy(norm).ToDictionary(g => g.Key, g => g.First());
             var theirsByKey = theirs.GroupBy(norm).ToDictionary(g => g.Key, g => g.First());
             c.Categories.Add(new CategoryComparison

@@ -77,6 +77,7 @@ public static class HtmlReportWriter
         }
 
         EvidenceSections.Html(sb, r);
+        NetworkSections.Html(sb, r);
 
         sb.Append("<h2>Behaviour</h2>");
         foreach (var g in r.Behaviour.GroupBy(i => i.Kind).OrderBy(g => g.Key is "file_open" or "registry_open" ? 1 : 0))

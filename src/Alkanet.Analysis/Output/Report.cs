@@ -34,6 +34,9 @@ public sealed class Report
     /// <summary>Bytes the sample wrote into other processes (ptrace POKE runs, process_vm_writev), docs/EVIDENCE.md.</summary>
     public List<ReportInjectedMemory> InjectedMemory { get; set; } = [];
 
+    /// <summary>DNS, HTTP, TLS, flows and alerts from the run's network.json, and the network IOCs; null without one.</summary>
+    public ReportNetwork? Network { get; set; }
+
     /// <summary>The injected regions with their content, for <see cref="Evidence.ArtifactStore"/>; not part of the JSON.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyList<Evidence.InjectedMemoryArtifact> InjectedMemoryContent { get; set; } = [];

@@ -21,6 +21,9 @@ public sealed class ReportOptions
 
     /// <summary>YARA rules run over the dropped files and injected memory (<c>--yara</c>); null: none.</summary>
     public Evidence.YaraRules? Yara { get; init; }
+
+    /// <summary>The run's network section, read from its network.json by the pipeline; null: the run had no network.</summary>
+    public ReportNetwork? Network { get; init; }
 }
 
 /// <summary>Builds the report: the sample's processes and injected threads, their behaviour (less the
@@ -179,6 +182,7 @@ public static class ReportBuilder
         report.InjectedMemoryContent = Evidence.InjectedMemoryArtifact.From(a, options.DroppedFilesOfAll ? _ => true : scope.Contains);
         report.InjectedMemory = [.. report.InjectedMemoryContent.Select(ReportInjectedMemory.From)];
         if (options.Yara is { } yara) report.Findings.AddRange(YaraFindings.From(yara, report, options.Attack));
+        if (options.Network is { } network) NetworkFindings.Apply(report, network);
         return report;
     }
 

@@ -103,6 +103,7 @@ public static class ReportWriters
         }
 
         EvidenceSections.Markdown(sb, r);
+        NetworkSections.Markdown(sb, r);
 
         sb.AppendLine("## Behaviour").AppendLine();
         foreach (var group in r.Behaviour.Where(i => i.Kind != "file_open" && i.Kind != "registry_open").GroupBy(i => i.Kind))
@@ -157,14 +158,14 @@ public static class ReportWriters
         s.Names.Count == 0 ? "(none)" : string.Join(", ", s.Names.Select(n => string.Create(CultureInfo.InvariantCulture,
             $"**{Esc(n.Name.Length > 0 ? n.Name : "?")}** pid {n.ProcessId} (0x{n.ProcessId:x})")));
 
-    private static string Nos(List<long> nos) => nos.Count == 0 ? "" : string.Join(", ", nos.Take(6)) + (nos.Count > 6 ? ", …" : "");
+    internal static string Nos(List<long> nos) => nos.Count == 0 ? "" : string.Join(", ", nos.Take(6)) + (nos.Count > 6 ? ", …" : "");
 
     private static string Short(string? s) => s is null ? "" : s.Length > 100 ? s[..99] + "…" : s;
 
     /// <summary>Guest-chosen text (process names, paths, registry values) as Markdown that renders as that text: no HTML
     /// (a name like <c>&lt;img onerror=..&gt;</c> would run in a viewer that renders Markdown to HTML), no links, no
     /// table cell breaks, one line.</summary>
-    private static string Esc(string s)
+    internal static string Esc(string s)
     {
         var sb = new StringBuilder(s.Length + 8);
         foreach (var c in s)

@@ -16,6 +16,7 @@ public static class ReportPipeline
     /// <exception cref="Alkanet.Core.Json.LogFormatException">An input or baseline is malformed (the message says where).</exception>
     /// <exception cref="SampleNotFoundException">No sample was chosen, or none matches; it lists candidates.</exception>
     /// <exception cref="SidecarFormatException">The sidecar is not JSON.</exception>
+    /// <exception cref="NetworkFormatException"><see cref="ReportPipelineOptions.Network"/> is malformed (the message says where).</exception>
     /// <exception cref="OperationCanceledException"><see cref="ReportPipelineOptions.Cancellation"/> was signalled.</exception>
     public static Report Run(ReportSource source, ReportPipelineOptions? options = null)
     {
@@ -32,9 +33,25 @@ public static class ReportPipeline
         var reportOptions = new ReportOptions
         {
             Rules = options.Rules ?? RuleSet.LoadDefault(), Baseline = ReadBaselines(options, source.SkipBad), ChosenBy = chosenBy,
-            DroppedFilesOfAll = options.DroppedFilesOfAll, Yara = options.Yara,
+            DroppedFilesOfAll = options.DroppedFilesOfAll, Yara = options.Yara, Network = ReadNetwork(source, options),
         };
         return ReportBuilder.Build(analyzer, scope, reportOptions, input);
+    }
+
+    /// <summary>The network.json named by the option (malformed: an error), else the one beside the log (malformed: a
+    /// section that says why, so a damaged capture summary never costs the rest of the report).</summary>
+    private static ReportNetwork? ReadNetwork(ReportSource source, ReportPipelineOptions options)
+    {
+        if (options.Network is { } named) return NetworkFile.Read(named);
+        if (source.OpenStream is not null || NetworkFile.Beside(source.Names[0]) is not { } beside) return null;
+        try
+        {
+            return NetworkFile.Read(beside);
+        }
+        catch (Exception ex) when (ex is NetworkFormatException or IOException or UnauthorizedAccessException)
+        {
+            return new ReportNetwork { Source = beside, Error = ex.Message };
+        }
     }
 
     /// <summary>The option wins; then the sidecar of the log; then what the input itself names (CAPE's analysed process).</summary>

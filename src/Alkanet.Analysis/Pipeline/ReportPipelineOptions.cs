@@ -26,6 +26,10 @@ public sealed record ReportPipelineOptions
     /// <summary>YARA rules for the dropped files and injected memory (<c>--yara</c>), loaded (and so checked) by the caller.</summary>
     public Evidence.YaraRules? Yara { get; init; }
 
+    /// <summary>The run's network.json (docs/NETWORK.md) for the Network section; a malformed one stops the report. Null: the
+    /// network.json beside the first log when there is one (malformed: the section says why, the rest of the report stands).</summary>
+    public string? Network { get; init; }
+
     /// <summary>(file, fraction of it read) while an input or baseline file is read.</summary>
     public Action<string, double>? Progress { get; init; }
 

@@ -21,8 +21,9 @@ internal static class ReportCommand
             Description = "The sample: a process name (a.exe), a pid (decimal, or 0x hex as in the log), or #SEQ from the process list. Default: " +
                 "LOG.meta.json's \"sample\", or the analysed process of a CAPE report.", HelpName = "NAME|PID|#SEQ" };
         var format = new Option<string>("--format", "-f") {
-            Description = "Output: md (default), json, html, vt (VirusTotal behaviour-summary shape).", DefaultValueFactory = _ => "md" };
-        format.AcceptOnlyFromAmong("md", "json", "html", "vt");
+            Description = "Output: md (default), json, html, vt (VirusTotal behaviour-summary shape), stix (a STIX 2.1 bundle), " +
+                "misp (a MISP event).", DefaultValueFactory = _ => "md" };
+        format.AcceptOnlyFromAmong("md", "json", "html", "vt", "stix", "misp");
         var output = new Option<string?>("--output", "-o") { Description = "Write to this file instead of standard output.", HelpName = "FILE" };
         var baseline = new Option<string[]>("--baseline") {
             Description = "A log of the same guest without the sample; behaviour seen there too is left out (repeatable).",
@@ -40,11 +41,13 @@ internal static class ReportCommand
         capture.AcceptOnlyFromAmong("sample", "all");
         var yara = new Option<string?>("--yara") { Description = "YARA rules (a file, or a folder of .yar/.yara) run over the dropped files " +
             "and injected memory; a match is a finding.", HelpName = "RULES" };
+        var network = new Option<string?>("--network") { Description = "The run's network.json for the Network section (default: the " +
+            "network.json beside the first LOG, when there is one).", HelpName = "FILE" };
         var noProgress = new Option<bool>("--no-progress") { Description = "No progress bar (it is shown only on a terminal anyway)." };
         var cmd = new Command("report",
             "Report what a sample did: process tree, spread into other processes, characteristic behaviour and rule findings (ATT&CK).")
         {
-            files, sample, format, output, baseline, rules, from, skipBad, artifacts, capture, yara, noProgress,
+            files, sample, format, output, baseline, rules, from, skipBad, artifacts, capture, yara, network, noProgress,
         };
         cmd.SetAction(parse =>
         {
@@ -63,12 +66,15 @@ internal static class ReportCommand
             var options = new ReportPipelineOptions
             {
                 Sample = parse.GetValue(sample), Baselines = parse.GetValue(baseline) ?? [], Rules = ruleSet,
-                DroppedFilesOfAll = parse.GetValue(capture) == "all", Yara = yaraRules,
+                DroppedFilesOfAll = parse.GetValue(capture) == "all", Yara = yaraRules, Network = parse.GetValue(network),
             };
             Report report;
             try { report = RunWithProgress(source, options, !parse.GetValue(noProgress)); }
             catch (SampleNotFoundException ex) { throw new UsageException(ex.Message); }
-            catch (Exception ex) when (ex is SidecarFormatException or YaraRulesException) { throw new CommandFailedException(ex.Message); }
+            catch (Exception ex) when (ex is SidecarFormatException or YaraRulesException or NetworkFormatException)
+            {
+                throw new CommandFailedException(ex.Message);
+            }
             var text = ReportFormats.Write(report, Enum.Parse<ReportFormat>(parse.GetValue(format)!, ignoreCase: true));
             if (parse.GetValue(artifacts) is { } dir)
             {

@@ -14,11 +14,14 @@ public sealed class EveSummary
         /// <summary>The processes that opened it (<see cref="FlowProcesses"/>); empty when no record matched.</summary>
         public IReadOnlyList<string> Processes { get; set; } = [];
     }
+    /// <summary>A TLS handshake: server name, version, and the JA3/JA3S hashes and JA4 fingerprint when Suricata computed them.</summary>
+    public sealed record Tls(string Sni, string Version, string Ja3, string Ja3s, string Ja4);
     public sealed record Alert(long Sid, string Signature, string Category, int Severity, string Src, string Dst);
 
     public List<Dns> DnsQueries { get; } = [];
     public List<Http> HttpRequests { get; } = [];
     public List<string> TlsServerNames { get; } = [];
+    public List<Tls> TlsHandshakes { get; } = [];
     public List<Flow> Flows { get; } = [];
     public List<Alert> Alerts { get; } = [];
     public int BadLines { get; private set; }
@@ -79,8 +82,12 @@ public sealed class EveSummary
                     h.TryGetProperty("status", out var st) && st.TryGetInt32(out var code) ? code : null,
                     $"{src}:{Int(e, "src_port")}", $"{dst}:{Int(e, "dest_port")}"));
                 break;
-            case "tls" when e.TryGetProperty("tls", out var t) && Str(t, "sni") is { Length: > 0 } sni:
-                if (!TlsServerNames.Contains(sni)) TlsServerNames.Add(sni);
+            case "tls" when e.TryGetProperty("tls", out var t):
+                // EVE: tls.ja3/ja3s are {hash, string} objects, tls.ja4 a string (when the fingerprints are enabled).
+                var hs = new Tls(Str(t, "sni"), Str(t, "version"), Str(t.TryGetProperty("ja3", out var j3) ? j3 : default, "hash"),
+                    Str(t.TryGetProperty("ja3s", out var j3s) ? j3s : default, "hash"), Str(t, "ja4"));
+                if (hs.Sni.Length > 0 && !TlsServerNames.Contains(hs.Sni)) TlsServerNames.Add(hs.Sni);
+                if (!TlsHandshakes.Contains(hs)) TlsHandshakes.Add(hs);
                 break;
             case "flow":
                 var f = e.TryGetProperty("flow", out var fl) ? fl : default;
@@ -114,6 +121,7 @@ public sealed class EveSummary
             http = HttpRequests.Select(h => new { method = h.Method, host = h.Host, url = h.Url, user_agent = h.UserAgent, status = h.Status,
                 client = h.Client, server = h.Server }),
             tls_sni = TlsServerNames,
+            tls = TlsHandshakes.Select(t => new { sni = t.Sni, version = Opt(t.Version), ja3 = Opt(t.Ja3), ja3s = Opt(t.Ja3s), ja4 = Opt(t.Ja4) }),
             flows = Flows.Select(f => new { proto = f.Proto, src = f.Src, src_port = f.SrcPort, dst = f.Dst, dst_port = f.DstPort, app = f.App,
                 packets = f.Packets, start = f.Start, processes = f.Processes }),
             alerts = Alerts.Select(a => new
@@ -130,6 +138,8 @@ public sealed class EveSummary
             eve_bad_lines = BadLines,
         }, Indented);
     }
+
+    private static string? Opt(string s) => s.Length > 0 ? s : null;
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 }

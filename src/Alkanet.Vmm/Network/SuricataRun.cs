@@ -26,6 +26,13 @@ public static class SuricataRun
         var psi = new ProcessStartInfo(suricata) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "-c", DefaultConfig, "-r", pcap, "-l", outDirectory, "-S", rules, "-k", "none", "--runmode", "single" })
             psi.ArgumentList.Add(a);
+        // TLS client/server fingerprints in eve.json's tls events (Debian's configuration leaves them to "auto": off
+        // unless a rule uses them); Suricata versions without JA4 ignore the second.
+        foreach (var set in new[] { "app-layer.protocols.tls.ja3-fingerprints=yes", "app-layer.protocols.tls.ja4-fingerprints=yes" })
+        {
+            psi.ArgumentList.Add("--set");
+            psi.ArgumentList.Add(set);
+        }
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start suricata");
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

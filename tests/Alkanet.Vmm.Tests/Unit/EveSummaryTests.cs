@@ -38,6 +38,31 @@ public sealed class EveSummaryTests
         File.Delete(json);
     }
 
+    [Fact]
+    public void Tls_handshakes_keep_the_ja3_ja3s_and_ja4_fingerprints_when_eve_has_them()
+    {
+        var p = Path.GetTempFileName();
+        // EVE's tls object (Suricata 7 documentation, "Event type: TLS"): ja3/ja3s are {hash, string}, ja4 a string.
+        File.WriteAllLines(p,
+        [
+            """{"event_type":"tls","tls":{"sni":"secure.example.test","version":"TLS 1.3","ja3":{"hash":"e7d705a3286e""" +
+            """19ea42f587b344ee6865","string":"771,4866"},"ja3s":{"hash":"f4febc55ea12b31ae17cfb7e614afda8","string":"771,4866"},"ja4":"t13""" +
+            """d1516h2_8daaf6152771_e5627efa2ab1"}}""",
+            """{"event_type":"tls","tls":{"sni":"plain.example.test","version":"TLS 1.2"}}""",
+        ]);
+        var s = EveSummary.Read(p);
+        s.TlsServerNames.ShouldBe(["secure.example.test", "plain.example.test"]);
+        s.TlsHandshakes[0].ShouldBe(new EveSummary.Tls("secure.example.test", "TLS 1.3", "e7d705a3286e19ea42f587b344ee6865",
+            "f4febc55ea12b31ae17cfb7e614afda8", "t13d1516h2_8daaf6152771_e5627efa2ab1"));
+        var json = Path.GetTempFileName();
+        s.Write(json);
+        var tls = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("tls");
+        tls[0].GetProperty("ja4").GetString().ShouldBe("t13d1516h2_8daaf6152771_e5627efa2ab1");
+        tls[1].GetProperty("ja3").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.Null);
+        File.Delete(p);
+        File.Delete(json);
+    }
+
     private sealed class DnsComparer : IEqualityComparer<EveSummary.Dns>
     {
         public bool Equals(EveSummary.Dns? a, EveSummary.Dns? b) => a!.Name == b!.Name && a.Type == b.Type && a.Answers.SequenceEqual(b.Answers);
