@@ -176,7 +176,7 @@ internal static class RunCommands
             // The sidecar is written even with --no-report: `alkanet report DIR/trace.jsonl` needs no --sample then.
             RunReportWriter.WriteMeta(result.TracePath, result.SampleProcessName);
             if (report is not null) reportOk = RunReportWriter.WriteAndPrint(result.TracePath, report.LongSleep, output, error,
-                report.DroppedFilesOfAll, report.Yara);
+                report.DroppedFilesOfAll, report.Yara, result.Screenshots);
         }
         if (result.Outcome == RunOutcome.Stopped)
         {
