@@ -76,7 +76,19 @@ public sealed class ImageSnapshotLiveTests(ITestOutputHelper output)
         var html = File.ReadAllText(dir.File("out/report.html"));
         html.ShouldContain($"src=\"{pictures[^1]}\"");
 
-        // The run read the snapshot and changed none of it (so runs can share it), nor the image.
+        // Two runs restored from the one snapshot at the same time (farm workers sharing it): each has its own overlay.
+        var both = new[] { "a", "b" }.Select(n => Task.Run(() => Run("run", "--image", disk, "--os", "windows", "--snapshot", "idle",
+            dir.File("sample.exe"), "--timeout", "4m", "--profiles", profiles, "--screenshots", "0", "--no-report", "--out", dir.File("out-" + n))))
+            .ToArray();
+        Task.WaitAll(both, TestContext.Current.CancellationToken);
+        foreach (var (n, result) in new[] { "a", "b" }.Zip(both.Select(t => t.Result)))
+        {
+            result.ExitCode.ShouldBe(ExitCodes.Ok, result.Err + result.Out);
+            RecordFiles.ReadAll(dir.File($"out-{n}/trace.jsonl")).Count.ShouldBe(boot.ExpectedCalls.Sum(c => c.Returns ? 2 : 1));
+            Directory.Exists(dir.File($"out-{n}/screenshots")).ShouldBeFalse(); // --screenshots 0
+        }
+
+        // The runs read the snapshot and changed none of it (so runs can share it), nor the image.
         foreach (var (f, hash) in saved) SHA256.HashData(File.ReadAllBytes(f)).ShouldBe(hash, f);
         SHA256.HashData(File.ReadAllBytes(disk)).ShouldBe(image);
     }

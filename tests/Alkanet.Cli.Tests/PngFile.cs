@@ -27,7 +27,8 @@ internal static class PngFile
                 case "IHDR":
                     width = BinaryPrimitives.ReadInt32BigEndian(data);
                     height = BinaryPrimitives.ReadInt32BigEndian(data[4..]);
-                    if (data[8] != 8 || data[9] != 2) throw new InvalidDataException($"{path}: not 8-bit RGB (depth {data[8]}, colour type {data[9]})");
+                    if (data[8] != 8 || data[9] != 2)
+                        throw new InvalidDataException($"{path}: not 8-bit RGB (depth {data[8]}, colour type {data[9]})");
                     break;
                 case "IDAT":
                     idat.Write(data);
@@ -44,7 +45,8 @@ internal static class PngFile
         using var pixels = new MemoryStream();
         z.CopyTo(pixels);
         var expected = (long)height * (1 + (width * 3));
-        if (pixels.Length != expected) throw new InvalidDataException($"{path}: {pixels.Length} pixel bytes, {expected} expected for {width}x{height}");
+        if (pixels.Length != expected)
+            throw new InvalidDataException($"{path}: {pixels.Length} pixel bytes, {expected} expected for {width}x{height}");
         return (width, height);
     }
 }

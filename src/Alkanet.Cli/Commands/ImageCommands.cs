@@ -28,7 +28,8 @@ internal static class ImageCommands
         var memory = new Option<string?>("--memory") { Description = "Guest RAM (e.g. 4G, 2048M); runs from the snapshot have the same. Default 4G.",
             HelpName = "SIZE" };
         var cpus = new Option<int>("--smp") { Description = "vCPUs; runs from the snapshot have the same.", DefaultValueFactory = _ => 2 };
-        var profiles = new Option<string?>("--profiles") { Description = "The folder of Windows symbol tables (ISF) the hook searches.", HelpName = "DIR" };
+        var profiles = new Option<string?>("--profiles") { Description = "The folder of Windows symbol tables (ISF) the hook searches.",
+            HelpName = "DIR" };
         var os = new Option<string>("--os") { Description = "The image's OS (windows).", DefaultValueFactory = _ => "windows" };
         var cmd = new Command("prepare", "Boot DISK once under QEMU with the plugin (recording nothing); once the plugin has found the kernel " +
             "and --settle seconds have passed, stop the VM and save it as snapshot NAME in DISK.alkanet/ (a qcow2 overlay over DISK, the " +
@@ -50,7 +51,8 @@ internal static class ImageCommands
             catch (ArgumentException e) { throw new UsageException("--snapshot: " + e.Message); }
             var options = new ImagePrepareOptions
             {
-                Image = parse.GetValue(disk)!, Name = snapshot, Settle = TimeSpan.FromSeconds(seconds), Cpus = smp, Profiles = parse.GetValue(profiles),
+                Image = parse.GetValue(disk)!, Name = snapshot, Settle = TimeSpan.FromSeconds(seconds), Cpus = smp,
+                Profiles = parse.GetValue(profiles),
                 MemoryMiB = parse.GetValue(memory) is { } m ? RunImageOptions.ParseMemory(m) : 4096,
                 Timeout = parse.GetValue(timeout) is { } t ? RunCommands.ParseDuration(t) : TimeSpan.FromMinutes(15),
             };
@@ -58,8 +60,9 @@ internal static class ImageCommands
             {
                 var r = ImagePrepare.Execute(options, msg => error.WriteLine(msg));
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{r.Snapshot.Info}: snapshot '{r.Snapshot.Name}' of {r.Snapshot.Image}: kernel found after {r.Snapshot.KernelFoundAfterSeconds:0.0} s, " +
-                    $"settled {r.Snapshot.SettleSeconds:0.#} s, state {r.StateBytes >> 20} MiB, overlay {r.OverlayBytes >> 20} MiB, wall {r.WallSeconds:0.0} s"));
+                    $"{r.Snapshot.Info}: snapshot '{r.Snapshot.Name}' of {r.Snapshot.Image}: kernel found after " +
+                    $"{r.Snapshot.KernelFoundAfterSeconds:0.0} s, settled {r.Snapshot.SettleSeconds:0.#} s, state {r.StateBytes >> 20} MiB, " +
+                    $"overlay {r.OverlayBytes >> 20} MiB, wall {r.WallSeconds:0.0} s"));
                 output.WriteLine($"run it with: alkanet run --image {options.Image} --os windows --snapshot {r.Snapshot.Name} [SAMPLE]");
                 return ExitCodes.Ok;
             }

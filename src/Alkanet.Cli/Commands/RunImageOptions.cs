@@ -58,7 +58,8 @@ internal sealed class RunImageOptions
         var memory = parse.GetValue(Memory) is { } m ? ParseMemory(m) : (int?)null;
         var snapshot = parse.GetValue(Snapshot) is { } name ? ImageSnapshot.Open(parse.GetValue(Image)!, name) : null;
         if (snapshot is not null && memory is { } asked && asked != snapshot.MemoryMiB)
-            throw new UsageException($"--memory {asked}M differs from snapshot '{snapshot.Name}' ({snapshot.MemoryMiB}M): a restored machine keeps its RAM");
+            throw new UsageException($"--memory {asked}M differs from snapshot '{snapshot.Name}' ({snapshot.MemoryMiB}M): " +
+                "a restored machine keeps its RAM");
         return new DiskImageLaunch
         {
             Image = parse.GetValue(Image)!, Sample = sample, Profiles = parse.GetValue(Profiles), Snapshot = snapshot,
@@ -73,9 +74,11 @@ internal sealed class RunImageOptions
         if (launch.Snapshot is { } snap)
         {
             if (cpusGiven && o.Cpus != snap.Cpus)
-                throw new UsageException($"--smp {o.Cpus} differs from snapshot '{snap.Name}' ({snap.Cpus} vCPUs): a restored machine keeps its vCPUs");
+                throw new UsageException($"--smp {o.Cpus} differs from snapshot '{snap.Name}' ({snap.Cpus} vCPUs): " +
+                    "a restored machine keeps its vCPUs");
             if (o.Network != snap.Network)
-                throw new UsageException($"--network: snapshot '{snap.Name}' was saved without a NIC (image prepare makes no network); leave out --network");
+                throw new UsageException($"--network: snapshot '{snap.Name}' was saved without a NIC (image prepare makes no network); " +
+                    "leave out --network");
             o = o with { Cpus = snap.Cpus };
         }
         var every = parse.GetValue(Screenshots);

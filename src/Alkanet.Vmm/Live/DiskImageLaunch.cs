@@ -58,7 +58,10 @@ public sealed record DiskImageLaunch : RunLaunch
                 $"{(snap.Network ? "a" : "no")} NIC; a restore must use the same machine");
         var vars = Path.Combine(work, "OVMF_VARS.fd");
         File.Copy(Snapshot?.Vars ?? QemuInstallation.Ovmf().Vars, vars);
-        var drives = new List<string> { Snapshot is null ? ImageDrive(ImagePath, Format, snapshotOn: true) : ImageDrive(Snapshot.Overlay, "qcow2", true) };
+        var drives = new List<string>
+        {
+            Snapshot is null ? ImageDrive(ImagePath, Format, snapshotOn: true) : ImageDrive(Snapshot.Overlay, "qcow2", snapshotOn: true),
+        };
         string? processName = null;
         string? folder = null;
         if (Sample is not null) folder = SampleDrive.Write(Sample, work, out processName);

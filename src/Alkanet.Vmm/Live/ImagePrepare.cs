@@ -143,7 +143,8 @@ public static class ImagePrepare
                 qmp.Execute("migrate", new JsonObject { ["uri"] = "file:" + statePath });
                 WaitForMigration(qmp);
                 Saved = true;
-                log?.Invoke($"prepare: state saved ({new FileInfo(statePath).Length / (1 << 20)} MiB) {_clock.Elapsed.TotalSeconds:0.0} s after start");
+                log?.Invoke($"prepare: state saved ({new FileInfo(statePath).Length / (1 << 20)} MiB) " +
+                    $"{_clock.Elapsed.TotalSeconds:0.0} s after start");
                 qmp.Quit();
             }
             catch (QmpException e)

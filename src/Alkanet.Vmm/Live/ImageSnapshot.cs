@@ -58,7 +58,8 @@ public sealed partial record ImageSnapshot
         var folder = FolderOf(image);
         if (!Directory.Exists(folder)) return [];
         return Directory.EnumerateFiles(folder, "*.json").Select(f => Path.GetFileNameWithoutExtension(f))
-            .Where(n => NamePattern().IsMatch(n) && File.Exists(Path.Combine(folder, n + ".state")) && File.Exists(Path.Combine(folder, n + ".qcow2")))
+            .Where(n => NamePattern().IsMatch(n) && File.Exists(Path.Combine(folder, n + ".state"))
+                && File.Exists(Path.Combine(folder, n + ".qcow2")))
             .Order(StringComparer.Ordinal).ToList();
     }
 

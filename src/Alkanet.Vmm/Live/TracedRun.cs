@@ -43,7 +43,8 @@ public static partial class TracedRun
             if (monitor is not null) staged = staged with { Qemu = staged.Qemu with { QmpSocket = Path.Combine(work.FullName, "qmp.sock") } };
             var session = QemuRingSession.Run(qemu, ringPath => Launch(staged, o, plugin, ringPath, net), new QemuRingSession.Output
             {
-                TracePath = result.TracePath, ExtraSinks = o.ExtraSinks, Filter = o.RecordFilter, RingSlots = o.RingSlots, DropWhenFull = o.DropWhenFull,
+                TracePath = result.TracePath, ExtraSinks = o.ExtraSinks, Filter = o.RecordFilter, RingSlots = o.RingSlots,
+                DropWhenFull = o.DropWhenFull,
                 OnRingReady = r => { ring = r; o.OnRingReady?.Invoke(r); }, OnRingClosing = o.OnRingClosing,
             }, new QemuRingSession.Limits(o.Timeout ?? launch.DefaultTimeout, pid => { o.OnStarted?.Invoke(pid); monitor?.Start(pid); },
                 o.DrainDelay, o.DrainNice, monitor is null ? null : monitor.Finish, o.Stop));

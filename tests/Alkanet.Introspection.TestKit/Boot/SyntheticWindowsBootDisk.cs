@@ -141,7 +141,8 @@ public sealed class SyntheticWindowsBootDisk
         if (userTables is not null) ShadowMap(g, sample, userTables, kernel.ShadowRanges);
         var trampoline = EfiLoader.Trampoline(trampolinePa, new TrampolineTarget(
             sample.Tables.Cr3(), thread.TrapFrame - 0x800, kernel.Gdtr, kernel.Idtr, g.Lstar, thread.Teb, g.Kpcr,
-            kernel.SerialWrite, codeVa, thread.UserRsp + 8, userTables?.Cr3(), options.WaitForStartKey ? kernel.WaitForStart : null));
+            kernel.SerialWrite, codeVa, thread.UserRsp + 8, userTables?.Cr3(),
+            options.WaitForStartKey ? kernel.WaitForStart : null));
         g.Physical.Write(trampolinePa, trampoline);
 
         var windowEnd = (g.Physical.NextFree + 0xF_FFFF) & ~0xF_FFFFUL;

@@ -136,7 +136,8 @@ public sealed class LaunchBuilderTests : IDisposable
         var info = new FileInfo(image);
         var snap = new ImageSnapshot
         {
-            Image = image, Name = "idle", MemoryMiB = 768, Cpus = 1, Network = false, ImageBytes = info.Length, ImageWrittenUtc = info.LastWriteTimeUtc,
+            Image = image, Name = "idle", MemoryMiB = 768, Cpus = 1, Network = false, ImageBytes = info.Length,
+            ImageWrittenUtc = info.LastWriteTimeUtc,
         };
         Directory.CreateDirectory(snap.Folder);
         File.WriteAllBytes(snap.Vars, [1, 2, 3, 4]);
@@ -168,7 +169,8 @@ public sealed class LaunchBuilderTests : IDisposable
         var a = Arguments(staged, o, null);
         a.ShouldNotContain("-incoming");
         a.ShouldNotContain("-qmp");
-        Values(QemuMachine.Arguments(staged.Qemu with { QmpSocket = "/tmp/q.sock" }).ToList(), "-qmp").ShouldBe(["unix:/tmp/q.sock,server=on,wait=off"]);
+        Values(QemuMachine.Arguments(staged.Qemu with { QmpSocket = "/tmp/q.sock" }).ToList(), "-qmp")
+            .ShouldBe(["unix:/tmp/q.sock,server=on,wait=off"]);
         launch.HasDisplay.ShouldBeTrue();
         launch.Restores.ShouldBeFalse();
     }
