@@ -16,7 +16,7 @@ public sealed class ImageSnapshotLiveTests(ITestOutputHelper output)
     private const int ScreenWidth = 1280, ScreenHeight = 800;
 
     [Fact]
-    public void A_run_from_a_prepared_snapshot_finds_the_kernel_in_the_restored_state_and_traces_the_sample()
+    public async Task A_run_from_a_prepared_snapshot_finds_the_kernel_in_the_restored_state_and_traces_the_sample()
     {
         RunImageTests.RequireQemuOvmfAndPlugin();
         using var dir = new TempDir();
@@ -80,8 +80,8 @@ public sealed class ImageSnapshotLiveTests(ITestOutputHelper output)
         var both = new[] { "a", "b" }.Select(n => Task.Run(() => Run("run", "--image", disk, "--os", "windows", "--snapshot", "idle",
             dir.File("sample.exe"), "--timeout", "4m", "--profiles", profiles, "--screenshots", "0", "--no-report", "--out", dir.File("out-" + n))))
             .ToArray();
-        Task.WaitAll(both, TestContext.Current.CancellationToken);
-        foreach (var (n, result) in new[] { "a", "b" }.Zip(both.Select(t => t.Result)))
+        var results = await Task.WhenAll(both);
+        foreach (var (n, result) in new[] { "a", "b" }.Zip(results))
         {
             result.ExitCode.ShouldBe(ExitCodes.Ok, result.Err + result.Out);
             RecordFiles.ReadAll(dir.File($"out-{n}/trace.jsonl")).Count.ShouldBe(boot.ExpectedCalls.Sum(c => c.Returns ? 2 : 1));
