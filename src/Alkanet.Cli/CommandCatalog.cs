@@ -19,5 +19,6 @@ internal static class CommandCatalog
         yield return ServeCommand.Create();
         yield return WorkerCommand.Create();
         foreach (var c in new[] { RunCommands.Create(), RunCommands.CreateGuest() }) yield return c;
+        yield return ImageCommands.Create();
     }
 }

@@ -95,7 +95,7 @@ public sealed class RunImageLiveTests
         return (stdout, err);
     }
 
-    private static void ShouldHaveTracedTheSample(SyntheticWindowsBootDisk boot, TempDir dir, string stdout, string err, int build = 18363)
+    internal static void ShouldHaveTracedTheSample(SyntheticWindowsBootDisk boot, TempDir dir, string stdout, string err, int build = 18363)
     {
         err.ShouldContain($"alkanet: windows: ntoskrnl at 0x{boot.Guest.KernelBase:x}, ntkrnlmp.pdb");
         err.ShouldContain($"build {build}");

@@ -17,7 +17,7 @@ public sealed class RunImageTests
     [InlineData(new[] { "run", "--image", "disk.img", "--os", "linux" }, "--os linux with --image is not supported")]
     [InlineData(new[] { "run", "--os", "windows", "sample.exe" }, "--os windows needs --image DISK")]
     [InlineData(new[] { "run" }, "SAMPLE is required")]
-    [InlineData(new[] { "run", "samples/dropper", "--memory", "4G" }, "--memory and --profiles apply to --image runs only")]
+    [InlineData(new[] { "run", "samples/dropper", "--memory", "4G" }, "--profiles, --snapshot and --screenshots apply to --image runs only")]
     [InlineData(new[] { "run", "--image", "disk.img", "--os", "windows", "--memory", "lots" }, "--memory 'lots' is not a size")]
     [InlineData(new[] { "run", "--image", "disk.img", "--os", "windows", "--memory", "64M" }, "between 256M and 1024G")]
     [InlineData(new[] { "run", "--image", "disk.img", "--os", "windows", "--firmware", "bios" }, "--image boots through OVMF (UEFI) only")]

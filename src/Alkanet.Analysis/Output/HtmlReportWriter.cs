@@ -78,6 +78,7 @@ public static class HtmlReportWriter
 
         EvidenceSections.Html(sb, r);
         NetworkSections.Html(sb, r);
+        Screenshots(sb, r.Screenshots);
 
         sb.Append("<h2>Behaviour</h2>");
         foreach (var g in r.Behaviour.GroupBy(i => i.Kind).OrderBy(g => g.Key is "file_open" or "registry_open" ? 1 : 0))
@@ -163,6 +164,17 @@ public static class HtmlReportWriter
     }
 
     private static string Clip(string s, int n) => s.Length <= n ? s : s[..(n - 1)] + "…";
+
+    /// <summary>The run's screenshots, linked relatively (the report sits in the run folder beside screenshots/).</summary>
+    private static void Screenshots(StringBuilder sb, List<string>? pictures)
+    {
+        if (pictures is not { Count: > 0 }) return;
+        sb.Append("<h2>Screenshots</h2><p>");
+        foreach (var p in pictures)
+            sb.Append("<a href=\"").Append(E(p)).Append("\"><img src=\"").Append(E(p)).Append("\" alt=\"").Append(E(Path.GetFileName(p)))
+              .Append("\" title=\"").Append(E(Path.GetFileName(p))).Append("\" style=\"width:320px;margin:4px;border:1px solid #dde\"></a>");
+        sb.Append("</p>");
+    }
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
 }

@@ -21,6 +21,10 @@ public sealed class Report
 
     public ReportBaseline? Baseline { get; set; }
 
+    /// <summary>Screenshots of the guest's display taken during the run (image runs: screenshots/NNN-LABEL.png, relative to
+    /// the report's folder), in order; null (not in the JSON) for imported logs and the Linux analysis guest.</summary>
+    public List<string>? Screenshots { get; set; }
+
     /// <summary>First occurrence of each behaviour item and each injection step, in record order (capped).</summary>
     public List<ReportTimelineEntry> Timeline { get; set; } = [];
 

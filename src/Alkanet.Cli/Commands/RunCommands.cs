@@ -68,7 +68,7 @@ internal static class RunCommands
         {
             sample, timeout, outDir, firmware, logger, token, tokenFile, runId, lossMarkers, waitForStart, noReport, longSleep,
             network, captureLimit, suricataRules, cpus, drop, untraced, allArgs, stage, capture, yara, image.Image, image.Os,
-            image.Memory, image.Profiles,
+            image.Memory, image.Profiles, image.Snapshot, image.Screenshots,
         };
         cmd.SetAction(parse =>
         {
@@ -122,6 +122,7 @@ internal static class RunCommands
                     DropWhenFull = parse.GetValue(drop), Traced = !parse.GetValue(untraced), AllArgs = parse.GetValue(allArgs),
                     PluginExtra = (parse.GetValue(stage) is { } st ? ",stage=" + st : "") + (parse.GetValue(capture) == "none" ? "" : ",capture=on"),
                 };
+                if (launch is DiskImageLaunch disk) options = image.Apply(parse, options, disk, parse.GetResult(cpus) is { Implicit: false });
                 if (host is not null)
                 {
                     var id = parse.GetValue(runId) ?? Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/'));
@@ -175,7 +176,7 @@ internal static class RunCommands
             // The sidecar is written even with --no-report: `alkanet report DIR/trace.jsonl` needs no --sample then.
             RunReportWriter.WriteMeta(result.TracePath, result.SampleProcessName);
             if (report is not null) reportOk = RunReportWriter.WriteAndPrint(result.TracePath, report.LongSleep, output, error,
-                report.DroppedFilesOfAll, report.Yara);
+                report.DroppedFilesOfAll, report.Yara, result.Screenshots);
         }
         if (result.Outcome == RunOutcome.Stopped)
         {

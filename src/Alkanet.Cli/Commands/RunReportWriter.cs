@@ -20,11 +20,11 @@ internal static class RunReportWriter
     /// <paramref name="error"/>, when no report can be made (a stopped or filtered run may not hold the sample at all:
     /// the log is still the run's result).</summary>
     public static bool WriteAndPrint(string tracePath, TimeSpan? longSleep, TextWriter output, TextWriter error, bool droppedFilesOfAll = false,
-        YaraRules? yara = null)
+        YaraRules? yara = null, IReadOnlyList<string>? screenshots = null)
     {
         try
         {
-            var report = Write(tracePath, longSleep, droppedFilesOfAll, yara);
+            var report = Write(tracePath, longSleep, droppedFilesOfAll, yara, screenshots);
             output.WriteLine();
             output.Write(report.Markdown);
             output.WriteLine();
@@ -42,7 +42,9 @@ internal static class RunReportWriter
 
     /// <summary>Builds the report of <paramref name="tracePath"/> (the sample from its meta sidecar) and writes the three files beside it,
     /// with the dropped files (files/SHA256, artifacts.json).</summary>
-    public static Outputs Write(string tracePath, TimeSpan? longSleep = null, bool droppedFilesOfAll = false, YaraRules? yara = null)
+    /// <param name="screenshots">The run's screenshots (relative to the trace's folder) for the report to show.</param>
+    public static Outputs Write(string tracePath, TimeSpan? longSleep = null, bool droppedFilesOfAll = false, YaraRules? yara = null,
+        IReadOnlyList<string>? screenshots = null)
     {
         Report report;
         try
@@ -61,6 +63,7 @@ internal static class RunReportWriter
         {
             throw new CommandFailedException(ex.Message);
         }
+        report.Screenshots = screenshots is { Count: > 0 } ? [.. screenshots] : null;
         var dir = Path.GetDirectoryName(Path.GetFullPath(tracePath))!;
         var md = ReportFormats.Write(report, ReportFormat.Md);
         var outputs = new Outputs(report, md, Path.Combine(dir, "report.md"), Path.Combine(dir, "report.html"), Path.Combine(dir, "report.json"),

@@ -29,6 +29,10 @@ public sealed class WindowsKernelInfo
     /// <summary>Which source named the nt calls: the running kernel's KiServiceTable, or a static table and why.</summary>
     public string SyscallSource { get; init; } = "";
 
+    /// <summary>Which source named the win32k calls: the running kernel's W32pServiceTable (with win32k's ISF), or a static
+    /// table and why.</summary>
+    public string Win32kSyscallSource { get; init; } = "";
+
     /// <summary>KiServiceLimit of the running kernel (number of nt services), when readable.</summary>
     public uint? ServiceCount { get; init; }
 
@@ -146,6 +150,19 @@ public static class WindowsKernel
             else if (!nt.Exact) warnings.Add($"system-call table guessed: {nt.Note}");
         }
 
+        // win32k the same way, through the shadow descriptor, when win32k's own ISF is in the profile store.
+        var shadow = KernelServiceTable.TryReadShadow(memory, imageBase, isf, profiles, build, win32k?.Table, out var w32Unnamed, out var w32Why);
+        string win32kSource;
+        if (shadow is not null)
+        {
+            var against = win32k is null ? ""
+                : $"; it differs from the static {win32k.Table.Release} table in {KernelServiceTable.Differences(shadow, win32k.Table)} numbers";
+            win32kSource = $"the running kernel's W32pServiceTable ({shadow.Count} services named by win32k's symbol table{against})";
+            if (w32Unnamed > 0) warnings.Add($"{w32Unnamed} W32pServiceTable entries lead to no Nt* routine of win32k's symbol table");
+            win32k = new SyscallTableChoice(shadow, true, null);
+        }
+        else win32kSource = win32k is null ? $"none ({w32Why})" : $"the static {win32k.Table.Release} table (fallback: {w32Why})";
+
         // Cross-check a static table with the running kernel: KiServiceLimit is the number of nt services.
         uint? serviceCount = null;
         if (isf.TryGetSymbol("KiServiceLimit", out var limitRva) && memory.TryReadU32(imageBase + limitRva, out var limit)
@@ -169,6 +186,7 @@ public static class WindowsKernel
             Syscalls = nt,
             SyscallSource = syscallSource,
             Win32kSyscalls = win32k,
+            Win32kSyscallSource = win32kSource,
             ServiceCount = serviceCount,
             KernelCr3 = state.Cr3 & PageWalker.AddressMask,
             Warnings = warnings,

@@ -89,6 +89,7 @@ public sealed class WindowsOs : IGuestOs
                 $"through vCPU {cpu.CpuIndex}), {cv.PdbName} {cv.Guid}-{cv.Age}",
             $"build {info.Build} ({info.BuildSource}), system-call table {table}, KVA shadow {(hs.KvaShadow ? "on" : "off")}",
             $"system-call names from {info.SyscallSource}",
+            $"win32k names from {info.Win32kSyscallSource}",
         ];
         var enterName = hs.Enter == hs.KiSystemServiceUser ? "KiSystemServiceUser"
             : hs.Enter == hs.KiSystemCall64Shadow ? "KiSystemCall64Shadow" : "KiSystemCall64";
@@ -141,6 +142,6 @@ public sealed class WindowsOs : IGuestOs
         var table = k.Syscalls is { } t ? $"{t.Table.Release}{(t.Exact ? "" : " (guessed)")}" : "none";
         return $"ntoskrnl at 0x{k.KernelBase:x}, {k.CodeView!.PdbName} {k.CodeView.Guid}-{k.CodeView.Age}, build {k.Build} ({k.BuildSource}), " +
             $"system-call table {table}, KVA shadow {(hs.KvaShadow ? "on" : "off")}, ENTER 0x{hs.Enter:x}, EXIT 0x{hs.Exit:x}; " +
-            $"system-call names from {k.SyscallSource}";
+            $"system-call names from {k.SyscallSource}; win32k names from {k.Win32kSyscallSource}";
     }
 }

@@ -21,6 +21,9 @@ public sealed record DiskImageLaunch : RunLaunch
     public string? Profiles { get; init; }
     /// <summary>The -cpu model; Windows 10 x64 needs CMPXCHG16B, LAHF/SAHF and PREFETCHW, which QEMU's default lacks.</summary>
     public string CpuModel { get; init; } = "max";
+    /// <summary>Start from this prepared snapshot of <see cref="Image"/> (<c>alkanet image prepare</c>) instead of booting:
+    /// its overlay (under a per-run snapshot=on overlay), its saved machine state, its UEFI variables; null: a cold boot.</summary>
+    public ImageSnapshot? Snapshot { get; init; }
 
     public override string Os => "windows";
 
@@ -29,6 +32,10 @@ public sealed record DiskImageLaunch : RunLaunch
     public override TimeSpan DefaultTimeout => TimeSpan.FromMinutes(10);
 
     public override bool GuestReportsSample => false;
+
+    public override bool HasDisplay => true;
+
+    public override bool Restores => Snapshot is not null;
 
     private string ImagePath => Path.GetFullPath(Image);
 
@@ -46,23 +53,40 @@ public sealed record DiskImageLaunch : RunLaunch
 
     public override Staged Stage(string work, string consoleLog, TracedRunOptions options, Action<string>? log)
     {
+        if (Snapshot is { } snap && (snap.Cpus != options.Cpus || snap.MemoryMiB != MemoryMiB || snap.Network != options.Network))
+            throw new InvalidOperationException($"snapshot '{snap.Name}' was saved with {snap.Cpus} vCPUs, {snap.MemoryMiB} MiB and " +
+                $"{(snap.Network ? "a" : "no")} NIC; a restore must use the same machine");
         var vars = Path.Combine(work, "OVMF_VARS.fd");
-        File.Copy(QemuInstallation.Ovmf().Vars, vars);
-        var drives = new List<string> { $"file={QemuPath(ImagePath)},format={Format},if=ide,index=0,media=disk,snapshot=on" };
+        File.Copy(Snapshot?.Vars ?? QemuInstallation.Ovmf().Vars, vars);
+        var drives = new List<string>
+        {
+            Snapshot is null ? ImageDrive(ImagePath, Format, snapshotOn: true) : ImageDrive(Snapshot.Overlay, "qcow2", snapshotOn: true),
+        };
         string? processName = null;
-        if (Sample is not null)
-        {
-            var folder = SampleDrive.Write(Sample, work, out processName);
-            // IDE disks cannot be read-only; the overlay takes any write
-            drives.Add($"file=fat:{QemuPath(folder)},format=raw,if=ide,index=1,media=disk,snapshot=on");
-        }
-        log?.Invoke($"run: booting {ImagePath} ({Format}, snapshot=on) through OVMF, {options.Cpus} vCPUs, {MemoryMiB} MiB");
-        return new Staged(new QemuLaunch
-        {
-            ConsoleLog = consoleLog, Firmware = Firmware.Uefi, OvmfVars = vars, MemoryMiB = MemoryMiB, NicModel = "e1000e",
-            Drives = drives, CpuModel = CpuModel,
-        }, processName);
+        string? folder = null;
+        if (Sample is not null) folder = SampleDrive.Write(Sample, work, out processName);
+        else if (Snapshot is not null) folder = SampleDrive.Empty(work); // the saved machine has the drive: same devices
+        if (folder is not null) drives.Add(SampleDriveSpec(folder));
+        log?.Invoke(Snapshot is null
+            ? $"run: booting {ImagePath} ({Format}, snapshot=on) through OVMF, {options.Cpus} vCPUs, {MemoryMiB} MiB"
+            : $"run: restoring snapshot '{Snapshot.Name}' of {ImagePath} ({Snapshot.Folder}), {options.Cpus} vCPUs, {MemoryMiB} MiB");
+        return new Staged(Machine(consoleLog, vars, drives, MemoryMiB) with { IncomingState = Snapshot?.State }, processName);
     }
+
+    /// <summary>QEMU's launch for a disk image, shared with <see cref="ImagePrepare"/> (a restored machine must have the
+    /// devices it was saved with): q35, OVMF, the drives, the e1000e NIC model, <see cref="CpuModel"/>.</summary>
+    internal QemuLaunch Machine(string consoleLog, string vars, IReadOnlyList<string> drives, int memoryMiB) => new()
+    {
+        ConsoleLog = consoleLog, Firmware = Firmware.Uefi, OvmfVars = vars, MemoryMiB = memoryMiB, NicModel = "e1000e",
+        Drives = drives, CpuModel = CpuModel,
+    };
+
+    /// <summary>The boot disk, first AHCI port; snapshot=on: writes go to a temporary overlay QEMU deletes.</summary>
+    internal static string ImageDrive(string path, string format, bool snapshotOn) =>
+        $"file={QemuPath(path)},format={format},if=ide,index=0,media=disk{(snapshotOn ? ",snapshot=on" : "")}";
+
+    /// <summary>The sample drive (vvfat); IDE disks cannot be read-only, so the overlay takes any write.</summary>
+    internal static string SampleDriveSpec(string folder) => $"file=fat:{QemuPath(folder)},format=raw,if=ide,index=1,media=disk,snapshot=on";
 
     public override string PluginArguments(string library, string ringPath, bool allArgs) =>
         $"{library},os=windows,ring={ringPath},args={ArgsMode(allArgs)}{(Profiles is null ? "" : ",profiles=" + Path.GetFullPath(Profiles))}";
@@ -74,6 +98,13 @@ public sealed record DiskImageLaunch : RunLaunch
         if (Sample is not null) w.WriteString("sample", Path.GetFileName(Path.GetFullPath(Sample).TrimEnd('/')));
         w.WriteString("firmware", "uefi");
         w.WriteNumber("memory_mib", MemoryMiB);
+        if (Snapshot is not { } snap) return;
+        w.WriteStartObject("snapshot");
+        w.WriteString("name", snap.Name);
+        w.WriteString("folder", snap.Folder);
+        if (result.ResumedAfterSeconds is { } resumed) w.WriteNumber("resumed_after_s", Math.Round(resumed, 3));
+        if (result.StartKeyAfterSeconds is { } key) w.WriteNumber("start_key_after_s", Math.Round(key, 3));
+        w.WriteEndObject();
     }
 
     public override string Summary(TracedRunResult r) =>

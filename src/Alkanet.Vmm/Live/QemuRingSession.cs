@@ -17,8 +17,9 @@ public static class QemuRingSession
     /// <param name="DrainDelay">Tests of a full ring: sleep this long after each drained batch.</param>
     /// <param name="DrainNice">Nice value of the drain thread (0 keeps the tracer's).</param>
     /// <param name="Stop">Cancelled to end the run early (outcome Stopped).</param>
+    /// <param name="BeforeKill">Called when the timeout or a stop ends the run, before QEMU is killed (the end screenshot).</param>
     public sealed record Limits(TimeSpan Timeout, Action<int>? OnStarted = null, TimeSpan DrainDelay = default, int DrainNice = 0,
-        CancellationToken Stop = default);
+        Action? BeforeKill = null, CancellationToken Stop = default);
 
     /// <summary>Where records go and who watches the ring.</summary>
     public sealed class Output
@@ -115,7 +116,11 @@ public static class QemuRingSession
             if (limits.Stop.IsCancellationRequested) { stopped = true; break; }
             vm.WaitForExit(TimeSpan.FromMilliseconds(50));
         }
-        if (timedOut || stopped) vm.Kill();
+        if (timedOut || stopped)
+        {
+            limits.BeforeKill?.Invoke();
+            vm.Kill();
+        }
         vm.WaitForExit(TimeSpan.FromSeconds(10));
         Volatile.Write(ref stop, 1);
         drainer.Join();

@@ -21,6 +21,12 @@ public abstract record RunLaunch
     /// guest's init): a run is complete only with them. False: a clean QEMU exit is the guest's power-off.</summary>
     public abstract bool GuestReportsSample { get; }
 
+    /// <summary>The guest has a display worth screenshots (a user's image: its desktop); the analysis guest has none.</summary>
+    public virtual bool HasDisplay => false;
+
+    /// <summary>QEMU starts from a saved machine state, paused once loaded: the run resumes it over QMP.</summary>
+    public virtual bool Restores => false;
+
     /// <summary>Checks the inputs and readies what is kept across runs (the cached guest); throws, naming what is
     /// missing, before the run writes anything. The CLI calls it before it connects to a logger; <see cref="TracedRun"/>
     /// calls it again, which is cheap (what it readied is kept).</summary>

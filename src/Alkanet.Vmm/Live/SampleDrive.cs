@@ -5,6 +5,9 @@ namespace Alkanet.Vmm.Live;
 /// docs/WINDOWS.md shows one).</summary>
 internal static class SampleDrive
 {
+    /// <summary>An empty drive (a restored machine was saved with one; it must have the same devices).</summary>
+    public static string Empty(string work) => Directory.CreateDirectory(Path.Combine(work, "sample-drive", "alkanet")).Parent!.FullName;
+
     /// <summary>Writes the drive's folder under <paramref name="work"/> and returns it; <paramref name="processName"/>
     /// is the program's name as Windows keeps it (EPROCESS.ImageFileName: at most 14 characters).</summary>
     public static string Write(string sample, string work, out string processName)

@@ -32,6 +32,7 @@ public static partial class TracedRun
         };
         var wall = Stopwatch.StartNew();
         AnalysisNetwork? net = null;
+        RunMonitor? monitor = null;
         try
         {
             if (o.Network) net = StartNetwork(o, result, log);
@@ -39,16 +40,24 @@ public static partial class TracedRun
             File.Delete(console);
             var staged = launch.Stage(work.FullName, console, o, log);
             result.SampleProcessName = staged.SampleProcessName;
+            TraceRing? ring = null;
+            monitor = Monitor(o, work.FullName, () => ring, log);
+            if (monitor is not null) staged = staged with { Qemu = staged.Qemu with { QmpSocket = Path.Combine(work.FullName, "qmp.sock") } };
             var session = QemuRingSession.Run(qemu, ringPath => Launch(staged, o, plugin, ringPath, net, ram), new QemuRingSession.Output
             {
-                TracePath = result.TracePath, ExtraSinks = o.ExtraSinks, Filter = o.RecordFilter, OnRingReady = o.OnRingReady,
-                OnRingClosing = o.OnRingClosing, RingSlots = o.RingSlots, DropWhenFull = o.DropWhenFull,
-            }, new QemuRingSession.Limits(o.Timeout ?? launch.DefaultTimeout, o.OnStarted, o.DrainDelay, o.DrainNice, o.Stop));
+                TracePath = result.TracePath, ExtraSinks = o.ExtraSinks, Filter = o.RecordFilter, RingSlots = o.RingSlots,
+                DropWhenFull = o.DropWhenFull,
+                OnRingReady = r => { ring = r; o.OnRingReady?.Invoke(r); }, OnRingClosing = o.OnRingClosing,
+            }, new QemuRingSession.Limits(o.Timeout ?? launch.DefaultTimeout, pid => { o.OnStarted?.Invoke(pid); monitor?.Start(pid); },
+                o.DrainDelay, o.DrainNice, monitor is null ? null : monitor.Finish, o.Stop));
+            monitor?.Dispose();
             Take(result, session, o, launch);
+            TakeMonitor(result, monitor);
             ReadConsole(console, result);
         }
         finally
         {
+            monitor?.Dispose();
             StopNetwork(net, o, result);
             work.Delete(true);
             if (ram is not null && o.MemoryFile is null) File.Delete(ram);
@@ -56,6 +65,32 @@ public static partial class TracedRun
         result.WallSeconds = wall.Elapsed.TotalSeconds;
         WriteSummary(o, result);
         return result;
+    }
+
+    /// <summary>The QMP side of the run, when it needs one: a restore to resume, or a display to take pictures of.</summary>
+    private static RunMonitor? Monitor(TracedRunOptions o, string work, Func<TraceRing?> ring, Action<string>? log)
+    {
+        var pictures = o.Screenshots && o.Launch.HasDisplay;
+        if (!pictures && !o.Launch.Restores) return null;
+        string? folder = null;
+        if (pictures)
+        {
+            folder = Path.Combine(o.OutDirectory, "screenshots");
+            if (Directory.Exists(folder)) Directory.Delete(folder, true); // a reused --out: only this run's pictures
+            Directory.CreateDirectory(folder);
+        }
+        return new RunMonitor(Path.Combine(work, "qmp.sock"),
+            new RunMonitor.Plan(o.Launch.Restores, folder, o.ScreenshotEvery, o.Traced ? ring : null, TimeSpan.FromSeconds(60)), log);
+    }
+
+    private static void TakeMonitor(TracedRunResult r, RunMonitor? m)
+    {
+        if (m is null) return;
+        r.Screenshots = m.Screenshots;
+        r.ScreenshotError = m.ScreenshotError;
+        r.ResumedAfterSeconds = m.ResumedAfterSeconds;
+        r.StartKeyAfterSeconds = m.StartKeyAfterSeconds;
+        if (m.Error is not null) r.Detail = m.Error + (r.Detail.Length > 0 ? "\n" + r.Detail : "");
     }
 
     /// <summary>QEMU's launch: the launch builder's, plus what every run sets (vCPUs, network, RAM file, the plugin). With
@@ -187,6 +222,13 @@ public static partial class TracedRun
         if (r.BootToSampleSeconds is { } b) w.WriteNumber("boot_to_sample_s", b);
         if (r.SampleSeconds is { } ss) w.WriteNumber("sample_s", Math.Round(ss, 6));
         if (o.Network) WriteNetwork(w, o, r);
+        if (r.Screenshots.Count > 0)
+        {
+            w.WriteStartArray("screenshots");
+            foreach (var p in r.Screenshots) w.WriteStringValue(p);
+            w.WriteEndArray();
+        }
+        if (r.ScreenshotError is not null) w.WriteString("screenshot_error", r.ScreenshotError);
         w.WriteNumber("cpus", o.Cpus);
         w.WriteNumber("wall_s", Math.Round(r.WallSeconds, 3));
         w.WriteNumber("qemu_exit_code", r.QemuExitCode);

@@ -49,6 +49,10 @@ public sealed record TracedRunOptions
     public Action<int>? OnStarted { get; init; }
     /// <summary>Slows the drain (tests of a full ring): sleep this long after each drained batch.</summary>
     public TimeSpan DrainDelay { get; init; }
+    /// <summary>Screenshots of a launch with a display (<see cref="RunLaunch.HasDisplay"/>) into DIR/screenshots: at the end
+    /// (default), and every <see cref="ScreenshotEvery"/> when set; false: none.</summary>
+    public bool Screenshots { get; init; } = true;
+    public TimeSpan? ScreenshotEvery { get; init; }
     /// <summary>Nice value (0..19) for the drain thread; 0 (default) keeps the tracer's. Measured: on an oversubscribed
     /// host a lower drain priority fills the ring and back-pressure then slows the guest more, so it is off.</summary>
     public int DrainNice { get; init; }

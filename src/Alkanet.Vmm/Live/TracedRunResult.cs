@@ -41,6 +41,13 @@ public sealed class TracedRunResult
     public ulong DiscoveryAttempts { get; set; }
     public ulong DiscoveryFailures { get; set; }
 
+    /// <summary>Screenshots taken (relative to the output folder: screenshots/NNN-LABEL.png), in order; why one failed.</summary>
+    public IReadOnlyList<string> Screenshots { get; set; } = [];
+    public string? ScreenshotError { get; set; }
+    /// <summary>Runs from a snapshot: seconds from QEMU's start to the restored guest resumed, and to the start key.</summary>
+    public double? ResumedAfterSeconds { get; set; }
+    public double? StartKeyAfterSeconds { get; set; }
+
     /// <summary>The sample's process name as the guest's kernel keeps it (the report's subject); null: no sample.</summary>
     public string? SampleProcessName { get; set; }
     public int? SampleExitStatus { get; set; }

@@ -37,6 +37,11 @@ public sealed record QemuLaunch
     public string? MemoryFile { get; init; }
     /// <summary>Per-run writable copy of the OVMF variable store (UEFI only).</summary>
     public string? OvmfVars { get; init; }
+    /// <summary>A QMP server on this unix socket (screenshots, snapshots); null: none.</summary>
+    public string? QmpSocket { get; init; }
+    /// <summary>Start from this saved machine state (a migration stream in a file: <c>-incoming file:</c>); QEMU waits
+    /// paused once it is loaded (the state was saved stopped) until QMP says <c>cont</c>.</summary>
+    public string? IncomingState { get; init; }
 }
 
 /// <summary>One QEMU process. Started under <c>setpriv --pdeathsig KILL</c> when available, so it cannot outlive
@@ -77,6 +82,8 @@ public sealed class QemuMachine : IDisposable
             a.AddRange(["-drive", $"if=pflash,format=raw,unit=0,readonly=on,file={code}", "-drive",
                 $"if=pflash,format=raw,unit=1,file={l.OvmfVars}"]);
         }
+        if (l.QmpSocket is not null) a.AddRange(["-qmp", $"unix:{l.QmpSocket},server=on,wait=off"]);
+        if (l.IncomingState is not null) a.AddRange(["-incoming", "file:" + l.IncomingState]);
         if (l.Plugin is not null) a.AddRange(["-plugin", l.Plugin]);
         return a;
     }

@@ -49,6 +49,9 @@ public sealed class QmpClient : IDisposable
 
     public TimeSpan Timeout { get; set; }
 
+    /// <summary>QEMU closed the connection (it quit or died).</summary>
+    public bool IsClosed => _closed;
+
     /// <summary>The "QMP" object of the greeting (version, capabilities).</summary>
     public JsonElement Greeting { get; private set; }
 

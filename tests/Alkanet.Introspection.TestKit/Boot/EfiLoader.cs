@@ -194,6 +194,7 @@ internal static class EfiLoader
         a.lea(r9, __[message]);
         a.mov(r8, (ulong)TrampolineMessage.Length);
         a.call(t.SerialWrite);
+        if (t.WaitForStart is { } wait) a.call(wait); // a snapshot's idle point: resumes on the start key
         a.mov(rcx, t.UserEntry);
         a.mov(r11, 0x2UL); // RFLAGS: interrupts stay off (the guest programs no interrupt source)
         a.mov(rsp, t.UserStack);
@@ -219,4 +220,4 @@ internal static class EfiLoader
 }
 
 internal sealed record TrampolineTarget(ulong Cr3, ulong KernelStack, ulong Gdtr, ulong Idtr, ulong Lstar, ulong Teb, ulong Kpcr,
-    ulong SerialWrite, ulong UserEntry, ulong UserStack, ulong? UserCr3);
+    ulong SerialWrite, ulong UserEntry, ulong UserStack, ulong? UserCr3, ulong? WaitForStart = null);

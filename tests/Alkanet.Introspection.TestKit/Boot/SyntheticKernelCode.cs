@@ -54,6 +54,13 @@ internal sealed class SyntheticKernelCode
     public ulong PowerOff { get; private set; }
     public ulong HandleQueue { get; private set; }
     public ulong NotImplemented { get; private set; }
+    /// <summary>KiWaitForStart: prints <see cref="WaitingForStartMessage"/>, then idles in the kernel half until a key
+    /// reaches the i8042 (the snapshot's start signal, see <see cref="SyntheticBootOptions.WaitForStartKey"/>).</summary>
+    public ulong WaitForStart { get; private set; }
+
+    public const string WaitingForStartMessage = "alkanet synthetic kernel: idle, waiting for the start key\r\n";
+    public const string StartedMessage = "alkanet synthetic kernel: start key received\r\n";
+    private const byte I8042Data = 0x60, I8042Status = 0x64;
 
     /// <summary>With KVA shadow: the kernel ranges the user page tables must map too (entry and exit stubs, exception
     /// path, descriptor tables, the KPCR page with the shadow fields, the stack exceptions land on).</summary>
@@ -133,6 +140,7 @@ internal sealed class SyntheticKernelCode
             a.mov(eax, StatusNotImplemented);
             a.ret();
         });
+        WaitForStart = Scratch(0, "KiWaitForStart", EmitWaitForStart);
         HandleQueue = Scratch(16 + ((ulong)Math.Max(handles.Count, 1) * 8), "handle queue");
         _g.System.WriteU64(HandleQueue + 8, (ulong)handles.Count);
         for (var i = 0; i < handles.Count; i++) _g.System.WriteU64(HandleQueue + 16 + ((ulong)i * 8), handles[i]);
@@ -160,6 +168,32 @@ internal sealed class SyntheticKernelCode
         a.dec(r8);
         a.jnz(loop);
         a.Label(ref done);
+        a.ret();
+    }
+
+    /// <summary>The idle loop a snapshot is taken in: kernel code (so the plugin's discovery, which looks at kernel-half
+    /// blocks, runs here as it would in Windows' idle loop), interrupts off, polling the i8042's output-buffer-full bit
+    /// (QEMU's PS/2 keyboard is there on q35; QMP send-key puts a scan code in it). Stale bytes are dropped first.</summary>
+    private void EmitWaitForStart(Assembler a)
+    {
+        var drain = a.CreateLabel();
+        var drained = a.CreateLabel();
+        var poll = a.CreateLabel();
+        a.Label(ref drain);
+        a.@in(al, I8042Status);
+        a.test(al, 1);
+        a.jz(drained);
+        a.@in(al, I8042Data);
+        a.jmp(drain);
+        a.Label(ref drained);
+        Print(a, WaitingForStartMessage);
+        a.Label(ref poll);
+        a.pause();
+        a.@in(al, I8042Status);
+        a.test(al, 1);
+        a.jz(poll);
+        a.@in(al, I8042Data);
+        Print(a, StartedMessage);
         a.ret();
     }
 

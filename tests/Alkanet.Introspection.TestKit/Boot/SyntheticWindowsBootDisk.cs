@@ -28,6 +28,11 @@ public sealed class SyntheticBootOptions
     public int NtBuildNumber { get; init; } = 18363;
     public Version FileVersion { get; init; } = new(10, 0, 18362, 418);
 
+    /// <summary>Before the sample's first instruction the kernel idles (in kernel code, the KPCR live, the plugin able to
+    /// find the kernel) until a key press reaches the i8042: <c>alkanet image prepare</c> snapshots it there and a run from
+    /// the snapshot sends the key (QMP send-key). COM1 says when it starts waiting and when the key arrived.</summary>
+    public bool WaitForStartKey { get; init; }
+
     /// <summary>Options for one build: its build number, file version and call table.</summary>
     public static SyntheticBootOptions For(BuildProfile build) =>
         new() { NtBuildNumber = build.Build, FileVersion = build.FileVersion, ServiceTable = build.Table };
@@ -46,6 +51,10 @@ public sealed class SyntheticWindowsBootDisk
     public const ulong SamplePid = 0x1a4c, SampleTid = 0x1a50, SampleParentPid = 0x0f2c, TargetPid = 0x0e10, TargetTid = 0x0e14;
     public const string SampleImagePath = @"C:\Users\Public\sample.exe";
     public const string SampleCommandLine = "\"C:\\Users\\Public\\sample.exe\" --drop";
+
+    /// <summary>COM1 lines of <see cref="SyntheticBootOptions.WaitForStartKey"/>: idle and waiting, then the key arrived.</summary>
+    public const string WaitingForStartMessage = SyntheticKernelCode.WaitingForStartMessage;
+    public const string StartedMessage = SyntheticKernelCode.StartedMessage;
 
     /// <summary>Guest RAM the image needs (QEMU -m, in MiB); 512 or more works.</summary>
     public const int MemoryMiB = 512;
@@ -132,7 +141,8 @@ public sealed class SyntheticWindowsBootDisk
         if (userTables is not null) ShadowMap(g, sample, userTables, kernel.ShadowRanges);
         var trampoline = EfiLoader.Trampoline(trampolinePa, new TrampolineTarget(
             sample.Tables.Cr3(), thread.TrapFrame - 0x800, kernel.Gdtr, kernel.Idtr, g.Lstar, thread.Teb, g.Kpcr,
-            kernel.SerialWrite, codeVa, thread.UserRsp + 8, userTables?.Cr3()));
+            kernel.SerialWrite, codeVa, thread.UserRsp + 8, userTables?.Cr3(),
+            options.WaitForStartKey ? kernel.WaitForStart : null));
         g.Physical.Write(trampolinePa, trampoline);
 
         var windowEnd = (g.Physical.NextFree + 0xF_FFFF) & ~0xF_FFFFUL;

@@ -139,4 +139,54 @@ public sealed class LaunchBuilderTests : IDisposable
         Should.Throw<InvalidDataException>(() => withFolder.Stage(Work, "/tmp/c.log", Options(withFolder), null))
             .Message.ShouldContain("has no .exe at its top level");
     }
+
+    /// <summary>A run from a prepared snapshot: the snapshot's overlay under a per-run snapshot=on overlay (never the image,
+    /// never the snapshot's own files), its saved state through -incoming, a copy of its UEFI variables, its RAM, and the
+    /// sample drive even without a sample (the saved machine has one); a different machine size is refused.</summary>
+    [Fact]
+    public void A_snapshot_restore_loads_the_saved_state_over_the_overlay_and_keeps_the_saved_devices()
+    {
+        var image = Path.Combine(_dir, "w.img");
+        File.WriteAllBytes(image, new byte[512]);
+        var info = new FileInfo(image);
+        var snap = new ImageSnapshot
+        {
+            Image = image, Name = "idle", MemoryMiB = 768, Cpus = 1, Network = false, ImageBytes = info.Length,
+            ImageWrittenUtc = info.LastWriteTimeUtc,
+        };
+        Directory.CreateDirectory(snap.Folder);
+        File.WriteAllBytes(snap.Vars, [1, 2, 3, 4]);
+        var launch = new DiskImageLaunch { Image = image, Snapshot = snap, MemoryMiB = 768 };
+        var o = Options(launch) with { Cpus = 1 };
+        var staged = launch.Stage(Work, "/tmp/c.log", o, null);
+        var a = Arguments(staged, o, null);
+        var drives = Values(a, "-drive").Where(d => d.StartsWith("file=", StringComparison.Ordinal)).ToList();
+        drives[0].ShouldBe($"file={snap.Overlay},format=qcow2,if=ide,index=0,media=disk,snapshot=on");
+        drives[1].ShouldStartWith($"file=fat:{Path.Combine(Work, "sample-drive")},");
+        Values(a, "-incoming").ShouldBe([$"file:{snap.State}"]);
+        a[a.IndexOf("-m") + 1].ShouldBe("768");
+        File.ReadAllBytes(Path.Combine(Work, "OVMF_VARS.fd")).ShouldBe([1, 2, 3, 4]);
+        staged.SampleProcessName.ShouldBeNull();
+        launch.Restores.ShouldBeTrue();
+
+        Should.Throw<InvalidOperationException>(() => launch.Stage(Work, "/tmp/c.log", o with { Cpus = 2 }, null))
+            .Message.ShouldContain("saved with 1 vCPUs, 768 MiB and no NIC");
+    }
+
+    [Fact]
+    public void A_cold_image_boot_has_no_saved_state_and_the_qmp_socket_only_when_asked()
+    {
+        var image = Path.Combine(_dir, "w.img");
+        File.WriteAllBytes(image, new byte[512]);
+        var launch = new DiskImageLaunch { Image = image };
+        var o = Options(launch);
+        var staged = launch.Stage(Work, "/tmp/c.log", o, null);
+        var a = Arguments(staged, o, null);
+        a.ShouldNotContain("-incoming");
+        a.ShouldNotContain("-qmp");
+        Values(QemuMachine.Arguments(staged.Qemu with { QmpSocket = "/tmp/q.sock" }).ToList(), "-qmp")
+            .ShouldBe(["unix:/tmp/q.sock,server=on,wait=off"]);
+        launch.HasDisplay.ShouldBeTrue();
+        launch.Restores.ShouldBeFalse();
+    }
 }
