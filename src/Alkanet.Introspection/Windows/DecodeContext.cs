@@ -25,6 +25,8 @@ public sealed class DecodeContext
     public HexCache Hex { get; } = new();
 
     public IVirtualMemory Memory { get; internal set; } = null!;
+    /// <summary>Section views of the guest's processes (capture of views mapped into another process).</summary>
+    public SectionViews Views { get; internal set; } = null!;
     public SyscallRecord Record { get; internal set; } = null!;
     public CallerInfo Caller;
     public VcpuState State;
