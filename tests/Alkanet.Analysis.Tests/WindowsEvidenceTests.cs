@@ -50,6 +50,24 @@ public sealed class WindowsEvidenceTests : IDisposable
     }
 
     [Fact]
+    public void The_same_drop_twice_is_two_files_each_with_its_own_deletion()
+    {
+        for (var round = 0; round < 2; round++)
+        {
+            Create("84");
+            WriteFile("84", "same bytes"u8.ToArray(), """, "offset": "0" """);
+            Call("NtSetInformationFile", """{"file_handle": "84", "new_name": "\\??\\C:\\Users\\Public\\evil.tmp"}""");
+            Call("NtSetInformationFile", """{"file_handle": "84", "info_class": "d", "delete": "1"}""");
+            Call("NtClose", """{"handle": "84"}""");
+        }
+        var files = _log.Report().DroppedFiles;
+        files.Count.ShouldBe(2);
+        files.ShouldAllBe(f => f.Deleted && f.Paths.Count == 2 && f.Sha256 == Sha256("same bytes"u8.ToArray()));
+        files[0].Records.ShouldContain(7); // round one's disposition, not replaced by round two's
+        files[1].Records.ShouldContain(17);
+    }
+
+    [Fact]
     public void Offsets_end_of_file_overwrite_and_failed_writes()
     {
         Create("84");

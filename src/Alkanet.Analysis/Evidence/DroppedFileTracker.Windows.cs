@@ -24,7 +24,8 @@ public sealed partial class DroppedFileTracker
         {
             case "NtCreateFile" or "NtOpenFile":
                 if (e.Failed || Hex(e, "out_handle") is not { } handle || WindowsPath(e, p) is not { } path) return;
-                if (_winHandles.Count < MaxWindowsHandles) _winHandles[(p.Seq, handle)] = path;
+                if (_winHandles.Count >= MaxWindowsHandles) return;
+                _winHandles[(p.Seq, handle)] = path;
                 _positions[(p.Seq, handle)] = 0;
                 // FILE_SUPERSEDE, FILE_CREATE, FILE_OVERWRITE, FILE_OVERWRITE_IF: the file starts empty, a new content.
                 if (e.Name == "NtCreateFile" && Hex(e, "create_disposition") is 0 or 2 or 4 or 5) _byPath.Remove(Key(path));
@@ -40,7 +41,7 @@ public sealed partial class DroppedFileTracker
                     if (_byPath.Remove(Key(current), out var moved))
                     {
                         moved.Paths.Add(to);
-                        if (_byPath.Remove(Key(to), out var replaced)) Delete(replaced, e.No);
+                        if (_byPath.Remove(Key(to), out var replaced) && !replaced.Deleted) Delete(replaced, e.No);
                         _byPath[Key(to)] = moved;
                     }
                     _winHandles[(p.Seq, h)] = to;
@@ -55,10 +56,14 @@ public sealed partial class DroppedFileTracker
                 if (e.Succeeded && WindowsPath(e, p) is { } gone && _byPath.Remove(Key(gone), out var deleted)) Delete(deleted, e.No);
                 break;
             case "NtClose":
-                if (Hex(e, "handle") is not { } closed) return;
-                if (_deleteOnClose.Remove((p.Seq, closed)) && _winHandles.TryGetValue((p.Seq, closed), out var named)
-                    && _byPath.Remove(Key(named), out var onClose)) Delete(onClose, e.No);
-                _winHandles.Remove((p.Seq, closed));
+                if (Hex(e, "handle") is not { } closed || !_winHandles.Remove((p.Seq, closed), out var named)) return;
+                // The last handle of a delete-pending file (or one opened FILE_DELETE_ON_CLOSE): the name is free again.
+                var onClose = _deleteOnClose.Remove((p.Seq, closed));
+                if (_byPath.TryGetValue(Key(named), out var closing) && (onClose || closing.Deleted))
+                {
+                    _byPath.Remove(Key(named));
+                    if (!closing.Deleted) Delete(closing, e.No);
+                }
                 _positions.Remove((p.Seq, closed));
                 break;
         }

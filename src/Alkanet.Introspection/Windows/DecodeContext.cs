@@ -124,6 +124,15 @@ public sealed class DecodeContext
         if (Objects.TryProcessId(Memory, Caller, handle, out var pid)) Info.Set("target_pid", Hex.Get(pid));
     }
 
+    /// <summary>The image name (EPROCESS.ImageFileName) of the process <paramref name="handle"/> refers to, as
+    /// <c>target_name</c>: a process that made no call yet is still named where it is opened.</summary>
+    public void TargetName(ulong handle)
+    {
+        var header = Objects.ObjectHeader(Memory, Caller.Process, handle);
+        if (header != 0 && Objects.TryProcessId(Memory, Caller, handle, out var pid))
+            Info.Set("target_name", Callers.ProcessName(Memory, Objects.ObjectBody(header), pid));
+    }
+
     /// <summary>A thread handle and the pid/tid it refers to (self handle: the caller).</summary>
     public void ThreadHandle(string name, ulong handle)
     {

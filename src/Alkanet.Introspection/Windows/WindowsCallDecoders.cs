@@ -112,7 +112,7 @@ public static class WindowsCallDecoders
             {
                 c.Flags("desired_access", c.Arg(1), WindowsFlags.ProcessAccess);
                 c.ClientId(c.Arg(3));
-            }, c => c.OutHandle("out_handle", c.Arg(0), out _)),
+            }, c => { if (c.OutHandle("out_handle", c.Arg(0), out var h)) c.TargetName(h); }),
             new("NtTerminateProcess", 2, c => c.ProcessHandle("process_handle", c.Arg(0)), null),
             new("NtCreateThreadEx", 11, c =>
             {

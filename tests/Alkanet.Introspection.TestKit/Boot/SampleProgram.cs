@@ -79,7 +79,7 @@ internal static class SampleProgram
         {
             OutHandle = processHandle,
             Enter = new Dictionary<string, string> { ["target_pid"] = Hex(target.Pid) },
-            Exit = new Dictionary<string, string> { ["out_handle"] = Hex(processHandle) },
+            Exit = new Dictionary<string, string> { ["out_handle"] = Hex(processHandle), ["target_name"] = "notepad.exe" },
         });
         var baseOut = p.U64(0);
         var sizeInOut = p.U64(0x1000);
@@ -110,7 +110,8 @@ internal static class SampleProgram
             ["thread_handle"] = Hex(threadHandle), ["target_pid"] = Hex(target.Pid), ["target_tid"] = Hex(targetThread.Tid),
         };
         calls.Add(new GuestCall("NtSuspendThread", N("NtSuspendThread"), [threadHandle, p.U64(0)], 0) { Enter = onTarget });
-        calls.Add(new GuestCall("NtSetContextThread", N("NtSetContextThread"), [threadHandle, p.Bytes(Context(SyntheticKernelCode.AllocationBase))], 0)
+        calls.Add(new GuestCall("NtSetContextThread", N("NtSetContextThread"),
+            [threadHandle, p.Bytes(Context(SyntheticKernelCode.AllocationBase))], 0)
         {
             Enter = onTarget,
         });
@@ -170,7 +171,8 @@ internal static class SampleProgram
             Enter = new Dictionary<string, string> { ["target_pid"] = Hex(child.Process.Pid), ["base_address"] = Hex(ChildImageBase) },
         };
         var size = (ulong)HollowImage.Length;
-        yield return new GuestCall("NtWriteVirtualMemory", N("NtWriteVirtualMemory"), [processHandle, ChildImageBase, p.Bytes(HollowImage), size, p.U64(0)], 0)
+        yield return new GuestCall("NtWriteVirtualMemory", N("NtWriteVirtualMemory"),
+            [processHandle, ChildImageBase, p.Bytes(HollowImage), size, p.U64(0)], 0)
         {
             Enter = new Dictionary<string, string>
             {
@@ -178,7 +180,10 @@ internal static class SampleProgram
             },
             Exit = new Dictionary<string, string> { ["bytes_written"] = Hex(size) },
         };
-        yield return new GuestCall("NtSetContextThread", N("NtSetContextThread"), [threadHandle, p.Bytes(Context(ChildEntry))], 0) { Enter = onChild };
+        yield return new GuestCall("NtSetContextThread", N("NtSetContextThread"), [threadHandle, p.Bytes(Context(ChildEntry))], 0)
+        {
+            Enter = onChild,
+        };
         yield return new GuestCall("NtResumeThread", N("NtResumeThread"), [threadHandle, p.U64(0)], 0) { Enter = onChild };
     }
 

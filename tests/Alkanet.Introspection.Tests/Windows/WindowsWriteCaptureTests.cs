@@ -46,8 +46,8 @@ public sealed class WindowsWriteCaptureTests
         var w = _h.Enter("NtWriteFile", h, 0, 0, 0, 0, _h.Process.Bytes(big), 1000, _h.Process.U64(0), 0);
         Data(w).ShouldBe(big[..WindowsWriteCapture.Bytes]);
         var bad = _h.Enter("NtWriteFile", h, 0, 0, 0, 0, 0x7FF0_0000_0000, 16, 0x7FF1_0000_0000, 0);
-        bad.AdditionalInfo["data"]!.ToString().ShouldBe("<unreadable@0x7ff000000000>");
-        bad.AdditionalInfo["offset"]!.ToString().ShouldBe("<unreadable@0x7ff100000000>");
+        bad.AdditionalInfo["data"]!.ToString().ShouldBe("<unreadable@7ff000000000>");
+        bad.AdditionalInfo["offset"]!.ToString().ShouldBe("<unreadable@7ff100000000>");
     }
 
     [Fact]
