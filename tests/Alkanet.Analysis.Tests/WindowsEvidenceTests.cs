@@ -62,7 +62,8 @@ public sealed class WindowsEvidenceTests : IDisposable
         }
         var files = _log.Report().DroppedFiles;
         files.Count.ShouldBe(2);
-        files.ShouldAllBe(f => f.Deleted && f.Paths.Count == 2 && f.Sha256 == Sha256("same bytes"u8.ToArray()));
+        var sha = Sha256("same bytes"u8.ToArray());
+        files.ShouldAllBe(f => f.Deleted && f.Paths.Count == 2 && f.Sha256 == sha);
         files[0].Records.ShouldContain(7); // round one's disposition, not replaced by round two's
         files[1].Records.ShouldContain(17);
     }
