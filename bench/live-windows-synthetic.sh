@@ -2,7 +2,8 @@
 # Cost of the Windows plugin path per system call, end to end: the kit's bootable synthetic Windows guest
 # (tests/Alkanet.Introspection.TestKit/Boot) booted by `alkanet run --image DISK --os windows`, traced and
 # --untraced, and the hook's stages (--hook-stage hit: callback only; decode: records built, not written), RUNS
-# times each, alternating (median). Its sample repeats a round of CALLS_PER_ROUND (16) real system calls ITERATIONS times and
+# times each, alternating (median). Its sample repeats a round of CALLS_PER_ROUND real system calls (25: the generator's count of
+# calls, less NtTerminateProcess, over ITERATIONS; the environment may override it) ITERATIONS times and
 # each round echoes one 61-byte line to COM1 (NtWriteFile), so the guest's pace is read from the growth of
 # console.log, polled every 2 ms: the time between 10% and 90% of the echo lines, per call. Boot, discovery and
 # QEMU's start are outside that window. Traced includes ENTER + EXIT decode, ring write and the host's drain.
@@ -15,13 +16,14 @@ build_cli
 dotnet build bench/Alkanet.Benchmarks -c Release --nologo -v q >/dev/null
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-dotnet "$root/bench/Alkanet.Benchmarks/bin/Release/net10.0/Alkanet.Benchmarks.dll" gen-windows-disk "$out/disk.img" "$iterations" >/dev/null
+calls=$(dotnet "$root/bench/Alkanet.Benchmarks/bin/Release/net10.0/Alkanet.Benchmarks.dll" gen-windows-disk "$out/disk.img" "$iterations")
+export CALLS_PER_ROUND="${CALLS_PER_ROUND:-$(( (calls - 1) / iterations ))}"
 # Runs the command (after --), polls FILE's size, prints ns per call between 10% and 90% of the echo lines.
 pace() {
   python3 - "$@" <<'PY'
 import os, subprocess, sys, time
 console, iterations, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[4:]
-line, calls_per_round = 61, int(os.environ.get('CALLS_PER_ROUND', '16'))
+line, calls_per_round = 61, int(os.environ['CALLS_PER_ROUND'])
 p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 samples = []
 while p.poll() is None:
@@ -53,7 +55,7 @@ for _ in $(seq "$runs"); do
 done
 for config in "${stages[@]}"; do
   med[$config]=$(median '%.0f' < "$out/$config.txt")
-  echo "$config: median ${med[$config]} ns per call (guest pace, $((iterations * ${CALLS_PER_ROUND:-16})) calls;" \
+  echo "$config: median ${med[$config]} ns per call (guest pace, $((iterations * CALLS_PER_ROUND)) calls;" \
     "all: $(tr '\n' ' ' < "$out/$config.txt"))"
 done
 if [ -n "${med[hit]:-}" ] && [ -n "${med[decode]:-}" ]; then

@@ -9,7 +9,7 @@ namespace Alkanet.Vmm.QemuPlugin;
 /// <see cref="Introspection.Memory.RamFirstVirtualMemory"/>), and the OS's own settings
 /// (<c>profile=FILE</c>, <c>profiles=DIR</c>, <c>cr3=on</c>, <c>args=all|decoded</c>, <c>capture=on</c>), which go to its factory.
 /// Linux: <c>profile=FILE,ring=FILE[,cr3=on][,args=..][,stage=..]</c>;
-/// Windows: <c>os=windows,ring=FILE[,profiles=DIR][,cr3=on][,args=..][,stage=..]</c>.
+/// Windows: <c>os=windows,ring=FILE[,profiles=DIR][,cr3=on][,args=..][,capture=on][,stage=..]</c>.
 /// </summary>
 internal sealed record PluginArguments(string Os, string RingPath, HookStage Stage, GuestOsSettings Settings)
 {

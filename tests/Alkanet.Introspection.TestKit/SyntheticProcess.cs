@@ -93,6 +93,18 @@ public sealed class SyntheticProcess
         return oa;
     }
 
+    /// <summary>A new, normalized RTL_USER_PROCESS_PARAMETERS (pointers, not offsets) with the image path and command
+    /// line; returns its address.</summary>
+    public ulong ProcessParameters(string imagePath, string commandLine)
+    {
+        var g = _guest;
+        var parameters = UserAlloc(g.Size("_RTL_USER_PROCESS_PARAMETERS"));
+        Tables.WriteU32(parameters + g.Off("_RTL_USER_PROCESS_PARAMETERS", "Flags"), 1); // normalized
+        WriteUnicodeString(parameters + g.Off("_RTL_USER_PROCESS_PARAMETERS", "ImagePathName"), imagePath);
+        WriteUnicodeString(parameters + g.Off("_RTL_USER_PROCESS_PARAMETERS", "CommandLine"), commandLine);
+        return parameters;
+    }
+
     public ulong ClientId(ulong pid, ulong tid)
     {
         var g = _guest;

@@ -230,10 +230,7 @@ public sealed class SyntheticWindowsGuest
         if (imagePath is not null || commandLine is not null)
         {
             var peb = p.UserAlloc(Size("_PEB"));
-            var parameters = p.UserAlloc(Size("_RTL_USER_PROCESS_PARAMETERS"));
-            tables.WriteU32(parameters + Off("_RTL_USER_PROCESS_PARAMETERS", "Flags"), 1); // normalized
-            p.WriteUnicodeString(parameters + Off("_RTL_USER_PROCESS_PARAMETERS", "ImagePathName"), imagePath ?? "");
-            p.WriteUnicodeString(parameters + Off("_RTL_USER_PROCESS_PARAMETERS", "CommandLine"), commandLine ?? "");
+            var parameters = p.ProcessParameters(imagePath ?? "", commandLine ?? "");
             tables.WriteU64(peb + Off("_PEB", "ProcessParameters"), parameters);
             System.WriteU64(eprocess + Off("_EPROCESS", "Peb"), peb);
         }

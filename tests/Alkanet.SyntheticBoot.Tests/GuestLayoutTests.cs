@@ -106,7 +106,7 @@ public class GuestLayoutTests
         var decoder = new WindowsSyscallDecoder(k);
         var memory = g.MemoryOf(d.Sample);
         var record = new SyscallRecord();
-        d.ExpectedCalls.Count.ShouldBe(17);
+        d.ExpectedCalls.Count.ShouldBe(26);
         d.ExpectedCalls[^1].Name.ShouldBe("NtTerminateProcess");
         foreach (var c in d.ExpectedCalls)
         {
@@ -130,7 +130,7 @@ public class GuestLayoutTests
     public void Iterations_repeat_the_round_and_end_with_one_termination()
     {
         var d = BootDisks.Build(new SyntheticBootOptions { Iterations = 3 });
-        d.ExpectedCalls.Count.ShouldBe((16 * 3) + 1);
+        d.ExpectedCalls.Count.ShouldBe((25 * 3) + 1);
         d.ExpectedCalls.Count(c => c.Name == "NtWriteFile").ShouldBe(3);
         Should.Throw<ArgumentOutOfRangeException>(() => BootDisks.Build(new SyntheticBootOptions { Iterations = 0 }));
         Should.Throw<ArgumentOutOfRangeException>(() => BootDisks.Build(new SyntheticBootOptions { KernelBase = 0xFFFF_F804_5A01_0000UL })).Message.ShouldContain("2 MiB");
@@ -149,6 +149,12 @@ public class GuestLayoutTests
                 break;
             case "NtAllocateVirtualMemory":
                 t.WriteU64(c.Args[1], SyntheticKernelCode.AllocationBase);
+                break;
+            case "NtWriteVirtualMemory":
+                t.WriteU64(c.Args[4], c.Args[3]);
+                break;
+            case "NtCreateUserProcess":
+                t.WriteU64(c.Args[1], ulong.Parse(c.Exit["out_thread_handle"], System.Globalization.NumberStyles.HexNumber));
                 break;
         }
     }

@@ -13,7 +13,7 @@ namespace Alkanet.Analysis.Evidence;
 /// the hook could not read, a cap, a position the trace does not know, or a call whose bytes the hook does not see
 /// (sendfile, copy_file_range, splice). The analyzer feeds it every call; it keeps only files under a path.
 /// </summary>
-public sealed class DroppedFileTracker(DroppedFileLimits? limits = null)
+public sealed partial class DroppedFileTracker(DroppedFileLimits? limits = null)
 {
     private readonly Dictionary<string, DroppedFile> _byPath = new(StringComparer.Ordinal);
     private readonly Dictionary<(int Seq, ulong Fd), long> _positions = [];
@@ -65,6 +65,9 @@ public sealed class DroppedFileTracker(DroppedFileLimits? limits = null)
             case "unlink": case "unlinkat":
                 if (e.Succeeded && e["path"] is { } gone && _byPath.Remove(gone, out var deleted)) Delete(deleted, e.No);
                 break;
+            default:
+                if (CallNames.IsWindows(e.Name)) OnWindowsEvent(e, p);
+                break;
         }
     }
 
@@ -82,13 +85,7 @@ public sealed class DroppedFileTracker(DroppedFileLimits? limits = null)
         var written = (long)e.RetVal;
         if (written <= 0) return;
         var records = e.RecordNumbers.ToArray();
-        if (!_byPath.TryGetValue(path, out var file))
-        {
-            file = new DroppedFile { WriterSeq = p.Seq };
-            file.Paths.Add(path);
-            _byPath[path] = file;
-            _files.Add(file);
-        }
+        var file = FileAt(path, path, p);
         long offset;
         if (Hex(e, "offset") is { } pos) offset = (long)pos;
         else if (_positions.TryGetValue((p.Seq, fd), out var tracked))
@@ -104,6 +101,24 @@ public sealed class DroppedFileTracker(DroppedFileLimits? limits = null)
                 "the fd's position was not traced (opened before the log or duplicated); bytes appended", records));
         }
 
+        Store(file, offset, written, hasData, data, p, records);
+    }
+
+    /// <summary>The file under <paramref name="key"/>, or a new one named <paramref name="path"/> written first by <paramref name="p"/>.</summary>
+    private DroppedFile FileAt(string key, string path, ProcessNode p)
+    {
+        if (_byPath.TryGetValue(key, out var file)) return file;
+        file = new DroppedFile { WriterSeq = p.Seq };
+        file.Paths.Add(path);
+        _byPath[key] = file;
+        _files.Add(file);
+        return file;
+    }
+
+    /// <summary>Puts a write's captured bytes at <paramref name="offset"/> (as many as were written, within the caps) and
+    /// marks what did not reach the host as a gap.</summary>
+    private void Store(DroppedFile file, long offset, long written, bool hasData, InfoValue data, ProcessNode p, long[] records)
+    {
         var bytes = Bytes(hasData, data, out var why);
         var take = (int)Math.Min(bytes.Length, written);
         var capped = false;

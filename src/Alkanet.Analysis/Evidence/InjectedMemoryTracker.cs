@@ -1,11 +1,12 @@
 using System.Globalization;
 using Alkanet.Analysis.Events;
 using Alkanet.Analysis.Model;
+using Alkanet.Core.Records;
 
 namespace Alkanet.Analysis.Evidence;
 
-/// <summary>A run of bytes one process wrote into another's memory: ptrace POKETEXT/POKEDATA words and
-/// process_vm_writev buffers (its <c>data</c>, captured like a write's), merged while each write starts where the
+/// <summary>A run of bytes one process wrote into another's memory: ptrace POKETEXT/POKEDATA words,
+/// process_vm_writev and NtWriteVirtualMemory buffers, section views mapped into it (their <c>data</c>), merged while each write starts where the
 /// last ended. <see cref="Size"/> counts what the kernel wrote; <see cref="Gaps"/> what the host did not get.</summary>
 public sealed class InjectedRegion
 {
@@ -15,7 +16,7 @@ public sealed class InjectedRegion
 
     public required ulong Address { get; init; }
 
-    /// <summary>The calls that wrote it (ptrace, process_vm_writev), each once.</summary>
+    /// <summary>The calls that wrote it (ptrace, process_vm_writev, NtWriteVirtualMemory, NtMapViewOfSection), each once.</summary>
     public SortedSet<string> Techniques { get; } = new(StringComparer.Ordinal);
 
     internal List<byte> Bytes { get; } = [];
@@ -32,7 +33,8 @@ public sealed class InjectedRegion
 /// <summary>
 /// Collects <see cref="InjectedRegion"/>s from the calls the analyzer sees (docs/EVIDENCE.md). A POKE's word is in the
 /// record itself (<c>data</c>, the register), so ptrace needs no capture; process_vm_writev's bytes come from the
-/// tracer's <c>capture=on</c> (the first 384 bytes of its local iovecs) and are placed at the first remote iovec.
+/// tracer's <c>capture=on</c> (the first 384 bytes of its local iovecs) and are placed at the first remote iovec;
+/// NtWriteVirtualMemory's and a remote section view's the same way, at the target address.
 /// </summary>
 public sealed class InjectedMemoryTracker
 {
@@ -52,24 +54,42 @@ public sealed class InjectedMemoryTracker
                 break;
             case "process_vm_writev":
                 if (Hex(e["target_pid"]) is not { } target || Hex(e["base_address"]) is not { } at || !e.Info.TryGet("data", out var data)) return;
-                var written = (long)e.RetVal;
-                byte[] bytes;
-                string? gap = null;
-                if (data.IsUnreadable || Core.Json.RecordJsonWriter.EndsUnreadable(data.Text))
-                {
-                    bytes = [];
-                    gap = "the local buffer could not be read";
-                }
-                else
-                {
-                    try { bytes = Convert.FromBase64String(data.Text); }
-                    catch (FormatException) { bytes = []; gap = "the record's data is not base64"; }
-                }
-                if (bytes.Length > written) bytes = bytes[..(int)written];
-                if (gap is null && bytes.Length < written) gap = $"the hook captures the first {bytes.Length} bytes of a call ({written} written)";
-                Add(p.Seq, target, at, bytes, "process_vm_writev", e, gap);
+                AddCaptured(p.Seq, target, at, (long)e.RetVal, data, "process_vm_writev", e);
+                break;
+            // Windows (capture=on): NtWriteVirtualMemory's buffer at ENTER, written as many bytes as the EXIT says; a view of
+            // a section mapped into another process, read at EXIT through the caller's own view (WindowsWriteCapture).
+            case "NtWriteVirtualMemory":
+                if (Hex(e["target_pid"]) is not { } wTarget || wTarget == p.Pid || Hex(e["base_address"]) is not { } wAt
+                    || !e.Info.TryGet("data", out var wData)) return;
+                AddCaptured(p.Seq, wTarget, wAt, (long)(Hex(e["bytes_written"]) ?? Hex(e["size"]) ?? 0), wData, e.Name, e);
+                break;
+            case "NtMapViewOfSection":
+                if (Hex(e["target_pid"]) is not { } mTarget || mTarget == p.Pid || Hex(e["base_address"]) is not { } mAt
+                    || !e.Info.TryGet("data", out var mData)) return;
+                AddCaptured(p.Seq, mTarget, mAt, (long)(Hex(e["region_size"]) ?? 0), mData, e.Name, e);
                 break;
         }
+    }
+
+    /// <summary>A write whose bytes the hook captured as <c>data</c> (base64, the first bytes of the buffer): placed at
+    /// <paramref name="at"/>, cut to what was <paramref name="written"/>, the rest a gap.</summary>
+    private void AddCaptured(int seq, ulong target, ulong at, long written, InfoValue data, string technique, CallEvent e)
+    {
+        byte[] bytes;
+        string? gap = null;
+        if (data.IsUnreadable || Core.Json.RecordJsonWriter.EndsUnreadable(data.Text))
+        {
+            bytes = [];
+            gap = "the local buffer could not be read";
+        }
+        else
+        {
+            try { bytes = Convert.FromBase64String(data.Text); }
+            catch (FormatException) { bytes = []; gap = "the record's data is not base64"; }
+        }
+        if (bytes.Length > written) bytes = bytes[..(int)Math.Max(0, written)];
+        if (gap is null && bytes.Length < written) gap = $"the hook captures the first {bytes.Length} bytes of a call ({written} written)";
+        Add(seq, target, at, bytes, technique, e, gap);
     }
 
     private void Add(int seq, ulong pid, ulong address, byte[] bytes, string technique, CallEvent e, string? gap)

@@ -283,6 +283,16 @@ public static class CapeImporter
         ["BufferLength"] = "size",
     };
 
+    /// <summary>CAPE's <c>Buffer</c> of a write is its escaped, shortened text of the bytes, not the bytes the vocabulary's
+    /// <c>data</c> carries for writes (base64, docs/RECORD.md): it is kept as <c>buffer</c>, so the evidence trackers
+    /// never take it for captured bytes.</summary>
+    private static void MoveBuffer(AdditionalInfo info)
+    {
+        if (!info.TryGet("data", out var text)) return;
+        info.Remove("data");
+        info.Set("buffer", text);
+    }
+
     private static bool Map(Call call, CallEvent e, long no, string processName)
     {
         var c = call.Element;
@@ -326,6 +336,7 @@ public static class CapeImporter
                 SetHex(info, "out_handle", args.GetValueOrDefault("FileHandle"));
                 break;
             case "NtWriteFile" or "NtSetInformationFile":
+                MoveBuffer(info);
                 SetHex(info, "file_handle", args.GetValueOrDefault("FileHandle"));
                 Set(info, "object_name",
                     args.GetValueOrDefault("HandleName") ?? args.GetValueOrDefault("FileName") ?? args.GetValueOrDefault("ExistingFileName"));
@@ -335,6 +346,9 @@ public static class CapeImporter
                     info.Set("info_class_name", "FileRenameInformation");
                 }
                 if (args.TryGetValue("FileInformationClass", out var fic)) info.Set("info_class", HexText(fic));
+                break;
+            case "NtWriteVirtualMemory":
+                MoveBuffer(info);
                 break;
             case "NtDeleteFile":
                 Set(info, "object_name", args.GetValueOrDefault("FileName"));

@@ -39,6 +39,11 @@ public sealed partial class Analyzer
     {
         if (e.Failed) return;
         var target = Paths.Hex(e["target_pid"]) is { } tp ? (tp == p.Pid ? p : a._byPid.GetValueOrDefault(tp)) : null;
+        if (target is null && e["target_name"] is { Length: > 0 } name && Paths.Hex(e["target_pid"]) is { } opened)
+        {   // The tracer named a process that made no call in the log yet (it ran before the trace, or is idle): it exists.
+            target = a.NewNode(opened);
+            target.Name = name;
+        }
         if (target is null) return;
         a.SetHandle(p, e["out_handle"], new HandleInfo(HandleKind.Process, target.Seq, null, target.Image ?? target.Name));
         a.Spread(SpreadKinds.ProcessOpen, p, e, target, detail: e["desired_access_names"] ?? e["desired_access"]);

@@ -25,6 +25,8 @@ public sealed class DecodeContext
     public HexCache Hex { get; } = new();
 
     public IVirtualMemory Memory { get; internal set; } = null!;
+    /// <summary>Section views of the guest's processes (capture of views mapped into another process).</summary>
+    public SectionViews Views { get; internal set; } = null!;
     public SyscallRecord Record { get; internal set; } = null!;
     public CallerInfo Caller;
     public VcpuState State;
@@ -120,6 +122,15 @@ public sealed class DecodeContext
     {
         Info.Set(name, Hex.Get(handle));
         if (Objects.TryProcessId(Memory, Caller, handle, out var pid)) Info.Set("target_pid", Hex.Get(pid));
+    }
+
+    /// <summary>The image name (EPROCESS.ImageFileName) of the process <paramref name="handle"/> refers to, as
+    /// <c>target_name</c>: a process that made no call yet is still named where it is opened.</summary>
+    public void TargetName(ulong handle)
+    {
+        var header = Objects.ObjectHeader(Memory, Caller.Process, handle);
+        if (header != 0 && Objects.TryProcessId(Memory, Caller, handle, out var pid))
+            Info.Set("target_name", Callers.ProcessName(Memory, Objects.ObjectBody(header), pid));
     }
 
     /// <summary>A thread handle and the pid/tid it refers to (self handle: the caller).</summary>

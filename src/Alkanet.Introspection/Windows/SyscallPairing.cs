@@ -16,6 +16,10 @@ public sealed class SyscallPairing
 
     public int TrackedThreads => _threads.Count;
 
+    /// <summary>Section views mapped by each process into itself (<see cref="SectionViews"/>): state shared by a guest's
+    /// decoders like the pairing, and under the same lock.</summary>
+    public SectionViews Views { get; } = new();
+
     public int PendingCalls => _threads.Values.Sum(t => t.Depth);
 
     public void Push(ulong thread, ulong userRsp, ulong number, ReadOnlySpan<ulong> args)

@@ -37,7 +37,7 @@ public static class WindowsCallDecoders
             }, c => OutHandleWithName(c, 0)),
             new("NtReadFile", 9, c => { c.Handle("file_handle", c.Arg(0)); c.HexValue("size", c.Arg(6)); },
                 c => { c.Handle("file_handle", c.Arg(0)); c.IoInformation("size", c.Arg(4)); }),
-            new("NtWriteFile", 9, c => { c.Handle("file_handle", c.Arg(0)); c.HexValue("size", c.Arg(6)); },
+            new("NtWriteFile", 9, c => { c.Handle("file_handle", c.Arg(0)); c.HexValue("size", c.Arg(6)); WindowsWriteCapture.WriteFile(c); },
                 c => { c.Handle("file_handle", c.Arg(0)); c.IoInformation("bytes_written", c.Arg(4)); }),
             new("NtSetInformationFile", 5, SetInformationFile, null),
             new("NtDeleteFile", 1, c => c.ObjectAttributes("file_name", c.Arg(0)), null),
@@ -112,7 +112,7 @@ public static class WindowsCallDecoders
             {
                 c.Flags("desired_access", c.Arg(1), WindowsFlags.ProcessAccess);
                 c.ClientId(c.Arg(3));
-            }, c => c.OutHandle("out_handle", c.Arg(0), out _)),
+            }, c => { if (c.OutHandle("out_handle", c.Arg(0), out var h)) c.TargetName(h); }),
             new("NtTerminateProcess", 2, c => c.ProcessHandle("process_handle", c.Arg(0)), null),
             new("NtCreateThreadEx", 11, c =>
             {
@@ -164,6 +164,7 @@ public static class WindowsCallDecoders
                 c.ProcessHandle("process_handle", c.Arg(0));
                 c.HexValue("base_address", c.Arg(1));
                 c.HexValue("size", c.Arg(3));
+                WindowsWriteCapture.WriteVirtualMemory(c);
             }, c => { if (c.Succeeded) c.Deref64("bytes_written", c.Arg(4)); }),
             new("NtReadVirtualMemory", 5, c =>
             {
@@ -198,8 +199,14 @@ public static class WindowsCallDecoders
                 if (!c.Succeeded) return;
                 c.Deref64("base_address", c.Arg(2));
                 c.Deref64("region_size", c.Arg(6));
+                WindowsWriteCapture.MapViewOfSection(c);
             }),
-            new("NtUnmapViewOfSection", 2, c => { c.ProcessHandle("process_handle", c.Arg(0)); c.HexValue("base_address", c.Arg(1)); }, null),
+            new("NtUnmapViewOfSection", 2, c =>
+            {
+                c.ProcessHandle("process_handle", c.Arg(0));
+                c.HexValue("base_address", c.Arg(1));
+                WindowsWriteCapture.UnmapViewOfSection(c);
+            }, null),
 
             // Synchronisation, time, drivers, handles
             new("NtCreateMutant", 4, c => { c.Flags("desired_access", c.Arg(1), WindowsFlags.MutantAccess); c.ObjectNameOnly("mutant_name",

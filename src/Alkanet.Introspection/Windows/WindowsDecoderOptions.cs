@@ -9,6 +9,10 @@ public sealed class WindowsDecoderOptions
     /// <summary>Fill the record's <c>args</c> with the raw argument values at ENTER.</summary>
     public bool CaptureArgs { get; init; }
 
+    /// <summary>The bytes of NtWriteFile and NtWriteVirtualMemory buffers as <c>data</c> (<see cref="WindowsWriteCapture"/>; the
+    /// plugin's <c>capture=on</c>).</summary>
+    public bool CaptureWrites { get; init; }
+
     /// <summary>Cap on one string read from the guest, in bytes.</summary>
     public int MaxStringBytes { get; init; } = 2048;
 }

@@ -14,7 +14,8 @@ namespace Alkanet.Introspection.Windows;
 /// The two sites are KiSystemCall64 (KiSystemServiceUser under KVA shadow) and the return from the service routine.
 /// Hits: one <see cref="WindowsSyscallDecoder"/> per vCPU (its caches need no lock), all sharing one ENTER/EXIT
 /// pairing (a thread that blocks in a call may return on another vCPU) under one lock, uncontended on one vCPU.
-/// Settings: <c>profiles=DIR</c> (user symbol tables), <c>args=all</c> (raw arguments on every ENTER), <c>cr3=on</c>.
+/// Settings: <c>profiles=DIR</c> (user symbol tables), <c>args=all</c> (raw arguments on every ENTER), <c>cr3=on</c>,
+/// <c>capture=on</c> (written bytes, <see cref="WindowsWriteCapture"/>).
 /// </summary>
 public sealed class WindowsOs : IGuestOs
 {
@@ -38,7 +39,8 @@ public sealed class WindowsOs : IGuestOs
     }
 
     public static IGuestOs Create(GuestOsSettings settings) => new WindowsOs(new ProfileStore(settings.Get("profiles")),
-        new WindowsDecoderOptions { CaptureArgs = settings.Get("args") == "all" }, settings.IsOn("cr3"));
+        new WindowsDecoderOptions { CaptureArgs = settings.Get("args") == "all", CaptureWrites = settings.IsOn("capture") },
+        settings.IsOn("cr3"));
 
     public string Name => "windows";
 

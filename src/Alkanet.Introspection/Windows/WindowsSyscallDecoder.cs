@@ -77,6 +77,7 @@ public sealed class WindowsSyscallDecoder
         into.Reset();
         var c = _ctx;
         c.Memory = memory;
+        c.Views = Pairing.Views;
         c.Record = into;
         c.State = state;
         c.IsExit = kind == SiteKind.Exit;

@@ -16,10 +16,19 @@ internal static class SampleProgram
     public const string RunKeyObjectName = @"\REGISTRY\MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Run";
     public const string RunValueName = "Updater";
     public const string Payload = "alkanet synthetic sample: MZ payload written by NtWriteFile\r\n";
+    /// <summary>The name the dropped file is renamed to (FileRenameInformation) before it is deleted (FileDispositionInformation).</summary>
+    public const string RenamedPath = @"\??\C:\Users\Public\evil.tmp";
+    /// <summary>What NtWriteVirtualMemory writes into notepad.exe (the hijack's and the APC's code).</summary>
+    public static readonly byte[] InjectedCode = [.. "ALKANET-SYNTHETIC-INJECTED-CODE:"u8, 0x90, 0x90, 0x90, 0xC3];
+    /// <summary>What the hollowing writes over the suspended child's image.</summary>
+    public static readonly byte[] HollowImage = [.. "MZ"u8, .. new byte[14], .. "ALKANET-SYNTHETIC-HOLLOWED-IMAGE"u8];
+    /// <summary>Where the hollowed child's image lives (unmapped, then written) and where its context is pointed.</summary>
+    public const ulong ChildImageBase = 0x0000_0001_4000_0000, ChildEntry = ChildImageBase + 0x1000;
+    public const string ChildImagePath = @"C:\Windows\System32\svchost.exe";
     public const ulong CurrentProcess = ulong.MaxValue; // NtCurrentProcess()
 
     public static List<GuestCall> Calls(SyntheticWindowsGuest g, SyntheticProcess sample, SyntheticProcess target, SyntheticThread targetThread,
-        SyscallTable table, List<ulong> handleQueue)
+        SyntheticThread child, SyscallTable table, List<ulong> handleQueue)
     {
         uint N(string name) => table.TryGetNumber(name, out var n) ? n : throw new InvalidOperationException($"{name} is not in {table.Release}");
         var calls = new List<GuestCall>();
@@ -28,8 +37,11 @@ internal static class SampleProgram
         var fileHandle = p.AddHandle(g.AddFile(DroppedFileObjectName), 0x120116);
         var processHandle = p.AddHandle(target.Eprocess, 0x1FFFFF);
         var threadHandle = p.AddHandle(targetThread.Ethread, 0x1FFFFF);
+        var childProcessHandle = p.AddHandle(child.Process.Eprocess, 0x1FFFFF);
+        var childThreadHandle = p.AddHandle(child.Ethread, 0x1FFFFF);
         var keyHandle = p.AddHandle(g.AddKey(RunKeyObjectName), 0x20006);
-        handleQueue.AddRange([fileHandle, processHandle, threadHandle, keyHandle]);
+        // In the order the handle-making services hand them out.
+        handleQueue.AddRange([fileHandle, processHandle, threadHandle, childProcessHandle, childThreadHandle, keyHandle]);
 
         var fileOut = p.U64(0);
         var iosb = p.UserAlloc(16, 8);
@@ -41,10 +53,24 @@ internal static class SampleProgram
             Exit = new Dictionary<string, string> { ["out_handle"] = Hex(fileHandle), ["object_name"] = DroppedFileObjectName },
         });
         var payload = Encoding.ASCII.GetBytes(Payload);
-        calls.Add(new GuestCall("NtWriteFile", N("NtWriteFile"), [fileHandle, 0, 0, 0, iosb, p.Bytes(payload), (ulong)payload.Length, 0, 0], 0)
+        calls.Add(new GuestCall("NtWriteFile", N("NtWriteFile"), [fileHandle, 0, 0, 0, iosb, p.Bytes(payload), (ulong)payload.Length, p.U64(0), 0], 0)
         {
             Enter = new Dictionary<string, string> { ["file_handle"] = Hex(fileHandle), ["object_name"] = DroppedFileObjectName, ["size"] = Hex((ulong)payload.Length) },
             Exit = new Dictionary<string, string> { ["bytes_written"] = Hex((ulong)payload.Length) },
+        });
+        // FILE_RENAME_INFORMATION { ReplaceIfExists @0, RootDirectory @8, FileNameLength @16, FileName @20 }, then
+        // FILE_DISPOSITION_INFORMATION { DeleteFile = TRUE }: the file is renamed, then deleted when closed.
+        var newName = Encoding.Unicode.GetBytes(RenamedPath);
+        var rename = new byte[20 + newName.Length];
+        BitConverter.TryWriteBytes(rename.AsSpan(16), newName.Length);
+        newName.CopyTo(rename, 20);
+        calls.Add(new GuestCall("NtSetInformationFile", N("NtSetInformationFile"), [fileHandle, iosb, p.Bytes(rename), (ulong)rename.Length, 10], 0)
+        {
+            Enter = new Dictionary<string, string> { ["file_handle"] = Hex(fileHandle), ["info_class"] = "a", ["new_name"] = RenamedPath },
+        });
+        calls.Add(new GuestCall("NtSetInformationFile", N("NtSetInformationFile"), [fileHandle, iosb, p.Bytes([1]), 1, 13], 0)
+        {
+            Enter = new Dictionary<string, string> { ["file_handle"] = Hex(fileHandle), ["info_class"] = "d", ["delete"] = "1" },
         });
         calls.Add(new GuestCall("NtClose", N("NtClose"), [fileHandle], 0));
 
@@ -53,7 +79,7 @@ internal static class SampleProgram
         {
             OutHandle = processHandle,
             Enter = new Dictionary<string, string> { ["target_pid"] = Hex(target.Pid) },
-            Exit = new Dictionary<string, string> { ["out_handle"] = Hex(processHandle) },
+            Exit = new Dictionary<string, string> { ["out_handle"] = Hex(processHandle), ["target_name"] = "notepad.exe" },
         });
         var baseOut = p.U64(0);
         var sizeInOut = p.U64(0x1000);
@@ -61,10 +87,12 @@ internal static class SampleProgram
         {
             Exit = new Dictionary<string, string> { ["base_address"] = Hex(SyntheticKernelCode.AllocationBase) },
         });
-        var shellcode = p.Bytes([0x90, 0x90, 0xC3]);
-        calls.Add(new GuestCall("NtWriteVirtualMemory", N("NtWriteVirtualMemory"), [processHandle, SyntheticKernelCode.AllocationBase, shellcode, 3, p.U64(0)], 0)
+        var size = (ulong)InjectedCode.Length;
+        calls.Add(new GuestCall("NtWriteVirtualMemory", N("NtWriteVirtualMemory"),
+            [processHandle, SyntheticKernelCode.AllocationBase, p.Bytes(InjectedCode), size, p.U64(0)], 0)
         {
-            Enter = new Dictionary<string, string> { ["base_address"] = Hex(SyntheticKernelCode.AllocationBase), ["size"] = "3" },
+            Enter = new Dictionary<string, string> { ["base_address"] = Hex(SyntheticKernelCode.AllocationBase), ["size"] = Hex(size) },
+            Exit = new Dictionary<string, string> { ["bytes_written"] = Hex(size) },
         });
         var threadOut = p.U64(0);
         calls.Add(new GuestCall("NtCreateThreadEx", N("NtCreateThreadEx"), [threadOut, 0x1FFFFF, 0, processHandle, SyntheticKernelCode.AllocationBase, 0, 0, 0, 0, 0, 0], 0)
@@ -81,16 +109,19 @@ internal static class SampleProgram
         {
             ["thread_handle"] = Hex(threadHandle), ["target_pid"] = Hex(target.Pid), ["target_tid"] = Hex(targetThread.Tid),
         };
-        var context = new byte[0x4D0];
-        BitConverter.TryWriteBytes(context.AsSpan(0x30), 0x0010_0001u);
-        BitConverter.TryWriteBytes(context.AsSpan(0xF8), SyntheticKernelCode.AllocationBase);
         calls.Add(new GuestCall("NtSuspendThread", N("NtSuspendThread"), [threadHandle, p.U64(0)], 0) { Enter = onTarget });
-        calls.Add(new GuestCall("NtSetContextThread", N("NtSetContextThread"), [threadHandle, p.Bytes(context)], 0) { Enter = onTarget });
+        calls.Add(new GuestCall("NtSetContextThread", N("NtSetContextThread"),
+            [threadHandle, p.Bytes(Context(SyntheticKernelCode.AllocationBase))], 0)
+        {
+            Enter = onTarget,
+        });
         calls.Add(new GuestCall("NtResumeThread", N("NtResumeThread"), [threadHandle, p.U64(0)], 0) { Enter = onTarget });
         calls.Add(new GuestCall("NtQueueApcThread", N("NtQueueApcThread"), [threadHandle, SyntheticKernelCode.AllocationBase, 0, 0, 0], 0)
         {
             Enter = new Dictionary<string, string>(onTarget) { ["apc_routine"] = Hex(SyntheticKernelCode.AllocationBase) },
         });
+
+        calls.AddRange(Hollowing(p, child, table, childProcessHandle, childThreadHandle));
 
         var keyOut = p.U64(0);
         calls.Add(new GuestCall("NtCreateKey", N("NtCreateKey"), [keyOut, 0x20006 /* KEY_WRITE */, p.ObjectAttributes(RunKey), 0, 0, 0, p.UserAlloc(4, 4)], 0)
@@ -107,7 +138,62 @@ internal static class SampleProgram
         calls.Add(new GuestCall("NtClose", N("NtClose"), [keyHandle], 0));
         calls.Add(new GuestCall("NtClose", N("NtClose"), [threadHandle], 0));
         calls.Add(new GuestCall("NtClose", N("NtClose"), [processHandle], 0));
+        calls.Add(new GuestCall("NtClose", N("NtClose"), [childThreadHandle], 0));
+        calls.Add(new GuestCall("NtClose", N("NtClose"), [childProcessHandle], 0));
         return calls;
+    }
+
+    /// <summary>Process hollowing (T1055.012): svchost.exe created suspended (NtCreateUserProcess with
+    /// THREAD_CREATE_FLAGS_CREATE_SUSPENDED; the synthetic kernel hands out handles to a child laid out in advance), its
+    /// image unmapped, a new one written in its place, its first thread's context pointed at it, and the thread resumed.</summary>
+    private static IEnumerable<GuestCall> Hollowing(SyntheticProcess p, SyntheticThread child, SyscallTable table, ulong processHandle,
+        ulong threadHandle)
+    {
+        uint N(string name) => table.TryGetNumber(name, out var n) ? n : throw new InvalidOperationException($"{name} is not in {table.Release}");
+        var onChild = new Dictionary<string, string>
+        {
+            ["thread_handle"] = Hex(threadHandle), ["target_pid"] = Hex(child.Process.Pid), ["target_tid"] = Hex(child.Tid),
+        };
+        var commandLine = $"\"{ChildImagePath}\" -k netsvcs";
+        yield return new GuestCall("NtCreateUserProcess", N("NtCreateUserProcess"),
+            [p.U64(0), p.U64(0), 0x1FFFFF, 0x1FFFFF, 0, 0, 0, 1 /* THREAD_CREATE_FLAGS_CREATE_SUSPENDED */,
+                p.ProcessParameters(ChildImagePath, commandLine), p.UserAlloc(0x58, 8), 0], 0)
+        {
+            OutHandle = processHandle,
+            Enter = new Dictionary<string, string> { ["thread_flags"] = "1", ["image_name"] = ChildImagePath, ["command_line"] = commandLine },
+            Exit = new Dictionary<string, string>
+            {
+                ["out_thread_handle"] = Hex(threadHandle), ["new_pid"] = Hex(child.Process.Pid), ["new_tid"] = Hex(child.Tid),
+            },
+        };
+        yield return new GuestCall("NtUnmapViewOfSection", N("NtUnmapViewOfSection"), [processHandle, ChildImageBase], 0)
+        {
+            Enter = new Dictionary<string, string> { ["target_pid"] = Hex(child.Process.Pid), ["base_address"] = Hex(ChildImageBase) },
+        };
+        var size = (ulong)HollowImage.Length;
+        yield return new GuestCall("NtWriteVirtualMemory", N("NtWriteVirtualMemory"),
+            [processHandle, ChildImageBase, p.Bytes(HollowImage), size, p.U64(0)], 0)
+        {
+            Enter = new Dictionary<string, string>
+            {
+                ["target_pid"] = Hex(child.Process.Pid), ["base_address"] = Hex(ChildImageBase), ["size"] = Hex(size),
+            },
+            Exit = new Dictionary<string, string> { ["bytes_written"] = Hex(size) },
+        };
+        yield return new GuestCall("NtSetContextThread", N("NtSetContextThread"), [threadHandle, p.Bytes(Context(ChildEntry))], 0)
+        {
+            Enter = onChild,
+        };
+        yield return new GuestCall("NtResumeThread", N("NtResumeThread"), [threadHandle, p.U64(0)], 0) { Enter = onChild };
+    }
+
+    /// <summary>A CONTEXT with ContextFlags CONTEXT_CONTROL (at 0x30) and Rip (at 0xF8) = <paramref name="rip"/>.</summary>
+    private static byte[] Context(ulong rip)
+    {
+        var context = new byte[0x4D0];
+        BitConverter.TryWriteBytes(context.AsSpan(0x30), 0x0010_0001u);
+        BitConverter.TryWriteBytes(context.AsSpan(0xF8), rip);
+        return context;
     }
 
     public static GuestCall Terminate(SyscallTable table) =>

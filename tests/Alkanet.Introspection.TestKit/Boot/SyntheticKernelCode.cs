@@ -460,6 +460,16 @@ internal sealed class SyntheticKernelCode
             },
             ["NtClose"] = Success,
             ["NtSetValueKey"] = Success,
+            ["NtSetInformationFile"] = Success, // rename and delete-on-close: accepted, the "file" is COM1
+            // Hollowing: the child exists already (laid out by the kit); its process and thread handles come from the queue.
+            ["NtCreateUserProcess"] = a =>
+            {
+                TakeHandleInto(a, rcx);
+                TakeHandleInto(a, rdx);
+                a.xor(eax, eax);
+                a.ret();
+            },
+            ["NtUnmapViewOfSection"] = Success,
             // Thread hijack and APC: accepted, nothing done (the target thread never runs in this guest).
             ["NtSuspendThread"] = Success,
             ["NtSetContextThread"] = Success,

@@ -49,6 +49,8 @@ public sealed class SyntheticWindowsBootDisk
 {
     public const string BootPath = @"\EFI\BOOT\BOOTX64.EFI";
     public const ulong SamplePid = 0x1a4c, SampleTid = 0x1a50, SampleParentPid = 0x0f2c, TargetPid = 0x0e10, TargetTid = 0x0e14;
+    /// <summary>The child the sample creates suspended and hollows (svchost.exe).</summary>
+    public const ulong ChildPid = 0x1b58, ChildTid = 0x1b5c;
     public const string SampleImagePath = @"C:\Users\Public\sample.exe";
     public const string SampleCommandLine = "\"C:\\Users\\Public\\sample.exe\" --drop";
 
@@ -83,6 +85,14 @@ public sealed class SyntheticWindowsBootDisk
     public SyntheticProcess Sample { get; }
     public SyntheticThread SampleThread { get; }
     public SyntheticProcess Target { get; }
+
+    /// <summary>The process the sample hollows (created suspended by NtCreateUserProcess).</summary>
+    public SyntheticProcess Child { get; private init; } = null!;
+
+    /// <summary>The bytes the sample writes to its file (renamed, then deleted), into notepad.exe, and over the hollowed child.</summary>
+    public static ReadOnlySpan<byte> DroppedFileContent => System.Text.Encoding.ASCII.GetBytes(SampleProgram.Payload);
+    public static ReadOnlySpan<byte> InjectedCode => SampleProgram.InjectedCode;
+    public static ReadOnlySpan<byte> HollowImage => SampleProgram.HollowImage;
 
     /// <summary>Every call the sample makes, in order, for all iterations, ending with NtTerminateProcess.</summary>
     public IReadOnlyList<GuestCall> ExpectedCalls { get; }
@@ -119,9 +129,12 @@ public sealed class SyntheticWindowsBootDisk
         var thread = sample.AddThread(SampleTid);
         var target = g.AddProcess(TargetPid, "notepad.exe", SampleParentPid, @"C:\Windows\System32\notepad.exe", "notepad.exe");
         var targetThread = target.AddThread(TargetTid);
+        // The synthetic kernel does not create processes: NtCreateUserProcess hands out handles to this one, laid out here.
+        var child = g.AddProcess(ChildPid, "svchost.exe", SamplePid, SampleProgram.ChildImagePath, SampleProgram.ChildImagePath);
+        var childThread = child.AddThread(ChildTid);
 
         var handles = new List<ulong>();
-        var round = SampleProgram.Calls(g, sample, target, targetThread, table, handles);
+        var round = SampleProgram.Calls(g, sample, target, targetThread, childThread, table, handles);
         var terminate = SampleProgram.Terminate(table);
         var emitter = new CodeEmitter(g.System);
         var kernel = new SyntheticKernelCode(g, table, emitter);
@@ -152,7 +165,7 @@ public sealed class SyntheticWindowsBootDisk
         var calls = new List<GuestCall>();
         for (var i = 0; i < options.Iterations; i++) calls.AddRange(round);
         calls.Add(terminate);
-        return new SyntheticWindowsBootDisk(g, sample, thread, target, calls, efi, windowEnd, kernel.IdtBase, codeVa);
+        return new SyntheticWindowsBootDisk(g, sample, thread, target, calls, efi, windowEnd, kernel.IdtBase, codeVa) { Child = child };
     }
 
     /// <summary>The user tables of KVA shadow: the sample's user half (its root's lower 256 entries, so the same

@@ -1,0 +1,99 @@
+using Alkanet.Introspection.Memory;
+
+namespace Alkanet.Introspection.Windows;
+
+/// <summary>
+/// With <see cref="WindowsDecoderOptions.CaptureWrites"/> (the plugin's <c>capture=on</c>, docs/EVIDENCE.md): the bytes a
+/// call hands the kernel to write, read from the caller's buffer at ENTER, as <c>data</c> (base64, the first
+/// <see cref="Bytes"/> bytes; <c>&lt;unreadable@ADDR&gt;</c> when none could be read), the same as the Linux hook's. The
+/// host rebuilds dropped files and injected regions from them; the guest pays one bounded read per call.
+/// </summary>
+public static class WindowsWriteCapture
+{
+    /// <summary>Bytes captured per call: what fits a 1 KiB ring slot beside the fixed part and a file's path (the
+    /// Linux hook's bound, so a record is never truncated for its data).</summary>
+    public const int Bytes = 384;
+
+    // LARGE_INTEGER ByteOffset specials (ntifs.h): write at the end of the file; use the file object's position.
+    private const ulong WriteToEndOfFile = 0xFFFF_FFFF_FFFF_FFFF;
+    private const ulong UseFilePointerPosition = 0xFFFF_FFFF_FFFF_FFFE;
+
+    /// <summary>NtWriteFile(FileHandle, Event, ApcRoutine, ApcContext, IoStatusBlock, Buffer, Length, ByteOffset, Key):
+    /// <c>data</c>, and where the bytes go: <c>offset</c> (hex) from ByteOffset, else from the file object's
+    /// CurrentByteOffset (synchronous I/O keeps it); <c>to_end_of_file</c> = 1 for FILE_WRITE_TO_END_OF_FILE.</summary>
+    public static void WriteFile(DecodeContext c)
+    {
+        if (!c.Options.CaptureWrites) return;
+        var byteOffset = c.Arg(7);
+        ulong offset = UseFilePointerPosition;
+        if (byteOffset != 0 && !c.Memory.TryReadU64(byteOffset, out offset))
+        {
+            c.Unreadable("offset", byteOffset);
+            offset = 0;
+        }
+        else if (offset == WriteToEndOfFile) c.Text("to_end_of_file", "1");
+        else if (offset == UseFilePointerPosition)
+        {
+            if (FilePosition(c, c.Arg(0)) is { } position) c.HexValue("offset", position);
+        }
+        else if ((long)offset >= 0) c.HexValue("offset", offset);
+        Data(c, c.Arg(5), c.Arg(6));
+    }
+
+    /// <summary>NtWriteVirtualMemory(ProcessHandle, BaseAddress, Buffer, Size, NumberOfBytesWritten): the bytes of the
+    /// caller's buffer that go to BaseAddress in the target.</summary>
+    public static void WriteVirtualMemory(DecodeContext c)
+    {
+        if (c.Options.CaptureWrites) Data(c, c.Arg(2), c.Arg(3));
+    }
+
+    /// <summary>NtMapViewOfSection(SectionHandle, ProcessHandle, *BaseAddress, ZeroBits, CommitSize, SectionOffset, *ViewSize,
+    /// ...) at EXIT, when it succeeded: a view mapped into the caller itself is remembered (<see cref="SectionViews"/>); a
+    /// view mapped into another process gets <c>data</c> from the caller's own view of the same section (its address in
+    /// <c>local_view</c>), as the bytes are then: a view the caller never mapped, or filled after this call, is not
+    /// captured (the record has no <c>data</c>).</summary>
+    public static void MapViewOfSection(DecodeContext c)
+    {
+        if (!c.Options.CaptureWrites || !c.Succeeded || c.Caller.Process == 0) return;
+        if (!c.Memory.TryReadU64(c.Arg(2), out var view) || !c.Memory.TryReadU64(c.Arg(6), out var size)) return;
+        var section = c.Objects.ObjectHeader(c.Memory, c.Caller.Process, c.Arg(0));
+        if (section == 0) return;
+        var process = c.Arg(1);
+        if (WindowsObjects.IsCurrentProcess(process) || (c.Objects.TryProcessId(c.Memory, c.Caller, process, out var pid) && pid == c.Caller.Pid))
+        {
+            c.Views.Mapped(c.Caller.Process, section, view, size);
+            return;
+        }
+        if (!c.Views.TryGet(c.Caller.Process, section, out var local, out var localSize)) return;
+        c.HexValue("local_view", local);
+        Data(c, local, Math.Min(size, localSize));
+    }
+
+    /// <summary>NtUnmapViewOfSection(ProcessHandle, BaseAddress) of the caller's own view: forget it.</summary>
+    public static void UnmapViewOfSection(DecodeContext c)
+    {
+        if (c.Options.CaptureWrites && c.Caller.Process != 0 && WindowsObjects.IsCurrentProcess(c.Arg(0)))
+            c.Views.Unmapped(c.Caller.Process, c.Arg(1));
+    }
+
+    /// <summary>The first <see cref="Bytes"/> bytes at <paramref name="buffer"/> (at most <paramref name="length"/>).</summary>
+    public static void Data(DecodeContext c, ulong buffer, ulong length)
+    {
+        var want = (int)Math.Min(length, Bytes);
+        if (want == 0) return;
+        Span<byte> data = stackalloc byte[Bytes];
+        var got = c.Memory.Read(buffer, data[..want]);
+        if (got > 0) c.Text("data", Convert.ToBase64String(data[..got]));
+        else c.Unreadable("data", buffer);
+    }
+
+    /// <summary>FILE_OBJECT.CurrentByteOffset of the file <paramref name="handle"/> refers to, or null when the handle
+    /// is not a file's or the field cannot be read.</summary>
+    private static ulong? FilePosition(DecodeContext c, ulong handle)
+    {
+        var header = c.Objects.ObjectHeader(c.Memory, c.Caller.Process, handle);
+        if (header == 0 || c.Objects.TypeName(c.Memory, header) != "File"
+            || !c.Profile.Isf.TryGetField("_FILE_OBJECT", "CurrentByteOffset", out var field)) return null;
+        return c.Memory.TryReadU64(c.Objects.ObjectBody(header) + field.Offset, out var position) && (long)position >= 0 ? position : null;
+    }
+}
