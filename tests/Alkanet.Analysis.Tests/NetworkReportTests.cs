@@ -128,6 +128,8 @@ public class NetworkReportTests
     [InlineData("""{"dns": [{"answers": ["a", 1]}]}""", "$.dns[0].answers[1]: expected a string, got 1")]
     [InlineData("[1, 2]", "$: expected an object, got an array")]
     [InlineData("""{"dns": [""", "line 1")]
+    [InlineData("""{"flows": [{"src_port": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]}""",
+        "$.flows[0].src_port: expected an integer, got \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA...\"")]
     public void A_damaged_network_json_beside_the_log_marks_the_section_and_the_report_stands(string content, string message)
     {
         var dir = ExportInputs.CopyOfNetprobe();

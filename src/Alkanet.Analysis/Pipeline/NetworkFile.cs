@@ -108,11 +108,14 @@ public static class NetworkFile
         return !(b[0] >= 224 || (b[0] == 169 && b[1] == 254)); // multicast, reserved and broadcast; link-local
     }
 
+    /// <summary>The value as the message shows it: strings and numbers clipped (the file is hostile input).</summary>
     private static string Kind(JsonElement e) => e.ValueKind switch
     {
-        JsonValueKind.String => $"\"{e.GetString()}\"", JsonValueKind.Array => "an array", JsonValueKind.Object => "an object",
-        _ => e.GetRawText(),
+        JsonValueKind.String => $"\"{Clip(e.GetString()!)}\"", JsonValueKind.Array => "an array", JsonValueKind.Object => "an object",
+        _ => Clip(e.GetRawText()),
     };
+
+    private static string Clip(string s) => s.Length <= 60 ? s : s[..57] + "...";
 
     /// <summary>Typed access that names the file and JSON path of a value of the wrong type.</summary>
     private sealed class JsonReader(string file)
