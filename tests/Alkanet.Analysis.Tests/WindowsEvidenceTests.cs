@@ -140,4 +140,21 @@ public sealed class WindowsEvidenceTests : IDisposable
         m[1].Techniques.ShouldBe(["NtMapViewOfSection"]);
         m[1].PartialReasons.ShouldBe(["the hook captures the first 384 bytes of a call (4096 written)"]);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)] // an importer's open names no image: no process is made up from a pid alone
+    public void A_process_opened_but_never_calling_is_in_the_tree_when_the_tracer_names_it(bool named)
+    {
+        var name = named ? """, "target_name": "notepad.exe" """ : "";
+        Call("NtOpenProcess", $$"""{"desired_access": "1fffff", "target_pid": "e10", "out_handle": "7c"{{name}}}""");
+        Call("NtWriteVirtualMemory", $$"""{"process_handle": "7c", "target_pid": "e10", "base_address": "20000000", "size": "4", """ +
+            $$""" "data": "{{Convert.ToBase64String("code"u8.ToArray())}}", "bytes_written": "4"}""");
+        foreach (var step in new[] { "NtSuspendThread", "NtSetContextThread", "NtResumeThread" })
+            Call(step, """{"thread_handle": "80", "target_pid": "e10", "target_tid": "e14"}""");
+        var r = _log.Report();
+        r.Processes.Any(p => p.Name == "notepad.exe" && p.ProcessId == 0xe10).ShouldBe(named);
+        r.Findings.Any(f => f.Attack.Any(a => a.Id == "T1055.003")).ShouldBe(named);
+        r.InjectedMemory.ShouldHaveSingleItem().TargetPid.ShouldBe("e10"); // the bytes are saved by pid either way
+    }
 }

@@ -129,8 +129,9 @@ public sealed class DecodeContext
     public void TargetName(ulong handle)
     {
         var header = Objects.ObjectHeader(Memory, Caller.Process, handle);
-        if (header != 0 && Objects.TryProcessId(Memory, Caller, handle, out var pid))
-            Info.Set("target_name", Callers.ProcessName(Memory, Objects.ObjectBody(header), pid));
+        var process = Objects.ObjectBody(header);
+        if (header != 0 && Memory.TryReadU64(process + Profile.EprocessPid, out var pid))
+            Info.Set("target_name", Callers.ProcessName(Memory, process, pid));
     }
 
     /// <summary>A thread handle and the pid/tid it refers to (self handle: the caller).</summary>
