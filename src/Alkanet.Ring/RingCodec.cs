@@ -12,6 +12,9 @@ public static class RingCodec
     private const byte HasPpid = 1, HasCr3 = 2, HasTime = 4, Truncated = 8, HasSeq = 16;
     private const int Fixed = 8 + 8 * 8;
 
+    /// <summary>True when the payload <see cref="Encode"/> wrote left additional_info entries out for lack of room.</summary>
+    public static bool IsTruncated(ReadOnlySpan<byte> encoded) => encoded.Length > 1 && (encoded[1] & Truncated) != 0;
+
     /// <summary>Encodes <paramref name="r"/> into <paramref name="dst"/>; returns the bytes used.</summary>
     public static int Encode(SyscallRecord r, Span<byte> dst)
     {

@@ -74,8 +74,57 @@ public sealed class DroppedFileTests : IDisposable
         f.Size.ShouldBe(1000);
         f.Captured.ShouldBe(384);
         f.Partial.ShouldBeTrue();
-        f.PartialReasons.ShouldBe(["the hook captures the first 384 bytes of a call"]);
+        f.PartialReasons.ShouldBe(["the hook captures the first 384 bytes of a call (per-call cap)"]);
         f.Sha256.ShouldBe(Sha256([.. head, .. new byte[616]]));
+    }
+
+    [Fact]
+    public void Dup_fcntl_and_lseek_move_one_shared_position()
+    {
+        Open("/tmp/seek", "3");
+        Write("/tmp/seek", "3", "AAAAAAAA"u8.ToArray(), 8);
+        Call("dup", "4", """{"fd": "3"}""");
+        Call("lseek", "0", """{"fd": "4", "whence": "0"}""");
+        Write("/tmp/seek", "4", "BB"u8.ToArray(), 2);
+        Call("fcntl", "5", """{"fd": "4", "cmd": "0"}""");
+        Write("/tmp/seek", "5", "CC"u8.ToArray(), 2); // at the position the write through fd 4 left: 2
+        Call("fcntl", "0", """{"fd": "5", "cmd": "1"}"""); // F_GETFD: no alias
+        Write("/tmp/seek", "3", "D"u8.ToArray(), 1);
+        var f = Report().DroppedFiles.ShouldHaveSingleItem();
+        f.Partial.ShouldBeFalse();
+        f.Sha256.ShouldBe(Sha256("BBCCDAAA"u8.ToArray()));
+    }
+
+    [Fact]
+    public void A_hard_link_adds_the_second_name()
+    {
+        Open("/tmp/a", "3");
+        Write("/tmp/a", "3", Elf, Elf.Length);
+        Call("linkat", "0", """{"old_path": "/tmp/a", "new_path": "/tmp/b"}""");
+        Call("unlink", "0", """{"path": "/tmp/a"}""");
+        var f = Report().DroppedFiles.ShouldHaveSingleItem();
+        f.Paths.ShouldBe(["/tmp/a", "/tmp/b"]);
+    }
+
+    [Fact]
+    public void A_buffer_that_stops_being_readable_is_a_gap_at_that_address()
+    {
+        Open("/tmp/cut", "3");
+        Write("/tmp/cut", "3", new byte[100], 300, extra: """, "data_unread": "7064" """);
+        var f = Report().DroppedFiles.ShouldHaveSingleItem();
+        f.Captured.ShouldBe(100);
+        f.PartialReasons.ShouldBe(["the buffer at 0x7064 could not be read"]);
+    }
+
+    [Fact]
+    public void The_per_file_cap_comes_from_the_options()
+    {
+        Open("/tmp/capped", "3");
+        Write("/tmp/capped", "3", new byte[100], 100);
+        var report = _log.Report(limits: new DroppedFileLimits { MaxFileBytes = 60 });
+        var f = report.DroppedFiles.ShouldHaveSingleItem();
+        f.Captured.ShouldBe(60);
+        f.PartialReasons.ShouldContain("per-file cap reached");
     }
 
     [Fact]

@@ -40,11 +40,12 @@ internal static class ReportCommand
         capture.AcceptOnlyFromAmong("sample", "all");
         var yara = new Option<string?>("--yara") { Description = "YARA rules (a file, or a folder of .yar/.yara) run over the dropped files " +
             "and injected memory; a match is a finding.", HelpName = "RULES" };
+        var caps = new CaptureCapOptions();
         var noProgress = new Option<bool>("--no-progress") { Description = "No progress bar (it is shown only on a terminal anyway)." };
         var cmd = new Command("report",
             "Report what a sample did: process tree, spread into other processes, characteristic behaviour and rule findings (ATT&CK).")
         {
-            files, sample, format, output, baseline, rules, from, skipBad, artifacts, capture, yara, noProgress,
+            files, sample, format, output, baseline, rules, from, skipBad, artifacts, capture, caps.PerFile, caps.PerRun, yara, noProgress,
         };
         cmd.SetAction(parse =>
         {
@@ -63,7 +64,7 @@ internal static class ReportCommand
             var options = new ReportPipelineOptions
             {
                 Sample = parse.GetValue(sample), Baselines = parse.GetValue(baseline) ?? [], Rules = ruleSet,
-                DroppedFilesOfAll = parse.GetValue(capture) == "all", Yara = yaraRules,
+                DroppedFilesOfAll = parse.GetValue(capture) == "all", Yara = yaraRules, CaptureLimits = caps.Limits(parse),
             };
             Report report;
             try { report = RunWithProgress(source, options, !parse.GetValue(noProgress)); }

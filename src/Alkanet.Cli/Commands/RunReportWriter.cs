@@ -20,11 +20,11 @@ internal static class RunReportWriter
     /// <paramref name="error"/>, when no report can be made (a stopped or filtered run may not hold the sample at all:
     /// the log is still the run's result).</summary>
     public static bool WriteAndPrint(string tracePath, TimeSpan? longSleep, TextWriter output, TextWriter error, bool droppedFilesOfAll = false,
-        YaraRules? yara = null)
+        YaraRules? yara = null, DroppedFileLimits? limits = null)
     {
         try
         {
-            var report = Write(tracePath, longSleep, droppedFilesOfAll, yara);
+            var report = Write(tracePath, longSleep, droppedFilesOfAll, yara, limits);
             output.WriteLine();
             output.Write(report.Markdown);
             output.WriteLine();
@@ -42,14 +42,15 @@ internal static class RunReportWriter
 
     /// <summary>Builds the report of <paramref name="tracePath"/> (the sample from its meta sidecar) and writes the three files beside it,
     /// with the dropped files (files/SHA256, artifacts.json).</summary>
-    public static Outputs Write(string tracePath, TimeSpan? longSleep = null, bool droppedFilesOfAll = false, YaraRules? yara = null)
+    public static Outputs Write(string tracePath, TimeSpan? longSleep = null, bool droppedFilesOfAll = false, YaraRules? yara = null,
+        DroppedFileLimits? limits = null)
     {
         Report report;
         try
         {
             var source = ReportSource.FromFiles([tracePath], InputFormat.Alkanet);
             report = ReportPipeline.Run(source,
-                new ReportPipelineOptions { LongSleep = longSleep, DroppedFilesOfAll = droppedFilesOfAll, Yara = yara });
+                new ReportPipelineOptions { LongSleep = longSleep, DroppedFilesOfAll = droppedFilesOfAll, Yara = yara, CaptureLimits = limits });
         }
         catch (SampleNotFoundException ex)
         {
