@@ -140,6 +140,34 @@ public sealed class DroppedFileTests : IDisposable
     }
 
     [Fact]
+    public void A_full_disk_leaves_the_content_that_did_not_fit_unstored_and_says_so_in_the_index()
+    {
+        using var disk = Alkanet.Logging.Tests.Faults.Tmpfs.TryMount(1, out var why);
+        if (disk is null)
+        {
+            if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail(why);
+            Assert.Skip(why);
+        }
+        var big = new byte[3 << 20];
+        new Random(5).NextBytes(big);
+        Open("/tmp/big", "3");
+        Write("/tmp/big", "3", big, big.Length);
+        Open("/tmp/small", "4");
+        Write("/tmp/small", "4", Elf, Elf.Length);
+        var report = Report();
+        ArtifactStore.Write(disk.Path, report.DroppedFileContent, report.InjectedMemoryContent).ShouldBe(1);
+        using var index = JsonDocument.Parse(File.ReadAllText(Path.Combine(disk.Path, ArtifactStore.IndexName)));
+        index.RootElement.GetProperty("not_stored").GetInt32().ShouldBe(1);
+        var entries = index.RootElement.GetProperty("files").EnumerateArray().ToDictionary(e => e.GetProperty("path").GetString()!);
+        entries["/tmp/big"].GetProperty("stored").GetBoolean().ShouldBeFalse();
+        entries["/tmp/big"].GetProperty("store_error").GetString()!.ShouldContain(Sha256(big), customMessage: "names the file");
+        entries["/tmp/small"].GetProperty("stored").GetBoolean().ShouldBeTrue();
+        File.ReadAllBytes(Path.Combine(disk.Path, "files", Sha256(Elf))).ShouldBe(Elf);
+        File.Exists(Path.Combine(disk.Path, "files", Sha256(big))).ShouldBeFalse("nothing half-written under its final name");
+        Directory.EnumerateFiles(Path.Combine(disk.Path, "files"), "*.tmp").ShouldBeEmpty();
+    }
+
+    [Fact]
     public void Positional_writes_land_at_their_offset()
     {
         Open("/tmp/p", "3");

@@ -152,9 +152,11 @@ public sealed partial class RunEvidenceLiveTests
             seek.GetProperty("sha256").GetString().ShouldBe(Sha("BBCCAAAA"u8.ToArray()), "dup, lseek and F_DUPFD share one position");
             seek.GetProperty("partial").GetBoolean().ShouldBeFalse();
 
-            var tiny = files.EnumerateArray().Where(f => f.GetProperty("path").GetString()!.StartsWith("/tmp/tiny/", StringComparison.Ordinal)).ToList();
+            var tiny = files.EnumerateArray().Where(f => f.GetProperty("path").GetString()!.StartsWith("/tmp/tiny/", StringComparison.Ordinal))
+                .ToList();
             tiny.Count.ShouldBe(500);
-            tiny.ShouldAllBe(f => f.GetProperty("sha256").GetString() == Sha("x"u8.ToArray()));
+            var x = Sha("x"u8.ToArray());
+            tiny.Select(f => f.GetProperty("sha256").GetString()).Distinct().ShouldBe([x]);
 
             var mem = artifacts.GetProperty("memory").EnumerateArray()
                 .Single(m => m.GetProperty("techniques")[0].GetString() == "/proc/pid/mem");

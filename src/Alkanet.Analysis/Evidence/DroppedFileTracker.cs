@@ -198,7 +198,8 @@ public sealed class DroppedFileTracker(DroppedFileLimits? limits = null)
     /// <summary>The pid of a <c>/proc/PID/mem</c> path, else null.</summary>
     private static ulong? ProcMemPid(string? fdPath)
     {
-        if (fdPath is not { Length: > 10 } || !fdPath.StartsWith("/proc/", StringComparison.Ordinal) || !fdPath.EndsWith("/mem", StringComparison.Ordinal)) return null;
+        if (fdPath is not { Length: > 10 } || !fdPath.StartsWith("/proc/", StringComparison.Ordinal)
+            || !fdPath.EndsWith("/mem", StringComparison.Ordinal)) return null;
         var pid = fdPath.AsSpan(6, fdPath.Length - 10);
         return ulong.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
     }

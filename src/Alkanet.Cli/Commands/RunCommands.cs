@@ -62,6 +62,8 @@ internal static class RunCommands
         var yara = new Option<string?>("--yara") { Description = "YARA rules (a file, or a folder of .yar/.yara) run over the dropped files " +
             "and injected memory; a match is a finding. Checked before the guest boots.", HelpName = "RULES" };
         var caps = new CaptureCapOptions();
+        var captureScope = new Option<string?>("--capture-scope") { Description = "Benchmarking: the process name --capture sample scopes " +
+            "the hook to (default: the sample's).", Hidden = true };
         var image = new RunImageOptions();
         var cmd = new Command("run", "Run SAMPLE in the Linux analysis guest under QEMU and trace every system call of every process from inside " +
             "the hypervisor; " +
@@ -69,7 +71,7 @@ internal static class RunCommands
         {
             sample, timeout, outDir, firmware, logger, token, tokenFile, runId, lossMarkers, waitForStart, noReport, longSleep,
             network, captureLimit, suricataRules, cpus, drop, untraced, allArgs, stage, capture, caps.PerCall, caps.PerFile, caps.PerRun, yara,
-            image.Image, image.Os,
+            captureScope, image.Image, image.Os,
             image.Memory, image.Profiles,
         };
         cmd.SetAction(parse =>
@@ -91,6 +93,9 @@ internal static class RunCommands
             if (parse.GetValue(captureLimit) < 1) throw new UsageException("--capture-limit must be at least 1 (MiB)");
             if (parse.GetValue(suricataRules) is { } sr && !Directory.Exists(sr)) throw new UsageException($"--suricata-rules: {sr} is not a folder");
             if (smp is < 1 or > 16) throw new UsageException("--smp must be between 1 and 16");
+            if (parse.GetValue(captureScope) is { } cs
+                && (cs.Length is 0 or > 15 || !cs.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')))
+                throw new UsageException("--capture-scope must be a process name of 1-15 letters, digits, '.', '_' or '-'");
             var sleepLimit = parse.GetValue(longSleep) is { } ls ? ParseDuration(ls, "--long-sleep") : (TimeSpan?)null;
             var host = parse.GetValue(logger);
             string? theToken = null;
@@ -123,7 +128,7 @@ internal static class RunCommands
                     CaptureLimitBytes = (long)parse.GetValue(captureLimit) << 20, SuricataRules = parse.GetValue(suricataRules),
                     DropWhenFull = parse.GetValue(drop), Traced = !parse.GetValue(untraced), AllArgs = parse.GetValue(allArgs),
                     PluginExtra = (parse.GetValue(stage) is { } st ? ",stage=" + st : "") + CapturePluginArgs(parse.GetValue(capture)!, launch,
-                        caps.CallBytes(parse)),
+                        caps.CallBytes(parse), parse.GetValue(captureScope)),
                 };
                 if (host is not null)
                 {
@@ -165,11 +170,11 @@ internal static class RunCommands
 
     /// <summary>The plugin's capture arguments: none; every process (all); or the sample's processes, chosen in the hook by the
     /// sample's process name so other processes do not pay the read (the Linux guest; an image's sample is scoped on the host).</summary>
-    private static string CapturePluginArgs(string capture, RunLaunch launch, int perCall) => capture switch
+    private static string CapturePluginArgs(string capture, RunLaunch launch, int perCall, string? scope) => capture switch
     {
         "none" => "",
         "sample" when launch is AnalysisGuestLaunch g =>
-            $",capture=sample,capture_sample={AnalysisGuest.SampleProcessNameOf(g.SampleName)},capture_call={perCall}",
+            $",capture=sample,capture_sample={scope ?? AnalysisGuest.SampleProcessNameOf(g.SampleName)},capture_call={perCall}",
         _ => $",capture=all,capture_call={perCall}",
     };
 
