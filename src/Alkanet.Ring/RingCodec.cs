@@ -116,24 +116,44 @@ public static class RingCodec
         if ((flags & Truncated) != 0) r.AdditionalInfo.Set("truncated", "1");
     }
 
+    /// <summary>A string's length is a u16; from <see cref="LongString"/> bytes on (a captured write's data) it is that
+    /// marker followed by a u32, so short strings keep their two-byte prefix.</summary>
+    private const int LongString = ushort.MaxValue;
+
     private static bool TryStr(Span<byte> dst, ref int pos, string s)
     {
         if (pos + 2 > dst.Length) return false;
         var max = dst.Length - pos - 2;
         if (Encoding.UTF8.GetMaxByteCount(s.Length) > max && Encoding.UTF8.GetByteCount(s) > max) return false;
         var n = Encoding.UTF8.GetBytes(s, dst[(pos + 2)..]);
-        BinaryPrimitives.WriteUInt16LittleEndian(dst[pos..], (ushort)n);
-        pos += 2 + n;
+        if (n < LongString)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(dst[pos..], (ushort)n);
+            pos += 2 + n;
+            return true;
+        }
+        if (n + 4 > max) return false;
+        dst.Slice(pos + 2, n).CopyTo(dst[(pos + 6)..]); // overlapping: CopyTo moves
+        BinaryPrimitives.WriteUInt16LittleEndian(dst[pos..], LongString);
+        BinaryPrimitives.WriteInt32LittleEndian(dst[(pos + 2)..], n);
+        pos += 6 + n;
         return true;
     }
 
     private static ReadOnlySpan<byte> Str(ReadOnlySpan<byte> src, ref int pos)
     {
         if (pos + 2 > src.Length) throw new InvalidDataException("ring record truncated in a string length");
-        var n = BinaryPrimitives.ReadUInt16LittleEndian(src[pos..]);
-        if (pos + 2 + n > src.Length) throw new InvalidDataException($"ring record string of {n} bytes runs past the record");
-        var s = src.Slice(pos + 2, n);
-        pos += 2 + n;
+        int n = BinaryPrimitives.ReadUInt16LittleEndian(src[pos..]);
+        var head = 2;
+        if (n == LongString)
+        {
+            if (pos + 6 > src.Length) throw new InvalidDataException("ring record truncated in a long string's length");
+            n = BinaryPrimitives.ReadInt32LittleEndian(src[(pos + 2)..]);
+            head = 6;
+        }
+        if (n < 0 || n > src.Length - pos - head) throw new InvalidDataException($"ring record string of {n} bytes runs past the record");
+        var s = src.Slice(pos + head, n);
+        pos += head + n;
         return s;
     }
 }

@@ -40,6 +40,22 @@ public sealed class RingTests
     }
 
     [Fact]
+    public void A_value_of_64_KiB_and_more_keeps_its_whole_length()
+    {
+        foreach (var bytes in new[] { 49151, 49152, 65536, 300_000 }) // base64: 65532, 65536, 87384, 400000 characters
+        {
+            var r = WithData(3, bytes);
+            var buf = new byte[600_000];
+            var n = RingCodec.Encode(r, buf);
+            RingCodec.IsTruncated(buf.AsSpan(0, n)).ShouldBeFalse();
+            var back = new SyscallRecord();
+            RingCodec.Decode(buf.AsSpan(0, n), back, s => System.Text.Encoding.UTF8.GetString(s));
+            back.AdditionalInfo["data"].ShouldBe(r.AdditionalInfo["data"], $"{bytes} bytes");
+            back.ToString().ShouldBe(r.ToString());
+        }
+    }
+
+    [Fact]
     public void An_unreadable_value_crosses_the_ring_as_a_value_with_its_address()
     {
         var r = Sample(2);
