@@ -12,6 +12,9 @@ public static class RingCodec
     private const byte HasPpid = 1, HasCr3 = 2, HasTime = 4, Truncated = 8, HasSeq = 16;
     private const int Fixed = 8 + 8 * 8;
 
+    /// <summary>True when the payload <see cref="Encode"/> wrote left additional_info entries out for lack of room.</summary>
+    public static bool IsTruncated(ReadOnlySpan<byte> encoded) => encoded.Length > 1 && (encoded[1] & Truncated) != 0;
+
     /// <summary>Encodes <paramref name="r"/> into <paramref name="dst"/>; returns the bytes used. <paramref name="strings"/>
     /// (a producer's own) keeps the UTF-8 of repeated names and keys.</summary>
     public static int Encode(SyscallRecord r, Span<byte> dst, RingStringCache? strings = null)
@@ -114,10 +117,14 @@ public static class RingCodec
         if ((flags & Truncated) != 0) r.AdditionalInfo.Set("truncated", "1");
     }
 
+    /// <summary>A string's length is a u16; from <see cref="LongString"/> bytes on (a captured write's data) it is that
+    /// marker followed by a u32, so short strings keep their two-byte prefix.</summary>
+    private const int LongString = ushort.MaxValue;
+
     private static bool TryStr(Span<byte> dst, ref int pos, string s, RingStringCache? strings)
     {
         if (pos + 2 > dst.Length) return false;
-        if (strings?.Get(s) is { } cached)
+        if (strings?.Get(s) is { Length: < LongString } cached)
         {
             if (cached.Length > dst.Length - pos - 2) return false;
             cached.CopyTo(dst[(pos + 2)..]);
@@ -128,18 +135,34 @@ public static class RingCodec
         var max = dst.Length - pos - 2;
         if (Encoding.UTF8.GetMaxByteCount(s.Length) > max && Encoding.UTF8.GetByteCount(s) > max) return false;
         var n = Encoding.UTF8.GetBytes(s, dst[(pos + 2)..]);
-        BinaryPrimitives.WriteUInt16LittleEndian(dst[pos..], (ushort)n);
-        pos += 2 + n;
+        if (n < LongString)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(dst[pos..], (ushort)n);
+            pos += 2 + n;
+            return true;
+        }
+        if (n + 4 > max) return false;
+        dst.Slice(pos + 2, n).CopyTo(dst[(pos + 6)..]); // overlapping: CopyTo moves
+        BinaryPrimitives.WriteUInt16LittleEndian(dst[pos..], LongString);
+        BinaryPrimitives.WriteInt32LittleEndian(dst[(pos + 2)..], n);
+        pos += 6 + n;
         return true;
     }
 
     private static ReadOnlySpan<byte> Str(ReadOnlySpan<byte> src, ref int pos)
     {
         if (pos + 2 > src.Length) throw new InvalidDataException("ring record truncated in a string length");
-        var n = BinaryPrimitives.ReadUInt16LittleEndian(src[pos..]);
-        if (pos + 2 + n > src.Length) throw new InvalidDataException($"ring record string of {n} bytes runs past the record");
-        var s = src.Slice(pos + 2, n);
-        pos += 2 + n;
+        int n = BinaryPrimitives.ReadUInt16LittleEndian(src[pos..]);
+        var head = 2;
+        if (n == LongString)
+        {
+            if (pos + 6 > src.Length) throw new InvalidDataException("ring record truncated in a long string's length");
+            n = BinaryPrimitives.ReadInt32LittleEndian(src[(pos + 2)..]);
+            head = 6;
+        }
+        if (n < 0 || n > src.Length - pos - head) throw new InvalidDataException($"ring record string of {n} bytes runs past the record");
+        var s = src.Slice(pos + head, n);
+        pos += head + n;
         return s;
     }
 }

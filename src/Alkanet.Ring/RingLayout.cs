@@ -14,7 +14,7 @@ namespace Alkanet.Ring;
 public static class RingLayout
 {
     public const ulong Magic = 0x31474E49524B4C41; // "ALKRING1"
-    public const uint Version = 1;
+    public const uint Version = 2; // 2: strings of 64 KiB and more (RingCodec), records spanning slots (TraceRing.Spans)
     public const int HeaderSize = 4096;
     public const int SlotHeaderSize = 16;
     public const int DefaultSlotSize = 1024;

@@ -6,7 +6,7 @@ namespace Alkanet.Ring;
 
 /// <summary>One mapping of the ring file (see <see cref="RingLayout"/>): the host creates it, the plugin opens it.
 /// Producer side: <see cref="TryWrite"/> (any number of threads). Consumer side: <see cref="TryRead"/> (one thread).</summary>
-public sealed unsafe class TraceRing : IDisposable
+public sealed unsafe partial class TraceRing : IDisposable
 {
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
@@ -187,28 +187,7 @@ public sealed unsafe class TraceRing : IDisposable
     /// the drop is counted and reported by the next record that gets a slot. Blocks while the ring is full otherwise.</summary>
     public bool TryWrite(SyscallRecord record, RingStringCache? strings = null)
     {
-        ref var head = ref U64(RingLayout.Head);
-        ref var tail = ref U64(RingLayout.Tail);
-        ulong seq;
-        var spins = 0;
-        while (true)
-        {
-            seq = Volatile.Read(ref head);
-            if (Full(seq, Volatile.Read(ref _tailSeen)) && Full(seq, RefreshTail(ref tail)))
-            {
-                if (DropWhenFull || !HostAttached)
-                {
-                    Interlocked.Increment(ref U64(RingLayout.Dropped));
-                    Interlocked.Increment(ref U64(RingLayout.TotalDropped));
-                    return false;
-                }
-                if (spins++ == 0) Interlocked.Increment(ref U64(RingLayout.OffStalls));
-                if (spins < 64) Thread.SpinWait(32);
-                else Thread.Sleep(spins < 1000 ? 0 : 1);
-                continue;
-            }
-            if (Interlocked.CompareExchange(ref head, seq + 1, seq) == seq) break;
-        }
+        if (!Reserve(1, out var seq)) return false;
         var slot = Slot(seq);
         var lost = Volatile.Read(ref U64(RingLayout.Dropped)) == 0 ? 0 : Interlocked.Exchange(ref U64(RingLayout.Dropped), 0);
         var payload = new Span<byte>(slot + RingLayout.SlotHeaderSize, _slotSize - RingLayout.SlotHeaderSize);
@@ -221,6 +200,7 @@ public sealed unsafe class TraceRing : IDisposable
         {
             length = 0; // still published (an empty payload): a reserved slot left unpublished would stall the consumer for good
         }
+        if (length > 0 && RingCodec.IsTruncated(payload)) return Spill(record, slot, seq, lost); // rare: a record larger than a slot
         *(uint*)(slot + RingLayout.SlotLength) = (uint)length;
         *(uint*)(slot + RingLayout.SlotLostBefore) = (uint)Math.Min(lost, uint.MaxValue);
         Volatile.Write(ref Unsafe.AsRef<ulong>(slot + RingLayout.SlotCommit), seq + 1);
@@ -253,14 +233,20 @@ public sealed unsafe class TraceRing : IDisposable
         var length = *(uint*)(slot + RingLayout.SlotLength);
         lostBefore = *(uint*)(slot + RingLayout.SlotLostBefore);
         LastLostBefore = lostBefore;
+        if (length == SkipLength)
+        {   // a producer moved its record to a multi-slot span further on (Spill)
+            Volatile.Write(ref tail, t + 1);
+            return TryRead(record, intern, out lostBefore);
+        }
+        var used = 1UL;
         try
         {
-            if (length > _slotSize - RingLayout.SlotHeaderSize) throw new InvalidDataException($"ring slot {t}: length {length} exceeds the slot");
-            RingCodec.Decode(new ReadOnlySpan<byte>(slot + RingLayout.SlotHeaderSize, (int)length), record, intern);
+            if (length > _slotSize - RingLayout.SlotHeaderSize) ReadSpan(t, length, record, intern, out used);
+            else RingCodec.Decode(new ReadOnlySpan<byte>(slot + RingLayout.SlotHeaderSize, (int)length), record, intern);
         }
         finally
         {
-            Volatile.Write(ref tail, t + 1);
+            Volatile.Write(ref tail, t + used);
         }
         return true;
     }

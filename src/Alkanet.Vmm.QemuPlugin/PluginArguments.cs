@@ -7,7 +7,8 @@ namespace Alkanet.Vmm.QemuPlugin;
 /// <c>linux</c>), <c>ring=FILE</c> (required), <c>stage=hit|decode|full</c>, <c>ram=FILE</c> (guest RAM shared by
 /// QEMU's memory-backend-file: the hook then walks page tables and reads RAM itself, see
 /// <see cref="Introspection.Memory.RamFirstVirtualMemory"/>), and the OS's own settings
-/// (<c>profile=FILE</c>, <c>profiles=DIR</c>, <c>cr3=on</c>, <c>args=all|decoded</c>, <c>capture=on</c>), which go to its factory.
+/// (<c>profile=FILE</c>, <c>profiles=DIR</c>, <c>cr3=on</c>, <c>args=all|decoded</c>, <c>capture=on|all|sample</c>,
+/// <c>capture_sample=NAME</c>, <c>capture_call=BYTES</c>), which go to its factory.
 /// Linux: <c>profile=FILE,ring=FILE[,cr3=on][,args=..][,stage=..]</c>;
 /// Windows: <c>os=windows,ring=FILE[,profiles=DIR][,cr3=on][,args=..][,capture=on][,stage=..]</c>.
 /// </summary>
@@ -16,7 +17,7 @@ internal sealed record PluginArguments(string Os, string RingPath, HookStage Sta
     /// <summary>Guest RAM's file (<c>ram=FILE</c>), or null: every read through QEMU.</summary>
     public string? RamPath { get; init; }
 
-    private static readonly string[] OsKeys = ["profile", "profiles", "cr3", "args", "capture"];
+    private static readonly string[] OsKeys = ["profile", "profiles", "cr3", "args", "capture", "capture_sample", "capture_call"];
 
     /// <summary>Parses <paramref name="args"/>; on bad input returns null with the reason in <paramref name="error"/>.</summary>
     public static PluginArguments? Parse(IEnumerable<string> args, out string error)
@@ -29,7 +30,7 @@ internal sealed record PluginArguments(string Os, string RingPath, HookStage Sta
             if (key is not ("os" or "ring" or "stage" or "ram") && !OsKeys.Contains(key))
             {
                 error = $"unknown argument '{arg}' (expected [os=NAME,]ring=FILE[,ram=FILE][,profile=FILE][,profiles=DIR][,cr3=on]"
-                    + "[,args=all|decoded][,capture=on]" +
+                    + "[,args=all|decoded][,capture=on|all|sample][,capture_sample=NAME][,capture_call=BYTES]" +
                     "[,stage=hit|decode|full])";
                 return null;
             }

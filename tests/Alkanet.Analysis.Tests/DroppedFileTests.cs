@@ -74,8 +74,57 @@ public sealed class DroppedFileTests : IDisposable
         f.Size.ShouldBe(1000);
         f.Captured.ShouldBe(384);
         f.Partial.ShouldBeTrue();
-        f.PartialReasons.ShouldBe(["the hook captures the first 384 bytes of a call"]);
+        f.PartialReasons.ShouldBe(["the hook captures the first 384 bytes of a call (per-call cap)"]);
         f.Sha256.ShouldBe(Sha256([.. head, .. new byte[616]]));
+    }
+
+    [Fact]
+    public void Dup_fcntl_and_lseek_move_one_shared_position()
+    {
+        Open("/tmp/seek", "3");
+        Write("/tmp/seek", "3", "AAAAAAAA"u8.ToArray(), 8);
+        Call("dup", "4", """{"fd": "3"}""");
+        Call("lseek", "0", """{"fd": "4", "whence": "0"}""");
+        Write("/tmp/seek", "4", "BB"u8.ToArray(), 2);
+        Call("fcntl", "5", """{"fd": "4", "cmd": "0"}""");
+        Write("/tmp/seek", "5", "CC"u8.ToArray(), 2); // at the position the write through fd 4 left: 2
+        Call("fcntl", "0", """{"fd": "5", "cmd": "1"}"""); // F_GETFD: no alias
+        Write("/tmp/seek", "3", "D"u8.ToArray(), 1);
+        var f = Report().DroppedFiles.ShouldHaveSingleItem();
+        f.Partial.ShouldBeFalse();
+        f.Sha256.ShouldBe(Sha256("BBCCDAAA"u8.ToArray()));
+    }
+
+    [Fact]
+    public void A_hard_link_adds_the_second_name()
+    {
+        Open("/tmp/a", "3");
+        Write("/tmp/a", "3", Elf, Elf.Length);
+        Call("linkat", "0", """{"old_path": "/tmp/a", "new_path": "/tmp/b"}""");
+        Call("unlink", "0", """{"path": "/tmp/a"}""");
+        var f = Report().DroppedFiles.ShouldHaveSingleItem();
+        f.Paths.ShouldBe(["/tmp/a", "/tmp/b"]);
+    }
+
+    [Fact]
+    public void A_buffer_that_stops_being_readable_is_a_gap_at_that_address()
+    {
+        Open("/tmp/cut", "3");
+        Write("/tmp/cut", "3", new byte[100], 300, extra: """, "data_unread": "7064" """);
+        var f = Report().DroppedFiles.ShouldHaveSingleItem();
+        f.Captured.ShouldBe(100);
+        f.PartialReasons.ShouldBe(["the buffer at 0x7064 could not be read"]);
+    }
+
+    [Fact]
+    public void The_per_file_cap_comes_from_the_options()
+    {
+        Open("/tmp/capped", "3");
+        Write("/tmp/capped", "3", new byte[100], 100);
+        var report = _log.Report(limits: new DroppedFileLimits { MaxFileBytes = 60 });
+        var f = report.DroppedFiles.ShouldHaveSingleItem();
+        f.Captured.ShouldBe(60);
+        f.PartialReasons.ShouldContain("per-file cap reached");
     }
 
     [Fact]
@@ -88,6 +137,34 @@ public sealed class DroppedFileTests : IDisposable
         f.Size.ShouldBe(0x12);
         f.Captured.ShouldBe(2);
         f.PartialReasons.ShouldBe(["the buffer at 0x7000 could not be read"]);
+    }
+
+    [Fact]
+    public void A_full_disk_leaves_the_content_that_did_not_fit_unstored_and_says_so_in_the_index()
+    {
+        using var disk = Alkanet.Logging.Tests.Faults.Tmpfs.TryMount(1, out var why);
+        if (disk is null)
+        {
+            if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail(why);
+            Assert.Skip(why);
+        }
+        var big = new byte[3 << 20];
+        new Random(5).NextBytes(big);
+        Open("/tmp/big", "3");
+        Write("/tmp/big", "3", big, big.Length);
+        Open("/tmp/small", "4");
+        Write("/tmp/small", "4", Elf, Elf.Length);
+        var report = Report();
+        ArtifactStore.Write(disk.Path, report.DroppedFileContent, report.InjectedMemoryContent).ShouldBe(1);
+        using var index = JsonDocument.Parse(File.ReadAllText(Path.Combine(disk.Path, ArtifactStore.IndexName)));
+        index.RootElement.GetProperty("not_stored").GetInt32().ShouldBe(1);
+        var entries = index.RootElement.GetProperty("files").EnumerateArray().ToDictionary(e => e.GetProperty("path").GetString()!);
+        entries["/tmp/big"].GetProperty("stored").GetBoolean().ShouldBeFalse();
+        entries["/tmp/big"].GetProperty("store_error").GetString()!.ShouldContain(Sha256(big), customMessage: "names the file");
+        entries["/tmp/small"].GetProperty("stored").GetBoolean().ShouldBeTrue();
+        File.ReadAllBytes(Path.Combine(disk.Path, "files", Sha256(Elf))).ShouldBe(Elf);
+        File.Exists(Path.Combine(disk.Path, "files", Sha256(big))).ShouldBeFalse("nothing half-written under its final name");
+        Directory.EnumerateFiles(Path.Combine(disk.Path, "files"), "*.tmp").ShouldBeEmpty();
     }
 
     [Fact]

@@ -23,11 +23,11 @@ internal sealed class EvidenceLog : IDisposable
                 $"\"additional_info\": {i}, \"timestamp_ns\": {1700000000000000000 + _no}, \"proc_ppid\": \"1\"}}");
     }
 
-    public Report Report(bool all = false, YaraRules? yara = null)
+    public Report Report(bool all = false, YaraRules? yara = null, DroppedFileLimits? limits = null)
     {
         var log = Path.Combine(Dir, "trace.jsonl");
         File.WriteAllLines(log, _lines);
-        var a = TestLogs.Analyze(log);
+        var a = TestLogs.Analyze(log, new Model.AnalyzerOptions { CaptureLimits = limits });
         var scope = Model.SampleScope.Resolve(a, "mal");
         return ReportBuilder.Build(a, scope, new ReportOptions { DroppedFilesOfAll = all, Yara = yara }, new ReportInput { Files = [log] });
     }

@@ -57,6 +57,24 @@ public sealed class InjectedMemoryTests : IDisposable
     }
 
     [Fact]
+    public void Writes_to_proc_pid_mem_land_at_the_seeked_or_given_address()
+    {
+        var code = "\x90\x90PROC-MEM-PAYLOAD"u8.ToArray();
+        Call("openat", "5", """{"path": "/proc/99/mem", "flags": "2", "out_handle": "5", "fd_path": "/proc/99/mem"}""");
+        Call("lseek", "402000", """{"fd": "5", "whence": "0"}""");
+        Call("write", "a", $$"""{"fd": "5", "fd_path": "/proc/99/mem", "size": "a", "data": "{{Convert.ToBase64String(code[..10])}}"}""");
+        Call("pwrite64", $"{code.Length - 10:x}",
+            $$"""{"fd": "5", "fd_path": "/proc/99/mem", "offset": "40200a", "data": "{{Convert.ToBase64String(code[10..])}}"}""");
+        var m = Report().InjectedMemory.ShouldHaveSingleItem();
+        m.TargetPid.ShouldBe("63", "pid 99 (the path's decimal) in hex, as every pid of the report");
+        m.Address.ShouldBe("402000");
+        m.Techniques.ShouldBe(["/proc/pid/mem"]);
+        m.Sha256.ShouldBe(Convert.ToHexStringLower(SHA256.HashData(code)));
+        m.Partial.ShouldBeFalse();
+        Report().DroppedFiles.ShouldBeEmpty("/proc/PID/mem is memory, not a file");
+    }
+
+    [Fact]
     public void The_store_writes_memory_and_the_index_and_the_report_has_the_section()
     {
         Poke(0x601000, 0x4242);

@@ -25,9 +25,11 @@ internal static class TestLogs
         return Path.Combine([dir?.FullName ?? throw new DirectoryNotFoundException("repository root (Alkanet.slnx)"), "tests", "corpus", .. parts]);
     }
 
-    public static Analyzer Analyze(string path, InputFormat format = InputFormat.Auto)
+    public static Analyzer Analyze(string path, InputFormat format = InputFormat.Auto) => Analyze(path, new AnalyzerOptions(), format);
+
+    public static Analyzer Analyze(string path, AnalyzerOptions options, InputFormat format = InputFormat.Auto)
     {
-        var a = new Analyzer();
+        var a = new Analyzer(options);
         LogInput.Read(path, format, a);
         return a;
     }

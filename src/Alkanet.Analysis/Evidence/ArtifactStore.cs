@@ -12,17 +12,30 @@ public static class ArtifactStore
 {
     public const string IndexName = "artifacts.json";
 
-    /// <exception cref="IOException">The folder cannot be written (the message names the file).</exception>
-    public static void Write(string dir, IReadOnlyList<DroppedFileArtifact> files, IReadOnlyList<InjectedMemoryArtifact>? memory = null)
+    /// <summary>Writes the contents, then the index. A content that cannot be written (a full disk) does not stop the others:
+    /// its index entry says <c>"stored": false</c> with <c>store_error</c>, and the count is returned. Only the index's own
+    /// failure throws.</summary>
+    /// <exception cref="IOException">The index cannot be written (the message names the file).</exception>
+    public static int Write(string dir, IReadOnlyList<DroppedFileArtifact> files, IReadOnlyList<InjectedMemoryArtifact>? memory = null)
     {
         memory ??= [];
+        var failed = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (path, content) in files.Select(f => (f.ContentPath, f.Content)).Concat(memory.Select(m => (m.ContentPath, m.Content))))
         {
             var target = Path.Combine(dir, path);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            if (!File.Exists(target)) WriteAtomic(target, s => s.Write(content.Span));
+            if (File.Exists(target) || failed.ContainsKey(path)) continue;
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                WriteAtomic(target, s => s.Write(content.Span));
+            }
+            catch (IOException ex)
+            {
+                failed[path] = ex.Message;
+            }
         }
-        WriteAtomic(Path.Combine(dir, IndexName), s => WriteIndex(s, files, memory));
+        WriteAtomic(Path.Combine(dir, IndexName), s => WriteIndex(s, files, memory, failed));
+        return failed.Count;
     }
 
     private static void WriteAtomic(string path, Action<Stream> write)
@@ -40,20 +53,30 @@ public static class ArtifactStore
         }
     }
 
-    private static void WriteIndex(Stream s, IReadOnlyList<DroppedFileArtifact> files, IReadOnlyList<InjectedMemoryArtifact> memory)
+    private static void WriteIndex(Stream s, IReadOnlyList<DroppedFileArtifact> files, IReadOnlyList<InjectedMemoryArtifact> memory,
+        Dictionary<string, string> failed)
     {
         using var w = new Utf8JsonWriter(s, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
         w.WriteStartArray("files");
-        foreach (var f in files) WriteFile(w, f);
+        foreach (var f in files) WriteFile(w, f, failed);
         w.WriteEndArray();
         w.WriteStartArray("memory");
-        foreach (var m in memory) WriteMemory(w, m);
+        foreach (var m in memory) WriteMemory(w, m, failed);
         w.WriteEndArray();
+        w.WriteNumber("not_stored", failed.Count);
         w.WriteEndObject();
     }
 
-    private static void WriteMemory(Utf8JsonWriter w, InjectedMemoryArtifact m)
+    /// <summary>Whether the content reached the disk, and why not.</summary>
+    private static void Stored(Utf8JsonWriter w, string contentPath, Dictionary<string, string> failed)
+    {
+        var error = failed.GetValueOrDefault(contentPath);
+        w.WriteBoolean("stored", error is null);
+        if (error is not null) w.WriteString("store_error", error);
+    }
+
+    private static void WriteMemory(Utf8JsonWriter w, InjectedMemoryArtifact m, Dictionary<string, string> failed)
     {
         w.WriteStartObject();
         w.WriteNumber("source_seq", m.SourceSeq);
@@ -63,6 +86,7 @@ public static class ArtifactStore
         w.WriteNumber("size", m.Size);
         w.WriteString("sha256", m.Sha256);
         w.WriteString("content", m.ContentPath);
+        Stored(w, m.ContentPath, failed);
         w.WriteStartArray("techniques");
         foreach (var t in m.Techniques) w.WriteStringValue(t);
         w.WriteEndArray();
@@ -74,7 +98,7 @@ public static class ArtifactStore
         w.WriteEndObject();
     }
 
-    private static void WriteFile(Utf8JsonWriter w, DroppedFileArtifact f)
+    private static void WriteFile(Utf8JsonWriter w, DroppedFileArtifact f, Dictionary<string, string> failed)
     {
         w.WriteStartObject();
         w.WriteString("path", f.Paths[^1]);
@@ -92,6 +116,7 @@ public static class ArtifactStore
         w.WriteString("mime_type", f.MimeType);
         w.WriteBoolean("partial", f.Partial);
         w.WriteString("content", f.ContentPath);
+        Stored(w, f.ContentPath, failed);
         w.WriteStartObject("writer");
         w.WriteNumber("seq", f.WriterSeq);
         w.WriteNumber("pid", f.WriterPid);

@@ -26,7 +26,7 @@ public sealed partial class DroppedFileTracker
                 if (e.Failed || Hex(e, "out_handle") is not { } handle || WindowsPath(e, p) is not { } path) return;
                 if (_winHandles.Count >= MaxWindowsHandles) return;
                 _winHandles[(p.Seq, handle)] = path;
-                _positions[(p.Seq, handle)] = 0;
+                _positions[(p.Seq, handle)] = new FilePosition(0);
                 // FILE_SUPERSEDE, FILE_CREATE, FILE_OVERWRITE, FILE_OVERWRITE_IF: the file starts empty, a new content.
                 if (e.Name == "NtCreateFile" && Hex(e, "create_disposition") is 0 or 2 or 4 or 5) _byPath.Remove(Key(path));
                 if (((Hex(e, "create_options") ?? 0) & FileDeleteOnClose) != 0) _deleteOnClose.Add((p.Seq, handle));
@@ -89,14 +89,14 @@ public sealed partial class DroppedFileTracker
         long offset;
         if (Hex(e, "offset") is { } at) offset = (long)at;
         else if (e["to_end_of_file"] == "1") offset = file.Length;
-        else if (_positions.TryGetValue((p.Seq, handle), out var tracked)) offset = tracked;
+        else if (_positions.TryGetValue((p.Seq, handle), out var tracked)) offset = tracked.Value;
         else
         {
             offset = file.Length;
             file.Gaps.Add(new CaptureGap(offset, 0,
                 "the handle's position was not traced (opened before the log or duplicated); bytes appended", records));
         }
-        _positions[(p.Seq, handle)] = offset + written;
+        _positions[(p.Seq, handle)] = new FilePosition(offset + written);
         Store(file, offset, written, hasData, data, p, records);
     }
 

@@ -16,7 +16,8 @@ namespace Alkanet.Analysis.Evidence;
 public sealed partial class DroppedFileTracker(DroppedFileLimits? limits = null)
 {
     private readonly Dictionary<string, DroppedFile> _byPath = new(StringComparer.Ordinal);
-    private readonly Dictionary<(int Seq, ulong Fd), long> _positions = [];
+    // An fd's file position; dup'ed fds share one (they share the kernel's open file description).
+    private readonly Dictionary<(int Seq, ulong Fd), FilePosition> _positions = [];
     private readonly List<DroppedFile> _files = [];
     private long _runBytes;
 
@@ -25,10 +26,19 @@ public sealed partial class DroppedFileTracker(DroppedFileLimits? limits = null)
     /// <summary>Every file written, in the order of its first write.</summary>
     public IReadOnlyList<DroppedFile> Files => _files;
 
-    /// <summary>Calls whose arguments the tracker reads beyond those the analyzer's handlers keep.</summary>
-    public static bool WantsArguments(string name) => name is "sendfile" or "copy_file_range" or "splice";
+    /// <summary>Where writes to <c>/proc/PID/mem</c> go (bytes written into another process's memory); null: ignored.</summary>
+    public InjectedMemoryTracker? Memory { get; init; }
 
-    private const ulong OAppend = 0x400;
+    /// <summary>Calls whose arguments the tracker reads beyond those the analyzer's handlers keep.</summary>
+    public static bool WantsArguments(string name) =>
+        name is "sendfile" or "copy_file_range" or "splice" or "dup" or "dup2" or "dup3" or "fcntl" or "lseek" or "link" or "linkat";
+
+    private const ulong OAppend = 0x400, FDupFd = 0, FDupFdCloexec = 1030;
+
+    private sealed class FilePosition(long value)
+    {
+        public long Value = value;
+    }
 
     public void OnEvent(CallEvent e, ProcessNode p)
     {
@@ -39,7 +49,27 @@ public sealed partial class DroppedFileTracker(DroppedFileLimits? limits = null)
                 {
                     var append = (Hex(e, "flags") ?? 0) & OAppend;
                     var known = e["fd_path"] is { } path && _byPath.TryGetValue(path, out var f) ? f.Length : 0;
-                    _positions[(p.Seq, fd)] = append != 0 ? known : 0;
+                    _positions[(p.Seq, fd)] = new FilePosition(append != 0 ? known : 0);
+                }
+                break;
+            case "dup": case "dup2": case "dup3": case "fcntl":
+                // the new fd (the return) shares the old one's position; fcntl only for F_DUPFD(_CLOEXEC)
+                if (e.Succeeded && e.HasReturn && Hex(e, "fd") is { } old && (e.Name != "fcntl" || Hex(e, "cmd") is FDupFd or FDupFdCloexec)
+                    && _positions.TryGetValue((p.Seq, old), out var shared))
+                    _positions[(p.Seq, e.RetVal)] = shared;
+                break;
+            case "lseek":
+                if (e.Succeeded && e.HasReturn && Hex(e, "fd") is { } seeked)
+                {
+                    if (_positions.TryGetValue((p.Seq, seeked), out var at)) at.Value = (long)e.RetVal;
+                    else _positions[(p.Seq, seeked)] = new FilePosition((long)e.RetVal);
+                }
+                break;
+            case "link": case "linkat":
+                if (e.Succeeded && e["old_path"] is { } linked && e["new_path"] is { } second && _byPath.TryGetValue(linked, out var file))
+                {
+                    file.Paths.Add(second);
+                    _byPath[second] = file;
                 }
                 break;
             case "write": case "pwrite64": case "writev": case "pwritev": case "pwritev2":
@@ -81,27 +111,27 @@ public sealed partial class DroppedFileTracker(DroppedFileLimits? limits = null)
     {
         var hasData = e.Info.TryGet("data", out var data);
         if (!hasData && e["truncated"] is null) return; // capture off
-        if (e.Failed || !e.HasReturn || Hex(e, "fd") is not { } fd || FilePath(e["fd_path"]) is not { } path) return;
+        if (e.Failed || !e.HasReturn || Hex(e, "fd") is not { } fd) return;
         var written = (long)e.RetVal;
         if (written <= 0) return;
+        if (ProcMemPid(e["fd_path"]) is { } target)
+        {
+            OnMemWrite(e, p, fd, target, written, hasData, data);
+            return;
+        }
+        if (FilePath(e["fd_path"]) is not { } path) return;
         var records = e.RecordNumbers.ToArray();
         var file = FileAt(path, path, p);
-        long offset;
-        if (Hex(e, "offset") is { } pos) offset = (long)pos;
-        else if (_positions.TryGetValue((p.Seq, fd), out var tracked))
-        {
-            offset = tracked;
-            _positions[(p.Seq, fd)] = tracked + written;
-        }
-        else
-        {   // opened before the trace or by a call the tracker does not follow (dup, fcntl): append, and say so
+        var offset = Position(e, p, fd, written, out var traced);
+        if (!traced)
+        {   // opened before the trace, or inherited over a fork: append, and say so
             offset = file.Length;
-            _positions[(p.Seq, fd)] = offset + written;
-            file.Gaps.Add(new CaptureGap(offset, 0,
-                "the fd's position was not traced (opened before the log or duplicated); bytes appended", records));
+            _positions[(p.Seq, fd)].Value = offset + written;
+            file.Gaps.Add(new CaptureGap(offset, 0, "the fd's position was not traced (opened before the log or inherited); bytes appended",
+                records));
         }
 
-        Store(file, offset, written, hasData, data, p, records);
+        Store(file, offset, written, hasData, data, p, records, Hex(e, "data_unread"));
     }
 
     /// <summary>The file under <paramref name="key"/>, or a new one named <paramref name="path"/> written first by <paramref name="p"/>.</summary>
@@ -117,9 +147,11 @@ public sealed partial class DroppedFileTracker(DroppedFileLimits? limits = null)
 
     /// <summary>Puts a write's captured bytes at <paramref name="offset"/> (as many as were written, within the caps) and
     /// marks what did not reach the host as a gap.</summary>
-    private void Store(DroppedFile file, long offset, long written, bool hasData, InfoValue data, ProcessNode p, long[] records)
+    private void Store(DroppedFile file, long offset, long written, bool hasData, InfoValue data, ProcessNode p, long[] records,
+        ulong? unread = null)
     {
         var bytes = Bytes(hasData, data, out var why);
+        if (why is null && unread is not null) why = $"the buffer at 0x{unread:x} could not be read";
         var take = (int)Math.Min(bytes.Length, written);
         var capped = false;
         if (file.CapturedBytes + take > Limits.MaxFileBytes)
@@ -146,7 +178,47 @@ public sealed partial class DroppedFileTracker(DroppedFileLimits? limits = null)
             file.Gaps.Add(new CaptureGap(offset + take, written - take, capped || why is not null ? why! : PerCallReason(bytes.Length), records));
     }
 
-    private static string PerCallReason(int captured) => $"the hook captures the first {captured} bytes of a call";
+    private static string PerCallReason(int captured) => $"the hook captures the first {captured} bytes of a call (per-call cap)";
+
+    /// <summary>Where a write goes: the call's own <c>offset</c>, or the fd's traced position, which it then moves.
+    /// <paramref name="traced"/> is false when the fd's position was unknown (0 is returned; the caller decides).</summary>
+    private long Position(CallEvent e, ProcessNode p, ulong fd, long written, out bool traced)
+    {
+        traced = true;
+        if (Hex(e, "offset") is { } pos) return (long)pos;
+        if (_positions.TryGetValue((p.Seq, fd), out var tracked))
+        {
+            var at = tracked.Value;
+            tracked.Value = at + written;
+            return at;
+        }
+        traced = false;
+        _positions[(p.Seq, fd)] = new FilePosition(written);
+        return 0;
+    }
+
+    /// <summary>A write to <c>/proc/PID/mem</c>: the file position is the address in the target (set by lseek or
+    /// pwrite64's offset); the bytes become an injected region (docs/EVIDENCE.md).</summary>
+    private void OnMemWrite(CallEvent e, ProcessNode p, ulong fd, ulong target, long written, bool hasData, InfoValue data)
+    {
+        var address = (ulong)Position(e, p, fd, written, out var traced);
+        if (Memory is null) return;
+        var bytes = Bytes(hasData, data, out var why);
+        if (bytes.Length > written) bytes = bytes[..(int)written];
+        if (!traced) why = "the address (the fd's position) was not traced";
+        else if (why is null && bytes.Length < written)
+            why = Hex(e, "data_unread") is { } unread ? $"the buffer at 0x{unread:x} could not be read" : PerCallReason(bytes.Length);
+        Memory.Add(p.Seq, target, address, traced ? bytes : [], "/proc/pid/mem", e, why);
+    }
+
+    /// <summary>The pid of a <c>/proc/PID/mem</c> path, else null.</summary>
+    private static ulong? ProcMemPid(string? fdPath)
+    {
+        if (fdPath is not { Length: > 10 } || !fdPath.StartsWith("/proc/", StringComparison.Ordinal)
+            || !fdPath.EndsWith("/mem", StringComparison.Ordinal)) return null;
+        var pid = fdPath.AsSpan(6, fdPath.Length - 10);
+        return ulong.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+    }
 
     /// <summary>The captured bytes, or none with the reason (hostile input: a malformed value is a gap, not a crash).</summary>
     private static byte[] Bytes(bool hasData, InfoValue data, out string? why)
@@ -176,7 +248,7 @@ public sealed partial class DroppedFileTracker(DroppedFileLimits? limits = null)
         e[key] is { } s && ulong.TryParse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var v) ? v : null;
 }
 
-/// <summary>How much the host keeps (the guest pays for the per-call read only, whatever these say).</summary>
+/// <summary>How much the host keeps (<c>--capture-per-file</c>, <c>--capture-per-run</c>); the per-call cap is the hook's.</summary>
 public sealed record DroppedFileLimits
 {
     public long MaxFileBytes { get; init; } = 64L << 20;

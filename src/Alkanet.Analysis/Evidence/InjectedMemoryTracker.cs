@@ -92,7 +92,7 @@ public sealed class InjectedMemoryTracker
         Add(seq, target, at, bytes, technique, e, gap);
     }
 
-    private void Add(int seq, ulong pid, ulong address, byte[] bytes, string technique, CallEvent e, string? gap)
+    internal void Add(int seq, ulong pid, ulong address, byte[] bytes, string technique, CallEvent e, string? gap)
     {
         var region = _regions.FindLast(r => r.SourceSeq == seq && r.TargetPid == pid);
         if (region is null || region.End != address || region.Gaps.Count > 0 || region.Size + bytes.Length > MaxRegionBytes)

@@ -25,7 +25,11 @@ public sealed partial class Analyzer : ICallEventSink
 
     public AnalyzerOptions Options { get; }
 
-    public Analyzer(AnalyzerOptions? options = null) => Options = options ?? new AnalyzerOptions();
+    public Analyzer(AnalyzerOptions? options = null)
+    {
+        Options = options ?? new AnalyzerOptions();
+        DroppedFiles = new Evidence.DroppedFileTracker(Options.CaptureLimits) { Memory = InjectedMemory };
+    }
 
     public IReadOnlyList<ProcessNode> Processes => _nodes;
 
@@ -50,7 +54,7 @@ public sealed partial class Analyzer : ICallEventSink
         || Evidence.DroppedFileTracker.WantsArguments(name);
 
     /// <summary>The files the traced processes wrote, rebuilt from captured write data (docs/EVIDENCE.md).</summary>
-    public Evidence.DroppedFileTracker DroppedFiles { get; } = new();
+    public Evidence.DroppedFileTracker DroppedFiles { get; }
 
     /// <summary>Bytes written into other processes' memory (docs/EVIDENCE.md).</summary>
     public Evidence.InjectedMemoryTracker InjectedMemory { get; } = new();
@@ -399,4 +403,7 @@ public sealed class AnalyzerOptions
     public int MaxHandlesPerProcess { get; init; } = 65536;
 
     public int MaxItemsPerProcess { get; init; } = 100_000;
+
+    /// <summary>The per-file and per-run caps of the dropped-file capture; null: the defaults.</summary>
+    public Evidence.DroppedFileLimits? CaptureLimits { get; init; }
 }

@@ -22,7 +22,8 @@ public static class ReportPipeline
     {
         options ??= new ReportPipelineOptions();
         options.Cancellation.ThrowIfCancellationRequested();
-        var analyzer = new Analyzer(options.LongSleep is { } ls ? new AnalyzerOptions { LongSleep = ls } : null);
+        var defaults = new AnalyzerOptions();
+        var analyzer = new Analyzer(new AnalyzerOptions { LongSleep = options.LongSleep ?? defaults.LongSleep, CaptureLimits = options.CaptureLimits });
         var input = new ReportInput { Files = [.. source.Names] };
         var suggested = Read(source, analyzer, input, options);
 

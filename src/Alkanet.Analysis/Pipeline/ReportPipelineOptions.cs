@@ -23,6 +23,9 @@ public sealed record ReportPipelineOptions
     /// <summary>True: dropped files of every process (<c>--capture all</c>); false: the sample's processes only.</summary>
     public bool DroppedFilesOfAll { get; init; }
 
+    /// <summary>The dropped-file capture's per-file and per-run caps (<c>--capture-per-file</c>, <c>--capture-per-run</c>); null: defaults.</summary>
+    public Evidence.DroppedFileLimits? CaptureLimits { get; init; }
+
     /// <summary>YARA rules for the dropped files and injected memory (<c>--yara</c>), loaded (and so checked) by the caller.</summary>
     public Evidence.YaraRules? Yara { get; init; }
 

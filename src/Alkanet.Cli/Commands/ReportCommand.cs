@@ -43,11 +43,13 @@ internal static class ReportCommand
             "and injected memory; a match is a finding.", HelpName = "RULES" };
         var network = new Option<string?>("--network") { Description = "The run's network.json for the Network section (default: the " +
             "network.json beside the first LOG, when there is one).", HelpName = "FILE" };
+        var caps = new CaptureCapOptions();
         var noProgress = new Option<bool>("--no-progress") { Description = "No progress bar (it is shown only on a terminal anyway)." };
         var cmd = new Command("report",
             "Report what a sample did: process tree, spread into other processes, characteristic behaviour and rule findings (ATT&CK).")
         {
-            files, sample, format, output, baseline, rules, from, skipBad, artifacts, capture, yara, network, noProgress,
+            files, sample, format, output, baseline, rules, from, skipBad, artifacts, capture, caps.PerFile, caps.PerRun, yara, network,
+            noProgress,
         };
         cmd.SetAction(parse =>
         {
@@ -67,6 +69,7 @@ internal static class ReportCommand
             {
                 Sample = parse.GetValue(sample), Baselines = parse.GetValue(baseline) ?? [], Rules = ruleSet,
                 DroppedFilesOfAll = parse.GetValue(capture) == "all", Yara = yaraRules, Network = parse.GetValue(network),
+                CaptureLimits = caps.Limits(parse),
             };
             Report report;
             try { report = RunWithProgress(source, options, !parse.GetValue(noProgress)); }

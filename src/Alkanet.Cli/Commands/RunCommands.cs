@@ -61,14 +61,17 @@ internal static class RunCommands
         capture.AcceptOnlyFromAmong("none", "sample", "all");
         var yara = new Option<string?>("--yara") { Description = "YARA rules (a file, or a folder of .yar/.yara) run over the dropped files " +
             "and injected memory; a match is a finding. Checked before the guest boots.", HelpName = "RULES" };
+        var caps = new CaptureCapOptions();
+        var captureScope = new Option<string?>("--capture-scope") { Description = "Benchmarking: the process name --capture sample scopes " +
+            "the hook to (default: the sample's).", Hidden = true };
         var image = new RunImageOptions();
         var cmd = new Command("run", "Run SAMPLE in the Linux analysis guest under QEMU and trace every system call of every process from inside " +
             "the hypervisor; " +
             "or, with --image DISK --os windows, boot your own Windows 10 x64 image and trace it the same way.")
         {
             sample, timeout, outDir, firmware, logger, token, tokenFile, runId, lossMarkers, waitForStart, noReport, longSleep,
-            network, captureLimit, suricataRules, cpus, drop, untraced, allArgs, stage, capture, yara, image.Image, image.Os,
-            image.Memory, image.Profiles, image.Snapshot, image.Screenshots,
+            network, captureLimit, suricataRules, cpus, drop, untraced, allArgs, stage, capture, caps.PerCall, caps.PerFile, caps.PerRun, yara,
+            captureScope, image.Image, image.Os, image.Memory, image.Profiles, image.Snapshot, image.Screenshots,
         };
         cmd.SetAction(parse =>
         {
@@ -89,6 +92,9 @@ internal static class RunCommands
             if (parse.GetValue(captureLimit) < 1) throw new UsageException("--capture-limit must be at least 1 (MiB)");
             if (parse.GetValue(suricataRules) is { } sr && !Directory.Exists(sr)) throw new UsageException($"--suricata-rules: {sr} is not a folder");
             if (smp is < 1 or > 16) throw new UsageException("--smp must be between 1 and 16");
+            if (parse.GetValue(captureScope) is { } cs
+                && (cs.Length is 0 or > 15 || !cs.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')))
+                throw new UsageException("--capture-scope must be a process name of 1-15 letters, digits, '.', '_' or '-'");
             var sleepLimit = parse.GetValue(longSleep) is { } ls ? ParseDuration(ls, "--long-sleep") : (TimeSpan?)null;
             var host = parse.GetValue(logger);
             string? theToken = null;
@@ -120,7 +126,8 @@ internal static class RunCommands
                     Launch = launch, OutDirectory = dir, Timeout = limit, Cpus = smp, Network = parse.GetValue(network),
                     CaptureLimitBytes = (long)parse.GetValue(captureLimit) << 20, SuricataRules = parse.GetValue(suricataRules),
                     DropWhenFull = parse.GetValue(drop), Traced = !parse.GetValue(untraced), AllArgs = parse.GetValue(allArgs),
-                    PluginExtra = (parse.GetValue(stage) is { } st ? ",stage=" + st : "") + (parse.GetValue(capture) == "none" ? "" : ",capture=on"),
+                    PluginExtra = (parse.GetValue(stage) is { } st ? ",stage=" + st : "") + CapturePluginArgs(parse.GetValue(capture)!, launch,
+                        caps.CallBytes(parse), parse.GetValue(captureScope)),
                 };
                 if (launch is DiskImageLaunch disk) options = image.Apply(parse, options, disk, parse.GetResult(cpus) is { Implicit: false });
                 if (host is not null)
@@ -131,7 +138,8 @@ internal static class RunCommands
                 }
                 var result = TracedRun.Execute(options, msg => error.WriteLine(msg));
                 return Finish(result, options, link,
-                    parse.GetValue(noReport) ? null : new ReportRequest(sleepLimit, parse.GetValue(capture) == "all", rules), output, error);
+                    parse.GetValue(noReport) ? null : new ReportRequest(sleepLimit, parse.GetValue(capture) == "all", rules, caps.Limits(parse)),
+                    output, error);
             }
             catch (PrerequisiteMissingException e)
             {
@@ -158,7 +166,17 @@ internal static class RunCommands
     }
 
     /// <summary>What the report step is asked for; null: --no-report (the meta sidecar is still written).</summary>
-    private sealed record ReportRequest(TimeSpan? LongSleep, bool DroppedFilesOfAll, YaraRules? Yara);
+    private sealed record ReportRequest(TimeSpan? LongSleep, bool DroppedFilesOfAll, YaraRules? Yara, DroppedFileLimits Limits);
+
+    /// <summary>The plugin's capture arguments: none; every process (all); or the sample's processes, chosen in the hook by the
+    /// sample's process name so other processes do not pay the read (the Linux guest; an image's sample is scoped on the host).</summary>
+    private static string CapturePluginArgs(string capture, RunLaunch launch, int perCall, string? scope) => capture switch
+    {
+        "none" => "",
+        "sample" when launch is AnalysisGuestLaunch g =>
+            $",capture=sample,capture_sample={scope ?? AnalysisGuest.SampleProcessNameOf(g.SampleName)},capture_call={perCall}",
+        _ => $",capture=all,capture_call={perCall}",
+    };
 
     /// <summary>The run's end, the same for every launch: the summary line, the logger's goodbye, the meta sidecar and
     /// the report, then the exit code (0 only for a complete run whose plugin found the kernel, report and logger included).</summary>
@@ -176,7 +194,7 @@ internal static class RunCommands
             // The sidecar is written even with --no-report: `alkanet report DIR/trace.jsonl` needs no --sample then.
             RunReportWriter.WriteMeta(result.TracePath, result.SampleProcessName);
             if (report is not null) reportOk = RunReportWriter.WriteAndPrint(result.TracePath, report.LongSleep, output, error,
-                report.DroppedFilesOfAll, report.Yara, result.Screenshots);
+                report.DroppedFilesOfAll, report.Yara, result.Screenshots, report.Limits);
         }
         if (result.Outcome == RunOutcome.Stopped)
         {

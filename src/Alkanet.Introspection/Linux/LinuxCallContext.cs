@@ -14,8 +14,19 @@ namespace Alkanet.Introspection.Linux;
 /// <see cref="Compat"/> selects the i386 layouts: 4-byte pointers in an argv, struct compat_iovec, old_timespec32.
 /// </summary>
 public readonly ref struct LinuxCallContext(LinuxSyscallDecoder decoder, string[] names, ReadOnlySpan<ulong> args, IVirtualMemory mem,
-    ulong task, AdditionalInfo info, bool compat)
+    ulong task, AdditionalInfo info, bool compat, bool inScope = true)
 {
+    [ThreadStatic] private static byte[]? t_capture;
+
+    /// <summary>Write capture is on and the caller is in its scope (<see cref="LinuxCaptureScope"/>).</summary>
+    private bool Capturing => inScope && decoder.CaptureWrites;
+
+    private static Span<byte> CaptureBuffer(int size)
+    {
+        if (t_capture is null || t_capture.Length < size) t_capture = new byte[Math.Max(size, 4096)];
+        return t_capture.AsSpan(0, size);
+    }
+
     private readonly ReadOnlySpan<ulong> _args = args;
 
     public IVirtualMemory Memory { get; } = mem;
@@ -141,34 +152,38 @@ public readonly ref struct LinuxCallContext(LinuxSyscallDecoder decoder, string[
         return true;
     }
 
-    /// <summary>With <see cref="LinuxSyscallDecoder.CaptureWrites"/>: the first bytes of a write's buffer as <c>data</c>
-    /// (base64), or the unreadable value at the buffer when none could be read; a positional write's file offset as
-    /// <c>offset</c> (<paramref name="posSlot"/>), so the host places the bytes.</summary>
+    /// <summary>With <see cref="LinuxSyscallDecoder.CaptureWrites"/>, for a caller in scope: the bytes of a write's buffer as
+    /// <c>data</c> (base64), up to <see cref="LinuxSyscallDecoder.CaptureCallBytes"/>, or the unreadable value at the buffer
+    /// when none could be read; where the read stopped early (an unmapped page) <c>data_unread</c> is that address.
+    /// A positional write's file offset is <c>offset</c> (<paramref name="posSlot"/>), so the host places the bytes.</summary>
     public void WriteData(string bufSlot, string countSlot, string? posSlot = null)
     {
-        if (!decoder.CaptureWrites) return;
+        if (!Capturing) return;
         if (posSlot is not null) Hex("offset", Arg(posSlot));
         var buf = Arg(bufSlot);
-        var want = (int)Math.Min(Arg(countSlot), (ulong)LinuxReadBounds.WriteCaptureBytes);
+        var want = (int)Math.Min(Arg(countSlot), (ulong)decoder.CaptureCallBytes);
         if (want == 0) return;
-        Span<byte> data = stackalloc byte[LinuxReadBounds.WriteCaptureBytes];
-        var got = Memory.Read(buf, data[..want]);
+        var data = CaptureBuffer(want);
+        var got = Memory.Read(buf, data);
         Info.Set("data", got > 0 ? InfoValue.String(Convert.ToBase64String(data[..got])) : InfoValue.Unreadable(buf));
+        if (got > 0 && got < want) Hex("data_unread", buf + (ulong)got);
     }
 
     /// <summary>The same for writev, pwritev* and process_vm_writev (its local iovecs: the bytes written into the other
-    /// process): the iovecs' bytes in order, up to the same bound; a buffer that
-    /// cannot be read ends the capture there (the host sees fewer bytes than written and marks the gap).</summary>
+    /// process): the iovecs' bytes in order, up to the same bound; a buffer that cannot be read ends the capture there
+    /// (<c>data_unread</c>: its address; the host sees fewer bytes than written and marks the gap).</summary>
     public void WriteIovecData(string vecSlot, string countSlot, string? posSlot)
     {
-        if (!decoder.CaptureWrites) return;
+        if (!Capturing) return;
         if (posSlot is not null) Hex("offset", Arg(posSlot));
         var vec = Arg(vecSlot);
         var count = (int)Math.Min(Arg(countSlot), (ulong)LinuxReadBounds.Iovecs);
         var size = 2 * Field;
         Span<byte> iov = stackalloc byte[16 * LinuxReadBounds.Iovecs];
         var entries = count == 0 ? 0 : Memory.Read(vec, iov[..(count * size)]) / size;
-        Span<byte> data = stackalloc byte[LinuxReadBounds.WriteCaptureBytes];
+        ulong total = 0;
+        for (var i = 0; i < entries; i++) total += (ulong)ReadField(iov, i * size + Field, Field, signed: false);
+        var data = CaptureBuffer((int)Math.Min(total, (ulong)decoder.CaptureCallBytes));
         var got = 0;
         for (var i = 0; i < entries && got < data.Length; i++)
         {
@@ -176,7 +191,11 @@ public readonly ref struct LinuxCallContext(LinuxSyscallDecoder decoder, string[
             var len = (int)Math.Min((ulong)ReadField(iov, i * size + Field, Field, signed: false), (ulong)(data.Length - got));
             var n = Memory.Read(b, data.Slice(got, len));
             got += n;
-            if (n < len) break;
+            if (n < len)
+            {
+                if (got > 0) Hex("data_unread", b + (ulong)n);
+                break;
+            }
         }
         if (got > 0) Info.Set("data", Convert.ToBase64String(data[..got]));
         else if (entries > 0) Info.Set("data", InfoValue.Unreadable(vec));

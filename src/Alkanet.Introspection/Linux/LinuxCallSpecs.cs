@@ -41,6 +41,20 @@ public static class LinuxCallSpecs
             ["copy_file_range"] = (in LinuxCallContext c) => { c.Fd("fd_out"); c.Hex("size", c.Arg("len")); },
             ["splice"] = (in LinuxCallContext c) => { c.Fd("fd_out"); c.Hex("size", c.Arg("len")); },
             ["close"] = (in LinuxCallContext c) => c.Fd("fd"),
+            // fd numbers only (no fd_path read): the host follows aliases and positions through them
+            ["dup"] = (in LinuxCallContext c) => c.Hex("fd", c.Arg32("fildes")),
+            ["dup2"] = (in LinuxCallContext c) => { c.Hex("fd", c.Arg32("oldfd")); c.Hex("new_fd", c.Arg32("newfd")); },
+            ["dup3"] = (in LinuxCallContext c) => { c.Hex("fd", c.Arg32("oldfd")); c.Hex("new_fd", c.Arg32("newfd")); },
+            ["fcntl"] = (in LinuxCallContext c) => { c.Hex("fd", c.Arg32("fd")); c.Hex("cmd", c.Arg32("cmd")); },
+            ["lseek"] = (in LinuxCallContext c) => { c.Hex("fd", c.Arg32("fd")); c.Hex("whence", c.Arg32("whence")); },
+            ["link"] = (in LinuxCallContext c) => { c.Path("old_path", "oldname"); c.Path("new_path", "newname"); },
+            ["linkat"] = (in LinuxCallContext c) =>
+            {
+                c.DirFd("olddfd");
+                c.Path("old_path", "oldname");
+                c.Path("new_path", "newname");
+                c.Flags("flags", c.Arg("flags"));
+            },
             ["fsync"] = (in LinuxCallContext c) => c.Fd("fd"),
             ["fchdir"] = (in LinuxCallContext c) => c.Fd("fd"),
             ["fchmod"] = (in LinuxCallContext c) => { c.Fd("fd"); c.Mode(c.Arg("mode")); },

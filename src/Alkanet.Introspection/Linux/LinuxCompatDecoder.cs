@@ -33,7 +33,7 @@ public sealed class LinuxCompatDecoder(LinuxSyscallDecoder decoder)
 
     /// <summary>Fills <paramref name="info"/> for the ENTER of i386 call <paramref name="name"/> and returns the name
     /// to log: the table's, or for socketcall the sub-call's (<c>connect</c>, <c>socket</c> ...).</summary>
-    public string DecodeEnter(string name, ReadOnlySpan<ulong> args, IVirtualMemory mem, ulong task, AdditionalInfo info)
+    public string DecodeEnter(string name, ReadOnlySpan<ulong> args, IVirtualMemory mem, ulong task, AdditionalInfo info, bool inScope = true)
     {
         Span<ulong> a = stackalloc ulong[6]; // a copy: the record keeps the raw registers
         args[..Math.Min(args.Length, 6)].CopyTo(a);
@@ -68,7 +68,7 @@ public sealed class LinuxCompatDecoder(LinuxSyscallDecoder decoder)
             case "clock_nanosleep_time64": decoder.DecodeEnter("clock_nanosleep", a, mem, task, info); return name;
             default:
                 // the same spec as the 64-bit call: 32-bit pointers in argv, struct compat_iovec, old_timespec32
-                decoder.DecodeEnter(name, a, mem, task, info, compat: true);
+                decoder.DecodeEnter(name, a, mem, task, info, compat: true, inScope: inScope);
                 return name;
         }
     }

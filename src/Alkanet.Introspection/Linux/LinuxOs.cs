@@ -12,7 +12,8 @@ namespace Alkanet.Introspection.Linux;
 /// also checks every site matches so a profile of another build is refused). Hits go to one
 /// <see cref="LinuxSyscallTracer"/>, which pairs ENTER and EXIT by the task's pt_regs address.
 /// Settings: <c>profile=FILE</c> (or <c>vmlinux</c> + <c>kallsyms</c>, or the analysis guest's under <c>cache</c>),
-/// <c>args=all|decoded</c> (default all), <c>cr3=on</c>, <c>capture=on</c> (the bytes of writes, docs/EVIDENCE.md).
+/// <c>args=all|decoded</c> (default all), <c>cr3=on</c>, <c>capture=on|all|sample</c> (the bytes of writes, docs/EVIDENCE.md;
+/// sample: with <c>capture_sample=NAME</c>), <c>capture_call=BYTES</c> (the per-call cap).
 /// </summary>
 public sealed class LinuxOs : IGuestOs
 {
@@ -47,9 +48,18 @@ public sealed class LinuxOs : IGuestOs
         var cache = settings.Get("cache");
         var (profile, source) = LinuxProfileSource.Resolve(settings.Get("profile"), settings.Get("vmlinux"), settings.Get("kallsyms"),
             cache is null ? null : Path.Combine(cache, "linux-guest"));
-        return new LinuxOs(profile, source, settings.IsOn("cr3"), settings.Get("args") != "decoded",
-            settings.IsOn("capture"));
+        var os = new LinuxOs(profile, source, settings.IsOn("cr3"), settings.Get("args") != "decoded", CaptureOn(settings));
+        if (settings.Get("capture_call") is { } perCall)
+            os.Tracer.CaptureCallBytes = int.TryParse(perCall, out var n) && n is > 0 and <= LinuxReadBounds.MaxCaptureCallBytes ? n
+                : throw new ArgumentException($"capture_call={perCall}: a byte count from 1 to {LinuxReadBounds.MaxCaptureCallBytes}");
+        if (settings.Get("capture") == "sample")
+            os.Tracer.CaptureScope = new LinuxCaptureScope(settings.Get("capture_sample")
+                ?? throw new ArgumentException("capture=sample needs capture_sample=NAME (the sample's process name)"));
+        return os;
     }
+
+    /// <summary><c>capture=on|all</c>: every process's writes; <c>capture=sample</c>: the sample's (<see cref="LinuxCaptureScope"/>).</summary>
+    private static bool CaptureOn(GuestOsSettings settings) => settings.IsOn("capture") || settings.Get("capture") is "all" or "sample";
 
     public string Name => "linux";
 

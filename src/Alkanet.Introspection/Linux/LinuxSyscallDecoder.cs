@@ -23,19 +23,24 @@ public sealed class LinuxSyscallDecoder
 
     internal LinuxTaskReader Tasks { get; }
 
-    /// <summary>True: the ENTER of write, pwrite64, writev and pwritev(2) carries the first
-    /// <see cref="LinuxReadBounds.WriteCaptureBytes"/> bytes of the caller's buffer as <c>data</c> (base64), from
-    /// which the host rebuilds dropped files. Off by default: it costs a guest read per write.</summary>
+    /// <summary>True: the ENTER of write, pwrite64, writev and pwritev(2) carries the caller's buffer (up to
+    /// <see cref="CaptureCallBytes"/>) as <c>data</c> (base64), from which the host rebuilds dropped files. Off by
+    /// default: it costs a guest read per write.</summary>
     public bool CaptureWrites { get; set; }
+
+    /// <summary>The per-call cap of <see cref="CaptureWrites"/> (the plugin's <c>capture_call=BYTES</c>): a record carrying
+    /// more than one ring slot holds is spilled over consecutive slots (TraceRing), so nothing is cut below this.</summary>
+    public int CaptureCallBytes { get; set; } = LinuxReadBounds.DefaultCaptureCallBytes;
 
     internal int Offset(string structDotMember) => _profile.Offset(structDotMember);
 
     /// <summary>Fills <paramref name="info"/> for the ENTER of <paramref name="name"/> (nothing for a call without a
     /// spec). <paramref name="compat"/>: a 32-bit caller's arguments (4-byte pointers in its structures).</summary>
-    public void DecodeEnter(string name, ReadOnlySpan<ulong> a, IVirtualMemory mem, ulong task, AdditionalInfo info, bool compat = false)
+    public void DecodeEnter(string name, ReadOnlySpan<ulong> a, IVirtualMemory mem, ulong task, AdditionalInfo info, bool compat = false,
+        bool inScope = true)
     {
         if (!LinuxCallSpecs.All.TryGetValue(name, out var spec)) return;
-        spec.Enter(new LinuxCallContext(this, spec.Arguments, a, mem, task, info, compat));
+        spec.Enter(new LinuxCallContext(this, spec.Arguments, a, mem, task, info, compat, inScope));
     }
 
     /// <summary>Adds what only the EXIT knows (the child of a fork, the fd a successful open returned) and, for an

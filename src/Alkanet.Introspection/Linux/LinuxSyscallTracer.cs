@@ -70,6 +70,12 @@ public sealed class LinuxSyscallTracer
     /// <summary>Capture the bytes of writes (see <see cref="LinuxSyscallDecoder.CaptureWrites"/>); the plugin's <c>capture=on</c>.</summary>
     public bool CaptureWrites { get => _decoder.CaptureWrites; set => _decoder.CaptureWrites = value; }
 
+    /// <summary>The per-call cap of the capture (bytes; the plugin's <c>capture_call=BYTES</c>).</summary>
+    public int CaptureCallBytes { get => _decoder.CaptureCallBytes; set => _decoder.CaptureCallBytes = value; }
+
+    /// <summary>Null: capture every process's writes (<c>capture=all</c>); else only those of the scope (<c>capture=sample</c>).</summary>
+    public LinuxCaptureScope? CaptureScope { get; set; }
+
     /// <summary>The KASLR slide (runtime minus link-time address) once known.</summary>
     public ulong Slide { get; set; }
 
@@ -126,13 +132,18 @@ public sealed class LinuxSyscallTracer
                 args[3] = U64(regs, _r10); args[4] = U64(regs, _r8); args[5] = U64(regs, _r9);
             }
             record.Args = args;
-            if (!ia32) _decoder.DecodeEnter(name, args, mem, task.Task, record.AdditionalInfo);
-            else record.Name = name = _compat.DecodeEnter(name, args, mem, task.Task, record.AdditionalInfo); // socketcall: the sub-call's name
+            var scope = CaptureScope;
+            var inScope = scope is null || scope.Contains(task.Tgid);
+            if (!ia32) _decoder.DecodeEnter(name, args, mem, task.Task, record.AdditionalInfo, inScope: inScope);
+            else record.Name = name = _compat.DecodeEnter(name, args, mem, task.Task, record.AdditionalInfo, inScope); // socketcall: its sub-call
+            if (scope is not null && inScope && name is "ptrace" or "process_vm_writev")
+                scope.OnInject(task.Tgid, (uint)(name == "ptrace" ? args[1] : args[0]));
         }
         else if (!skipRegs)
         {
             record.AdditionalInfo.Set("regs", InfoValue.Unreadable(cpu.Rdi));
         }
+        if (name == "exit_group") CaptureScope?.OnExit(task.Tgid);
         if (name is "exit_group" or "exit")
         {   // never returns: nothing to pair, the stack will be reused; the children will get another parent
             _cache.Forget(cpu.Rdi);
@@ -202,6 +213,7 @@ public sealed class LinuxSyscallTracer
             var forkChild = (ia32 ? _forkCalls32 : _forkCalls64).Contains(nr) && ret == 0;
             slot.Unread = null;
             task = TaskOf(slot, cpu, mem, refresh: true, newProcess: forkChild); // a new task (first return from fork) or one running since before tracing
+            if (forkChild) CaptureScope?.OnForkChild(task.Tgid, task.ParentTgid);
             name = (long)nr < 0 ? "unknown" : table.NameOrUnknown(nr);
             Fill(record, cpu, task, LogType.Exit, nr, name);
             if (ia32) record.AdditionalInfo.Set("abi", "ia32");
@@ -213,6 +225,7 @@ public sealed class LinuxSyscallTracer
             record.AdditionalInfo.Set("unpaired", why);
         }
         record.RetVal = ret;
+        if (ret == 0 && name is "execve" or "execveat") CaptureScope?.OnExec(task.Tgid, task.Comm);
         _decoder.DecodeExit(name, ret, mem, task.Task, record.AdditionalInfo);
         return true;
     }

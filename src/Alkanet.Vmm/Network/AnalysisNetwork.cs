@@ -56,10 +56,12 @@ public sealed class AnalysisNetwork : IDisposable
             Run(ip, "-n", ns, "link", "set", Tap, "up");
             var config = Path.Combine(inetsimDirectory, "inetsim.conf");
             File.WriteAllText(config, InetSimConfig.Text(HostAddress));
+            var data = InetSimData.Prepare(Path.Combine(inetsimDirectory, "data"));
             var psi = new ProcessStartInfo(ip) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             // --user=root: the services write their logs into the run's folder, which (like every temp folder here) only root
             // may enter; they stay confined to the namespace, which has no way out.
-            foreach (var a in new[] { "netns", "exec", ns, inetsim, "--user=root", "--config=" + config, "--log-dir=" + inetsimDirectory,
+            foreach (var a in new[] { "netns", "exec", ns, inetsim, "--user=root", "--config=" + config, "--data-dir=" + data,
+                         "--log-dir=" + inetsimDirectory,
                          "--report-dir=" + inetsimDirectory, "--pidfile=" + Path.Combine(inetsimDirectory, "inetsim.pid") })
                 psi.ArgumentList.Add(a);
             p = Process.Start(psi) ?? throw new InvalidOperationException("could not start inetsim");

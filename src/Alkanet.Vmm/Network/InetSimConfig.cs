@@ -58,6 +58,8 @@ public static class InetSimConfig
         "http_fakemode yes", "https_fakemode yes",
         "http_fakefile txt sample.txt text/plain", "http_fakefile htm sample.html text/html", "http_fakefile html sample.html text/html",
         "http_fakefile exe sample_gui.exe x-msdos-program", "http_fakefile png sample.png image/png",
+        // the project's own fake file (InetSimData): a harmless "next stage" script for downloader samples
+        $"http_fakefile sh {InetSimData.StageFile} text/x-sh",
         "http_default_fakefile sample.html text/html",
         "https_fakefile txt sample.txt text/plain", "https_fakefile html sample.html text/html",
         "https_default_fakefile sample.html text/html",

@@ -21,11 +21,12 @@ public sealed class LinuxWriteCaptureTests
         return g;
     }
 
-    private static AdditionalInfo Decode(string name, ulong[] args, SyntheticLinuxGuest g, bool capture = true)
+    private static AdditionalInfo Decode(string name, ulong[] args, SyntheticLinuxGuest g, bool capture = true, int perCall = 1 << 20,
+        bool inScope = true)
     {
-        var decoder = new LinuxSyscallDecoder(new LinuxTaskReader(Profile), Profile) { CaptureWrites = capture };
+        var decoder = new LinuxSyscallDecoder(new LinuxTaskReader(Profile), Profile) { CaptureWrites = capture, CaptureCallBytes = perCall };
         var info = new AdditionalInfo();
-        decoder.DecodeEnter(name, args, g, Task, info);
+        decoder.DecodeEnter(name, args, g, Task, info, inScope: inScope);
         return info;
     }
 
@@ -44,12 +45,52 @@ public sealed class LinuxWriteCaptureTests
     }
 
     [Fact]
-    public void A_long_write_is_captured_up_to_the_per_call_bound()
+    public void A_long_write_is_captured_up_to_the_per_call_cap()
     {
         var bytes = Bytes(1000);
-        var info = Decode("write", [3, Buf, 1000], Guest(bytes));
-        Convert.FromBase64String(info["data"]!).ShouldBe(bytes[..384]); // LinuxReadBounds.WriteCaptureBytes
+        var info = Decode("write", [3, Buf, 1000], Guest(bytes), perCall: 384);
+        Convert.FromBase64String(info["data"]!).ShouldBe(bytes[..384]);
         info["size"].ShouldBe("3e8");
+        info.TryGet("data_unread", out _).ShouldBeFalse("the cap, not an unreadable page, ended it");
+    }
+
+    [Fact]
+    public void A_write_of_many_pages_is_captured_whole_by_default()
+    {
+        var bytes = Bytes(300_000);
+        var info = Decode("write", [3, Buf, 300_000], Guest(bytes));
+        Convert.FromBase64String(info["data"]!).ShouldBe(bytes);
+    }
+
+    [Fact]
+    public void A_buffer_running_into_an_unmapped_page_keeps_its_readable_part_and_says_where_it_stopped()
+    {
+        var g = Guest(Bytes(0x1000 - 0x10));
+        var info = Decode("write", [3, Buf + 0x10, 0x2000], g); // 0xff0 bytes mapped after Buf+0x10, then nothing
+        Convert.FromBase64String(info["data"]!).Length.ShouldBe(0xff0);
+        info["data_unread"].ShouldBe((Buf + 0x1000).ToString("x"));
+    }
+
+    [Fact]
+    public void A_caller_out_of_the_capture_scope_pays_no_read() =>
+        Decode("write", [3, Buf, 46], Guest(Bytes(46)), inScope: false).TryGet("data", out _).ShouldBeFalse();
+
+    [Fact]
+    public void The_scope_follows_the_samples_exec_its_children_and_its_injection_targets_until_exit()
+    {
+        var scope = new LinuxCaptureScope("dropper-with-a-long-name");
+        scope.SampleComm.ShouldBe("dropper-with-a-");
+        scope.OnExec(0x50, "sh");
+        scope.Contains(0x50).ShouldBeFalse();
+        scope.OnExec(0x51, "dropper-with-a-");
+        scope.OnForkChild(0x52, parentTgid: 0x51);
+        scope.OnForkChild(0x53, parentTgid: 0x50);
+        scope.OnInject(0x52, targetPid: 0x60);
+        scope.OnInject(0x50, targetPid: 0x61);
+        new ulong[] { 0x51, 0x52, 0x60 }.ShouldAllBe(t => scope.Contains(t));
+        new ulong[] { 0x50, 0x53, 0x61 }.ShouldAllBe(t => !scope.Contains(t));
+        scope.OnExit(0x52);
+        scope.Contains(0x52).ShouldBeFalse();
     }
 
     [Fact]

@@ -82,6 +82,22 @@ public sealed class RingTests
     }
 
     [Fact]
+    public void A_value_of_64_KiB_and_more_keeps_its_whole_length()
+    {
+        foreach (var bytes in new[] { 49151, 49152, 65536, 300_000 }) // base64: 65532, 65536, 87384, 400000 characters
+        {
+            var r = WithData(3, bytes);
+            var buf = new byte[600_000];
+            var n = RingCodec.Encode(r, buf);
+            RingCodec.IsTruncated(buf.AsSpan(0, n)).ShouldBeFalse();
+            var back = new SyscallRecord();
+            RingCodec.Decode(buf.AsSpan(0, n), back, s => System.Text.Encoding.UTF8.GetString(s));
+            back.AdditionalInfo["data"].ShouldBe(r.AdditionalInfo["data"], $"{bytes} bytes");
+            back.ToString().ShouldBe(r.ToString());
+        }
+    }
+
+    [Fact]
     public void An_unreadable_value_crosses_the_ring_as_a_value_with_its_address()
     {
         var r = Sample(2);
@@ -128,17 +144,8 @@ public sealed class RingTests
         var path = TempRing();
         try
         {
-            using var ring = TraceRing.Create(path, slotSize: 512, slotCount: 64);
-            using var producerSide = TraceRing.Open(path);
-            var sink = new ListSink();
-            var drain = new RingDrain(ring, sink);
             const int perThread = 5000;
-            var producers = Enumerable.Range(0, 3).Select(t => Task.Run(() =>
-            {
-                for (var i = 0; i < perThread; i++) producerSide.TryWrite(Sample(t * perThread + i)).ShouldBeTrue();
-            })).ToArray();
-            while (!producers.All(p => p.IsCompleted)) drain.DrainAvailable();
-            drain.Finish();
+            var (sink, drain) = ProduceAndDrain(path, 3 * perThread, Sample);
             sink.Records.Count.ShouldBe(3 * perThread);
             drain.Lost.ShouldBe(0);
             sink.Records.Select(r => r.No).ShouldBe(Enumerable.Range(0, 3 * perThread).Select(i => (long)i));
@@ -192,6 +199,100 @@ public sealed class RingTests
             sink.Records[0].AdditionalInfo["reason"].ShouldBe("undecodable_record");
             sink.Records[1].No.ShouldBe(1);
             sink.Records[1].Tid.ShouldBe(0x62UL);
+        }
+        finally { File.Delete(path); }
+    }
+
+    /// <summary>Three producer threads (a second mapping, as the plugin's) write <paramref name="count"/> records made by
+    /// <paramref name="make"/> into a 64-slot ring of 512-byte slots with back-pressure, while this thread drains it.</summary>
+    private static (ListSink Sink, RingDrain Drain) ProduceAndDrain(string path, int count, Func<int, SyscallRecord> make)
+    {
+        using var ring = TraceRing.Create(path, slotSize: 512, slotCount: 64);
+        using var producerSide = TraceRing.Open(path);
+        var sink = new ListSink();
+        var drain = new RingDrain(ring, sink);
+        var perThread = count / 3;
+        var producers = Enumerable.Range(0, 3).Select(t => Task.Run(() =>
+        {
+            for (var i = 0; i < perThread; i++) producerSide.TryWrite(make(t * perThread + i)).ShouldBeTrue();
+        })).ToArray();
+        while (!producers.All(p => p.IsCompleted)) drain.DrainAvailable();
+        drain.Finish();
+        return (sink, drain);
+    }
+
+    private static SyscallRecord WithData(int i, int bytes)
+    {
+        var r = Sample(i);
+        var data = new byte[bytes];
+        new Random(i).NextBytes(data);
+        r.AdditionalInfo.Set("data", Convert.ToBase64String(data));
+        return r;
+    }
+
+    [Fact]
+    public void Records_larger_than_a_slot_span_slots_whole_among_small_ones_from_concurrent_producers()
+    {
+        var path = TempRing();
+        try
+        {
+            // 64 slots of 512 bytes: a 3000-byte write's record spans 9 slots and wraps around the ring many times
+            const int perThread = 300;
+            var (sink, drain) = ProduceAndDrain(path, 3 * perThread, n => n % perThread % 3 == 0 ? WithData(n, 3000 + n) : Sample(n));
+            drain.Lost.ShouldBe(0);
+            sink.Records.Count.ShouldBe(3 * perThread);
+            sink.Records.Select(r => r.No).ShouldBe(Enumerable.Range(0, 3 * perThread).Select(i => (long)i));
+            foreach (var r in sink.Records)
+            {
+                var n = (int)r.Tid - 0x60;
+                r.AdditionalInfo.TryGet("truncated", out _).ShouldBeFalse();
+                if (n % perThread % 3 == 0) r.AdditionalInfo["data"].ShouldBe(WithData(n, 3000 + n).AdditionalInfo["data"]);
+                else r.AdditionalInfo.TryGet("data", out _).ShouldBeFalse();
+                r.AdditionalInfo["path"].ShouldBe("/tmp/ü" + n);
+            }
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void A_record_larger_than_a_quarter_of_the_ring_is_cut_there_and_says_truncated()
+    {
+        var path = TempRing();
+        try
+        {
+            using var ring = TraceRing.Create(path, slotSize: 512, slotCount: 16); // a span holds 4 slots' payload
+            var sink = new ListSink();
+            var drain = new RingDrain(ring, sink);
+            ring.TryWrite(WithData(1, 10_000)).ShouldBeTrue();
+            ring.TryWrite(Sample(2)).ShouldBeTrue();
+            drain.Finish();
+            sink.Records.Count.ShouldBe(2);
+            sink.Records[0].AdditionalInfo["truncated"].ShouldBe("1");
+            sink.Records[0].AdditionalInfo.TryGet("data", out _).ShouldBeFalse("an entry is kept whole or left out");
+            sink.Records[0].AdditionalInfo["path"].ShouldBe("/tmp/ü1");
+            sink.Records[1].Tid.ShouldBe(0x62UL);
+            drain.Lost.ShouldBe(0);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void In_drop_mode_a_span_that_does_not_fit_is_one_LOSS()
+    {
+        var path = TempRing();
+        try
+        {
+            using var ring = TraceRing.Create(path, slotSize: 512, slotCount: 16, dropWhenFull: true);
+            var sink = new ListSink();
+            var drain = new RingDrain(ring, sink);
+            for (var i = 0; i < 14; i++) ring.TryWrite(Sample(i)).ShouldBeTrue();
+            ring.TryWrite(WithData(14, 800)).ShouldBeFalse(); // its skip takes the 15th slot; its 3-slot span does not fit
+            drain.DrainAvailable();
+            ring.TryWrite(Sample(15)).ShouldBeTrue();
+            drain.Finish();
+            drain.Lost.ShouldBe(1);
+            sink.Records.Count(r => r.LogType == LogType.Loss).ShouldBe(1);
+            sink.Records[^1].Tid.ShouldBe((ulong)(0x60 + 15));
         }
         finally { File.Delete(path); }
     }
