@@ -212,7 +212,8 @@ public sealed class LinuxSyscallTracer
             var table = ia32 ? _profile.Syscalls32 : _profile.Syscalls64;
             var forkChild = (ia32 ? _forkCalls32 : _forkCalls64).Contains(nr) && ret == 0;
             slot.Unread = null;
-            task = TaskOf(slot, cpu, mem, refresh: true, newProcess: forkChild); // a new task (first return from fork) or one running since before tracing
+            // a new task (first return from fork) or one running since before tracing
+            task = TaskOf(slot, cpu, mem, refresh: true, newProcess: forkChild);
             if (forkChild) CaptureScope?.OnForkChild(task.Tgid, task.ParentTgid);
             name = (long)nr < 0 ? "unknown" : table.NameOrUnknown(nr);
             Fill(record, cpu, task, LogType.Exit, nr, name);
