@@ -19,6 +19,7 @@ set -euo pipefail
 rounds="${ROUNDS:-5}"
 skip=" ${SKIP:-} "
 started=$(date +%s)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo "?")   # the tree measured (HEAD may move during the run)
 out="${OUT:-$(mktemp -d /tmp/alkanet-bench-all.XXXXXX)}"
 mkdir -p "$out"
 
@@ -39,7 +40,8 @@ for mode in plain strace perf; do printf '#!/bin/sh\nexec /bin/busybox sh /bench
 mkdir -p "$out/native"
 gcc -O2 -static -o "$out/native/calls" bench/workloads/calls.c
 [ -x "$guest/alkanet-now" ] || "${cli[@]}" run "$out/bench-plain" --untraced --no-report --out "$out/run" >/dev/null 2>&1 || true
-[ -x "$guest/alkanet-now" ] || missing "$guest/alkanet-now (the guest's clock helper)" "it is built on the first alkanet run; check: alkanet run --help"
+[ -x "$guest/alkanet-now" ] || missing "$guest/alkanet-now (the guest's clock helper)" \
+  "it is built on the first alkanet run; check: alkanet run --help"
 
 results="$out/results.tsv"
 : > "$results"
@@ -125,7 +127,7 @@ case "$skip" in *" report "*) ;; *)
     { echo "bench/all.sh: bench/report-perf.sh failed:" >&2; tail -20 "$out/report.log" >&2; exit 1; } ;;
 esac
 
-echo "# bench/all.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "# bench/all.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit"
 echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(uname -r);" \
   "$(qemu-system-x86_64 --version | head -1); uptime:$(uptime | sed 's/.*up/ up/')"
 echo "$kvm_note; $rounds round(s); raw results: $out"
