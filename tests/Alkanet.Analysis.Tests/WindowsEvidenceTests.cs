@@ -96,7 +96,7 @@ public sealed class WindowsEvidenceTests : IDisposable
         WriteFile("94", "socket bytes"u8.ToArray());
         var f = _log.Report().DroppedFiles.ShouldHaveSingleItem();
         f.Size.ShouldBe(1000);
-        f.PartialReasons.ShouldBe(["the hook captures the first 384 bytes of a call"]);
+        f.PartialReasons.ShouldBe(["the hook captures the first 384 bytes of a call (per-call cap)"]);
     }
 
     [Fact]

@@ -38,8 +38,12 @@ public sealed class WindowsOs : IGuestOs
         _kpcr = new Lazy<KpcrLocator>(() => KpcrLocator.FromStore(profiles));
     }
 
+    // capture=sample|all: Windows has no in-hook scope yet, so both read every write; the report applies the scope.
     public static IGuestOs Create(GuestOsSettings settings) => new WindowsOs(new ProfileStore(settings.Get("profiles")),
-        new WindowsDecoderOptions { CaptureArgs = settings.Get("args") == "all", CaptureWrites = settings.IsOn("capture") },
+        new WindowsDecoderOptions
+        {
+            CaptureArgs = settings.Get("args") == "all", CaptureWrites = settings.Get("capture") is "on" or "all" or "sample",
+        },
         settings.IsOn("cr3"));
 
     public string Name => "windows";

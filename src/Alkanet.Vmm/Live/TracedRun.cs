@@ -25,7 +25,10 @@ public static partial class TracedRun
         Directory.CreateDirectory(o.OutDirectory);
         var work = Directory.CreateTempSubdirectory("alkanet-run-");
         // A traced run shares guest RAM with the plugin, which then reads it without calling QEMU (RamFirstVirtualMemory).
-        var ram = plugin is null ? null : o.MemoryFile ?? Path.Combine("/dev/shm", $"alkanet-{Environment.ProcessId}-{Guid.NewGuid():N}.ram");
+        // A restored snapshot keeps the RAM block the preparing boot had (QEMU's own "pc.ram"): a RAM file would be another
+        // block, which the restore refuses, so such a run reads guest memory through QEMU.
+        var ram = plugin is null ? null
+            : o.MemoryFile ?? (o.Launch.Restores ? null : Path.Combine("/dev/shm", $"alkanet-{Environment.ProcessId}-{Guid.NewGuid():N}.ram"));
         var result = new TracedRunResult
         {
             TracePath = Path.Combine(o.OutDirectory, "trace.jsonl"), SampleReportsExit = launch.GuestReportsSample,
