@@ -33,7 +33,7 @@ public sealed class InjectedRegion
 /// <summary>
 /// Collects <see cref="InjectedRegion"/>s from the calls the analyzer sees (docs/EVIDENCE.md). A POKE's word is in the
 /// record itself (<c>data</c>, the register), so ptrace needs no capture; process_vm_writev's bytes come from the
-/// tracer's <c>capture=on</c> (the first 384 bytes of its local iovecs) and are placed at the first remote iovec;
+/// tracer's <c>capture=on</c> (its local iovecs' bytes, up to the per-call cap) and are placed at the first remote iovec;
 /// NtWriteVirtualMemory's and a remote section view's the same way, at the target address.
 /// </summary>
 public sealed class InjectedMemoryTracker
@@ -88,7 +88,9 @@ public sealed class InjectedMemoryTracker
             catch (FormatException) { bytes = []; gap = "the record's data is not base64"; }
         }
         if (bytes.Length > written) bytes = bytes[..(int)Math.Max(0, written)];
-        if (gap is null && bytes.Length < written) gap = $"the hook captures the first {bytes.Length} bytes of a call ({written} written)";
+        if (gap is null && bytes.Length < written)
+            gap = Hex(e["data_unread"]) is { } unread ? $"the buffer at 0x{unread:x} could not be read"
+                : $"the hook captures the first {bytes.Length} bytes of a call ({written} written)";
         Add(seq, target, at, bytes, technique, e, gap);
     }
 
