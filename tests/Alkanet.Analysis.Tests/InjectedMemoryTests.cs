@@ -91,4 +91,38 @@ public sealed class InjectedMemoryTests : IDisposable
         ReportWriters.ToMarkdown(report).ShouldContain("## Injected memory");
         HtmlReportWriter.Write(report).ShouldContain($"<a href=\"memory/{sha}\" download>");
     }
+
+    [Fact]
+    public void A_region_has_the_protection_the_targets_own_mmap_and_mprotect_gave_it_and_unknown_without()
+    {
+        // The target (pid 63) maps RW and later makes the page RX; the injector's own mmap at the same address is its memory.
+        _log.Call("mmap", "601000", """{"base_address": "0", "size": "2000", "prot": "3", "prot_names": "PROT_READ|PROT_WRITE"}""", pid: "63");
+        Call("mmap", "601000", """{"base_address": "0", "size": "1000", "prot": "7", "prot_names": "PROT_READ|PROT_WRITE|PROT_EXEC"}""");
+        Poke(0x601000, 0x4242);
+        Poke(0x700000, 0x42); // nothing traced set this page's protection
+        _log.Call("mprotect", "0", """{"base_address": "601000", "size": "1000", "prot": "5", "prot_names": "PROT_READ|PROT_EXEC"}""", pid: "63");
+        var report = Report();
+        var m = report.InjectedMemory;
+        m.Count.ShouldBe(2);
+        m[0].ProtectAtWrite.ShouldBe("PROT_READ|PROT_WRITE");
+        m[0].ProtectLast.ShouldBe("PROT_READ|PROT_EXEC");
+        m[1].ProtectAtWrite.ShouldBeNull();
+        m[1].ProtectLast.ShouldBeNull();
+
+        var md = ReportWriters.ToMarkdown(report);
+        md.ShouldContain(@"| PROT_READ\|PROT_WRITE → PROT_READ\|PROT_EXEC |");
+        md.ShouldContain("| unknown |");
+        HtmlReportWriter.Write(report).ShouldContain("<td>PROT_READ|PROT_WRITE → PROT_READ|PROT_EXEC</td>");
+        using var json = JsonDocument.Parse(ReportWriters.ToJson(report));
+        json.RootElement.GetProperty("injected_memory")[0].GetProperty("protect_last").GetString().ShouldBe("PROT_READ|PROT_EXEC");
+
+        var outDir = Path.Combine(_log.Dir, "run");
+        Directory.CreateDirectory(outDir);
+        ArtifactStore.Write(outDir, report.DroppedFileContent, report.InjectedMemoryContent);
+        using var index = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, ArtifactStore.IndexName)));
+        var entries = index.RootElement.GetProperty("memory");
+        entries[0].GetProperty("protect_at_write").GetString().ShouldBe("PROT_READ|PROT_WRITE");
+        entries[0].GetProperty("protect_last").GetString().ShouldBe("PROT_READ|PROT_EXEC");
+        entries[1].GetProperty("protect_at_write").ValueKind.ShouldBe(JsonValueKind.Null);
+    }
 }

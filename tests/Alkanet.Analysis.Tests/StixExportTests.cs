@@ -126,6 +126,25 @@ public sealed class StixExportTests : IDisposable
     }
 
     [Fact]
+    public void Injected_memory_is_an_artifact_with_its_bytes_and_hash_named_by_the_analysis()
+    {
+        var code = "\x90\x90INJECTED-INTO-ANOTHER-PROCESS"u8.ToArray();
+        _log.Call("process_vm_writev", code.Length.ToString("x"),
+            $$"""{"target_pid": "63", "base_address": "601000", "size": "{{code.Length:x}}", "data": "{{Convert.ToBase64String(code)}}"}""");
+        var report = _log.Report();
+        var bundle = Valid(StixBundle.Write(report));
+        var artifact = Of(bundle, "artifact").ShouldHaveSingleItem();
+        Convert.FromBase64String(artifact["payload_bin"]!.GetValue<string>()).ShouldBe(code);
+        artifact["hashes"]!["SHA-256"]!.GetValue<string>().ShouldBe(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(code)));
+        artifact["mime_type"]!.GetValue<string>().ShouldBe("application/octet-stream");
+        var refs = Of(bundle, "malware-analysis").Single()["analysis_sco_refs"]!.AsArray().Select(n => n!.GetValue<string>());
+        refs.ShouldContain(artifact["id"]!.GetValue<string>());
+
+        // A report read back from report.json has no bytes to give: no artifact, the bundle still valid.
+        Of(Valid(StixBundle.Write(ReportWriters.FromJson(ReportWriters.ToJson(report)))), "artifact").ShouldBeEmpty();
+    }
+
+    [Fact]
     public void The_schemas_refuse_a_broken_bundle()
     {
         // The validation can fail: a flow without its protocols and a file with neither hashes nor name are refused.

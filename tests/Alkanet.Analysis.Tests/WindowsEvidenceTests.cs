@@ -141,6 +141,54 @@ public sealed class WindowsEvidenceTests : IDisposable
         m[1].PartialReasons.ShouldBe(["the hook captures the first 384 bytes of a call (4096 written)"]);
     }
 
+    [Fact]
+    public void An_injected_region_keeps_its_protection_at_the_write_and_the_last_one()
+    {
+        var code = Encoding.ASCII.GetBytes("SHELLCODE");
+        // Allocated RW in the target, written, then made RX: the classic shellcode sequence.
+        Call("NtAllocateVirtualMemory", """{"process_handle": "7c", "target_pid": "e10", "base_address": "20000000", "region_size": "2000", """ +
+            """ "allocation_type": "3000", "protect": "4", "protect_names": "PAGE_READWRITE"}""");
+        Call("NtWriteVirtualMemory", $$"""{"process_handle": "7c", "target_pid": "e10", "base_address": "20000010", "size": "{{code.Length:x}}", """ +
+            $$""" "data": "{{Convert.ToBase64String(code)}}", "bytes_written": "{{code.Length:x}}"}""");
+        // The writer's own protection change at the same address is its memory, not the target's.
+        Call("NtProtectVirtualMemory", """{"process_handle": "ffffffffffffffff", "target_pid": "41", "base_address": "20000000", """ +
+            """ "region_size": "1000", "new_protect": "40", "new_protect_names": "PAGE_EXECUTE_READWRITE"}""");
+        Call("NtProtectVirtualMemory", """{"process_handle": "7c", "target_pid": "e10", "base_address": "20000000", "region_size": "1000", """ +
+            """ "new_protect": "20", "new_protect_names": "PAGE_EXECUTE_READ", "old_protect": "4"}""");
+        // A failed change is no change.
+        Call("NtProtectVirtualMemory", """{"process_handle": "7c", "target_pid": "e10", "base_address": "20000000", "region_size": "1000", """ +
+            """ "new_protect": "1", "new_protect_names": "PAGE_NOACCESS"}""", status: "c0000045");
+        // A section view mapped RX into the target carries its own protection.
+        Call("NtMapViewOfSection", $$"""{"section_handle": "80", "process_handle": "7c", "target_pid": "e10", "base_address": "7ff00000", """ +
+            $$""" "protect": "20", "protect_names": "PAGE_EXECUTE_READ", "region_size": "9", "local_view": "1f0000", "data": "{{Convert.ToBase64String(code)}}"}""");
+        var report = _log.Report();
+        var m = report.InjectedMemory;
+        m.Count.ShouldBe(2);
+        m[0].ProtectAtWrite.ShouldBe("PAGE_READWRITE");
+        m[0].ProtectLast.ShouldBe("PAGE_EXECUTE_READ");
+        m[1].ProtectAtWrite.ShouldBe("PAGE_EXECUTE_READ");
+        m[1].ProtectLast.ShouldBe("PAGE_EXECUTE_READ");
+        ReportWriters.ToMarkdown(report).ShouldContain("| PAGE_READWRITE → PAGE_EXECUTE_READ |");
+    }
+
+    [Fact]
+    public void A_write_longer_than_a_ring_slot_is_whole_and_one_over_the_per_call_cap_names_the_gap()
+    {
+        var big = new byte[5000];
+        new Random(12).NextBytes(big);
+        Create("84");
+        WriteFile("84", big, """, "offset": "0" """);
+        Call("NtWriteVirtualMemory", $$"""{"process_handle": "7c", "target_pid": "e10", "base_address": "20000000", "size": "2000", """ +
+            $$""" "data": "{{Convert.ToBase64String(big)}}", "bytes_written": "2000"}""");
+        var report = _log.Report();
+        var f = report.DroppedFiles.ShouldHaveSingleItem();
+        f.Sha256.ShouldBe(Sha256(big));
+        f.Partial.ShouldBeFalse();
+        var m = report.InjectedMemory.ShouldHaveSingleItem();
+        m.Size.ShouldBe(5000);
+        m.PartialReasons.ShouldBe(["the hook captures the first 5000 bytes of a call (8192 written)"]);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)] // an importer's open names no image: no process is made up from a pid alone

@@ -9,7 +9,8 @@ namespace Alkanet.Cli.Tests;
 /// <summary>Issue 12 on Windows and item 2 of issue 15, end to end through <c>alkanet run --image</c> on the kit's bootable
 /// synthetic Windows guest (default <c>--capture sample</c>: the plugin's <c>capture=on</c>): the file the sample writes,
 /// renames and deletes is stored under the SHA-256 of the bytes it wrote, with both names; the buffers it writes into
-/// notepad.exe and over the child it hollows are stored under theirs, at their target and address; the shipped YARA
+/// notepad.exe and over the child it hollows (1536 bytes, more than a ring slot) are stored whole under theirs, at their
+/// target and address, notepad.exe's with the protection the sample allocated it with; the shipped YARA
 /// rules match both; the report tells process hollowing (T1055.012, svchost.exe), thread hijacking (T1055.003) and APC
 /// injection (T1055.004, both notepad.exe) with the records of every step.</summary>
 public sealed class RunImageEvidenceLiveTests
@@ -49,7 +50,13 @@ public sealed class RunImageEvidenceLiveTests
         var memory = artifacts.RootElement.GetProperty("memory").EnumerateArray().ToList();
         memory.Count.ShouldBe(2);
         ShouldHold(memory, run, SyntheticWindowsBootDisk.TargetPid, 0x2000_0000, SyntheticWindowsBootDisk.InjectedCode.ToArray());
+        // The hollowing's buffer is 1536 bytes, more than one ring slot: whole, up to the default per-call cap (1 MiB).
+        SyntheticWindowsBootDisk.HollowImage.Length.ShouldBeGreaterThan(384);
         ShouldHold(memory, run, SyntheticWindowsBootDisk.ChildPid, 0x1_4000_0000, SyntheticWindowsBootDisk.HollowImage.ToArray());
+        // notepad.exe's region was allocated PAGE_EXECUTE_READWRITE by the sample before the write, and never changed.
+        var intoNotepad = memory.Single(e => e.GetProperty("target_pid").GetString() == SyntheticWindowsBootDisk.TargetPid.ToString("x"));
+        intoNotepad.GetProperty("protect_at_write").GetString().ShouldBe("PAGE_EXECUTE_READWRITE");
+        intoNotepad.GetProperty("protect_last").GetString().ShouldBe("PAGE_EXECUTE_READWRITE");
 
         using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "report.json")));
         var findings = report.RootElement.GetProperty("findings").EnumerateArray().ToList();
@@ -77,6 +84,7 @@ public sealed class RunImageEvidenceLiveTests
         m.GetProperty("size").GetInt64().ShouldBe(bytes.Length);
         m.GetProperty("sha256").GetString().ShouldBe(Sha256(bytes));
         m.GetProperty("techniques").EnumerateArray().Select(t => t.GetString()).ShouldBe(["NtWriteVirtualMemory"]);
+        m.GetProperty("partial").GetBoolean().ShouldBeFalse();
         File.ReadAllBytes(Path.Combine(run, "memory", Sha256(bytes))).ShouldBe(bytes);
     }
 

@@ -84,6 +84,8 @@ public static class ArtifactStore
         w.WriteString("target_pid", m.TargetPid.ToString("x"));
         w.WriteString("address", m.Address.ToString("x"));
         w.WriteNumber("size", m.Size);
+        w.WriteString("protect_at_write", m.ProtectAtWrite);
+        w.WriteString("protect_last", m.ProtectLast);
         w.WriteString("sha256", m.Sha256);
         w.WriteString("content", m.ContentPath);
         Stored(w, m.ContentPath, failed);

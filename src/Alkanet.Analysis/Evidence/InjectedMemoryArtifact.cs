@@ -8,6 +8,12 @@ public sealed record InjectedMemoryArtifact(
     int SourceSeq, string SourceName, ulong TargetPid, ulong Address, long Size, string Sha256,
     IReadOnlyList<string> Techniques, IReadOnlyList<long> Records, IReadOnlyList<string> Gaps, ReadOnlyMemory<byte> Content)
 {
+    /// <summary>The target's protection of the region's address at its first write, and as the last call left it (null:
+    /// unknown; <see cref="InjectedRegion.ProtectAtWrite"/>).</summary>
+    public string? ProtectAtWrite { get; init; }
+
+    public string? ProtectLast { get; init; }
+
     public bool Partial => Gaps.Count > 0;
 
     public string ContentPath => "memory/" + Sha256;
@@ -19,7 +25,10 @@ public sealed record InjectedMemoryArtifact(
         {
             var content = r.Bytes.ToArray();
             return new InjectedMemoryArtifact(r.SourceSeq, a.Node(r.SourceSeq).Name, r.TargetPid, r.Address, r.Size,
-                Convert.ToHexStringLower(SHA256.HashData(content)), [.. r.Techniques], [.. r.Records], [.. r.Gaps.Distinct()], content);
+                Convert.ToHexStringLower(SHA256.HashData(content)), [.. r.Techniques], [.. r.Records], [.. r.Gaps.Distinct()], content)
+            {
+                ProtectAtWrite = r.ProtectAtWrite, ProtectLast = r.ProtectLast,
+            };
         }),
     ];
 }

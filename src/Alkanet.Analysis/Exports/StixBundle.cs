@@ -12,7 +12,7 @@ namespace Alkanet.Analysis.Exports;
 /// <c>alkanet report --format stix</c>: the report as a STIX 2.1 bundle (OASIS STIX 2.1, sections 4.10 malware-analysis and
 /// 6 cyber-observables): one malware-analysis object whose <c>analysis_sco_refs</c> name what the run observed — the
 /// sample's processes (pid, command line, image, parent/child links), the files it dropped with their hashes (a partial
-/// file gets no hashes: its hash is not the file's), mutexes, registry keys (and values set), the domains, URLs and
+/// file gets no hashes: its hash is not the file's), the injected memory regions as artifacts with their bytes, mutexes, registry keys (and values set), the domains, URLs and
 /// addresses of the network section or the connect endpoints, and the flows as network-traffic (HTTP requests as
 /// http-request-ext) — and one indicator per network IOC, for a TIP to act on.
 /// </summary>
@@ -42,6 +42,7 @@ public static class StixBundle
         public void Build(Report r)
         {
             var files = DroppedFiles(r);
+            InjectedMemory(r);
             var processes = Processes(r, files);
             foreach (var i in r.Behaviour)
             {
@@ -90,6 +91,19 @@ public static class StixBundle
                 foreach (var p in f.Paths) byPath[p] = id;
             }
             return byPath;
+        }
+
+        /// <summary>Each injected region as an <c>artifact</c> (its captured bytes as <c>payload_bin</c>, their SHA-256,
+        /// application/octet-stream): STIX has no memory-region object, and an artifact is "an array of bytes". A region whose
+        /// content the report does not hold (a report read back from report.json) is left out: the schema requires the bytes
+        /// or a URL to them. A partial region's bytes are those captured (zeros in the gaps), and its hash is theirs.</summary>
+        private void InjectedMemory(Report r)
+        {
+            foreach (var m in r.InjectedMemoryContent)
+                Observe(Sco("artifact", new JsonObject
+                {
+                    ["hashes"] = new JsonObject { ["SHA-256"] = m.Sha256 }, ["payload_bin"] = Convert.ToBase64String(m.Content.Span),
+                }, extra: new JsonObject { ["mime_type"] = "application/octet-stream" }));
         }
 
         /// <summary>The sample's processes (and those it injected into), each with its image as a file and its parent/children.</summary>

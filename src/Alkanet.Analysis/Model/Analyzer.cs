@@ -51,7 +51,7 @@ public sealed partial class Analyzer : ICallEventSink
 
     /// <summary>True when the caller should keep an ENTER's arguments for this call until its EXIT.</summary>
     public static bool WantsArguments(string name) => Handlers.ContainsKey(name) || TechniqueHandlers.ContainsKey(name)
-        || Evidence.DroppedFileTracker.WantsArguments(name);
+        || Evidence.DroppedFileTracker.WantsArguments(name) || Evidence.InjectedMemoryTracker.WantsArguments(name);
 
     /// <summary>The files the traced processes wrote, rebuilt from captured write data (docs/EVIDENCE.md).</summary>
     public Evidence.DroppedFileTracker DroppedFiles { get; }

@@ -41,26 +41,32 @@ internal static class EvidenceSections
     {
         if (r.InjectedMemory.Count == 0) return;
         sb.AppendLine("## Injected memory").AppendLine();
-        sb.AppendLine("| source | target pid | address | size | SHA-256 | by | state | records |").AppendLine("|---|---|---|---|---|---|---|---|");
+        sb.AppendLine("| source | target pid | address | size | protection | SHA-256 | by | state | records |")
+          .AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var m in r.InjectedMemory)
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| #{m.SourceSeq} | {m.TargetPid} | 0x{m.Address} | {m.Size:N0} | `{m.Sha256}` | {string.Join(", ", m.Techniques)}"
-                    + $" | {Cell(MemState(m))} | {Nos(m.Records)} |"));
+                $"| #{m.SourceSeq} | {m.TargetPid} | 0x{m.Address} | {m.Size:N0} | {Cell(Protection(m))} | `{m.Sha256}`"
+                    + $" | {string.Join(", ", m.Techniques)} | {Cell(MemState(m))} | {Nos(m.Records)} |"));
         sb.AppendLine();
     }
 
     private static void InjectedHtml(StringBuilder sb, Report r)
     {
         if (r.InjectedMemory.Count == 0) return;
-        sb.Append("<h2>Injected memory</h2><table><tr><th>source</th><th>target pid</th><th>address</th><th>size</th><th>SHA-256</th><th>by</th>" +
-            "<th>state</th><th>records</th></tr>");
+        sb.Append("<h2>Injected memory</h2><table><tr><th>source</th><th>target pid</th><th>address</th><th>size</th><th>protection</th>" +
+            "<th>SHA-256</th><th>by</th><th>state</th><th>records</th></tr>");
         foreach (var m in r.InjectedMemory)
             sb.Append("<tr><td>#").Append(m.SourceSeq).Append("</td><td>").Append(E(m.TargetPid)).Append("</td><td>0x").Append(E(m.Address))
-              .Append("</td><td>").Append(m.Size.ToString("N0", CultureInfo.InvariantCulture)).Append("</td><td><a href=\"").Append(E(m.Content))
+              .Append("</td><td>").Append(m.Size.ToString("N0", CultureInfo.InvariantCulture)).Append("</td><td>").Append(E(Protection(m)))
+              .Append("</td><td><a href=\"").Append(E(m.Content))
               .Append("\" download><code>").Append(E(m.Sha256)).Append("</code></a></td><td>").Append(E(string.Join(", ", m.Techniques)))
               .Append("</td><td>").Append(E(MemState(m))).Append("</td><td>").Append(E(Nos(m.Records))).Append("</td></tr>");
         sb.Append("</table>");
     }
+
+    /// <summary>The protection at the write, and the last one when it changed after (e.g. <c>PAGE_READWRITE → PAGE_EXECUTE_READ</c>).</summary>
+    private static string Protection(ReportInjectedMemory m) => m.ProtectAtWrite is null && m.ProtectLast is null ? "unknown"
+        : m.ProtectLast is null || m.ProtectLast == m.ProtectAtWrite ? m.ProtectAtWrite! : $"{m.ProtectAtWrite ?? "unknown"} → {m.ProtectLast}";
 
     private static string MemState(ReportInjectedMemory m) => m.Partial ? "partial: " + string.Join("; ", m.PartialReasons) : "complete";
 

@@ -59,6 +59,11 @@ public sealed class ReportInjectedMemory
 
     public long Size { get; set; }
 
+    /// <summary>The target's protection of the address at the first write and as the last call left it (null: unknown).</summary>
+    public string? ProtectAtWrite { get; set; }
+
+    public string? ProtectLast { get; set; }
+
     public string Sha256 { get; set; } = "";
 
     public List<string> Techniques { get; set; } = [];
@@ -76,5 +81,6 @@ public sealed class ReportInjectedMemory
     {
         SourceSeq = a.SourceSeq, TargetPid = a.TargetPid.ToString("x"), Address = a.Address.ToString("x"), Size = a.Size, Sha256 = a.Sha256,
         Techniques = [.. a.Techniques], Partial = a.Partial, PartialReasons = [.. a.Gaps], Content = a.ContentPath, Records = [.. a.Records],
+        ProtectAtWrite = a.ProtectAtWrite, ProtectLast = a.ProtectLast,
     };
 }

@@ -49,9 +49,4 @@ internal static class LinuxReadBounds
 
     /// <summary>struct iovec entries summed for a size (writev, process_vm_*).</summary>
     public const int Iovecs = 64;
-
-    /// <summary>Bytes of a write's buffer captured per call by default (<c>data</c>, base64); the plugin's
-    /// <c>capture_call=BYTES</c> changes it, up to <see cref="MaxCaptureCallBytes"/>, which keeps a record within the
-    /// logger's frame (8 MiB) once base64 and within a quarter of the default ring (docs/EVIDENCE.md).</summary>
-    public const int DefaultCaptureCallBytes = 1 << 20, MaxCaptureCallBytes = 4 << 20;
 }

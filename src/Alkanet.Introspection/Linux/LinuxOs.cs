@@ -49,9 +49,7 @@ public sealed class LinuxOs : IGuestOs
         var (profile, source) = LinuxProfileSource.Resolve(settings.Get("profile"), settings.Get("vmlinux"), settings.Get("kallsyms"),
             cache is null ? null : Path.Combine(cache, "linux-guest"));
         var os = new LinuxOs(profile, source, settings.IsOn("cr3"), settings.Get("args") != "decoded", CaptureOn(settings));
-        if (settings.Get("capture_call") is { } perCall)
-            os.Tracer.CaptureCallBytes = int.TryParse(perCall, out var n) && n is > 0 and <= LinuxReadBounds.MaxCaptureCallBytes ? n
-                : throw new ArgumentException($"capture_call={perCall}: a byte count from 1 to {LinuxReadBounds.MaxCaptureCallBytes}");
+        os.Tracer.CaptureCallBytes = CaptureSettings.CallBytes(settings);
         if (settings.Get("capture") == "sample")
             os.Tracer.CaptureScope = new LinuxCaptureScope(settings.Get("capture_sample")
                 ?? throw new ArgumentException("capture=sample needs capture_sample=NAME (the sample's process name)"));
@@ -59,7 +57,7 @@ public sealed class LinuxOs : IGuestOs
     }
 
     /// <summary><c>capture=on|all</c>: every process's writes; <c>capture=sample</c>: the sample's (<see cref="LinuxCaptureScope"/>).</summary>
-    private static bool CaptureOn(GuestOsSettings settings) => settings.IsOn("capture") || settings.Get("capture") is "all" or "sample";
+    private static bool CaptureOn(GuestOsSettings settings) => CaptureSettings.IsOn(settings);
 
     public string Name => "linux";
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Alkanet.Core.Json;
 using Alkanet.Core.Records;
+using Alkanet.Introspection.Hooks;
 using Alkanet.Introspection.Memory;
 
 namespace Alkanet.Introspection.Linux;
@@ -30,7 +31,7 @@ public sealed class LinuxSyscallDecoder
 
     /// <summary>The per-call cap of <see cref="CaptureWrites"/> (the plugin's <c>capture_call=BYTES</c>): a record carrying
     /// more than one ring slot holds is spilled over consecutive slots (TraceRing), so nothing is cut below this.</summary>
-    public int CaptureCallBytes { get; set; } = LinuxReadBounds.DefaultCaptureCallBytes;
+    public int CaptureCallBytes { get; set; } = CaptureSettings.DefaultCallBytes;
 
     internal int Offset(string structDotMember) => _profile.Offset(structDotMember);
 

@@ -1,3 +1,5 @@
+using Alkanet.Introspection.Hooks;
+
 namespace Alkanet.Introspection.Windows;
 
 public sealed class WindowsDecoderOptions
@@ -12,6 +14,10 @@ public sealed class WindowsDecoderOptions
     /// <summary>The bytes of NtWriteFile and NtWriteVirtualMemory buffers as <c>data</c> (<see cref="WindowsWriteCapture"/>; the
     /// plugin's <c>capture=on</c>).</summary>
     public bool CaptureWrites { get; init; }
+
+    /// <summary>The per-call cap of <see cref="CaptureWrites"/> (the plugin's <c>capture_call=BYTES</c>), as on Linux: a record
+    /// too large for one ring slot spreads over consecutive slots, so nothing is cut below this.</summary>
+    public int CaptureCallBytes { get; init; } = CaptureSettings.DefaultCallBytes;
 
     /// <summary>Cap on one string read from the guest, in bytes.</summary>
     public int MaxStringBytes { get; init; } = 2048;

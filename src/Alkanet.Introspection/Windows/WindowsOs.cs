@@ -15,7 +15,8 @@ namespace Alkanet.Introspection.Windows;
 /// Hits: one <see cref="WindowsSyscallDecoder"/> per vCPU (its caches need no lock), all sharing one ENTER/EXIT
 /// pairing (a thread that blocks in a call may return on another vCPU) under one lock, uncontended on one vCPU.
 /// Settings: <c>profiles=DIR</c> (user symbol tables), <c>args=all</c> (raw arguments on every ENTER), <c>cr3=on</c>,
-/// <c>capture=on</c> (written bytes, <see cref="WindowsWriteCapture"/>).
+/// <c>capture=on|all|sample</c> (written bytes, <see cref="WindowsWriteCapture"/>; an image's sample is scoped on the host),
+/// <c>capture_call=BYTES</c> (the per-call cap).
 /// </summary>
 public sealed class WindowsOs : IGuestOs
 {
@@ -42,7 +43,8 @@ public sealed class WindowsOs : IGuestOs
     public static IGuestOs Create(GuestOsSettings settings) => new WindowsOs(new ProfileStore(settings.Get("profiles")),
         new WindowsDecoderOptions
         {
-            CaptureArgs = settings.Get("args") == "all", CaptureWrites = settings.Get("capture") is "on" or "all" or "sample",
+            CaptureArgs = settings.Get("args") == "all", CaptureWrites = CaptureSettings.IsOn(settings),
+            CaptureCallBytes = CaptureSettings.CallBytes(settings),
         },
         settings.IsOn("cr3"));
 

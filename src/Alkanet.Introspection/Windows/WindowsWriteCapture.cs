@@ -4,15 +4,15 @@ namespace Alkanet.Introspection.Windows;
 
 /// <summary>
 /// With <see cref="WindowsDecoderOptions.CaptureWrites"/> (the plugin's <c>capture=on</c>, docs/EVIDENCE.md): the bytes a
-/// call hands the kernel to write, read from the caller's buffer at ENTER, as <c>data</c> (base64, the first
-/// <see cref="Bytes"/> bytes; <c>&lt;unreadable@ADDR&gt;</c> when none could be read), the same as the Linux hook's. The
-/// host rebuilds dropped files and injected regions from them; the guest pays one bounded read per call.
+/// call hands the kernel to write, read from the caller's buffer at ENTER, as <c>data</c> (base64, up to the per-call cap
+/// <see cref="WindowsDecoderOptions.CaptureCallBytes"/>; <c>&lt;unreadable@ADDR&gt;</c> when none could be read;
+/// <c>data_unread</c>: where a partly readable buffer stopped), the same as the Linux hook's. The host rebuilds dropped
+/// files and injected regions from them; the guest pays one bounded read per call.
 /// </summary>
 public static class WindowsWriteCapture
 {
-    /// <summary>Bytes captured per call: what fits a 1 KiB ring slot beside the fixed part and a file's path (the
-    /// Linux hook's bound, so a record is never truncated for its data).</summary>
-    public const int Bytes = 384;
+    // One buffer per thread (a vCPU's), grown to the largest capture asked: no allocation per call once warm.
+    [ThreadStatic] private static byte[]? t_capture;
 
     // LARGE_INTEGER ByteOffset specials (ntifs.h): write at the end of the file; use the file object's position.
     private const ulong WriteToEndOfFile = 0xFFFF_FFFF_FFFF_FFFF;
@@ -76,15 +76,18 @@ public static class WindowsWriteCapture
             c.Views.Unmapped(c.Caller.Process, c.Arg(1));
     }
 
-    /// <summary>The first <see cref="Bytes"/> bytes at <paramref name="buffer"/> (at most <paramref name="length"/>).</summary>
+    /// <summary>The bytes at <paramref name="buffer"/>: <paramref name="length"/>, at most the per-call cap; where the read
+    /// stopped early (an unmapped page), <c>data_unread</c> is that address and the host marks the rest a gap.</summary>
     public static void Data(DecodeContext c, ulong buffer, ulong length)
     {
-        var want = (int)Math.Min(length, Bytes);
-        if (want == 0) return;
-        Span<byte> data = stackalloc byte[Bytes];
-        var got = c.Memory.Read(buffer, data[..want]);
+        var want = (int)Math.Min(length, (ulong)c.Options.CaptureCallBytes);
+        if (want <= 0) return;
+        if (t_capture is null || t_capture.Length < want) t_capture = new byte[Math.Max(want, 4096)];
+        var data = t_capture.AsSpan(0, want);
+        var got = c.Memory.Read(buffer, data);
         if (got > 0) c.Text("data", Convert.ToBase64String(data[..got]));
         else c.Unreadable("data", buffer);
+        if (got > 0 && got < want) c.HexValue("data_unread", buffer + (ulong)got);
     }
 
     /// <summary>FILE_OBJECT.CurrentByteOffset of the file <paramref name="handle"/> refers to, or null when the handle

@@ -20,8 +20,13 @@ internal static class SampleProgram
     public const string RenamedPath = @"\??\C:\Users\Public\evil.tmp";
     /// <summary>What NtWriteVirtualMemory writes into notepad.exe (the hijack's and the APC's code).</summary>
     public static readonly byte[] InjectedCode = [.. "ALKANET-SYNTHETIC-INJECTED-CODE:"u8, 0x90, 0x90, 0x90, 0xC3];
-    /// <summary>What the hollowing writes over the suspended child's image.</summary>
-    public static readonly byte[] HollowImage = [.. "MZ"u8, .. new byte[14], .. "ALKANET-SYNTHETIC-HOLLOWED-IMAGE"u8];
+    /// <summary>What the hollowing writes over the suspended child's image: 1536 bytes, more than a ring slot holds, so the
+    /// capture is seen to take a whole buffer up to the per-call cap (the marker at the end would be lost by a cut).</summary>
+    public static readonly byte[] HollowImage =
+    [
+        .. "MZ"u8, .. new byte[14], .. "ALKANET-SYNTHETIC-HOLLOWED-IMAGE"u8, .. Enumerable.Range(0, 1458).Select(i => (byte)i),
+        .. "ALKANET-HOLLOWED-END-OF-IMAGE:"u8,
+    ];
     /// <summary>Where the hollowed child's image lives (unmapped, then written) and where its context is pointed.</summary>
     public const ulong ChildImageBase = 0x0000_0001_4000_0000, ChildEntry = ChildImageBase + 0x1000;
     public const string ChildImagePath = @"C:\Windows\System32\svchost.exe";

@@ -5,7 +5,8 @@ namespace Alkanet.Introspection.Tests.Windows;
 
 /// <summary>The Windows decoders' <c>data</c> with <c>capture=on</c> (docs/EVIDENCE.md): NtWriteFile's buffer and where it
 /// goes (ByteOffset, FILE_WRITE_TO_END_OF_FILE, else the file object's position), NtWriteVirtualMemory's buffer, a section
-/// view mapped into another process read through the caller's own view at EXIT; bounded, unreadable buffers marked,
+/// view mapped into another process read through the caller's own view at EXIT; bounded by the per-call cap, unreadable
+/// buffers marked,
 /// nothing without the option.</summary>
 public sealed class WindowsWriteCaptureTests
 {
@@ -38,16 +39,41 @@ public sealed class WindowsWriteCaptureTests
     }
 
     [Fact]
-    public void A_long_buffer_is_cut_to_the_bound_and_an_unmapped_one_is_marked()
+    public void A_buffer_longer_than_a_ring_slot_is_captured_whole_up_to_the_per_call_cap()
     {
         var h = _h.Process.AddHandle(_h.Guest.AddFile(@"\x.bin"));
-        var big = new byte[1000];
+        var big = new byte[5000];
         Random.Shared.NextBytes(big);
-        var w = _h.Enter("NtWriteFile", h, 0, 0, 0, 0, _h.Process.Bytes(big), 1000, _h.Process.U64(0), 0);
-        Data(w).ShouldBe(big[..WindowsWriteCapture.Bytes]);
+        var w = _h.Enter("NtWriteFile", h, 0, 0, 0, 0, _h.Process.Bytes(big), 5000, _h.Process.U64(0), 0);
+        Data(w).ShouldBe(big);
+        w.AdditionalInfo["data_unread"].ShouldBeNull();
+
+        // capture_call=BYTES below the write: the first BYTES bytes, nothing marked unread (the host names the cap).
+        var capped = new DecoderHarness(decoderOptions: new WindowsDecoderOptions { CaptureWrites = true, CaptureCallBytes = 1500 });
+        var ch = capped.Process.AddHandle(capped.Guest.AddFile(@"\x.bin"));
+        var cw = capped.Enter("NtWriteFile", ch, 0, 0, 0, 0, capped.Process.Bytes(big), 5000, capped.Process.U64(0), 0);
+        Data(cw).ShouldBe(big[..1500]);
+        cw.AdditionalInfo["data_unread"].ShouldBeNull();
+        var ph = capped.Process.AddHandle(capped.Guest.AddProcess(0xe10, "notepad.exe", 0x1a0c, null, null).Eprocess);
+        Data(capped.Enter("NtWriteVirtualMemory", ph, 0x2000_0000, capped.Process.Bytes(big), 5000, 0)).ShouldBe(big[..1500]);
+    }
+
+    [Fact]
+    public void An_unmapped_buffer_is_marked_and_a_partly_mapped_one_says_where_it_stopped()
+    {
+        var h = _h.Process.AddHandle(_h.Guest.AddFile(@"\x.bin"));
         var bad = _h.Enter("NtWriteFile", h, 0, 0, 0, 0, 0x7FF0_0000_0000, 16, 0x7FF1_0000_0000, 0);
         bad.AdditionalInfo["data"]!.ToString().ShouldBe("<unreadable@7ff000000000>");
         bad.AdditionalInfo["offset"]!.ToString().ShouldBe("<unreadable@7ff100000000>");
+
+        // The last 0x100 bytes of a mapped page, then an unmapped one.
+        _h.Process.Tables.MapNew(0x6000_0000, 4096);
+        var tail = new byte[0x100];
+        Random.Shared.NextBytes(tail);
+        _h.Process.Tables.Write(0x6000_0F00, tail);
+        var half = _h.Enter("NtWriteFile", h, 0, 0, 0, 0, 0x6000_0F00, 0x300, _h.Process.U64(0), 0);
+        Data(half).ShouldBe(tail);
+        half.AdditionalInfo["data_unread"].ShouldBe("60001000");
     }
 
     [Fact]
@@ -81,7 +107,7 @@ public sealed class WindowsWriteCaptureTests
         var remote = _h.Exit();
         remote.AdditionalInfo["base_address"].ShouldBe("7ff00000");
         remote.AdditionalInfo["local_view"].ShouldBe(local.ToString("x"));
-        Data(remote).ShouldBe([.. "SECTION-CODE"u8, .. new byte[WindowsWriteCapture.Bytes - 12]]);
+        Data(remote).ShouldBe([.. "SECTION-CODE"u8, .. new byte[0x1000 - 12]]);
 
         // Once the caller unmapped its own view, a later remote mapping has nothing to read from.
         _h.Enter("NtUnmapViewOfSection", ulong.MaxValue, local);
