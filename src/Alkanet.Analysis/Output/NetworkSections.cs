@@ -99,7 +99,9 @@ internal static class NetworkSections
 
     /// <summary>The sample's processes that opened the flow, else the names network.json gives.</summary>
     private static string Who(ReportFlow f, Func<int, string> process, Func<string, string> escape) =>
-        f.ProcessSeqs.Count > 0 ? string.Join(", ", f.ProcessSeqs.Select(process)) : escape(string.Join(", ", f.Processes));
+        f.ProcessSeqs.Count > 0
+            ? string.Join(", ", f.ProcessSeqs.Select(process)) + $" (match: {f.Match})"
+            : escape(string.Join(", ", f.Processes));
 
     /// <summary>An endpoint as people write it: IP:PORT, [IPv6]:PORT, the address alone without a port (ICMP).</summary>
     private static string At(string ip, int port) =>

@@ -94,9 +94,14 @@ public sealed class ReportFlow
     /// <summary>The processes network.json names for the flow ("name (pid hex)").</summary>
     public List<string> Processes { get; set; } = [];
 
-    /// <summary>The sample's processes (report <c>seq</c>) whose connect/sendto named the flow's responder address, and
-    /// those records.</summary>
+    /// <summary>The sample's processes (report <c>seq</c>) that opened the flow, and the records of their connect/sendto
+    /// (see <see cref="Match"/>).</summary>
     public List<int> ProcessSeqs { get; set; } = [];
+
+    /// <summary>How the flow was joined to its process: <c>5-tuple</c> (the call's protocol, local port, remote address and
+    /// port, the flow starting after it), <c>address</c> (only the remote address and port: every process that named it),
+    /// null when no call matched.</summary>
+    public string? Match { get; set; }
 
     public List<long> Records { get; set; } = [];
 }
