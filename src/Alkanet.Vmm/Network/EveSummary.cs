@@ -13,6 +13,9 @@ public sealed class EveSummary
     {
         /// <summary>The processes that opened it (<see cref="FlowProcesses"/>); empty when no record matched.</summary>
         public IReadOnlyList<string> Processes { get; set; } = [];
+
+        /// <summary>How <see cref="Processes"/> were found: "5-tuple", "address", or null.</summary>
+        public string? Match { get; set; }
     }
     /// <summary>A TLS handshake: server name, version, and the JA3/JA3S hashes and JA4 fingerprint when Suricata computed them.</summary>
     public sealed record Tls(string Sni, string Version, string Ja3, string Ja3s, string Ja4);
@@ -29,9 +32,9 @@ public sealed class EveSummary
     /// <summary>Names each flow's processes from the run's connect/sendto records (<see cref="FlowProcesses"/>).</summary>
     public void JoinProcesses(string tracePath)
     {
-        var byRemote = FlowProcesses.ByRemote(tracePath);
+        var calls = FlowProcesses.Read(tracePath);
         foreach (var f in Flows)
-            if (byRemote.TryGetValue($"{f.Dst}:{f.DstPort}", out var who)) f.Processes = who;
+            (f.Processes, f.Match) = calls.Of(f.Dst.Contains(':', StringComparison.Ordinal) ? $"[{f.Dst}]:{f.DstPort}" : $"{f.Dst}:{f.DstPort}", f.SrcPort);
     }
 
     public static EveSummary Read(string eve)
@@ -123,7 +126,7 @@ public sealed class EveSummary
             tls_sni = TlsServerNames,
             tls = TlsHandshakes.Select(t => new { sni = t.Sni, version = Opt(t.Version), ja3 = Opt(t.Ja3), ja3s = Opt(t.Ja3s), ja4 = Opt(t.Ja4) }),
             flows = Flows.Select(f => new { proto = f.Proto, src = f.Src, src_port = f.SrcPort, dst = f.Dst, dst_port = f.DstPort, app = f.App,
-                packets = f.Packets, start = f.Start, processes = f.Processes }),
+                packets = f.Packets, start = f.Start, processes = f.Processes, match = f.Match }),
             alerts = Alerts.Select(a => new
             {
                 sid = a.Sid, signature = a.Signature, category = a.Category, severity = a.Severity, src = a.Src, dst = a.Dst,
