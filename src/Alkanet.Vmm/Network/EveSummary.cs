@@ -29,6 +29,9 @@ public sealed class EveSummary
     public List<Alert> Alerts { get; } = [];
     public int BadLines { get; private set; }
 
+    /// <summary>The capture Suricata read, as <see cref="PcapBound"/> left it, and its limit; null when not known.</summary>
+    public (PcapBound.Result Bound, long LimitBytes)? Capture { get; set; }
+
     /// <summary>Names each flow's processes from the run's connect/sendto records (<see cref="FlowProcesses"/>).</summary>
     public void JoinProcesses(string tracePath)
     {
@@ -139,6 +142,11 @@ public sealed class EveSummary
                 ips = Flows.Select(f => f.Dst).Where(x => x.Length > 0).Distinct(),
             },
             eve_bad_lines = BadLines,
+            capture = Capture is { } c ? new
+            {
+                frames = c.Bound.Frames, bytes = c.Bound.Bytes, limit_bytes = c.LimitBytes, truncated = c.Bound.CapHit,
+                note = c.Bound.CapHit ? PcapBound.TruncatedNote(c.LimitBytes) : null,
+            } : null,
         }, Indented);
     }
 

@@ -99,6 +99,8 @@ public sealed class LiveNetworkTests
         r.Capture!.CapHit.ShouldBeTrue();
         new FileInfo(Path.Combine(Path.GetDirectoryName(r.TracePath)!, "network.pcap")).Length.ShouldBeLessThanOrEqualTo(600);
         File.ReadAllText(Path.Combine(Path.GetDirectoryName(r.TracePath)!, "run.json")).ShouldContain("\"capture_cap_hit\": true");
+        File.ReadAllText(Path.Combine(Path.GetDirectoryName(r.TracePath)!, "run.json")).ShouldContain("capture truncated at 600 bytes");
+        File.ReadAllText(Path.Combine(Path.GetDirectoryName(r.TracePath)!, "network.json")).ShouldContain("\"truncated\": true");
     }
 
     private static string Ip(params string[] args)
