@@ -28,7 +28,12 @@ public class FlowJoinTests
         var lines = new List<string>();
         var no = 0;
         void Rec(string log, string pid, string ppid, int seq, string name, string ret, string info, long ns) =>
-            lines.Add($$"""{"no":{{++no}},"cpu_id":0,"logtype":"{{log}}","proc_pid":"{{pid}}","proc_tid":"{{pid}}","proc_name":"stager","name":"{{name}}","sys_no":"0","type":"syscall","ret_val":"{{ret}}","additional_info":{{{info}}},"timestamp_ns":{{ns}},"proc_ppid":"{{ppid}}","proc_seq":{{seq}}}""");
+            lines.Add($$"""{"no":{{++no}},"cpu_id":0,"logtype":"{{log}}","proc_pid":"{{pid}}","proc_tid":"{{pid}}","proc_name":"stager",""" +
+                $$"""
+                "name":"{{name}}","sys_no":"0","type":"syscall","ret_val":"{{ret}}","additional_info":{{{info}}},"timestamp_ns":{{ns}},
+                """ + $$"""
+                "proc_ppid":"{{ppid}}","proc_seq":{{seq}}}
+                """);
         void Call(string pid, int seq, string name, string enter, string ret, string exit, long ns)
         {
             Rec("ENTER", pid, "40", seq, name, "0", enter, ns);

@@ -82,7 +82,8 @@ internal static class NetworkSections
         sb.Append("<p class=meta>From ").Append(E(n.Source)).Append(CultureInfo.InvariantCulture,
             $": {n.Dns.Count} DNS, {n.Http.Count} HTTP, {n.Tls.Count} TLS, {n.Flows.Count} flow(s), {n.Alerts.Count} alert(s).</p>");
         if (n.Capture?.Note is { } cutHtml)
-            sb.Append("<p><b>").Append(E(cutHtml)).Append("</b> (--capture-limit): frames after the cut, and their DNS, HTTP and flows, are not here.</p>");
+            sb.Append("<p><b>").Append(E(cutHtml))
+              .Append("</b> (--capture-limit): frames after the cut, and their DNS, HTTP and flows, are not here.</p>");
         Table(sb, ["DNS name", "type", "answers"], n.Dns.Select(d => new[] { d.Name, d.Type, string.Join(", ", d.Answers) }));
         Table(sb, ["method", "host", "URI", "user agent", "status", "server"],
             n.Http.Select(h => new[] { h.Method, h.Host, h.Uri, h.UserAgent, h.Status?.ToString(CultureInfo.InvariantCulture) ?? "", h.Server }));

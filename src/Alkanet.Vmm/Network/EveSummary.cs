@@ -37,7 +37,10 @@ public sealed class EveSummary
     {
         var calls = FlowProcesses.Read(tracePath);
         foreach (var f in Flows)
-            (f.Processes, f.Match) = calls.Of(f.Dst.Contains(':', StringComparison.Ordinal) ? $"[{f.Dst}]:{f.DstPort}" : $"{f.Dst}:{f.DstPort}", f.SrcPort);
+        {
+            var remote = f.Dst.Contains(':', StringComparison.Ordinal) ? $"[{f.Dst}]:{f.DstPort}" : $"{f.Dst}:{f.DstPort}";
+            (f.Processes, f.Match) = calls.Of(remote, f.SrcPort);
+        }
     }
 
     public static EveSummary Read(string eve)
