@@ -103,6 +103,21 @@ public sealed class LiveNetworkTests
         File.ReadAllText(Path.Combine(Path.GetDirectoryName(r.TracePath)!, "network.json")).ShouldContain("\"truncated\": true");
     }
 
+    [Fact]
+    public void A_guest_that_asks_gets_its_address_router_and_dns_from_the_runs_dhcp_server()
+    {
+        LiveGuest.Require();
+        RequireInetSim();
+        var r = LiveGuest.Run("netprobe", o => o with { Network = true, GuestDhcp = true, ParseCapture = false },
+            timeout: TimeSpan.FromMinutes(3));
+        var dir = Path.GetDirectoryName(r.TracePath)!;
+        var console = File.ReadAllText(Path.Combine(dir, "console.log"));
+        r.Outcome.ShouldBe(RunOutcome.PoweredOff, r.Detail + "\n" + console);
+        console.ShouldMatch(@"ALKANET-NET addr=10\.13\.0\.\d+ gw=10\.13\.0\.1 dns=10\.13\.0\.1 dhcp");
+        File.ReadAllText(Path.Combine(dir, "inetsim", "dnsmasq.log")).ShouldContain("DHCPACK(alk0)");
+        r.SampleExitStatus.ShouldBe(0, "netprobe resolved its name and fetched its page over the leased address: " + console);
+    }
+
     private static string Ip(params string[] args)
     {
         var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
