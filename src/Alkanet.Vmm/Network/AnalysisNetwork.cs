@@ -39,6 +39,10 @@ public sealed class AnalysisNetwork : IDisposable
     /// <summary>The kernel command-line word the analysis guest's init reads to configure eth0 (guest/init).</summary>
     public static string GuestCommandLine => $"alkanet.net={GuestAddress},{HostAddress}";
 
+    /// <summary>dnsmasq's path (Debian puts it in /usr/sbin, which a user's PATH may lack), or null when not installed.</summary>
+    public static string? FindDnsmasq() =>
+        HostTools.FindOnPath("dnsmasq") ?? (File.Exists("/usr/sbin/dnsmasq") ? "/usr/sbin/dnsmasq" : null);
+
     /// <summary>The same word telling guest/init to ask the run's DHCP server (busybox udhcpc) instead.</summary>
     public const string GuestDhcpCommandLine = "alkanet.net=dhcp";
 
@@ -62,8 +66,7 @@ public sealed class AnalysisNetwork : IDisposable
     {
         var ip = HostTools.FindOnPath("ip") ?? throw Missing("ip (iproute2)");
         var inetsim = HostTools.FindOnPath("inetsim") ?? throw Missing("inetsim");
-        var dnsmasq = HostTools.FindOnPath("dnsmasq") ?? (File.Exists("/usr/sbin/dnsmasq") ? "/usr/sbin/dnsmasq" : null)
-            ?? throw Missing("dnsmasq (dnsmasq-base)", "56-dhcp.sh");
+        var dnsmasq = FindDnsmasq() ?? throw Missing("dnsmasq (dnsmasq-base)", "56-dhcp.sh");
         var ns = $"alkanet-{Environment.ProcessId}-{Interlocked.Increment(ref _counter)}";
         Directory.CreateDirectory(inetsimDirectory);
         Run(ip, "netns", "add", ns);

@@ -13,8 +13,8 @@ public sealed class LiveNetworkTests
 {
     private static void RequireInetSim()
     {
-        if (HostTools.FindOnPath("inetsim") is not null) return;
-        const string why = "inetsim is not installed (scripts/setup.d/55-network.sh)";
+        if (HostTools.FindOnPath("inetsim") is not null && AnalysisNetwork.FindDnsmasq() is not null) return;
+        const string why = "inetsim or dnsmasq is not installed (scripts/setup.d/55-network.sh, 56-dhcp.sh)";
         if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail(why);
         Assert.Skip(why);
     }
