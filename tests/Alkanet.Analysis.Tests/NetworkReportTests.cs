@@ -107,6 +107,29 @@ public class NetworkReportTests
     }
 
     [Fact]
+    public void A_capture_cut_at_its_limit_is_said_in_the_section_and_a_wrong_type_names_its_path()
+    {
+        var dir = ExportInputs.CopyOfNetprobe();
+        var net = Path.Combine(dir, NetworkFile.Name);
+        File.WriteAllText(net, """
+            {"flows": [], "capture": {"frames": 690, "bytes": 1046064, "limit_bytes": 1048576, "truncated": true,
+             "note": "capture truncated at 1 MiB"}}
+            """);
+        var r = ReportPipeline.Run(ReportSource.FromFiles([Path.Combine(dir, "trace.jsonl.gz")]));
+        r.Network!.Capture.ShouldNotBeNull().Truncated.ShouldBeTrue();
+        ReportWriters.ToMarkdown(r).ShouldContain("**capture truncated at 1 MiB** (`--capture-limit`)");
+        HtmlReportWriter.Write(r).ShouldContain("<b>capture truncated at 1 MiB</b>");
+        using (var doc = JsonDocument.Parse(ReportWriters.ToJson(r)))
+            doc.RootElement.GetProperty("network").GetProperty("capture").GetProperty("note").GetString().ShouldBe("capture truncated at 1 MiB");
+        // not cut: nothing said
+        File.WriteAllText(net, """{"capture": {"frames": 9, "bytes": 900, "limit_bytes": 67108864, "truncated": false}}""");
+        var whole = ReportPipeline.Run(ReportSource.FromFiles([Path.Combine(dir, "trace.jsonl.gz")]));
+        ReportWriters.ToMarkdown(whole).ShouldNotContain("capture truncated");
+        File.WriteAllText(net, """{"capture": {"truncated": "yes"}}""");
+        Should.Throw<NetworkFormatException>(() => NetworkFile.Read(net)).Message.ShouldContain("$.capture.truncated: expected true or false");
+    }
+
+    [Fact]
     public void Guest_chosen_names_are_escaped_in_markdown_and_html()
     {
         var dir = ExportInputs.CopyOfNetprobe();

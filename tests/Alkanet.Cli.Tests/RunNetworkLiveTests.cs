@@ -52,6 +52,18 @@ public sealed class RunNetworkLiveTests
                 && x.GetProperty("app").GetString() == "http");
             flow.GetProperty("src").GetString().ShouldBe(AnalysisNetwork.GuestAddress);
             flow.GetProperty("processes").EnumerateArray().Select(p => p.GetString()!).ShouldHaveSingleItem().ShouldStartWith("stager (pid ");
+            // joined by 5-tuple: the connect's EXIT read the socket's local port from the guest kernel (docs/NETWORK.md)
+            flow.GetProperty("match").GetString().ShouldBe("5-tuple");
+            var srcPort = flow.GetProperty("src_port").GetInt32();
+            var report = RunLive.ReadJson(Path.Combine(dir, "report.json"));
+            var stager = report.GetProperty("processes").EnumerateArray().First(p => p.GetProperty("name").GetString() == "stager")
+                .GetProperty("seq").GetInt32();
+            var joined = report.GetProperty("network").GetProperty("flows").EnumerateArray()
+                .Single(x => x.GetProperty("src_port").GetInt32() == srcPort && x.GetProperty("dst_port").GetInt32() == 80);
+            joined.GetProperty("match").GetString().ShouldBe("5-tuple");
+            joined.GetProperty("process_seqs").EnumerateArray().Select(x => x.GetInt32()).ShouldBe([stager]);
+            File.ReadLines(Path.Combine(dir, "trace.jsonl")).ShouldContain(l => l.Contains("\"connect\"", StringComparison.Ordinal)
+                && l.Contains($"\"local_port\":\"{srcPort}\"", StringComparison.Ordinal), "the connect's EXIT names the flow's source port");
 
             var frames = Tcp80Frames(Path.Combine(dir, "network.pcap")).ToList();
             frames.ShouldContain(x => x.Src == AnalysisNetwork.GuestAddress && x.Dst == AnalysisNetwork.HostAddress, "the request's frames");

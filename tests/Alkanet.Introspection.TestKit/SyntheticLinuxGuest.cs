@@ -79,6 +79,8 @@ public sealed class SyntheticLinuxGuest : IVirtualMemory
             ["mount.mnt_mountpoint"] = 0x18, ["mm_struct.arg_start"] = 0x40, ["mm_struct.arg_end"] = 0x48, ["mm_struct.exe_file"] = 0x50,
             ["dentry.d_sb"] = 0x68, ["super_block.s_type"] = 0x28, ["file_system_type.name"] = 0, ["clone_args.flags"] = 0,
             ["open_how.flags"] = 0, ["open_how.mode"] = 8, ["task_struct.thread_info"] = 0, ["thread_info.status"] = 0x18,
+            ["file.private_data"] = 0xc8, ["socket.file"] = 0x10, ["socket.sk"] = 0x18, ["sock.__sk_common"] = 0,
+            ["sock_common.skc_family"] = 0x10, ["sock_common.skc_num"] = 0x0e, ["sock_common.skc_rcv_saddr"] = 4,
         };
         foreach (var kv in offsets) p.Offsets[kv.Key] = kv.Value;
         p.Sizes["pt_regs"] = 168;

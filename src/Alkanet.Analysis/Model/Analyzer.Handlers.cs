@@ -37,6 +37,7 @@ public sealed partial class Analyzer
             ["chmod"] = LxChmod,
             ["fchmodat"] = LxChmod,
             ["fchmod"] = LxChmod,
+            ["socket"] = LxSocket,
             ["connect"] = LxConnect,
             ["sendto"] = LxConnect,
             ["bind"] = LxBind,

@@ -196,6 +196,7 @@ public sealed partial class Analyzer
         var remote = e["remote_address"];
         if (string.IsNullOrEmpty(remote) || (e["family"] ?? "").Contains("UNIX", StringComparison.Ordinal) || remote.StartsWith('/')) return;
         a.Behaviour(p, e, BehaviourKinds.NetworkConnect, remote, e.Failed ? "failed" : null);
+        a.NoteSocketUse(p, e, remote);
     }
 
     private static void LxBind(Analyzer a, CallEvent e, ProcessNode p)

@@ -345,7 +345,11 @@ public sealed partial class Analyzer
     private static void WinDeviceIo(Analyzer a, CallEvent e, ProcessNode p)
     {
         var remote = e["remote_address"];
-        if (!string.IsNullOrEmpty(remote)) a.Behaviour(p, e, BehaviourKinds.NetworkConnect, remote, e["ioctl_name"]);
+        if (!string.IsNullOrEmpty(remote))
+        {
+            a.Behaviour(p, e, BehaviourKinds.NetworkConnect, remote, e["ioctl_name"]);
+            a.NoteSocketUse(p, e, remote); // no local port in an AFD connect's buffer: its flows match by address
+        }
         else if (e["local_address"] is { Length: > 0 } local && (e["ioctl_name"] ?? "").Contains("BIND", StringComparison.OrdinalIgnoreCase))
             a.Behaviour(p, e, BehaviourKinds.NetworkListen, local);
     }

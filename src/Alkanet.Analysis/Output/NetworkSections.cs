@@ -27,6 +27,8 @@ internal static class NetworkSections
             $"From {M(n.Source)}: {n.Dns.Count} DNS, {n.Http.Count} HTTP, {n.Tls.Count} TLS, {n.Flows.Count} flow(s), "
             + $"{n.Alerts.Count} alert(s){bad}."))
           .AppendLine();
+        if (n.Capture?.Note is { } cut)
+            sb.AppendLine($"**{cut}** (`--capture-limit`): frames after the cut, and their DNS, HTTP and flows, are not here.").AppendLine();
         if (n.Dns.Count > 0)
         {
             sb.AppendLine("| DNS name | type | answers |").AppendLine("|---|---|---|");
@@ -79,6 +81,9 @@ internal static class NetworkSections
         }
         sb.Append("<p class=meta>From ").Append(E(n.Source)).Append(CultureInfo.InvariantCulture,
             $": {n.Dns.Count} DNS, {n.Http.Count} HTTP, {n.Tls.Count} TLS, {n.Flows.Count} flow(s), {n.Alerts.Count} alert(s).</p>");
+        if (n.Capture?.Note is { } cutHtml)
+            sb.Append("<p><b>").Append(E(cutHtml))
+              .Append("</b> (--capture-limit): frames after the cut, and their DNS, HTTP and flows, are not here.</p>");
         Table(sb, ["DNS name", "type", "answers"], n.Dns.Select(d => new[] { d.Name, d.Type, string.Join(", ", d.Answers) }));
         Table(sb, ["method", "host", "URI", "user agent", "status", "server"],
             n.Http.Select(h => new[] { h.Method, h.Host, h.Uri, h.UserAgent, h.Status?.ToString(CultureInfo.InvariantCulture) ?? "", h.Server }));
@@ -99,7 +104,9 @@ internal static class NetworkSections
 
     /// <summary>The sample's processes that opened the flow, else the names network.json gives.</summary>
     private static string Who(ReportFlow f, Func<int, string> process, Func<string, string> escape) =>
-        f.ProcessSeqs.Count > 0 ? string.Join(", ", f.ProcessSeqs.Select(process)) : escape(string.Join(", ", f.Processes));
+        f.ProcessSeqs.Count > 0
+            ? string.Join(", ", f.ProcessSeqs.Select(process)) + $" (match: {f.Match})"
+            : escape(string.Join(", ", f.Processes));
 
     /// <summary>An endpoint as people write it: IP:PORT, [IPv6]:PORT, the address alone without a port (ICMP).</summary>
     private static string At(string ip, int port) =>

@@ -182,7 +182,7 @@ public static class ReportBuilder
         report.InjectedMemoryContent = Evidence.InjectedMemoryArtifact.From(a, options.DroppedFilesOfAll ? _ => true : scope.Contains);
         report.InjectedMemory = [.. report.InjectedMemoryContent.Select(ReportInjectedMemory.From)];
         if (options.Yara is { } yara) report.Findings.AddRange(YaraFindings.From(yara, report, options.Attack));
-        if (options.Network is { } network) NetworkFindings.Apply(report, network);
+        if (options.Network is { } network) NetworkFindings.Apply(report, network, [.. a.SocketUses.Where(u => scope.Contains(u.ProcessSeq))]);
         return report;
     }
 

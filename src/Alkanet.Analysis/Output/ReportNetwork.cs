@@ -26,6 +26,28 @@ public sealed class ReportNetwork
 
     /// <summary>eve.json lines Suricata's reader could not parse (a torn last line), as network.json counts them.</summary>
     public long EveBadLines { get; set; }
+
+    /// <summary>The capture as the run bounded it (<c>--capture-limit</c>); null when network.json does not say.</summary>
+    public ReportCapture? Capture { get; set; }
+}
+
+/// <summary>The capture Suricata read: whole frames kept, bytes, the limit, and whether the limit cut it (then frames
+/// after the cut, and their flows, are missing from the section).</summary>
+public sealed class ReportCapture
+{
+    public long Frames { get; set; }
+
+    public long Bytes { get; set; }
+
+    public long LimitBytes { get; set; }
+
+    public bool Truncated { get; set; }
+
+    /// <summary>"capture truncated at 64 MiB" (the limit in whole MiB as --capture-limit takes it, else in bytes); null when
+    /// not truncated.</summary>
+    public string? Note => Truncated
+        ? $"capture truncated at {(LimitBytes % (1L << 20) == 0 ? $"{LimitBytes >> 20} MiB" : $"{LimitBytes} bytes")}"
+        : null;
 }
 
 public sealed class ReportDns
@@ -94,9 +116,14 @@ public sealed class ReportFlow
     /// <summary>The processes network.json names for the flow ("name (pid hex)").</summary>
     public List<string> Processes { get; set; } = [];
 
-    /// <summary>The sample's processes (report <c>seq</c>) whose connect/sendto named the flow's responder address, and
-    /// those records.</summary>
+    /// <summary>The sample's processes (report <c>seq</c>) that opened the flow, and the records of their connect/sendto
+    /// (see <see cref="Match"/>).</summary>
     public List<int> ProcessSeqs { get; set; } = [];
+
+    /// <summary>How the flow was joined to its process: <c>5-tuple</c> (the call's protocol, local port, remote address and
+    /// port, the flow starting after it), <c>address</c> (only the remote address and port: every process that named it),
+    /// null when no call matched.</summary>
+    public string? Match { get; set; }
 
     public List<long> Records { get; set; } = [];
 }

@@ -76,6 +76,12 @@ public static class NetworkFile
                     Severity = (int)(r.Number(e, "severity", at) ?? 0), Src = r.Str(e, "src", at), Dst = r.Str(e, "dst", at),
                 });
             n.EveBadLines = r.Number(root, "eve_bad_lines", "$") ?? 0;
+            if (r.Object(root, "capture", "$") is { } c)
+                n.Capture = new ReportCapture
+                {
+                    Frames = r.Number(c, "frames", "$.capture") ?? 0, Bytes = r.Number(c, "bytes", "$.capture") ?? 0,
+                    LimitBytes = r.Number(c, "limit_bytes", "$.capture") ?? 0, Truncated = r.Bool(c, "truncated", "$.capture") ?? false,
+                };
             n.Iocs = Iocs(n);
             return n;
         }
@@ -134,6 +140,18 @@ public static class NetworkFile
         }
 
         public string Str(JsonElement o, string name, string at) => OptStr(o, name, at) ?? "";
+
+        public JsonElement? Object(JsonElement o, string name, string at)
+        {
+            if (!o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+            return v.ValueKind == JsonValueKind.Object ? v : throw Bad($"{at}.{name}", "an object", v);
+        }
+
+        public bool? Bool(JsonElement o, string name, string at)
+        {
+            if (!o.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+            return v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : throw Bad($"{at}.{name}", "true or false", v);
+        }
 
         public string? OptStr(JsonElement o, string name, string at)
         {

@@ -31,6 +31,9 @@ internal static class LinuxAbi
     /// <summary>AF_UNIX, AF_INET, AF_INET6, include/linux/socket.h.</summary>
     public const ushort AfUnix = 1, AfInet = 2, AfInet6 = 10;
 
+    /// <summary>EINPROGRESS (include/uapi/asm-generic/errno.h): a non-blocking connect under way, its local port already bound.</summary>
+    public const long EInProgress = 115;
+
     /// <summary>sizeof(struct sockaddr_un), include/uapi/linux/un.h: the largest address read (2 + 108 bytes of path).</summary>
     public const int SockaddrUnSize = 110;
 

@@ -18,6 +18,9 @@ public static class LinuxProfileBuilder
         "dentry.d_sb", "super_block.s_type", "file_system_type.name",
         "clone_args.flags", "open_how.flags", "open_how.mode",
         "task_struct.thread_info", "thread_info.status",
+        // a socket's local end at the EXIT of connect/bind/sendto/sendmsg (fd -> file -> socket -> sock)
+        "file.private_data", "socket.file", "socket.sk", "sock.__sk_common", "sock_common.skc_family", "sock_common.skc_num",
+        "sock_common.skc_rcv_saddr",
     ];
 
     public static readonly string[] RequiredSizes = ["pt_regs", "task_struct"];

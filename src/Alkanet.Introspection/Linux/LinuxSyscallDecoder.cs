@@ -46,11 +46,23 @@ public sealed class LinuxSyscallDecoder
 
     /// <summary>Adds what only the EXIT knows (the child of a fork, the fd a successful open returned) and, for an
     /// exec whose strings were unreadable at ENTER, what the new image says ran.</summary>
-    public void DecodeExit(string name, ulong ret, IVirtualMemory mem, ulong task, AdditionalInfo info)
+    /// <param name="arg0">The call's first argument as its ENTER read it (<see cref="ulong.MaxValue"/>: unknown); the socket's
+    /// fd of connect/bind/sendto/sendmsg, whose local end (<c>local_port</c>, <c>local_address</c>) only the EXIT knows.</param>
+    public void DecodeExit(string name, ulong ret, IVirtualMemory mem, ulong task, AdditionalInfo info, ulong arg0 = ulong.MaxValue)
     {
         var failed = (long)ret < 0 && (long)ret >= -LinuxAbi.MaxErrno;
         switch (name)
         {
+            case "connect": case "bind": case "sendto": case "sendmsg":
+                // The kernel picks the port at connect (or at the first send of an unbound UDP socket): the flow's source
+                // port, so the host joins a flow to this call by its 5-tuple (docs/NETWORK.md).
+                if ((!failed || (long)ret == -LinuxAbi.EInProgress) && arg0 <= int.MaxValue
+                    && Tasks.SocketLocal(mem, task, (long)arg0) is { Port: > 0 } local)
+                {
+                    info.Set("local_port", local.Port.ToString(CultureInfo.InvariantCulture));
+                    if (local.Address is not null) info.Set("local_address", local.Address);
+                }
+                break;
             case "clone": case "clone3": case "fork": case "vfork":
                 if (!failed && ret != 0) info.Set("new_pid", Hex(ret));
                 break;

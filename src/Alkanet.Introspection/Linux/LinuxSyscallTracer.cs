@@ -154,6 +154,7 @@ public sealed class LinuxSyscallTracer
         slot.Number = nr;
         slot.Name = name;
         slot.Ia32 = ia32;
+        slot.Arg0 = regsRead && !ia32 ? args[0] : ulong.MaxValue;
         slot.Unread = HasUnreadable(record.AdditionalInfo) ? CopyOf(record.AdditionalInfo) : null;
         return true;
     }
@@ -180,6 +181,7 @@ public sealed class LinuxSyscallTracer
         ulong nr;
         // A pending ENTER pairs unless the saved number says otherwise (-1 after rt_sigreturn keeps the ENTER's).
         LinuxTaskInfo task;
+        var arg0 = ulong.MaxValue;
         var slot = _cache.Slot(cpu.Rdi);
         var pending = slot.Pending;
         slot.Pending = false;
@@ -187,6 +189,7 @@ public sealed class LinuxSyscallTracer
         {
             nr = slot.Number;
             name = slot.Name;
+            arg0 = slot.Arg0;
             var unreadAtEnter = slot.Unread;
             slot.Unread = null;
             // By the EXIT of execve or prctl(PR_SET_NAME) the kernel has already switched comm (and an execve by a
@@ -227,7 +230,7 @@ public sealed class LinuxSyscallTracer
         }
         record.RetVal = ret;
         if (ret == 0 && name is "execve" or "execveat") CaptureScope?.OnExec(task.Tgid, task.Comm);
-        _decoder.DecodeExit(name, ret, mem, task.Task, record.AdditionalInfo);
+        _decoder.DecodeExit(name, ret, mem, task.Task, record.AdditionalInfo, arg0);
         return true;
     }
 

@@ -20,6 +20,9 @@ public sealed class LinuxTaskSlot
     public ulong Number;
     public string Name = "";
     public bool Ia32;
+    /// <summary>The first argument at ENTER (a 64-bit call's; <see cref="ulong.MaxValue"/> when not read): the socket's fd of
+    /// connect/bind/sendto/sendmsg, whose local port the EXIT reads. One store per call, no test on the name.</summary>
+    public ulong Arg0 = ulong.MaxValue;
     /// <summary>Values unreadable at ENTER (a string not yet faulted in), read again at EXIT; null when none.</summary>
     public Core.Records.AdditionalInfo? Unread;
 

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text;
 using Alkanet.Introspection.Memory;
@@ -55,6 +56,12 @@ public sealed class LinuxTaskReader(LinuxProfile profile)
     private readonly int _dSb = profile.Offset("dentry.d_sb");
     private readonly int _sType = profile.Offset("super_block.s_type");
     private readonly int _fsName = profile.Offset("file_system_type.name");
+    private readonly int _fPrivate = profile.Offset("file.private_data");
+    private readonly int _socketFile = profile.Offset("socket.file");
+    private readonly int _socketSk = profile.Offset("socket.sk");
+    private readonly int _skFamily = profile.Offset("sock.__sk_common") + profile.Offset("sock_common.skc_family");
+    private readonly int _skNum = profile.Offset("sock.__sk_common") + profile.Offset("sock_common.skc_num");
+    private readonly int _skRcvSaddr = profile.Offset("sock.__sk_common") + profile.Offset("sock_common.skc_rcv_saddr");
     private readonly int _mm = profile.Offset("task_struct.mm");
     private readonly int _argStart = profile.Offset("mm_struct.arg_start");
     private readonly int _argEnd = profile.Offset("mm_struct.arg_end");
@@ -97,15 +104,43 @@ public sealed class LinuxTaskReader(LinuxProfile profile)
     /// or the structures cannot be read.</summary>
     public string? FdPath(IVirtualMemory mem, ulong task, long fd)
     {
-        if (fd < 0 || task == 0) return null;
-        if (!mem.TryReadU64(task + (ulong)_files, out var files) || files == 0) return null;
-        if (!mem.TryReadU64(files + (ulong)_fdt, out var fdt) || fdt == 0) return null;
-        if (!mem.TryReadU32(fdt + (ulong)_maxFds, out var maxFds) || (ulong)fd >= maxFds) return null;
-        if (!mem.TryReadU64(fdt + (ulong)_fdArray, out var array) || array == 0) return null;
-        if (!mem.TryReadU64(array + (ulong)fd * 8, out var file) || file == 0) return null;
+        var file = FileOf(mem, task, fd);
+        if (file == 0) return null;
         if (!mem.TryReadU64(file + (ulong)_fPathDentry, out var dentry) || dentry == 0) return null;
         if (!mem.TryReadU64(file + (ulong)_fPathMnt, out var mnt)) return null;
         return DentryPath(mem, dentry, mnt);
+    }
+
+    /// <summary>The struct file of <paramref name="task"/>'s fd <paramref name="fd"/>, or 0 when it is not open or unreadable.</summary>
+    private ulong FileOf(IVirtualMemory mem, ulong task, long fd)
+    {
+        if (fd < 0 || task == 0) return 0;
+        if (!mem.TryReadU64(task + (ulong)_files, out var files) || files == 0) return 0;
+        if (!mem.TryReadU64(files + (ulong)_fdt, out var fdt) || fdt == 0) return 0;
+        if (!mem.TryReadU32(fdt + (ulong)_maxFds, out var maxFds) || (ulong)fd >= maxFds) return 0;
+        if (!mem.TryReadU64(fdt + (ulong)_fdArray, out var array) || array == 0) return 0;
+        return mem.TryReadU64(array + (ulong)fd * 8, out var file) ? file : 0;
+    }
+
+    /// <summary>The local end of the IPv4/IPv6 socket open as <paramref name="fd"/> (struct sock's skc_num, host order, and
+    /// for IPv4 skc_rcv_saddr, network order: include/net/sock.h), or port 0 when the fd is not an inet socket with a
+    /// port. A socket is recognised by its back-pointer (socket->file == file), so another file's private_data is never
+    /// taken for one.</summary>
+    public (int Port, string? Address) SocketLocal(IVirtualMemory mem, ulong task, long fd)
+    {
+        var file = FileOf(mem, task, fd);
+        if (file == 0 || !mem.TryReadU64(file + (ulong)_fPrivate, out var socket) || socket == 0) return (0, null);
+        if (!mem.TryReadU64(socket + (ulong)_socketFile, out var back) || back != file) return (0, null);
+        if (!mem.TryReadU64(socket + (ulong)_socketSk, out var sk) || sk == 0) return (0, null);
+        Span<byte> two = stackalloc byte[2];
+        if (mem.Read(sk + (ulong)_skFamily, two) != 2) return (0, null);
+        var family = BinaryPrimitives.ReadUInt16LittleEndian(two);
+        if (family is not (LinuxAbi.AfInet or LinuxAbi.AfInet6) || mem.Read(sk + (ulong)_skNum, two) != 2) return (0, null);
+        var port = BinaryPrimitives.ReadUInt16LittleEndian(two);
+        if (port == 0) return (0, null);
+        Span<byte> ip = stackalloc byte[4];
+        var address = family == LinuxAbi.AfInet && mem.Read(sk + (ulong)_skRcvSaddr, ip) == 4 ? $"{ip[0]}.{ip[1]}.{ip[2]}.{ip[3]}:{port}" : null;
+        return (port, address);
     }
 
     /// <summary>The command line of <paramref name="task"/>'s current image (mm->arg_start..arg_end, as

@@ -48,7 +48,8 @@ public sealed record AnalysisGuestLaunch : RunLaunch
             // PVH boots the ELF directly (no decompression); OVMF needs the EFI-stub bzImage.
             Kernel = Firmware == Firmware.Uefi ? Prepared.Vmlinuz : Prepared.Vmlinux,
             Initrd = initrd,
-            CommandLine = AnalysisGuest.CommandLine("run") + (options.Network ? " " + Network.AnalysisNetwork.GuestCommandLine : ""),
+            CommandLine = AnalysisGuest.CommandLine("run") + (!options.Network ? ""
+                : " " + (options.GuestDhcp ? Network.AnalysisNetwork.GuestDhcpCommandLine : Network.AnalysisNetwork.GuestCommandLine)),
             ConsoleLog = consoleLog,
             Firmware = Firmware,
             OvmfVars = vars,

@@ -128,13 +128,14 @@ public static partial class TracedRun
         net.Dispose();
         r.NetworkSetupSeconds += clock.Elapsed.TotalSeconds;
         if (!File.Exists(CapturePath(o))) return;
-        r.Capture = PcapBound.Apply(CapturePath(o), o.CaptureLimitBytes);
+        var bound = r.Capture = PcapBound.Apply(CapturePath(o), o.CaptureLimitBytes);
         if (!o.ParseCapture) return;
         clock.Restart();
         try
         {
             var eve = SuricataRun.Run(CapturePath(o), Path.Combine(o.OutDirectory, "suricata"), o.SuricataRules);
             r.Eve = EveSummary.Read(eve);
+            r.Eve.Capture = (bound, o.CaptureLimitBytes);
             r.Eve.JoinProcesses(r.TracePath);
             r.Eve.Write(Path.Combine(o.OutDirectory, "network.json"));
         }
@@ -252,6 +253,7 @@ public static partial class TracedRun
             w.WriteNumber("bytes", c.Bytes);
             w.WriteNumber("limit_bytes", o.CaptureLimitBytes);
             w.WriteBoolean("capture_cap_hit", c.CapHit);
+            if (c.CapHit) w.WriteString("capture_note", PcapBound.TruncatedNote(o.CaptureLimitBytes));
         }
         if (r.Eve is { } e)
         {

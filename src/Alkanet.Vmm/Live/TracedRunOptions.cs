@@ -19,6 +19,9 @@ public sealed record TracedRunOptions
     /// <summary>Give the guest a NIC on the run's isolated network (<see cref="Network.AnalysisNetwork"/>: INetSim's fake
     /// services, nothing else), captured into DIR/network.pcap; off by default (no NIC).</summary>
     public bool Network { get; init; }
+    /// <summary>With <see cref="Network"/>: the Linux guest asks the run's DHCP server for its address instead of the
+    /// static one (what an <c>--image</c> guest does; tests the DHCP server).</summary>
+    public bool GuestDhcp { get; init; }
     /// <summary>The capture's bound in bytes (<see cref="Network.PcapBound"/>): past it the pcap is cut and run.json says so.</summary>
     public long CaptureLimitBytes { get; init; } = 64L << 20;
     /// <summary>With <see cref="Network"/>: parse the capture with Suricata after the run (DIR/suricata/eve.json, DIR/network.json).</summary>

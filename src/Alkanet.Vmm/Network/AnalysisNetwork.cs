@@ -10,7 +10,8 @@ namespace Alkanet.Vmm.Network;
 /// namespace's default), so a frame the guest sends can reach only this namespace's own sockets. Debian's INetSim runs
 /// inside it bound to <see cref="HostAddress"/>: its DNS answers every name with that address, so every name the
 /// guest resolves leads to the fake services; a literal address elsewhere is dropped (no route) — the sink or nothing.
-/// <see cref="Dispose"/> stops INetSim and deletes the namespace.
+/// A DHCP server (dnsmasq, DHCP only) on the tap gives a guest that asks 10.13.0.x with router and DNS
+/// <see cref="HostAddress"/>. <see cref="Dispose"/> stops INetSim and dnsmasq and deletes the namespace.
 /// </summary>
 public sealed class AnalysisNetwork : IDisposable
 {
@@ -38,12 +39,34 @@ public sealed class AnalysisNetwork : IDisposable
     /// <summary>The kernel command-line word the analysis guest's init reads to configure eth0 (guest/init).</summary>
     public static string GuestCommandLine => $"alkanet.net={GuestAddress},{HostAddress}";
 
+    /// <summary>dnsmasq's path (Debian puts it in /usr/sbin, which a user's PATH may lack), or null when not installed.</summary>
+    public static string? FindDnsmasq() =>
+        HostTools.FindOnPath("dnsmasq") ?? (File.Exists("/usr/sbin/dnsmasq") ? "/usr/sbin/dnsmasq" : null);
+
+    /// <summary>The same word telling guest/init to ask the run's DHCP server (busybox udhcpc) instead.</summary>
+    public const string GuestDhcpCommandLine = "alkanet.net=dhcp";
+
+    /// <summary>The addresses the DHCP server hands out (the guest's static address is the first).</summary>
+    public const string DhcpFirst = GuestAddress, DhcpLast = "10.13.0.99";
+
+    /// <summary>dnsmasq in DHCP-only mode (<c>--port=0</c>: INetSim answers DNS) on the tap: router and DNS are
+    /// <see cref="HostAddress"/>; its log (<c>--log-dhcp</c>) and leases go beside INetSim's.</summary>
+    private static string[] DhcpArguments(string dnsmasq, string dir) =>
+    [
+        dnsmasq, "--conf-file=/dev/null", "--port=0", "--interface=" + Tap, "--bind-interfaces",
+        $"--dhcp-range={DhcpFirst},{DhcpLast},255.255.255.0,1h", "--dhcp-option=option:router," + HostAddress,
+        "--dhcp-option=option:dns-server," + HostAddress, "--dhcp-leasefile=" + Path.Combine(dir, "dnsmasq.leases"),
+        "--pid-file=" + Path.Combine(dir, "dnsmasq.pid"), "--log-dhcp", "--log-facility=" + Path.Combine(dir, "dnsmasq.log"),
+        "--user=root", "--group=root",
+    ];
+
     /// <summary>Makes the namespace and starts INetSim in it, its logs under <paramref name="inetsimDirectory"/>;
     /// returns once INetSim's services listen. Missing tools: <see cref="PrerequisiteMissingException"/>.</summary>
     public static AnalysisNetwork Start(string inetsimDirectory, Action<string>? log = null, TimeSpan? ready = null)
     {
         var ip = HostTools.FindOnPath("ip") ?? throw Missing("ip (iproute2)");
         var inetsim = HostTools.FindOnPath("inetsim") ?? throw Missing("inetsim");
+        var dnsmasq = FindDnsmasq() ?? throw Missing("dnsmasq (dnsmasq-base)", "56-dhcp.sh");
         var ns = $"alkanet-{Environment.ProcessId}-{Interlocked.Increment(ref _counter)}";
         Directory.CreateDirectory(inetsimDirectory);
         Run(ip, "netns", "add", ns);
@@ -54,6 +77,9 @@ public sealed class AnalysisNetwork : IDisposable
             Run(ip, "-n", ns, "tuntap", "add", "dev", Tap, "mode", "tap");
             Run(ip, "-n", ns, "addr", "add", HostAddress + "/24", "dev", Tap);
             Run(ip, "-n", ns, "link", "set", Tap, "up");
+            // the DHCP server: a child of the namespace like INetSim's services, killed with them by Stop
+            // (dnsmasq daemonizes once it listens; a bad option is its exit code and message here)
+            Run(ip, ["netns", "exec", ns, .. DhcpArguments(dnsmasq, inetsimDirectory)]);
             var config = Path.Combine(inetsimDirectory, "inetsim.conf");
             File.WriteAllText(config, InetSimConfig.Text(HostAddress));
             var data = InetSimData.Prepare(Path.Combine(inetsimDirectory, "data"));
@@ -139,9 +165,9 @@ public sealed class AnalysisNetwork : IDisposable
         catch (IOException) { return false; }
     }
 
-    private static PrerequisiteMissingException Missing(string what) =>
+    private static PrerequisiteMissingException Missing(string what, string step = "55-network.sh") =>
         new($"{what} is not installed (alkanet run --network needs it); install it with: sudo bash scripts/setup.sh   " +
-            "(or just its step: sudo bash scripts/setup.d/55-network.sh)");
+            $"(or just its step: sudo bash scripts/setup.d/{step})");
 
     private static void Run(string file, params string[] args)
     {

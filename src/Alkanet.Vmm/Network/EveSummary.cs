@@ -13,6 +13,9 @@ public sealed class EveSummary
     {
         /// <summary>The processes that opened it (<see cref="FlowProcesses"/>); empty when no record matched.</summary>
         public IReadOnlyList<string> Processes { get; set; } = [];
+
+        /// <summary>How <see cref="Processes"/> were found: "5-tuple", "address", or null.</summary>
+        public string? Match { get; set; }
     }
     /// <summary>A TLS handshake: server name, version, and the JA3/JA3S hashes and JA4 fingerprint when Suricata computed them.</summary>
     public sealed record Tls(string Sni, string Version, string Ja3, string Ja3s, string Ja4);
@@ -26,12 +29,18 @@ public sealed class EveSummary
     public List<Alert> Alerts { get; } = [];
     public int BadLines { get; private set; }
 
+    /// <summary>The capture Suricata read, as <see cref="PcapBound"/> left it, and its limit; null when not known.</summary>
+    public (PcapBound.Result Bound, long LimitBytes)? Capture { get; set; }
+
     /// <summary>Names each flow's processes from the run's connect/sendto records (<see cref="FlowProcesses"/>).</summary>
     public void JoinProcesses(string tracePath)
     {
-        var byRemote = FlowProcesses.ByRemote(tracePath);
+        var calls = FlowProcesses.Read(tracePath);
         foreach (var f in Flows)
-            if (byRemote.TryGetValue($"{f.Dst}:{f.DstPort}", out var who)) f.Processes = who;
+        {
+            var remote = f.Dst.Contains(':', StringComparison.Ordinal) ? $"[{f.Dst}]:{f.DstPort}" : $"{f.Dst}:{f.DstPort}";
+            (f.Processes, f.Match) = calls.Of(remote, f.SrcPort);
+        }
     }
 
     public static EveSummary Read(string eve)
@@ -123,7 +132,7 @@ public sealed class EveSummary
             tls_sni = TlsServerNames,
             tls = TlsHandshakes.Select(t => new { sni = t.Sni, version = Opt(t.Version), ja3 = Opt(t.Ja3), ja3s = Opt(t.Ja3s), ja4 = Opt(t.Ja4) }),
             flows = Flows.Select(f => new { proto = f.Proto, src = f.Src, src_port = f.SrcPort, dst = f.Dst, dst_port = f.DstPort, app = f.App,
-                packets = f.Packets, start = f.Start, processes = f.Processes }),
+                packets = f.Packets, start = f.Start, processes = f.Processes, match = f.Match }),
             alerts = Alerts.Select(a => new
             {
                 sid = a.Sid, signature = a.Signature, category = a.Category, severity = a.Severity, src = a.Src, dst = a.Dst,
@@ -136,6 +145,11 @@ public sealed class EveSummary
                 ips = Flows.Select(f => f.Dst).Where(x => x.Length > 0).Distinct(),
             },
             eve_bad_lines = BadLines,
+            capture = Capture is { } c ? new
+            {
+                frames = c.Bound.Frames, bytes = c.Bound.Bytes, limit_bytes = c.LimitBytes, truncated = c.Bound.CapHit,
+                note = c.Bound.CapHit ? PcapBound.TruncatedNote(c.LimitBytes) : null,
+            } : null,
         }, Indented);
     }
 

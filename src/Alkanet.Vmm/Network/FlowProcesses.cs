@@ -1,30 +1,56 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace Alkanet.Vmm.Network;
 
-/// <summary>Which process opened each flow: the run's connect/sendto ENTER records carry the remote address
-/// ("IP:PORT"); a flow's responder address (Suricata's dest_ip:dest_port) is matched to them, earliest record first.
-/// The source port is not in those records, so two processes talking to the same address share the match (named
-/// together). trace.jsonl is the run's own output, read line by line; a line that does not parse is skipped.</summary>
-public static class FlowProcesses
+/// <summary>Which process opened each flow, for network.json. The run's connect/sendto/sendmsg ENTER records carry the
+/// remote address ("IP:PORT"); their EXIT (same thread, next record of that call) carries the socket's <c>local_port</c>
+/// (docs/RECORD.md). A flow is named by its 5-tuple (responder address and port, source port) when a call gave that
+/// port, else by the responder address alone (every process that named it). The report makes the finer join (protocol
+/// and time, docs/REPORT.md); this one names processes for other tools reading network.json. trace.jsonl is the run's own
+/// output, read line by line; a line that does not parse is skipped.</summary>
+public sealed class FlowProcesses
 {
     /// <summary>"IP:PORT" → the processes ("name (pid hex)") that connected or sent to it, in trace order.</summary>
-    public static Dictionary<string, List<string>> ByRemote(string tracePath)
+    public Dictionary<string, List<string>> ByRemote { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>("IP:PORT", local port) → the process whose call had that local end (the first one: a flow's opener).</summary>
+    public Dictionary<(string Remote, int LocalPort), string> ByTuple { get; } = [];
+
+    /// <summary>The processes of a flow from the guest's <paramref name="srcPort"/> to <paramref name="remote"/>, and how
+    /// they were found: "5-tuple", "address", or null (none).</summary>
+    public (IReadOnlyList<string> Who, string? Match) Of(string remote, int srcPort) =>
+        ByTuple.TryGetValue((remote, srcPort), out var one) ? ([one], "5-tuple")
+        : ByRemote.TryGetValue(remote, out var all) ? (all, "address")
+        : ([], null);
+
+    public static FlowProcesses Read(string tracePath)
     {
-        var map = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var map = new FlowProcesses();
         if (!File.Exists(tracePath)) return map;
+        var pending = new Dictionary<string, (string Remote, string Who)>(StringComparer.Ordinal); // by thread
         foreach (var line in File.ReadLines(tracePath))
         {
-            if (!line.Contains("remote_address", StringComparison.Ordinal)) continue;
+            if (!line.Contains("remote_address", StringComparison.Ordinal) && !line.Contains("local_port", StringComparison.Ordinal)) continue;
             try
             {
                 using var doc = JsonDocument.Parse(line);
                 var r = doc.RootElement;
-                if (Str(r, "logtype") != "ENTER" || Str(r, "name") is not ("connect" or "sendto" or "sendmsg")) continue;
-                if (!r.TryGetProperty("additional_info", out var info) || Str(info, "remote_address") is not { Length: > 0 } remote) continue;
+                if (Str(r, "name") is not ("connect" or "sendto" or "sendmsg") || !r.TryGetProperty("additional_info", out var info)) continue;
                 var who = $"{Str(r, "proc_name")} (pid {Str(r, "proc_pid")})";
-                if (!map.TryGetValue(remote, out var list)) map[remote] = list = [];
-                if (!list.Contains(who)) list.Add(who);
+                var tid = Str(r, "proc_tid");
+                if (Str(r, "logtype") == "ENTER")
+                {
+                    if (Str(info, "remote_address") is not { Length: > 0 } remote) { pending.Remove(tid); continue; }
+                    pending[tid] = (remote, who);
+                    if (!map.ByRemote.TryGetValue(remote, out var list)) map.ByRemote[remote] = list = [];
+                    if (!list.Contains(who)) list.Add(who);
+                }
+                else if (pending.Remove(tid, out var call)
+                    && int.TryParse(Str(info, "local_port"), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port > 0)
+                {
+                    map.ByTuple.TryAdd((call.Remote, port), call.Who);
+                }
             }
             catch (JsonException)
             {

@@ -9,6 +9,11 @@ public static class PcapBound
 {
     public sealed record Result(long Frames, long Bytes, bool CapHit, bool Torn);
 
+    /// <summary>What run.json and network.json say when the cap cut the capture: "capture truncated at 64 MiB" (the
+    /// limit in whole MiB as <c>--capture-limit</c> takes it, else in bytes).</summary>
+    public static string TruncatedNote(long limitBytes) =>
+        $"capture truncated at {(limitBytes % (1L << 20) == 0 ? $"{limitBytes >> 20} MiB" : $"{limitBytes} bytes")}";
+
     private const int FileHeader = 24;
     private const int FrameHeader = 16;
 

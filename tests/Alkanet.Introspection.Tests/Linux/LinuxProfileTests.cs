@@ -39,6 +39,12 @@ public sealed class LinuxProfileTests
         p.Offset("task_struct.tgid").ShouldBe(p.Offset("task_struct.pid") + 4);
         p.Sizes["pt_regs"].ShouldBe(168);
         p.Offset("task_struct.comm").ShouldBeGreaterThan(p.Offset("task_struct.tgid"));
+        // struct sock_common opens with the address pair (daddr, rcv_saddr), the hash, then the port pair (dport, num), then
+        // the family (include/net/sock.h): the local end the tracer reads at connect's EXIT; sock embeds it first.
+        p.Offset("sock_common.skc_rcv_saddr").ShouldBe(4);
+        p.Offset("sock_common.skc_num").ShouldBe(14);
+        p.Offset("sock_common.skc_family").ShouldBe(16);
+        p.Offset("sock.__sk_common").ShouldBe(0);
         // The call table is x86-64's: numbers are ABI.
         p.Syscalls64.Name(0).ShouldBe("read");
         p.Syscalls64.Name(59).ShouldBe("execve");

@@ -157,6 +157,73 @@ public sealed class LinuxSyscallTracerTests
         r.AdditionalInfo["command_line"].ShouldBe("/tmp/payload.sh --stage 2 \"quoted\"");
     }
 
+    /// <summary>A guest with task 1's fd 3 open on a struct file whose private_data is a socket (with its back-pointer)
+    /// whose sock has <paramref name="family"/> and the local end 10.13.0.15:<paramref name="port"/>.</summary>
+    private static SyntheticLinuxGuest SocketGuest(ushort family, ushort port, bool backPointer = true)
+    {
+        var g = new SyntheticLinuxGuest();
+        g.Task(Task1, 0x61, 0x60, "beacon");
+        const ulong files = 0xffff888003000000, fdt = files + 0x1000, fdArray = files + 0x2000, file = files + 0x3000;
+        const ulong socket = 0xffff888006000000, sk = socket + 0x1000;
+        g.U64(Task1 + 0x128, files); g.U64(files + 0x20, fdt); g.U32(fdt, 64); g.U64(fdt + 8, fdArray); g.U64(fdArray + 3 * 8, file);
+        g.U64(file + 0xc8, socket); g.U64(socket + 0x10, backPointer ? file : file + 8); g.U64(socket + 0x18, sk);
+        g.Write(sk + 0x10, BitConverter.GetBytes(family)); g.Write(sk + 0x0e, BitConverter.GetBytes(port));
+        g.Write(sk + 4, [10, 13, 0, 15]);
+        // the sockaddr_in connect names: AF_INET, port 80 (big-endian), 10.13.0.1
+        g.Write(0x400000, [2, 0, 0, 80, 10, 13, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+        g.PtRegs(42, 3, 0x400000, 16);
+        return g;
+    }
+
+    [Fact]
+    public void Connect_EXIT_reads_the_sockets_local_port_and_address_through_fd_file_socket_and_sock()
+    {
+        var g = SocketGuest(2, 41234);
+        var tracer = new LinuxSyscallTracer(SyntheticLinuxGuest.Profile());
+        var r = new SyscallRecord();
+        tracer.OnEnter(false, Cpu(42), g, r);
+        r.AdditionalInfo["remote_address"].ShouldBe("10.13.0.1:80");
+        r.AdditionalInfo["local_port"].ShouldBeNull(); // the kernel picks the port during the call
+        g.Return(unchecked((ulong)-115)); // EINPROGRESS: a non-blocking connect, its port already bound
+        tracer.OnExit(Cpu(0), g, r);
+        r.Name.ShouldBe("connect");
+        r.AdditionalInfo["local_port"].ShouldBe("41234");
+        r.AdditionalInfo["local_address"].ShouldBe("10.13.0.15:41234");
+    }
+
+    [Theory]
+    [InlineData((ushort)2, (ushort)41234, false, unchecked((ulong)-111))] // ECONNREFUSED: no flow to join
+    [InlineData((ushort)2, (ushort)41234, true, 0UL)] // private_data is not a socket of this file
+    [InlineData((ushort)1, (ushort)41234, false, 0UL)] // AF_UNIX: no port
+    [InlineData((ushort)2, (ushort)0, false, 0UL)] // no port bound
+    public void Connect_EXIT_gives_no_local_port_when_the_call_failed_or_the_fd_is_not_a_bound_inet_socket(ushort family, ushort port,
+        bool foreignFile, ulong ret)
+    {
+        var g = SocketGuest(family, port, backPointer: !foreignFile);
+        var tracer = new LinuxSyscallTracer(SyntheticLinuxGuest.Profile());
+        var r = new SyscallRecord();
+        tracer.OnEnter(false, Cpu(42), g, r);
+        g.Return(ret);
+        tracer.OnExit(Cpu(0), g, r);
+        r.Name.ShouldBe("connect");
+        r.AdditionalInfo["local_port"].ShouldBeNull();
+        r.AdditionalInfo["local_address"].ShouldBeNull();
+    }
+
+    [Fact]
+    public void An_EXIT_of_another_call_reads_no_socket_even_when_its_first_argument_is_a_socket_fd()
+    {
+        var g = SocketGuest(2, 41234);
+        g.PtRegs(3, 3); // close(3)
+        var tracer = new LinuxSyscallTracer(SyntheticLinuxGuest.Profile());
+        var r = new SyscallRecord();
+        tracer.OnEnter(false, Cpu(3), g, r);
+        g.Return(0);
+        tracer.OnExit(Cpu(0), g, r);
+        r.Name.ShouldBe("close");
+        r.AdditionalInfo["local_port"].ShouldBeNull();
+    }
+
     [Fact]
     public void Write_resolves_the_fd_to_its_path_through_the_file_table_and_mounts()
     {

@@ -13,8 +13,8 @@ public sealed class LiveNetworkTests
 {
     private static void RequireInetSim()
     {
-        if (HostTools.FindOnPath("inetsim") is not null) return;
-        const string why = "inetsim is not installed (scripts/setup.d/55-network.sh)";
+        if (HostTools.FindOnPath("inetsim") is not null && AnalysisNetwork.FindDnsmasq() is not null) return;
+        const string why = "inetsim or dnsmasq is not installed (scripts/setup.d/55-network.sh, 56-dhcp.sh)";
         if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail(why);
         Assert.Skip(why);
     }
@@ -99,6 +99,23 @@ public sealed class LiveNetworkTests
         r.Capture!.CapHit.ShouldBeTrue();
         new FileInfo(Path.Combine(Path.GetDirectoryName(r.TracePath)!, "network.pcap")).Length.ShouldBeLessThanOrEqualTo(600);
         File.ReadAllText(Path.Combine(Path.GetDirectoryName(r.TracePath)!, "run.json")).ShouldContain("\"capture_cap_hit\": true");
+        File.ReadAllText(Path.Combine(Path.GetDirectoryName(r.TracePath)!, "run.json")).ShouldContain("capture truncated at 600 bytes");
+        File.ReadAllText(Path.Combine(Path.GetDirectoryName(r.TracePath)!, "network.json")).ShouldContain("\"truncated\": true");
+    }
+
+    [Fact]
+    public void A_guest_that_asks_gets_its_address_router_and_dns_from_the_runs_dhcp_server()
+    {
+        LiveGuest.Require();
+        RequireInetSim();
+        var r = LiveGuest.Run("netprobe", o => o with { Network = true, GuestDhcp = true, ParseCapture = false },
+            timeout: TimeSpan.FromMinutes(3));
+        var dir = Path.GetDirectoryName(r.TracePath)!;
+        var console = File.ReadAllText(Path.Combine(dir, "console.log"));
+        r.Outcome.ShouldBe(RunOutcome.PoweredOff, r.Detail + "\n" + console);
+        console.ShouldMatch(@"ALKANET-NET addr=10\.13\.0\.\d+ gw=10\.13\.0\.1 dns=10\.13\.0\.1 dhcp");
+        File.ReadAllText(Path.Combine(dir, "inetsim", "dnsmasq.log")).ShouldContain("DHCPACK(alk0)");
+        r.SampleExitStatus.ShouldBe(0, "netprobe resolved its name and fetched its page over the leased address: " + console);
     }
 
     private static string Ip(params string[] args)

@@ -38,6 +38,40 @@ public sealed class EveSummaryTests
         File.Delete(json);
     }
 
+    private static string FlowLine(int srcPort) =>
+        $$"""{"event_type":"flow","proto":"TCP","src_ip":"10.13.0.2","src_port":{{srcPort}},"dest_ip":"10.13.0.1","dest_port":80,"""
+        + """ "flow":{"start":"2026-12-06T06:00:00.000000+0000"}}""";
+
+    private static string Call(string log, string pid, string name, string info) =>
+        $$"""{"no":1,"logtype":"{{log}}","proc_pid":"{{pid}}","proc_tid":"{{pid}}","proc_name":"beacon","name":"{{name}}","additional_info":{"""
+        + info + "}}";
+
+    [Fact]
+    public void Network_json_names_each_flows_process_by_5_tuple_when_the_connect_EXIT_gave_the_local_port()
+    {
+        var eve = Path.GetTempFileName();
+        File.WriteAllLines(eve, [FlowLine(41000), FlowLine(41001), FlowLine(41005)]);
+        var trace = Path.GetTempFileName();
+        // two processes connect to the same server; their EXITs (interleaved) give their local ports
+        File.WriteAllLines(trace,
+        [
+            Call("ENTER", "41", "connect", "\"fd\":\"3\",\"remote_address\":\"10.13.0.1:80\""),
+            Call("ENTER", "42", "connect", "\"fd\":\"3\",\"remote_address\":\"10.13.0.1:80\""),
+            Call("EXIT", "42", "connect", "\"local_port\":\"41001\""),
+            Call("EXIT", "41", "connect", "\"local_port\":\"41000\""),
+            "{\"torn",
+        ]);
+        var s = EveSummary.Read(eve);
+        s.JoinProcesses(trace);
+        s.Flows.Select(f => (f.SrcPort, string.Join(", ", f.Processes), f.Match)).ShouldBe([
+            (41000, "beacon (pid 41)", "5-tuple"), (41001, "beacon (pid 42)", "5-tuple"),
+            (41005, "beacon (pid 41), beacon (pid 42)", "address")]);
+        var json = Path.GetTempFileName();
+        s.Write(json);
+        File.ReadAllText(json).ShouldContain("\"match\": \"5-tuple\"");
+        foreach (var f in new[] { eve, trace, json }) File.Delete(f);
+    }
+
     [Fact]
     public void Tls_handshakes_keep_the_ja3_ja3s_and_ja4_fingerprints_when_eve_has_them()
     {

@@ -51,6 +51,26 @@ public sealed class PcapBoundTests
     }
 
     [Fact]
+    public void A_flood_past_the_smallest_limit_is_cut_and_network_json_says_capture_truncated_at_1_MiB()
+    {
+        // 2,000 full-size frames (about 3 MiB) against --capture-limit 1
+        var p = Write(Pcap([.. Enumerable.Repeat(1500, 2000)]));
+        var r = PcapBound.Apply(p, 1L << 20);
+        r.CapHit.ShouldBeTrue();
+        r.Frames.ShouldBe(((1L << 20) - 24) / (16 + 1500));
+        var eve = Path.GetTempFileName();
+        var json = Path.GetTempFileName();
+        var s = EveSummary.Read(eve);
+        s.Capture = (r, 1L << 20);
+        s.Write(json);
+        var text = File.ReadAllText(json);
+        text.ShouldContain("\"truncated\": true");
+        text.ShouldContain("\"note\": \"capture truncated at 1 MiB\"");
+        PcapBound.TruncatedNote(600).ShouldBe("capture truncated at 600 bytes");
+        foreach (var f in new[] { p, eve, json }) File.Delete(f);
+    }
+
+    [Fact]
     public void A_torn_last_frame_is_cut_and_reported()
     {
         var whole = Pcap(60, 1500);
