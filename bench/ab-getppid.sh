@@ -5,11 +5,18 @@
 # is a checkout of this repository (e.g. a `git worktree` of an older commit); each uses its own plugin.
 # Prints per build the median and range of "added ns per call" (traced minus untraced of the same round)
 # and the load average beside it: on a shared machine only the ratio of one round means anything.
-# Usage: bash bench/ab-getppid.sh DIR_A DIR_B [ROUNDS]
+# STAGE (default full) is the traced run's hook stage: full (records written and drained) or decode (records built,
+# not written: the plugin's own cost without the ring and the drain).
+# Usage: bash bench/ab-getppid.sh DIR_A DIR_B [ROUNDS] [STAGE]
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-[ $# -ge 2 ] || { echo "usage: bash bench/ab-getppid.sh DIR_A DIR_B [ROUNDS]" >&2; exit 2; }
-a="$(cd "$1" && pwd)"; b="$(cd "$2" && pwd)"; rounds="${3:-5}"
+[ $# -ge 2 ] || { echo "usage: bash bench/ab-getppid.sh DIR_A DIR_B [ROUNDS] [STAGE]" >&2; exit 2; }
+a="$(cd "$1" && pwd)"; b="$(cd "$2" && pwd)"; rounds="${3:-5}"; stage="${4:-full}"
+case "$stage" in
+  full) traced=() ;;
+  decode) traced=(--hook-stage decode) ;;
+  *) echo "STAGE must be full or decode, not '$stage'" >&2; exit 2 ;;
+esac
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 for dir in "$a" "$b"; do
@@ -27,7 +34,7 @@ loads=()
 for i in $(seq "$rounds"); do
   for tag in A B; do
     dir=$a; [ "$tag" = B ] && dir=$b
-    u=$(one "$dir" --untraced); t=$(one "$dir")
+    u=$(one "$dir" --untraced); t=$(one "$dir" "${traced[@]}")
     awk -v t="$t" -v u="$u" 'BEGIN { printf "%.1f\n", t - u }' >> "$out/$tag.added"
     echo "round $i $tag: untraced $u ns, traced $t ns, added $(tail -1 "$out/$tag.added") ns" >&2
   done
@@ -35,7 +42,7 @@ for i in $(seq "$rounds"); do
 done
 for tag in A B; do
   dir=$a; [ "$tag" = B ] && dir=$b
-  echo "$tag ($(git -C "$dir" rev-parse --short HEAD)): added per call median $(median '%.1f' < "$out/$tag.added") ns," \
+  echo "$tag ($(git -C "$dir" rev-parse --short HEAD), $stage): added per call median $(median '%.1f' < "$out/$tag.added") ns," \
     "min $(sort -g "$out/$tag.added" | head -1), max $(sort -g "$out/$tag.added" | tail -1) over $rounds rounds"
 done
 echo "load average (1 min) after each round: ${loads[*]}; $(nproc) cores"

@@ -69,6 +69,9 @@ public static class RingCodec
     public static void Decode(ReadOnlySpan<byte> src, SyscallRecord r, Func<ReadOnlySpan<byte>, string> intern)
     {
         if (src.Length < Fixed + 8) throw new InvalidDataException($"ring record of {src.Length} bytes is shorter than its fixed part");
+        // the args array of the record before is refilled when it has the right length (one allocation less a record:
+        // the drain reuses one record, and sinks copy what they keep)
+        var reusable = r.Args;
         r.Reset();
         r.LogType = (LogType)src[0];
         var flags = src[1];
@@ -87,7 +90,7 @@ public static class RingCodec
         if (nargs > 16 || pos + nargs * 8 > src.Length) throw new InvalidDataException($"ring record claims {nargs} args");
         if (nargs > 0)
         {
-            var args = new ulong[nargs];
+            var args = reusable.Length == nargs ? reusable : new ulong[nargs];
             for (var i = 0; i < nargs; i++) args[i] = BinaryPrimitives.ReadUInt64LittleEndian(src[(pos + i * 8)..]);
             r.Args = args;
         }

@@ -40,10 +40,7 @@ public sealed class JsonLinesWriter : IDisposable
     public void Write(SyscallRecord record)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _json.Write(record, _buffer);
-        var nl = _buffer.GetSpan(1);
-        nl[0] = (byte)'\n';
-        _buffer.Advance(1);
+        _json.WriteLine(record, _buffer);
         RecordsWritten++;
         if (_buffer.WrittenCount >= FlushThreshold) FlushBuffer();
     }

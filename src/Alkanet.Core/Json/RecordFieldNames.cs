@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Alkanet.Core.Json;
 
 /// <summary>The JSON names of a record's fields. The first eleven are the original Alkanet log's and
@@ -28,21 +26,4 @@ public static class RecordFieldNames
         [No, CpuId, LogType, ProcPid, ProcTid, ProcName, Name, SysNo, Type, RetVal, AdditionalInfo];
 
     public static readonly IReadOnlyList<string> Additions = [TimestampNs, ProcPpid, ProcSeq, Cr3, Args];
-
-    internal static readonly JsonEncodedText NoText = JsonEncodedText.Encode(No);
-    internal static readonly JsonEncodedText CpuIdText = JsonEncodedText.Encode(CpuId);
-    internal static readonly JsonEncodedText LogTypeText = JsonEncodedText.Encode(LogType);
-    internal static readonly JsonEncodedText ProcPidText = JsonEncodedText.Encode(ProcPid);
-    internal static readonly JsonEncodedText ProcTidText = JsonEncodedText.Encode(ProcTid);
-    internal static readonly JsonEncodedText ProcNameText = JsonEncodedText.Encode(ProcName);
-    internal static readonly JsonEncodedText NameText = JsonEncodedText.Encode(Name);
-    internal static readonly JsonEncodedText SysNoText = JsonEncodedText.Encode(SysNo);
-    internal static readonly JsonEncodedText TypeText = JsonEncodedText.Encode(Type);
-    internal static readonly JsonEncodedText RetValText = JsonEncodedText.Encode(RetVal);
-    internal static readonly JsonEncodedText AdditionalInfoText = JsonEncodedText.Encode(AdditionalInfo);
-    internal static readonly JsonEncodedText TimestampNsText = JsonEncodedText.Encode(TimestampNs);
-    internal static readonly JsonEncodedText ProcPpidText = JsonEncodedText.Encode(ProcPpid);
-    internal static readonly JsonEncodedText ProcSeqText = JsonEncodedText.Encode(ProcSeq);
-    internal static readonly JsonEncodedText Cr3Text = JsonEncodedText.Encode(Cr3);
-    internal static readonly JsonEncodedText ArgsText = JsonEncodedText.Encode(Args);
 }

@@ -40,6 +40,24 @@ public sealed class RingTests
     }
 
     [Fact]
+    public void Decoding_into_a_reused_record_refills_its_args_and_a_kept_copy_keeps_its_own()
+    {
+        var buf = new byte[2048];
+        var back = new SyscallRecord();
+        var kept = new List<SyscallRecord>();
+        ulong[][] args = [[1, 2, 3], [4, 5, 6], [7, 8], [], [9, 10]];
+        foreach (var a in args)
+        {
+            var r = Sample(0);
+            r.Args = a;
+            RingCodec.Decode(buf.AsSpan(0, RingCodec.Encode(r, buf)), back, s => System.Text.Encoding.UTF8.GetString(s));
+            back.Args.ShouldBe(a);
+            kept.Add(back.Clone());
+        }
+        kept.Select(r => r.Args).ShouldBe(args);
+    }
+
+    [Fact]
     public void The_producers_string_cache_encodes_the_same_bytes_and_follows_a_new_string_of_the_same_slot()
     {
         var strings = new RingStringCache();
