@@ -155,6 +155,8 @@ public sealed class LinuxSyscallTracer
         slot.Name = name;
         slot.Ia32 = ia32;
         slot.Arg0 = regsRead && !ia32 ? args[0] : ulong.MaxValue;
+        // the EXIT reads ax and orig_ax here: pinned now (this hit walked to them already), no walk and no CR3 then
+        slot.RegsPhysical = regsRead && mem is IPinnableMemory pin && pin.TryPin(cpu.Rdi, _regsSize, out var at) ? at : 0;
         slot.Unread = HasUnreadable(record.AdditionalInfo) ? CopyOf(record.AdditionalInfo) : null;
         return true;
     }
@@ -163,11 +165,19 @@ public sealed class LinuxSyscallTracer
     public bool OnExit(in VcpuState cpu, IVirtualMemory mem, SyscallRecord record)
     {
         record.Reset();
-        Span<byte> regs = stackalloc byte[16];
+        var slot = _cache.Slot(cpu.Rdi);
+        var pinned = slot.Pending ? slot.RegsPhysical : 0;
+        slot.RegsPhysical = 0;
+        // ax and orig_ax in one read (40 bytes apart in x86-64's pt_regs)
         var lo = Math.Min(_ax, _origAx);
+        Span<byte> regs = stackalloc byte[64];
+        regs = regs[..Math.Min(64, Math.Abs(_ax - _origAx) + 8)];
         var ret = 0UL;
         var origAx = ulong.MaxValue;
-        if (Math.Abs(_ax - _origAx) == 8 && mem.Read(cpu.Rdi + (ulong)lo, regs) == 16)
+        if (lo + regs.Length > _regsSize) pinned = 0; // the pin covers the pt_regs only
+        if (Math.Abs(_ax - _origAx) + 8 <= regs.Length && (pinned != 0 && mem is IPinnableMemory pin
+                ? pin.TryReadPinned(pinned + (ulong)lo, regs)
+                : mem.Read(cpu.Rdi + (ulong)lo, regs) == regs.Length))
         {
             ret = U64(regs, _ax - lo);
             origAx = U64(regs, _origAx - lo);
@@ -182,7 +192,6 @@ public sealed class LinuxSyscallTracer
         // A pending ENTER pairs unless the saved number says otherwise (-1 after rt_sigreturn keeps the ENTER's).
         LinuxTaskInfo task;
         var arg0 = ulong.MaxValue;
-        var slot = _cache.Slot(cpu.Rdi);
         var pending = slot.Pending;
         slot.Pending = false;
         if (pending && (origAx == ulong.MaxValue || origAx == slot.Number || (long)origAx < 0))

@@ -25,11 +25,15 @@ public sealed class LinuxTaskSlot
     public ulong Arg0 = ulong.MaxValue;
     /// <summary>Values unreadable at ENTER (a string not yet faulted in), read again at EXIT; null when none.</summary>
     public Core.Records.AdditionalInfo? Unread;
+    /// <summary>Where the pending call's pt_regs lie physically (0: not pinned): its EXIT reads them there without a page
+    /// walk. Sound only while <see cref="Pending"/>: the task is inside the call, so its kernel stack stays mapped.</summary>
+    public ulong RegsPhysical;
 
     public void ClearPending()
     {
         Pending = false;
         Unread = null;
+        RegsPhysical = 0;
     }
 }
 

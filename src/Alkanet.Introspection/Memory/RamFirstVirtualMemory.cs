@@ -7,9 +7,10 @@ namespace Alkanet.Introspection.Memory;
 /// which then has the last word. Translations live for one hit only (<see cref="BeginHit"/>): between hits the guest
 /// may rewrite its page tables (a freed kernel stack's pages given to something else) and nothing here sees its TLB
 /// flushes. The page-table root is the vCPU's CR3, asked for at the first read of a hit (a hit that reads no memory
-/// reads no CR3). Not thread-safe: one per vCPU.
+/// reads no CR3). A caller that knows a range cannot move (a task's pt_regs while it is inside a call) may pin it
+/// (<see cref="TryPin"/>) and read it again in a later hit without a walk or a CR3. Not thread-safe: one per vCPU.
 /// </summary>
-public sealed class RamFirstVirtualMemory : IVirtualMemory
+public sealed class RamFirstVirtualMemory : IPinnableMemory
 {
     private readonly PagedVirtualMemory _ram;
     private readonly IVirtualMemory _fallback;
@@ -40,6 +41,23 @@ public sealed class RamFirstVirtualMemory : IVirtualMemory
         _ram.Cache.Clear();
         _rootKnown = cr3 != 0;
         if (_rootKnown) _ram.SetCr3(cr3);
+    }
+
+    public bool TryPin(ulong virtualAddress, int length, out ulong physicalAddress)
+    {
+        physicalAddress = 0;
+        if (!_rootKnown || _ram.Cr3 == 0) return false; // pins what this hit has walked already, never a CR3 read for it
+        var t = _ram.Translate(virtualAddress);
+        if (!t.Ok || t.BytesLeftInPage < (ulong)length) return false;
+        physicalAddress = t.PhysicalAddress;
+        return true;
+    }
+
+    public bool TryReadPinned(ulong physicalAddress, Span<byte> destination)
+    {
+        if (!_ram.Physical.TryRead(physicalAddress, destination)) return false;
+        DirectBytes += destination.Length;
+        return true;
     }
 
     public int Read(ulong virtualAddress, Span<byte> destination)

@@ -2,6 +2,7 @@ using Alkanet.Introspection.TestKit;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Linux;
+using Alkanet.Introspection.Memory;
 
 namespace Alkanet.Introspection.Tests.Linux;
 
@@ -81,6 +82,57 @@ public sealed class LinuxSyscallTracerTests
         tracer.OnExit(Cpu(0, 1), g, r);
         r.AdditionalInfo["unpaired"].ShouldBeNull();
         r.AdditionalInfo["new_pid"].ShouldBe("61");
+    }
+
+    /// <summary>The guest read as if its addresses were physical ones, counting which way the tracer read.</summary>
+    private sealed class PinnableGuest(SyntheticLinuxGuest guest) : IPinnableMemory
+    {
+        public int VirtualReads, PinnedReads;
+
+        public int Read(ulong virtualAddress, Span<byte> destination)
+        {
+            VirtualReads++;
+            return guest.Read(virtualAddress, destination);
+        }
+
+        public bool TryPin(ulong virtualAddress, int length, out ulong physicalAddress)
+        {
+            physicalAddress = virtualAddress;
+            return true;
+        }
+
+        public bool TryReadPinned(ulong physicalAddress, Span<byte> destination)
+        {
+            PinnedReads++;
+            return guest.Read(physicalAddress, destination) == destination.Length;
+        }
+    }
+
+    [Fact]
+    public void An_EXIT_reads_its_pt_regs_where_the_ENTER_pinned_them_and_an_unpaired_one_reads_them_virtually()
+    {
+        var g = new SyntheticLinuxGuest();
+        g.Task(Task1, 0x61, 0x60, "loop");
+        var mem = new PinnableGuest(g);
+        var tracer = new LinuxSyscallTracer(SyntheticLinuxGuest.Profile());
+        var r = new SyscallRecord();
+        g.PtRegs(110);
+        tracer.OnEnter(false, Cpu(110), mem, r).ShouldBeTrue();
+        g.Return(0x60);
+        var before = mem.VirtualReads;
+        tracer.OnExit(Cpu(0, 1), mem, r).ShouldBeTrue();
+        (mem.VirtualReads - before).ShouldBe(0);
+        mem.PinnedReads.ShouldBe(1);
+        r.SysNo.ShouldBe(110UL);
+        r.AdditionalInfo["unpaired"].ShouldBeNull();
+        r.RetVal.ShouldBe(0x60UL);
+        r.ProcName.ShouldBe("loop");
+        // no ENTER pending (the pin went with the last EXIT): read through the page tables
+        g.Return(0x61);
+        tracer.OnExit(Cpu(0), mem, r);
+        mem.PinnedReads.ShouldBe(1);
+        r.AdditionalInfo["unpaired"].ShouldBe("trace_started");
+        r.RetVal.ShouldBe(0x61UL);
     }
 
     [Fact]

@@ -92,4 +92,25 @@ public sealed class RamFirstVirtualMemoryTests
         memory.Read(KernelStack, new byte[8]).ShouldBe(8);
         _cr3Reads.ShouldBe(0);
     }
+    [Fact]
+    public void A_range_this_hit_walked_is_pinned_and_read_in_a_later_hit_without_a_walk_or_CR3()
+    {
+        var frame = _pt.MapNew(KernelStack, 4096);
+        _phys.WriteU64(frame + 0x10, 0x3333);
+        var memory = Reader(new PatternMemory());
+        memory.BeginHit();
+        memory.TryPin(KernelStack, 8, out _).ShouldBeFalse(); // nothing walked yet: a pin never costs a CR3 read
+        _cr3Reads.ShouldBe(0);
+        memory.Read(KernelStack, new byte[8]).ShouldBe(8);
+        memory.TryPin(KernelStack, 168, out var at).ShouldBeTrue();
+        at.ShouldBe(frame);
+        memory.TryPin(KernelStack + 0xff0, 168, out _).ShouldBeFalse(); // runs into the next page
+        memory.TryPin(KernelStack + 0x10000, 8, out _).ShouldBeFalse(); // not mapped
+        memory.BeginHit();
+        var buf = new byte[8];
+        memory.TryReadPinned(at + 0x10, buf).ShouldBeTrue();
+        BitConverter.ToUInt64(buf).ShouldBe(0x3333UL);
+        _cr3Reads.ShouldBe(1);
+        memory.TryReadPinned(1UL << 40, buf).ShouldBeFalse(); // outside RAM
+    }
 }
