@@ -103,7 +103,8 @@ public class RecordJsonWriterEquivalenceTests
             var expected = oracle.Write(r);
             var actual = Written(r);
             if (!actual.AsSpan().SequenceEqual(expected))
-                throw new ShouldAssertException($"differs for {r}:\nexpected {Encoding.UTF8.GetString(expected)}\nactual   {Encoding.UTF8.GetString(actual)}");
+                throw new ShouldAssertException(
+                    $"differs for {r}:\nexpected {Encoding.UTF8.GetString(expected)}\nactual   {Encoding.UTF8.GetString(actual)}");
         }));
     }
 
