@@ -14,10 +14,7 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 sed "s/const long n = [0-9]*;/const long n = $calls;/" "$root/bench/live/getppid.c" > "$out/getppid.c"
 grep -q "const long n = $calls;" "$out/getppid.c" || { echo "bench/live/getppid.c: no 'const long n = ...;' to replace" >&2; exit 2; }
-for dir in "$a" "$b"; do
-  [ -f "$dir/Alkanet.slnx" ] || { echo "$dir: not an Alkanet checkout (no Alkanet.slnx)" >&2; exit 2; }
-  (cd "$dir" && dotnet build src/Alkanet.Cli -c Release --nologo -v q >/dev/null)
-done
+build_checkouts "$a" "$b"
 # CPU seconds of one run of build DIR with the given options.
 cpu() {
   local dir="$1"; shift

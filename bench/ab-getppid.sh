@@ -19,10 +19,7 @@ case "$stage" in
 esac
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-for dir in "$a" "$b"; do
-  [ -f "$dir/Alkanet.slnx" ] || { echo "$dir: not an Alkanet checkout (no Alkanet.slnx)" >&2; exit 2; }
-  (cd "$dir" && dotnet build src/Alkanet.Cli -c Release --nologo -v q >/dev/null)
-done
+build_checkouts "$a" "$b"
 # One guest run of build DIR; prints the guest's ns per call. The run happens in DIR so its plugin and cache are used.
 one() {
   local dir="$1"; shift

@@ -9,6 +9,15 @@ build_cli() {
   cli=(dotnet "$root/src/Alkanet.Cli/bin/Release/net10.0/alkanet.dll")
 }
 
+# The A/B scripts: checks that each DIR is an Alkanet checkout and builds its CLI in Release.
+build_checkouts() {
+  local dir
+  for dir in "$@"; do
+    [ -f "$dir/Alkanet.slnx" ] || { echo "$dir: not an Alkanet checkout (no Alkanet.slnx)" >&2; exit 2; }
+    (cd "$dir" && dotnet build src/Alkanet.Cli -c Release --nologo -v q >/dev/null)
+  done
+}
+
 # The median of the numbers on stdin; an even count prints the mean of the middle two with FORMAT.
 median() {
   sort -g | awk -v f="${1:-%.1f}\n" '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf f, (a[NR/2]+a[NR/2+1])/2}'
