@@ -174,10 +174,13 @@ public sealed class LinuxSyscallTracer
         regs = regs[..Math.Min(64, Math.Abs(_ax - _origAx) + 8)];
         var ret = 0UL;
         var origAx = ulong.MaxValue;
-        if (lo + regs.Length > _regsSize) pinned = 0; // the pin covers the pt_regs only
-        if (Math.Abs(_ax - _origAx) + 8 <= regs.Length && (pinned != 0 && mem is IPinnableMemory pin
-                ? pin.TryReadPinned(pinned + (ulong)lo, regs)
-                : mem.Read(cpu.Rdi + (ulong)lo, regs) == regs.Length))
+        var oneRead = Math.Abs(_ax - _origAx) + 8 <= regs.Length;
+        // The pin is trusted only when it shows the pending call's number: anything else (-1 after rt_sigreturn, or a
+        // task that died inside a call unseen, its stack remapped) is read again through the page tables.
+        var read = oneRead && pinned != 0 && lo + regs.Length <= _regsSize && mem is IPinnableMemory pin
+            && pin.TryReadPinned(pinned + (ulong)lo, regs) && U64(regs, _origAx - lo) == slot.Number;
+        if (!read) read = oneRead && mem.Read(cpu.Rdi + (ulong)lo, regs) == regs.Length;
+        if (read)
         {
             ret = U64(regs, _ax - lo);
             origAx = U64(regs, _origAx - lo);

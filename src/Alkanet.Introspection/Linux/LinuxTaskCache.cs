@@ -96,9 +96,14 @@ public sealed class LinuxTaskCache
             if (kv.Value.Identity is { } id && id.ParentTgid == tgid) kv.Value.Identity = null;
     }
 
-    /// <summary>Every identity is read again (pending calls stay: their EXIT still pairs).</summary>
+    /// <summary>Every identity is read again (pending calls stay: their EXIT still pairs, reading its pt_regs through the
+    /// page tables, since an exit the hook did not see may have freed the stack a pin points into).</summary>
     public void ForgetAll()
     {
-        foreach (var kv in _slots) kv.Value.Identity = null;
+        foreach (var kv in _slots)
+        {
+            kv.Value.Identity = null;
+            kv.Value.RegsPhysical = 0;
+        }
     }
 }

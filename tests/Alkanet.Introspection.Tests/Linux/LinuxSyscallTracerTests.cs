@@ -85,7 +85,7 @@ public sealed class LinuxSyscallTracerTests
     }
 
     /// <summary>The guest read as if its addresses were physical ones, counting which way the tracer read.</summary>
-    private sealed class PinnableGuest(SyntheticLinuxGuest guest) : IPinnableMemory
+    private sealed class PinnableGuest(SyntheticLinuxGuest guest, ulong moved = 0) : IPinnableMemory
     {
         public int VirtualReads, PinnedReads;
 
@@ -97,7 +97,7 @@ public sealed class LinuxSyscallTracerTests
 
         public bool TryPin(ulong virtualAddress, int length, out ulong physicalAddress)
         {
-            physicalAddress = virtualAddress;
+            physicalAddress = virtualAddress + moved; // moved: as if the page were remapped before the EXIT
             return true;
         }
 
@@ -133,6 +133,27 @@ public sealed class LinuxSyscallTracerTests
         mem.PinnedReads.ShouldBe(1);
         r.AdditionalInfo["unpaired"].ShouldBe("trace_started");
         r.RetVal.ShouldBe(0x61UL);
+    }
+
+    [Fact]
+    public void A_pin_that_no_longer_shows_the_pending_call_is_read_again_through_the_page_tables()
+    {
+        var g = new SyntheticLinuxGuest();
+        g.Task(Task1, 0x61, 0x60, "loop");
+        const ulong elsewhere = 0x100000;
+        g.U64(SyntheticLinuxGuest.Regs + elsewhere + 80, 0xdead); // what the pinned frame holds now: another ax ...
+        g.U64(SyntheticLinuxGuest.Regs + elsewhere + 120, 59); // ... and another call's orig_ax
+        var mem = new PinnableGuest(g, elsewhere);
+        var tracer = new LinuxSyscallTracer(SyntheticLinuxGuest.Profile());
+        var r = new SyscallRecord();
+        g.PtRegs(110);
+        tracer.OnEnter(false, Cpu(110), mem, r);
+        g.Return(0x60);
+        tracer.OnExit(Cpu(0), mem, r);
+        mem.PinnedReads.ShouldBe(1);
+        r.SysNo.ShouldBe(110UL);
+        r.RetVal.ShouldBe(0x60UL);
+        r.AdditionalInfo["unpaired"].ShouldBeNull();
     }
 
     [Fact]

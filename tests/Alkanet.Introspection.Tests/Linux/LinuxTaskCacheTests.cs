@@ -197,4 +197,20 @@ public sealed class LinuxTaskCacheTests
         cache.Count.ShouldBeLessThanOrEqualTo(LinuxTaskCache.Capacity);
         cache.Count.ShouldBeGreaterThan(0);
     }
+    [Fact]
+    public void Forgetting_everything_keeps_a_pending_call_but_drops_its_pin()
+    {
+        var cache = new LinuxTaskCache();
+        var slot = cache.Slot(Regs);
+        slot.Pending = true;
+        slot.Number = Getppid;
+        slot.RegsPhysical = 0x1234000;
+        cache.ForgetAll();
+        slot.Pending.ShouldBeTrue();
+        slot.RegsPhysical.ShouldBe(0UL);
+        slot.RegsPhysical = 0x1234000;
+        cache.Forget(Regs);
+        slot.Pending.ShouldBeFalse();
+        slot.RegsPhysical.ShouldBe(0UL);
+    }
 }
