@@ -24,11 +24,12 @@ internal sealed class RawTracer : IDisposable
 
     public NetworkStream Stream => _tcp.GetStream();
 
-    public static async Task<RawTracer> ConnectAsync(LoggerFixture logger, string run, string stream, CancellationToken cancel)
+    public static async Task<RawTracer> ConnectAsync(LoggerFixture logger, string run, string stream, CancellationToken cancel,
+        WireCompression offered = WireCompression.None)
     {
         var tcp = new TcpClient();
         await tcp.ConnectAsync("127.0.0.1", logger.Service.TracerEndpoint.Port, cancel);
-        await new FrameWriter(tcp.GetStream()).SendAsync(new HelloMessage(LoggerFixture.Token, run, WireCompression.None, "raw", stream).ToFrame(), cancel);
+        await new FrameWriter(tcp.GetStream()).SendAsync(new HelloMessage(LoggerFixture.Token, run, offered, "raw", stream).ToFrame(), cancel);
         var frame = await new FrameReader(tcp.GetStream()).ReadAsync(cancel) ?? throw new IOException("closed during the handshake");
         frame.Type.ShouldBe(FrameType.Welcome);
         return new RawTracer(tcp, WelcomeMessage.Parse(frame.Body.Span));
@@ -41,11 +42,12 @@ internal sealed class RawTracer : IDisposable
         return SendBatchAsync(records, cancel);
     }
 
-    public async Task SendBatchAsync(IEnumerable<SyscallRecord> records, CancellationToken cancel)
+    public async Task SendBatchAsync(IEnumerable<SyscallRecord> records, CancellationToken cancel,
+        WireCompression compression = WireCompression.None)
     {
         var encoder = new BatchEncoder();
         foreach (var r in records) encoder.Add(r);
-        await _writer.SendAsync(FrameType.Batch, encoder.Seal().FrameBody(WireCompression.None), cancel);
+        await _writer.SendAsync(FrameType.Batch, encoder.Seal().FrameBody(compression), cancel);
     }
 
     public async Task SendByeAsync(long lastNo, CancellationToken cancel) => await _writer.SendAsync(new ByeMessage(lastNo).ToFrame(), cancel);

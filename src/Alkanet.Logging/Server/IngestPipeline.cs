@@ -145,6 +145,8 @@ internal sealed class IngestPipeline : IDisposable
         ReturnLists(batch);
     }
 
+    // loops over every record of up to a commit's worth of batches, called once per commit: optimized at once
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Dedupe(List<IngestItem> batch, Dictionary<string, List<RecordSlice>> appends, HashSet<string> touched)
     {
         foreach (var item in batch)

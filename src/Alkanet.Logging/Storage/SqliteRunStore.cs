@@ -449,6 +449,8 @@ public sealed class SqliteRunStore : IRunStore
         }
     }
 
+    // loops over every record of a commit, called once per commit: optimized at once
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void InsertIndexAndCommit(IReadOnlyList<RunAppend> appends, Task files)
     {
         // 2. the block index, the counters and the run's values in one transaction

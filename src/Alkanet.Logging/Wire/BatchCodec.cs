@@ -25,7 +25,8 @@ public sealed class EncodedBatch(long firstNo, long lastNo, int count, byte[] ra
     public byte[] FrameBody(WireCompression compression)
     {
         if (compression == WireCompression.Brotli && _brotliFrameBody is { } cached) return cached;
-        var payload = WireCompressionCodec.Compress(compression, Raw.Span);
+        // raw (a loopback logger): the body is the header and one copy of the batch
+        var payload = compression == WireCompression.None ? Raw.Span : WireCompressionCodec.Compress(compression, Raw.Span);
         var body = new byte[5 + payload.Length];
         body[0] = (byte)compression;
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(1), (uint)Raw.Length);
@@ -171,12 +172,22 @@ public sealed class BatchDecoder
         if (rawLength < 12) throw new ProtocolException($"batch of {rawLength} bytes is shorter than its header");
         if (compression != WireCompression.None && compression != WireCompression.Brotli)
             throw new ProtocolException($"unknown batch compression {(byte)compression}");
+        if (compression == WireCompression.None)
+        {
+            // a raw batch (loopback) is decoded where it lies in the frame, without a copy
+            if (frameBody.Length - 5 != rawLength)
+                throw new ProtocolException($"batch length {frameBody.Length - 5} differs from the declared {rawLength}");
+            return DecodeRaw(frameBody[5..], records);
+        }
         if (_scratch.Length < rawLength) _scratch = new byte[Math.Max(rawLength, _scratch.Length * 2)];
         var raw = _scratch.AsSpan(0, (int)rawLength);
         WireCompressionCodec.Decompress(compression, frameBody[5..], raw);
         return DecodeRaw(raw, records);
     }
 
+    /// <summary>Called once per batch and loops over its thousands of records: compiled fully optimized at once, so its loop
+    /// never runs as tier-0 or instrumented code while the JIT's tiering catches up (seconds on a loaded machine).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public int DecodeRaw(ReadOnlySpan<byte> raw, List<SyscallRecord> records)
     {
         var r = new WireReader(raw);
