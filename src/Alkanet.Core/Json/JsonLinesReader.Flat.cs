@@ -19,7 +19,8 @@ public sealed partial class JsonLinesReader
     private char[] _chars = new char[256];
 
     /// <summary>Parses a flat record at the start of <paramref name="s"/> into <paramref name="r"/> (reset first);
-    /// the bytes consumed (through the closing '}'), or 0 when the general path must read it.</summary>
+    /// the bytes consumed (through the closing '}'), or 0 when the general path must read it. The per-record methods are
+    /// compiled optimised at once: on one busy core the tiering thread took seconds to replace their unoptimised code.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int TryParseFlat(ReadOnlySpan<byte> s, SyscallRecord r)
     {
@@ -56,6 +57,7 @@ public sealed partial class JsonLinesReader
         return (seen & required) == required ? p + 1 : 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool FlatValue(ReadOnlySpan<byte> s, ref int p, Field field, SyscallRecord r, ref Seen seen)
     {
         switch (field)
@@ -134,6 +136,7 @@ public sealed partial class JsonLinesReader
     }
 
     /// <summary>{"key":"value",...} with string values only (other kinds keep their raw text: the general path's job).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool FlatAdditionalInfo(ReadOnlySpan<byte> s, ref int p, AdditionalInfo info)
     {
         if (p + 1 >= s.Length || s[p] != (byte)'{') return false;
@@ -160,6 +163,7 @@ public sealed partial class JsonLinesReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool FlatArgs(ReadOnlySpan<byte> s, ref int p, SyscallRecord r)
     {
         if (p + 1 >= s.Length || s[p] != (byte)'[') return false;
@@ -182,6 +186,7 @@ public sealed partial class JsonLinesReader
     }
 
     /// <summary>-?(0|[1-9][0-9]*) followed by ',' or '}', in range (19 digits and more: checked as the general path does).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool FlatInt64(ReadOnlySpan<byte> s, ref int p, out long value)
     {
         value = 0;
@@ -200,6 +205,7 @@ public sealed partial class JsonLinesReader
     }
 
     /// <summary>"[0-9a-fA-F]{1,16}", as the general path's Utf8Parser 'x' accepts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool FlatHex(ReadOnlySpan<byte> s, ref int p, out ulong value)
     {
         value = 0;
@@ -222,6 +228,7 @@ public sealed partial class JsonLinesReader
     }
 
     /// <summary>A string of printable ASCII without escapes, as bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool FlatPlainString(ReadOnlySpan<byte> s, ref int p, out ReadOnlySpan<byte> text)
     {
         text = default;
@@ -235,6 +242,7 @@ public sealed partial class JsonLinesReader
     }
 
     /// <summary>A name (call, process, type, additional_info key) through the pool: no allocation once seen.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool FlatPooled(ReadOnlySpan<byte> s, ref int p, out string value)
     {
         value = "";
@@ -244,6 +252,7 @@ public sealed partial class JsonLinesReader
     }
 
     /// <summary>A string value: valid UTF-8, no control characters, the escapes \" \\ \/ \b \f \n \r \t (not \u).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool FlatString(ReadOnlySpan<byte> s, ref int p, out string value)
     {
         value = "";
