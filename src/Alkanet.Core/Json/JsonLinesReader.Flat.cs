@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Unicode;
@@ -185,7 +184,8 @@ public sealed partial class JsonLinesReader
         return true;
     }
 
-    /// <summary>-?(0|[1-9][0-9]*) followed by ',' or '}', in range (19 digits and more: checked as the general path does).</summary>
+    /// <summary>-?(0|[1-9][0-9]*) followed by ',' or '}', within long's range (19 digits at most: a 19-digit magnitude fits a
+    /// ulong, so the range check is exact; longer ones are the general path's error).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool FlatInt64(ReadOnlySpan<byte> s, ref int p, out long value)
     {
@@ -194,12 +194,13 @@ public sealed partial class JsonLinesReader
         var negative = i < s.Length && s[i] == (byte)'-';
         if (negative) i++;
         var first = i;
-        while (i < s.Length && (uint)(s[i] - '0') <= 9) value = value * 10 + (s[i++] - '0');
+        ulong magnitude = 0;
+        while (i < s.Length && (uint)(s[i] - '0') <= 9) magnitude = magnitude * 10 + (uint)(s[i++] - '0');
         var digits = i - first;
-        if (digits == 0 || digits > 1 && s[first] == (byte)'0') return false;
+        if (digits is 0 or > 19 || digits > 1 && s[first] == (byte)'0') return false;
         if (i >= s.Length || s[i] is not ((byte)',' or (byte)'}')) return false;
-        if (negative) value = -value;
-        if (digits > 18 && !(Utf8Parser.TryParse(s[p..i], out value, out var used) && used == i - p)) return false;
+        if (magnitude > (negative ? 1UL << 63 : long.MaxValue)) return false;
+        value = negative ? (long)(0 - magnitude) : (long)magnitude;
         p = i;
         return true;
     }
