@@ -12,7 +12,7 @@ namespace Alkanet.Core.Json;
 /// byte offset; with <see cref="RecordReaderOptions.SkipBad"/> it is counted and skipped instead, and
 /// reading resumes at the next line that starts a record.
 /// </summary>
-public sealed class JsonLinesReader : IDisposable
+public sealed partial class JsonLinesReader : IDisposable
 {
     private const int InitialBuffer = 1 << 20;
     private static readonly JsonReaderOptions ReaderOptions = new() { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 };
@@ -72,6 +72,9 @@ public sealed class JsonLinesReader : IDisposable
 
     public long RecordsRead { get; private set; }
 
+    /// <summary>How many of <see cref="RecordsRead"/> the fast path read (tests; the rest went through the general reader).</summary>
+    internal long FlatRecords { get; private set; }
+
     public long SkippedCount { get; private set; }
 
     /// <summary>The first skipped records' errors (at most 100), for reports.</summary>
@@ -87,6 +90,17 @@ public sealed class JsonLinesReader : IDisposable
         {
             if (!SkipWhitespace()) return false;
 
+            var flat = _options.FlatPath ? TryParseFlat(new ReadOnlySpan<byte>(_buf, _start, _end - _start), record) : 0;
+            if (flat > 0)
+            {
+                // one line, no newline inside: the line number does not move
+                RecordLine = _line;
+                RecordOffset = _bufferOffset + _start;
+                _start += flat;
+                RecordsRead++;
+                FlatRecords++;
+                return true;
+            }
             var outcome = TryParse(record, out var consumed, out var error);
             switch (outcome)
             {

@@ -11,5 +11,8 @@ public sealed record RecordReaderOptions
     /// <summary>A record larger than this is malformed (a guard against a file with no record boundaries).</summary>
     public int MaxRecordBytes { get; init; } = 16 * 1024 * 1024;
 
+    /// <summary>Off: every record goes through the general JSON reader (tests prove both paths read alike).</summary>
+    internal bool FlatPath { get; init; } = true;
+
     public static RecordReaderOptions Default { get; } = new();
 }
