@@ -12,10 +12,7 @@ set -euo pipefail
 a="$(cd "$1" && pwd)"; b="$(cd "$2" && pwd)"; rounds="${3:-5}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-for dir in "$a" "$b"; do
-  [ -f "$dir/Alkanet.slnx" ] || { echo "$dir: not an Alkanet checkout (no Alkanet.slnx)" >&2; exit 2; }
-  (cd "$dir" && dotnet build src/Alkanet.Cli -c Release --nologo -v q >/dev/null)
-done
+build_checkouts "$a" "$b"
 # One guest run of build DIR; prints the guest's ns per call. The run happens in DIR so its plugin and cache are used.
 one() {
   local dir="$1"; shift
