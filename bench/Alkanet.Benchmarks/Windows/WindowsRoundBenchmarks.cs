@@ -142,6 +142,8 @@ public class WindowsRoundBenchmarks
             File.Delete(_ringPath);
         }
 
+        private static ulong Hex(string text) => ulong.Parse(text, System.Globalization.NumberStyles.HexNumber);
+
         /// <summary>What the synthetic services write before returning (as tests/Alkanet.SyntheticBoot.Tests' GuestLayoutTests).</summary>
         private static void ServiceEffects(SyntheticWindowsBootDisk d, GuestCall c)
         {
@@ -150,10 +152,10 @@ public class WindowsRoundBenchmarks
             switch (c.Name)
             {
                 case "NtWriteFile": t.WriteU64(c.Args[4] + 8, c.Args[6]); break;
-                case "NtAllocateVirtualMemory": t.WriteU64(c.Args[1], ulong.Parse(c.Exit["base_address"], System.Globalization.NumberStyles.HexNumber)); break;
+                case "NtAllocateVirtualMemory": t.WriteU64(c.Args[1], Hex(c.Exit["base_address"])); break;
                 case "NtWriteVirtualMemory": t.WriteU64(c.Args[4], c.Args[3]); break;
                 case "NtCreateUserProcess":
-                    t.WriteU64(c.Args[1], ulong.Parse(c.Exit["out_thread_handle"], System.Globalization.NumberStyles.HexNumber));
+                    t.WriteU64(c.Args[1], Hex(c.Exit["out_thread_handle"]));
                     break;
             }
         }
