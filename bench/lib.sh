@@ -41,3 +41,24 @@ gdbstub_bench() {
   echo "host: $(nproc) cores, $(uname -r), load: $(cut -d' ' -f1-3 /proc/loadavg)"
   cat "$gdbstub_out"
 }
+
+# The synthetic Windows guest's pace (bench/live-windows-synthetic.sh, bench/ab-windows.sh). Needs CALLS_PER_ROUND.
+# Runs the command (after --), polls FILE's size, prints ns per call between 10% and 90% of the echo lines.
+windows_pace() {
+  python3 - "$@" <<'PY'
+import os, subprocess, sys, time
+console, iterations, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[4:]
+line, calls_per_round = 61, int(os.environ['CALLS_PER_ROUND'])
+p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+samples = []
+while p.poll() is None:
+    samples.append((time.monotonic_ns(), os.path.getsize(console) if os.path.exists(console) else 0))
+    time.sleep(0.002)
+if p.returncode != 0: sys.exit(f"run failed: exit {p.returncode}")
+final = os.path.getsize(console)
+lo, hi = final - 0.9 * iterations * line, final - 0.1 * iterations * line
+t1 = next(t for t, s in samples if s >= lo)
+t2 = next(t for t, s in samples if s >= hi)
+print(f"{(t2 - t1) / (0.8 * iterations * calls_per_round):.0f}")
+PY
+}

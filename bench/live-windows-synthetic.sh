@@ -18,25 +18,6 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 calls=$(dotnet "$root/bench/Alkanet.Benchmarks/bin/Release/net10.0/Alkanet.Benchmarks.dll" gen-windows-disk "$out/disk.img" "$iterations")
 export CALLS_PER_ROUND="${CALLS_PER_ROUND:-$(( (calls - 1) / iterations ))}"
-# Runs the command (after --), polls FILE's size, prints ns per call between 10% and 90% of the echo lines.
-pace() {
-  python3 - "$@" <<'PY'
-import os, subprocess, sys, time
-console, iterations, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[4:]
-line, calls_per_round = 61, int(os.environ['CALLS_PER_ROUND'])
-p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-samples = []
-while p.poll() is None:
-    samples.append((time.monotonic_ns(), os.path.getsize(console) if os.path.exists(console) else 0))
-    time.sleep(0.002)
-if p.returncode != 0: sys.exit(f"run failed: exit {p.returncode}")
-final = os.path.getsize(console)
-lo, hi = final - 0.9 * iterations * line, final - 0.1 * iterations * line
-t1 = next(t for t, s in samples if s >= lo)
-t2 = next(t for t, s in samples if s >= hi)
-print(f"{(t2 - t1) / (0.8 * iterations * calls_per_round):.0f}")
-PY
-}
 declare -A med
 stages=(${STAGES:-untraced hit decode traced})
 for config in "${stages[@]}"; do : > "$out/$config.txt"; done
@@ -49,7 +30,7 @@ for _ in $(seq "$runs"); do
       *) extra=(--hook-stage "$config") ;;
     esac
     rm -rf "$out/run"
-    pace "$out/run/console.log" "$iterations" -- "${cli[@]}" run --image "$out/disk.img" --os windows --memory 512M --timeout 30m \
+    windows_pace "$out/run/console.log" "$iterations" -- "${cli[@]}" run --image "$out/disk.img" --os windows --memory 512M --timeout 30m \
       --no-report --out "$out/run" "${extra[@]}" >> "$out/$config.txt"
   done
 done

@@ -32,7 +32,7 @@ public sealed class TraceWindowsTests
             err.ShouldContain("windows: warning: MSR LSTAR not available");
             err.ShouldContain($"KiSystemCall64@0x{w.Guest.Symbol("KiSystemCall64"):x} (ENTER)");
             err.ShouldContain($"hitlimit: {hits} records from {hits} hits");
-            err.ShouldContain($"13.9 packets/hit, 0 RIP steps, {hits} single steps", Case.Insensitive, err); // docs/GDBSTUB.md
+            err.ShouldContain($"12.4 packets/hit, 0 RIP steps, {hits} single steps", Case.Insensitive, err); // docs/GDBSTUB.md
             server.Detached.ShouldBeTrue();
             server.Received.Where(GdbTestKit.IsWritePacket).ShouldBeEmpty();
 

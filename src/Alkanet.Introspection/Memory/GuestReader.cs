@@ -89,13 +89,35 @@ public static class GuestReader
         }
     }
 
+    private const uint MaxDescriptorSpan = 32;
+
+    /// <summary>A counted string descriptor's (UNICODE_STRING) Length and Buffer, in one read when the layout allows (a live
+    /// hook pays per read, not per byte); false when either is unreadable.</summary>
+    public static bool TryReadUnicodeDescriptor(this IVirtualMemory m, in UnicodeStringLayout layout, ulong address, out ushort length,
+        out ulong buffer)
+    {
+        var lo = Math.Min(layout.LengthOffset, layout.BufferOffset);
+        var span = Math.Max(layout.LengthOffset + 2, layout.BufferOffset + 8) - lo;
+        if (span <= MaxDescriptorSpan)
+        {
+            Span<byte> bytes = stackalloc byte[(int)span];
+            if (m.Read(address + lo, bytes) == bytes.Length)
+            {
+                length = BinaryPrimitives.ReadUInt16LittleEndian(bytes[(int)(layout.LengthOffset - lo)..]);
+                buffer = BinaryPrimitives.ReadUInt64LittleEndian(bytes[(int)(layout.BufferOffset - lo)..]);
+                return true;
+            }
+        }
+        buffer = 0;
+        return m.TryReadU16(address + layout.LengthOffset, out length) && m.TryReadU64(address + layout.BufferOffset, out buffer);
+    }
+
     /// <summary>Reads a counted UTF-16 string descriptor (UNICODE_STRING: a 16-bit byte length and a buffer pointer;
     /// their offsets come from the symbol table).</summary>
     public static GuestString ReadUnicodeString(this IVirtualMemory m, ulong address, in UnicodeStringLayout layout,
         int maxBytes = DefaultMaxStringBytes)
     {
-        if (!m.TryReadU16(address + layout.LengthOffset, out var length) || !m.TryReadU64(address + layout.BufferOffset, out var buffer))
-            return GuestString.Unreadable(address);
+        if (!m.TryReadUnicodeDescriptor(layout, address, out var length, out var buffer)) return GuestString.Unreadable(address);
         if (length == 0) return new GuestString("", 0, false, 0);
         if (buffer == 0) return GuestString.Unreadable(0);
         return m.ReadUtf16(buffer, length, maxBytes);

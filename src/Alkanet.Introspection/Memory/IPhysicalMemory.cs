@@ -10,4 +10,13 @@ public interface IPhysicalMemory
     /// <summary>Reads exactly <paramref name="destination"/>.Length bytes at <paramref name="physicalAddress"/>;
     /// false (and nothing promised about <paramref name="destination"/>) when any byte is not backed.</summary>
     bool TryRead(ulong physicalAddress, Span<byte> destination);
+
+    /// <summary>One little-endian 64-bit value (a page-table entry): sources that can read it without a copy override this.</summary>
+    bool TryReadU64(ulong physicalAddress, out ulong value)
+    {
+        Span<byte> b = stackalloc byte[8];
+        var ok = TryRead(physicalAddress, b);
+        value = ok ? System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(b) : 0;
+        return ok;
+    }
 }

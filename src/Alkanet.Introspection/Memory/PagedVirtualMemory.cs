@@ -4,6 +4,7 @@ namespace Alkanet.Introspection.Memory;
 /// translation cache. Reads stop at the first unmapped page and report how far they got.</summary>
 public sealed class PagedVirtualMemory : IVirtualMemory
 {
+    private const ulong LargePage = 1;
     private readonly TranslationCache _cache;
 
     public PagedVirtualMemory(IPhysicalMemory physical, ulong cr3, PagingMode mode = PagingMode.FourLevel, TranslationCache? cache = null)
@@ -32,7 +33,19 @@ public sealed class PagedVirtualMemory : IVirtualMemory
     public Translation Translate(ulong virtualAddress)
     {
         if (_cache.TryLookup(virtualAddress, out var t)) return t;
-        t = PageWalker.Translate(Physical, Cr3, virtualAddress, Mode);
+        if (_cache.TryLookupTable(virtualAddress, out var table))
+        {
+            t = (table & LargePage) != 0
+                ? new Translation((table & ~LargePage) | (virtualAddress & 0x1F_FFFF), 4096, TranslationFailure.None, 0, 0)
+                : PageWalker.TranslateInTable(Physical, table, virtualAddress);
+        }
+        else
+        {
+            t = PageWalker.Translate(Physical, Cr3, virtualAddress, Mode, out table);
+            // a 2 MiB or 1 GiB page: its 2 MiB part holding the address, marked (frames are page-aligned: bit 0 is free)
+            if (table == 0 && t.Ok && t.PageSize > 4096) table = (t.PhysicalAddress & ~0x1F_FFFFUL) | LargePage;
+            _cache.StoreTable(virtualAddress, table);
+        }
         _cache.Store(virtualAddress, t);
         return t;
     }

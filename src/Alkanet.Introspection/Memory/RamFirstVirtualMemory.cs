@@ -34,6 +34,9 @@ public sealed class RamFirstVirtualMemory : IPinnableMemory
 
     public PagingMode Mode { get => _ram.Mode; set => _ram.Mode = value; }
 
+    /// <summary>The translations of the current hit (its misses are the page walks: figures).</summary>
+    public TranslationCache Translations => _ram.Cache;
+
     /// <summary>A new hit: forget the last hit's translations; <paramref name="cr3"/> when the hook read it already, else 0
     /// (then it is read at the first memory read).</summary>
     public void BeginHit(ulong cr3 = 0)

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 
 namespace Alkanet.Introspection.Memory;
@@ -12,6 +13,7 @@ public sealed unsafe class SharedRamFilePhysicalMemory : IPhysicalMemory, IDispo
     private readonly byte* _base;
     private readonly ulong _length;
     private readonly PhysicalRange[] _ranges;
+    private readonly ulong _identityEnd; // [0, _identityEnd) is at file offset = address (all RAM below the PCI hole)
 
     public SharedRamFilePhysicalMemory(string path, IReadOnlyList<PhysicalRange>? ranges = null)
     {
@@ -25,16 +27,36 @@ public sealed unsafe class SharedRamFilePhysicalMemory : IPhysicalMemory, IDispo
         _length = (ulong)length;
         _ranges = ranges is { Count: > 0 } ? [.. ranges] : [new PhysicalRange(0, 0, _length)];
         Size = _ranges.Max(r => r.GuestPhysical + r.Length);
+        var first = _ranges[0];
+        _identityEnd = first.GuestPhysical == 0 && first.FileOffset == 0 ? Math.Min(first.Length, _length) : 0;
     }
 
     public ulong Size { get; }
 
     public bool TryRead(ulong physicalAddress, Span<byte> destination)
     {
+        if (physicalAddress < _identityEnd && (ulong)destination.Length <= _identityEnd - physicalAddress)
+        {   // the common case, without the range search: a page walk reads 4 entries a miss
+            new ReadOnlySpan<byte>(_base + physicalAddress, destination.Length).CopyTo(destination);
+            return true;
+        }
         if (!PhysicalRange.TryMap(_ranges, physicalAddress, (ulong)destination.Length, out var offset)) return false;
         if (offset > _length || (ulong)destination.Length > _length - offset) return false;
         new ReadOnlySpan<byte>(_base + offset, destination.Length).CopyTo(destination);
         return true;
+    }
+
+    public bool TryReadU64(ulong physicalAddress, out ulong value)
+    {
+        if (physicalAddress < _identityEnd && _identityEnd - physicalAddress >= 8)
+        {
+            value = BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(_base + physicalAddress, 8));
+            return true;
+        }
+        Span<byte> b = stackalloc byte[8];
+        var ok = TryRead(physicalAddress, b);
+        value = ok ? BinaryPrimitives.ReadUInt64LittleEndian(b) : 0;
+        return ok;
     }
 
     public void Dispose()

@@ -11,6 +11,11 @@ public sealed class TranslationCache
     private readonly ulong[] _frames;
     private readonly uint[] _generations;
     private readonly int _mask;
+    // Page tables (level 1) by 2 MiB region: a miss on another page of a region walked before reads one entry, not 4 or 5.
+    private const int TableEntries = 32;
+    private readonly ulong[] _tableTags = new ulong[TableEntries];
+    private readonly ulong[] _tables = new ulong[TableEntries];
+    private readonly uint[] _tableGenerations = new uint[TableEntries];
     private uint _generation = 1;
     private ulong _cr3 = ulong.MaxValue;
 
@@ -43,6 +48,7 @@ public sealed class TranslationCache
         {
             // After 2^32 drops the counter wraps: clear for real once, so no stale entry can match again.
             Array.Clear(_generations);
+            Array.Clear(_tableGenerations);
             _generation = 1;
         }
     }
@@ -60,6 +66,27 @@ public sealed class TranslationCache
         Misses++;
         translation = default;
         return false;
+    }
+
+    /// <summary>What maps <paramref name="virtualAddress"/>'s 2 MiB region (its page table, or a large page's frame as the
+    /// caller marked it), when a walk of this generation found it.</summary>
+    public bool TryLookupTable(ulong virtualAddress, out ulong pageTable)
+    {
+        var region = virtualAddress >> 21;
+        var slot = (int)(region & (TableEntries - 1));
+        var hit = _tableTags[slot] == region && _tableGenerations[slot] == _generation;
+        pageTable = hit ? _tables[slot] : 0;
+        return hit;
+    }
+
+    public void StoreTable(ulong virtualAddress, ulong pageTable)
+    {
+        if (pageTable == 0) return;
+        var region = virtualAddress >> 21;
+        var slot = (int)(region & (TableEntries - 1));
+        _tableTags[slot] = region;
+        _tables[slot] = pageTable;
+        _tableGenerations[slot] = _generation;
     }
 
     public void Store(ulong virtualAddress, in Translation translation)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Cpu;
@@ -23,6 +24,9 @@ public sealed class DecodeContext
     public WindowsCaller Callers { get; }
     public WindowsDecoderOptions Options { get; }
     public HexCache Hex { get; } = new();
+
+    /// <summary>Guest text already turned into strings (paths, names), by content.</summary>
+    public GuestTextPool Texts { get; } = new();
 
     public IVirtualMemory Memory { get; internal set; } = null!;
     /// <summary>Section views of the guest's processes (capture of views mapped into another process).</summary>
@@ -88,25 +92,60 @@ public sealed class DecodeContext
     public void ObjectAttributes(string name, ulong oa)
     {
         if (oa == 0) return;
-        if (!Memory.TryReadObjectAttributes(Profile, oa, out var root, out var objectName, Options.MaxStringBytes))
+        var p = Profile;
+        if (!Memory.TryReadU64Pair(oa, p.ObjAttrRootDirectory, p.ObjAttrObjectName, out var root, out var objectName))
         {
             Unreadable(name, oa);
             return;
         }
-        Info.Set(name, objectName.ToInfoValue(string.Concat(Hex.Get(root), "\\")));
+        var hex = Hex.Get(root);
+        Span<char> prefix = stackalloc char[hex.Length + 1];
+        hex.CopyTo(prefix);
+        prefix[^1] = '\\';
+        Info.Set(name, objectName == 0 ? InfoValue.String(Texts.Get(prefix)) : UnicodeStringValue(objectName, prefix));
     }
 
     /// <summary>Only the ObjectName of OBJECT_ATTRIBUTES (named kernel objects: mutants, sections).</summary>
     public void ObjectNameOnly(string name, ulong oa)
     {
         if (oa == 0 || !Memory.TryReadU64(oa + Profile.ObjAttrObjectName, out var objectName) || objectName == 0) return;
-        Info.Set(name, Memory.ReadUnicodeString(objectName, Profile.UnicodeString, Options.MaxStringBytes).ToInfoValue());
+        Info.Set(name, UnicodeStringValue(objectName, default));
     }
 
     public void UnicodeStringAt(string name, ulong descriptor)
     {
         if (descriptor == 0) return;
-        Info.Set(name, Memory.ReadUnicodeString(descriptor, Profile.UnicodeString, Options.MaxStringBytes).ToInfoValue());
+        Info.Set(name, UnicodeStringValue(descriptor, default));
+    }
+
+    /// <summary>The UNICODE_STRING at <paramref name="descriptor"/> as a record value after <paramref name="prefix"/>, as
+    /// <see cref="GuestReader.ReadUnicodeString"/> reads it (capped at <see cref="WindowsDecoderOptions.MaxStringBytes"/>).</summary>
+    public InfoValue UnicodeStringValue(ulong descriptor, ReadOnlySpan<char> prefix)
+    {
+        if (!Memory.TryReadUnicodeDescriptor(Profile.UnicodeString, descriptor, out var length, out var buffer))
+            return InfoValue.Unreadable(descriptor, new string(prefix));
+        if (length == 0) return InfoValue.String(Texts.Get(prefix));
+        if (buffer == 0) return InfoValue.Unreadable(0, new string(prefix));
+        return Utf16(buffer, length, prefix);
+    }
+
+    /// <summary><paramref name="byteLength"/> bytes of UTF-16 at <paramref name="buffer"/> (capped at
+    /// <see cref="WindowsDecoderOptions.MaxStringBytes"/>) after <paramref name="prefix"/>, the same value as
+    /// <see cref="GuestReader.ReadUtf16"/> gives, from <see cref="Texts"/> when it was read whole: no string is built for
+    /// text seen before.</summary>
+    public InfoValue Utf16(ulong buffer, int byteLength, ReadOnlySpan<char> prefix = default)
+    {
+        var want = Math.Min(byteLength, Options.MaxStringBytes) & ~1;
+        if (want > 0 && BitConverter.IsLittleEndian && prefix.Length + (want / 2) <= GuestTextPool.MaxLength)
+        {
+            Span<char> chars = stackalloc char[prefix.Length + (want / 2)];
+            prefix.CopyTo(chars);
+            var text = chars[prefix.Length..];
+            // Lone surrogates are left to the decoder below, which replaces them (U+FFFD) as it always did.
+            if (Memory.Read(buffer, MemoryMarshal.AsBytes(text)) == want && text.IndexOfAnyInRange('\uD800', '\uDFFF') < 0)
+                return InfoValue.String(Texts.Get(chars));
+        }
+        return Memory.ReadUtf16(buffer, byteLength, Options.MaxStringBytes).ToInfoValue(new string(prefix));
     }
 
     /// <summary>A handle and, when the caller's handle table resolves it, the object's name.</summary>
@@ -200,14 +239,25 @@ public sealed class DecodeContext
         var got = Memory.Read(data, bytes);
         if (got == 0) { Unreadable("data", data); return; }
         bytes = bytes[..got];
-        string text;
-        if (type is 1 or 2 or 6 or 7)
-        {
-            text = Encoding.Unicode.GetString(bytes[..(got & ~1)]).TrimEnd('\0').Replace('\0', type == 7 ? '\n' : ' ');
-        }
-        else text = Convert.ToHexStringLower(bytes);
-        Info.Set("data", text);
+        Info.Set("data", RegistryText(type, bytes));
         if (size > (ulong)n || got < n) Info.Set("data_truncated", "1");
+    }
+
+    /// <summary>String types as text (NULs between REG_MULTI_SZ parts as line breaks, else spaces), others as hex; from
+    /// <see cref="Texts"/> (the buffer is the caller's, changed in place).</summary>
+    private string RegistryText(ulong type, Span<byte> bytes)
+    {
+        if (type is not (1 or 2 or 6 or 7))
+        {
+            Span<char> hex = stackalloc char[bytes.Length * 2];
+            return Convert.TryToHexStringLower(bytes, hex, out var written) ? Texts.Get(hex[..written]) : Convert.ToHexStringLower(bytes);
+        }
+        var chars = MemoryMarshal.Cast<byte, char>(bytes[..(bytes.Length & ~1)]);
+        if (!BitConverter.IsLittleEndian || chars.IndexOfAnyInRange('\uD800', '\uDFFF') >= 0)
+            return Encoding.Unicode.GetString(bytes[..(bytes.Length & ~1)]).TrimEnd('\0').Replace('\0', type == 7 ? '\n' : ' ');
+        chars = chars.TrimEnd('\0');
+        chars.Replace('\0', type == 7 ? '\n' : ' ');
+        return Texts.Get(chars);
     }
 
     /// <summary>A SOCKADDR (IPv4 or IPv6) as "1.2.3.4:80" or "[::1]:80"; sets <c>family</c> too.</summary>

@@ -259,7 +259,7 @@ public static class WindowsCallDecoders
         {
             case 10 or 65: // FileRenameInformation(Ex): FILE_RENAME_INFORMATION { flags; RootDirectory @8; FileNameLength @16; FileName @20 }
                 if (c.Memory.TryReadU32(info + 16, out var len))
-                    c.Text("new_name", c.Memory.ReadUtf16(info + 20, (int)Math.Min(len, 4096u), c.Options.MaxStringBytes).ToInfoValue());
+                    c.Text("new_name", c.Utf16(info + 20, (int)Math.Min(len, 4096u)));
                 else c.Unreadable("new_name", info);
                 break;
             case 13: // FileDispositionInformation { BOOLEAN DeleteFile }
@@ -310,14 +310,13 @@ public static class WindowsCallDecoders
 
         void Read(string name, ulong descriptor)
         {
-            if (!c.Memory.TryReadU16(descriptor + p.UnicodeString.LengthOffset, out var len) || !c.Memory.TryReadU64(descriptor
-                + p.UnicodeString.BufferOffset, out var buf))
+            if (!c.Memory.TryReadUnicodeDescriptor(p.UnicodeString, descriptor, out var len, out var buf))
             {
                 c.Unreadable(name, descriptor);
                 return;
             }
             if (!normalized) buf += parameters;
-            c.Text(name, c.Memory.ReadUtf16(buf, len, c.Options.MaxStringBytes).ToInfoValue());
+            c.Text(name, c.Utf16(buf, len));
         }
     }
 

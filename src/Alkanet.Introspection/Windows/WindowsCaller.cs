@@ -10,6 +10,8 @@ public struct CallerInfo
     public ulong Kpcr, Thread, Process;
     public ulong Pid, Tid, ParentPid;
     public bool HasIds, HasParent;
+    /// <summary>The process's image name when the process was found (from the per-thread cache on a warm hit).</summary>
+    public string? ProcName;
 }
 
 /// <summary>Reads the caller from the KPCR: KPCR.Prcb.CurrentThread → ETHREAD.Cid (pid, tid);
@@ -17,13 +19,14 @@ public struct CallerInfo
 /// not allocate a string per call. The process and its parent are cached per ETHREAD and checked on every hit against
 /// the thread's CLIENT_ID (read whole, one read): an ETHREAD reused by a new thread has another pid or tid, so it is read
 /// again; a thread's process and its parent never change while the thread lives. So a warm hit reads the current
-/// thread and its CLIENT_ID (2 reads) instead of 5. One per decoder, i.e. per vCPU: not thread-safe.</summary>
+/// thread and its CLIENT_ID (2 reads) instead of 5, and takes the process's name from the same entry (an image name never
+/// changes: Windows has no exec). One per decoder, i.e. per vCPU: not thread-safe.</summary>
 public sealed class WindowsCaller(WindowsProfile profile)
 {
     private const int MaxCachedNames = 4096;
     private const int MaxCachedThreads = 4096;
     private readonly Dictionary<(ulong Process, ulong Pid), string> _names = [];
-    private readonly Dictionary<ulong, (ulong Pid, ulong Tid, ulong Process, ulong ParentPid, bool HasParent)> _threads = [];
+    private readonly Dictionary<ulong, (ulong Pid, ulong Tid, ulong Process, ulong ParentPid, bool HasParent, string Name)> _threads = [];
 
     /// <summary>Hits whose process came from the per-thread cache, and hits that read it (tests, figures).</summary>
     public long ThreadCacheHits { get; private set; }
@@ -52,7 +55,7 @@ public sealed class WindowsCaller(WindowsProfile profile)
         if (_threads.TryGetValue(caller.Thread, out var known) && known.Pid == caller.Pid && known.Tid == caller.Tid)
         {
             ThreadCacheHits++;
-            (caller.Process, caller.ParentPid, caller.HasParent) = (known.Process, known.ParentPid, known.HasParent);
+            (caller.Process, caller.ParentPid, caller.HasParent, caller.ProcName) = (known.Process, known.ParentPid, known.HasParent, known.Name);
             return true;
         }
         ThreadCacheMisses++;
@@ -60,8 +63,9 @@ public sealed class WindowsCaller(WindowsProfile profile)
             caller.HasParent = m.TryReadU64(caller.Process + p.EprocessParentPid, out caller.ParentPid);
         else caller.Process = 0;
         if (caller.Process == 0) return true; // not cached: read again next time
+        caller.ProcName = ProcessName(m, caller.Process, caller.Pid);
         if (_threads.Count >= MaxCachedThreads) _threads.Clear();
-        _threads[caller.Thread] = (caller.Pid, caller.Tid, caller.Process, caller.ParentPid, caller.HasParent);
+        _threads[caller.Thread] = (caller.Pid, caller.Tid, caller.Process, caller.ParentPid, caller.HasParent, caller.ProcName);
         return true;
     }
 

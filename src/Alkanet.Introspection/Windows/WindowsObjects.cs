@@ -103,8 +103,7 @@ public sealed class WindowsObjects
 
     private string? CachedUnicode(IVirtualMemory m, ulong header, ulong descriptor)
     {
-        if (!m.TryReadU64(descriptor + _p.UnicodeString.BufferOffset, out var buffer) || !m.TryReadU16(descriptor + _p.UnicodeString.LengthOffset,
-            out var length)) return null;
+        if (!m.TryReadUnicodeDescriptor(_p.UnicodeString, descriptor, out var length, out var buffer)) return null;
         if (length == 0) return null;
         var key = buffer ^ ((ulong)length << 48);
         if (_names.TryGet(header, key, out var cached)) return cached;

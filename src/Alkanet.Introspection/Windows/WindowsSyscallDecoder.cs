@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Alkanet.Core.Records;
 using Alkanet.Introspection.Cpu;
 using Alkanet.Introspection.Hooks;
@@ -53,6 +55,8 @@ public sealed class WindowsSyscallDecoder
     public WindowsDecoderOptions Options { get; }
     public WindowsCaller Callers { get; }
     public WindowsObjects Objects { get; }
+    /// <summary>Strings built from guest text, kept by content (<see cref="DecodeContext.Texts"/>).</summary>
+    public GuestTextPool Texts => _ctx.Texts;
     /// <summary>ENTER/EXIT pairing state. Decoders of one guest's vCPUs may share one (init) when they run on one
     /// thread, so a call entered on one vCPU pairs with its exit on another (a thread that blocked and migrated).</summary>
     public SyscallPairing Pairing { get; init; } = new();
@@ -90,7 +94,7 @@ public sealed class WindowsSyscallDecoder
         {
             into.Pid = c.Caller.Pid;
             into.Tid = c.Caller.Tid;
-            into.ProcName = Callers.ProcessName(memory, c.Caller.Process, c.Caller.Pid);
+            into.ProcName = c.Caller.ProcName ?? Callers.ProcessName(memory, c.Caller.Process, c.Caller.Pid);
             if (c.Caller.HasParent) into.ParentPid = c.Caller.ParentPid;
         }
         if (c.IsExit) DecodeExit(state, memory, c, into, known);
@@ -111,8 +115,7 @@ public sealed class WindowsSyscallDecoder
         args[1] = state.Rdx;
         args[2] = state.R8;
         args[3] = state.R9;
-        for (var i = 4; i < argc; i++)
-            if (userRsp == 0 || !memory.TryReadU64(userRsp + UserStackArgs + ((ulong)(i - 4) * 8), out args[i])) args[i] = 0;
+        if (argc > 4) ReadStackArgs(memory, userRsp, args.AsSpan(4, argc - 4));
         c.ArgCount = argc;
         if (Options.CaptureArgs)
         {
@@ -154,6 +157,23 @@ public sealed class WindowsSyscallDecoder
         }
         else into.Name = "unknown";
         into.AdditionalInfo.Set("unpaired", "trace_started");
+    }
+
+    /// <summary>Arguments 5.. from the user stack in one read; a stack slot that cannot be read is 0 (slot by slot past a
+    /// short read, so what is readable is still read).</summary>
+    private static void ReadStackArgs(IVirtualMemory memory, ulong userRsp, Span<ulong> args)
+    {
+        if (userRsp == 0)
+        {
+            args.Clear();
+            return;
+        }
+        var at = userRsp + UserStackArgs;
+        var got = memory.Read(at, MemoryMarshal.AsBytes(args)) / 8;
+        if (!BitConverter.IsLittleEndian)
+            for (var i = 0; i < got; i++) args[i] = BinaryPrimitives.ReverseEndianness(args[i]);
+        for (var i = got; i < args.Length; i++)
+            if (!memory.TryReadU64(at + ((ulong)i * 8), out args[i])) args[i] = 0;
     }
 
     /// <summary>At the entry instruction RSP is still the user's; after the entry code switched stacks (the

@@ -85,9 +85,19 @@ public static class WindowsWriteCapture
         if (t_capture is null || t_capture.Length < want) t_capture = new byte[Math.Max(want, 4096)];
         var data = t_capture.AsSpan(0, want);
         var got = c.Memory.Read(buffer, data);
-        if (got > 0) c.Text("data", Convert.ToBase64String(data[..got]));
+        if (got > 0) c.Text("data", Base64(c, data[..got]));
         else c.Unreadable("data", buffer);
         if (got > 0 && got < want) c.HexValue("data_unread", buffer + (ulong)got);
+    }
+
+    /// <summary>Base64 of <paramref name="bytes"/>, from the decoder's <see cref="DecodeContext.Texts"/> when short enough:
+    /// the same bytes written again (a repeated log line, a re-sent buffer) build no new string.</summary>
+    private static string Base64(DecodeContext c, ReadOnlySpan<byte> bytes)
+    {
+        var length = (bytes.Length + 2) / 3 * 4;
+        if (length > GuestTextPool.MaxLength) return Convert.ToBase64String(bytes);
+        Span<char> chars = stackalloc char[length];
+        return Convert.TryToBase64Chars(bytes, chars, out var written) ? c.Texts.Get(chars[..written]) : Convert.ToBase64String(bytes);
     }
 
     /// <summary>FILE_OBJECT.CurrentByteOffset of the file <paramref name="handle"/> refers to, or null when the handle

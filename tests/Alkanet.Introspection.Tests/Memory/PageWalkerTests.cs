@@ -104,4 +104,75 @@ public class PageWalkerTests
         vm.TryReadU8(0x400000, out var vb).ShouldBeTrue();
         vb.ShouldBe((byte)0xBB);
     }
+
+    private sealed class CountingPhysical(IPhysicalMemory inner) : IPhysicalMemory
+    {
+        public int Reads;
+        public ulong Size => inner.Size;
+
+        public bool TryRead(ulong physicalAddress, Span<byte> destination)
+        {
+            Reads++;
+            return inner.TryRead(physicalAddress, destination);
+        }
+    }
+
+    [Fact]
+    public void Another_page_of_a_2_MiB_region_walked_before_reads_only_its_page_table_entry_until_the_cache_is_dropped()
+    {
+        var (phys, pt) = NewSpace();
+        var (x, y, z) = (0xFFFF_F800_0040_1000UL, 0xFFFF_F800_0040_7000UL, 0xFFFF_F800_0040_9000UL);
+        var (fx, fy, fz) = (phys.AllocateFrame(), phys.AllocateFrame(), phys.AllocateFrame());
+        pt.Map(x, fx);
+        pt.Map(y, fy);
+        pt.Map(z, fz);
+        var counting = new CountingPhysical(phys);
+        var vm = new PagedVirtualMemory(counting, pt.Cr3());
+        vm.Translate(x + 0x10).PhysicalAddress.ShouldBe(fx + 0x10);
+        counting.Reads.ShouldBe(4);
+        vm.Translate(y + 0x20).PhysicalAddress.ShouldBe(fy + 0x20);
+        counting.Reads.ShouldBe(5); // the leaf entry only
+        pt.Unmap(z); // the leaf is read every time: an unmapped page is seen at once
+        vm.Translate(z).Failure.ShouldBe(TranslationFailure.NotPresent);
+        // the next hit (cache dropped) walks again from CR3: a page table replaced in between is followed
+        var newTable = phys.AllocateFrame();
+        var moved = phys.AllocateFrame();
+        phys.Write(newTable + (((y >> 12) & 0x1FF) * 8), BitConverter.GetBytes(moved | 3));
+        var pdEntry = Entry(phys, pt.Root, y, 2);
+        phys.Write(pdEntry, BitConverter.GetBytes(newTable | 3));
+        vm.Cache.Clear();
+        vm.Translate(y).PhysicalAddress.ShouldBe(moved);
+        vm.Translate(x).Failure.ShouldBe(TranslationFailure.NotPresent); // the new table does not map x
+    }
+
+    [Fact]
+    public void Another_page_of_a_large_page_walked_before_translates_without_a_read()
+    {
+        var (phys, pt) = NewSpace();
+        pt.Map(0xFFFF_F800_0020_0000, 0x4020_0000, 0x20_0000);
+        pt.Map(0x0000_0040_0000_0000, 0x8000_0000, 0x4000_0000);
+        var counting = new CountingPhysical(phys);
+        var vm = new PagedVirtualMemory(counting, pt.Cr3());
+        vm.Translate(0xFFFF_F800_0031_2345).PhysicalAddress.ShouldBe(0x4031_2345UL);
+        vm.Translate(0x0000_0040_1234_5678).PhysicalAddress.ShouldBe(0x9234_5678UL);
+        var reads = counting.Reads;
+        vm.Translate(0xFFFF_F800_0020_0008).PhysicalAddress.ShouldBe(0x4020_0008UL);
+        vm.Translate(0x0000_0040_1230_0001).PhysicalAddress.ShouldBe(0x9230_0001UL);
+        counting.Reads.ShouldBe(reads);
+        vm.Translate(0x0000_0040_1260_0001).PhysicalAddress.ShouldBe(0x9260_0001UL); // another 2 MiB part of the 1 GiB page: a walk
+        counting.Reads.ShouldBe(reads + 2); // PML4 and PDPT
+    }
+
+    /// <summary>The physical address of the entry at <paramref name="level"/> (4 = PML4 ... 1 = PT) that maps <paramref name="va"/>.</summary>
+    private static ulong Entry(SparsePhysicalMemory phys, ulong root, ulong va, int level)
+    {
+        var table = root;
+        for (var l = 4; ; l--)
+        {
+            var at = table + (((va >> (12 + (9 * (l - 1)))) & 0x1FF) * 8);
+            if (l == level) return at;
+            ((IPhysicalMemory)phys).TryReadU64(at, out var entry).ShouldBeTrue();
+            table = entry & PageWalker.AddressMask;
+        }
+    }
 }

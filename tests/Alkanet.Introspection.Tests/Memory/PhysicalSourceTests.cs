@@ -52,4 +52,28 @@ public sealed class PhysicalSourceTests : IDisposable
         mapped.TryRead(0x2000, one).ShouldBeFalse(); // the hole
         mapped.TryRead(0x1FFF, new byte[2]).ShouldBeFalse(); // straddles into the hole
     }
+
+    [Fact]
+    public void Entries_are_read_whole_below_the_hole_and_through_the_ranges_above_it_and_never_across_an_end()
+    {
+        var path = Path.Combine(_dir, "ram3");
+        var bytes = new byte[0x3000];
+        BitConverter.GetBytes(0x1122_3344_5566_7788UL).CopyTo(bytes, 0x1FF8);
+        BitConverter.GetBytes(0x99AA_BBCC_DDEE_FF00UL).CopyTo(bytes, 0x2000);
+        File.WriteAllBytes(path, bytes);
+        using var mapped = new SharedRamFilePhysicalMemory(path, [new PhysicalRange(0, 0, 0x2000), new PhysicalRange(0x1_0000_0000, 0x2000, 0x1000)]);
+        IPhysicalMemory source = mapped;
+        source.TryReadU64(0x1FF8, out var low).ShouldBeTrue();
+        low.ShouldBe(0x1122_3344_5566_7788UL);
+        source.TryReadU64(0x1_0000_0000, out var high).ShouldBeTrue();
+        high.ShouldBe(0x99AA_BBCC_DDEE_FF00UL);
+        source.TryReadU64(0x1FFC, out var across).ShouldBeFalse(); // into the hole
+        across.ShouldBe(0UL);
+        source.TryReadU64(0x1_0000_0FFC, out _).ShouldBeFalse(); // past the file's end
+        source.TryReadU64(ulong.MaxValue - 3, out _).ShouldBeFalse();
+        // the interface's default (a source without its own) reads the same value
+        using var raw = new RawImagePhysicalMemory(path);
+        ((IPhysicalMemory)raw).TryReadU64(0x1FF8, out var viaCopy).ShouldBeTrue();
+        viaCopy.ShouldBe(low);
+    }
 }
