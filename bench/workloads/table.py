@@ -124,7 +124,7 @@ def windows_rows():
         print("\nSynthetic Windows guest: its output was not understood; see windows.log.")
         return None
     added = [t - u for u, t in zip(un, tr)]
-    print("\n### Synthetic Windows guest (bench/live-windows-synthetic.sh: a 16-call round, guest pace per call)\n")
+    print("\n### Synthetic Windows guest (bench/live-windows-synthetic.sh: the sample's 25-call round, guest pace per call)\n")
     print("| untraced ns/call | traced ns/call | added ns/call (same run) | load at end (1, 5, 15 min) |")
     print("|---|---|---|---|")
     print(f"| {summary(un)} | {summary(tr)} | +{summary(added)} | {load.group(1) if load else '–'} |")
