@@ -38,10 +38,8 @@ public sealed class EncodedRecords
         for (var i = 0; i < count; i++)
         {
             _lineStarts.Add(_json.WrittenCount);
-            _writer.Write(Records[i], _json);
-            _json.GetSpan(1)[0] = (byte)'\n';
-            _json.Advance(1);
             var r = Records[i];
+            _writer.WriteLine(r, _json);
             if (r.LogType == LogType.Loss) continue;
             r.AdditionalInfo.Clear();
             r.Args = [];
