@@ -61,6 +61,20 @@ public class BatchCodecTests
         decoded[1].LastCoveredNo.ShouldBe(99);
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(1)]
+    public void A_raw_batch_whose_body_differs_from_its_declared_length_is_refused_with_both_lengths(int delta)
+    {
+        var enc = new BatchEncoder();
+        for (var i = 0; i < 3; i++) enc.Add(TestRecords.Make(i));
+        var body = enc.Seal().FrameBody(WireCompression.None);
+        // cut one byte off, or append one: the declared raw length (bytes 1-4) no longer matches what follows the header
+        var bad = delta < 0 ? body[..^1] : [.. body, 0];
+        var ex = Should.Throw<ProtocolException>(() => new BatchDecoder().Decode(bad, []));
+        ex.Message.ShouldBe($"batch length {bad.Length - 5} differs from the declared {body.Length - 5}");
+    }
+
     [Fact]
     public void Brotli_makes_batches_much_smaller()
     {
